@@ -1,0 +1,69 @@
+# korcluster -- see README.md
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share/korcluster
+DESTDIR ?=
+PKG_CONFIG ?= pkg-config
+VERSION = 0.1.0
+
+PKGS = libcurl jansson libarchive libmariadb inih
+# Development builds stop on any warning; packagers may set WERROR=.
+WERROR ?= -Werror
+SANITIZE ?=
+
+KC_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) -O2 -g \
+	-DKC_VERSION='"$(VERSION)"' -DKC_DATADIR='"$(DATADIR)"' \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS))
+KC_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
+ifneq ($(SANITIZE),)
+KC_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+KC_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+# User CFLAGS/LDFLAGS come after ours so they win.
+ALL_CFLAGS = $(KC_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(KC_LDFLAGS) $(LDFLAGS)
+
+COMMON = $(patsubst %.c,%.o,$(wildcard common/*.c))
+OBJS = korcluster.o cluster.o instance.o $(COMMON)
+UNIT = $(patsubst %.c,%,$(wildcard tests/unit/test_*.c))
+
+all: korcluster
+
+korcluster: $(OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(KC_LIBS)
+
+%.o: %.c $(wildcard common/*.h) Makefile
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+tests/unit/test_%: tests/unit/test_%.c $(COMMON)
+	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags cmocka) $(ALL_LDFLAGS) -o $@ $< $(COMMON) \
+		$(KC_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
+
+unit: $(UNIT)
+
+# Installs what the tests need (Debian packages, a Docker engine, the test
+# images), then runs unit and integration tests; ends with "N passed, N failed".
+check:
+	tests/setup.sh
+	$(MAKE) korcluster unit
+	tests/run.sh
+
+demo: korcluster
+	tests/setup.sh
+	tests/demo.sh
+
+install: korcluster
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates
+	install -m 755 korcluster $(DESTDIR)$(BINDIR)/korcluster
+	ln -sf korcluster $(DESTDIR)$(BINDIR)/cluster.sh
+	ln -sf korcluster $(DESTDIR)$(BINDIR)/instance.sh
+	install -m 644 templates/*.ini $(DESTDIR)$(DATADIR)/templates/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/korcluster $(DESTDIR)$(BINDIR)/cluster.sh $(DESTDIR)$(BINDIR)/instance.sh
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -f korcluster *.o common/*.o $(UNIT)
+
+.PHONY: all unit check demo install uninstall clean

@@ -1,0 +1,608 @@
+/* cluster.c: the cluster commands (cluster.sh CMD, korcluster -C DIR CMD).
+ * One function per command, cmd_NAME; the table is at the end. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cli.h"
+#include "common/clustercfg.h"
+#include "common/engine.h"
+#include "common/err.h"
+#include "common/fs.h"
+#include "common/lock.h"
+#include "common/name.h"
+#include "common/progress.h"
+#include "common/ready.h"
+
+#define LABEL_CLUSTER "korcluster.cluster"
+#define LABEL_ROLE "korcluster.role"
+#define LABEL_INSTANCE "korcluster.instance"
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Parse options shared by the simple commands: only --json. */
+static int parse_json_flag(struct ctx *ctx, const struct cmd *c, int argc, char **argv, int *json)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+	int o;
+
+	*json = 0;
+	optind = 0;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (o == 'j')
+			*json = 1;
+		else
+			return cli_usage_error(ctx, c, "unknown option \"%s\"", argv[optind - 1]);
+	}
+	if (optind < argc)
+		return cli_usage_error(ctx, c, "unexpected argument \"%s\"", argv[optind]);
+	return 0;
+}
+
+static int no_args(struct ctx *ctx, const struct cmd *c, int argc, char **argv)
+{
+	if (argc > 1)
+		return cli_usage_error(ctx, c, "unexpected argument \"%s\"", argv[1]);
+	return 0;
+}
+
+static const struct cmd *cmd_named(const char *name)
+{
+	for (const struct cmd *c = cluster_cmds; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+/* The root password of a mysql service, read from its 0600 file. */
+static char *root_password(const struct cluster *cl, const struct tpl_service *s)
+{
+	char *path = cluster_path(cl, "secrets/%s_root_password", s->name), *pw = NULL;
+
+	if (!path)
+		return NULL;
+	if (fs_read(path, &pw, NULL) < 0)
+		pw = NULL;
+	else
+		pw[strcspn(pw, "\r\n")] = '\0';
+	free(path);
+	return pw;
+}
+
+/* ---- create ---- */
+
+static int write_secret(const char *path)
+{
+	char pw[33];
+
+	if (name_random(pw, 32, NAME_ALNUM) < 0)
+		return -1;
+	return fs_write_atomic(path, pw, strlen(pw), 0600);
+}
+
+static int cmd_create(struct ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"template", required_argument, NULL, 't'},
+		{"bind", required_argument, NULL, 'b'},
+		{NULL, 0, NULL, 0},
+	};
+	const struct cmd *c = cmd_named("create");
+	const char *tname = "kor", *bind = "0.0.0.0";
+	char rname[7], *dir = NULL, *self = NULL, *p = NULL, *text = NULL;
+	struct template t = {0};
+	struct diag d = DIAG_INIT;
+	const char *name;
+	int o, made_dir = 0, lock = -1, rc = KC_FAIL;
+
+	optind = 0;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "t:b:", opts, NULL)) != -1) {
+		switch (o) {
+		case 't':
+			tname = optarg;
+			break;
+		case 'b':
+			bind = optarg;
+			break;
+		default:
+			return cli_usage_error(ctx, c, "unknown option or missing value \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error(ctx, c, "missing DIR");
+	if (argc - optind > 2)
+		return cli_usage_error(ctx, c, "unexpected argument \"%s\"", argv[optind + 2]);
+	/* Check every input before touching the disk. */
+	if (argc - optind == 2) {
+		name = argv[optind + 1];
+	} else {
+		if (name_random(rname, 6, NAME_ALNUM_LOWER) < 0)
+			return KC_FAIL;
+		name = rname;
+	}
+	if (name_check_cluster(name) < 0 || name_check_address(bind) < 0)
+		return KC_FAIL;
+	if (template_load(&t, tname, &d) < 0 || diag_report(&d, "template") < 0)
+		goto out;
+	if (!(dir = fs_absolute(argv[optind])) || !(self = fs_self_exe()))
+		goto out;
+	free(p);
+	if (asprintf(&p, "%s/cluster.ini", dir) < 0)
+		goto out;
+	if (fs_exists(p)) {
+		err_set("creating cluster in \"%s\": it already holds a cluster", dir);
+		goto out;
+	}
+	free(p);
+	if (asprintf(&p, "%s/instance.ini", dir) < 0)
+		goto out;
+	if (fs_exists(p)) {
+		err_set("creating cluster in \"%s\": it holds an instance", dir);
+		goto out;
+	}
+	if (fs_exists(dir) && !fs_is_dir(dir)) {
+		err_set("creating cluster in \"%s\": not a folder", dir);
+		goto out;
+	}
+	made_dir = !fs_exists(dir);
+	if (fs_mkdirs(dir, 0755) < 0 || (lock = lock_take(dir, "the new cluster's folder")) < 0)
+		goto out;
+	/* The same check under the lock: another create may have won. */
+	free(p);
+	if (asprintf(&p, "%s/cluster.ini", dir) < 0 || fs_exists(p)) {
+		err_set("creating cluster in \"%s\": it already holds a cluster", dir);
+		goto out;
+	}
+	{
+		const char *sub[] = {"instances", "snapshots", "services"};
+
+		for (size_t i = 0; i < sizeof sub / sizeof *sub; i++) {
+			free(p);
+			if (asprintf(&p, "%s/%s", dir, sub[i]) < 0 || fs_mkdirs(p, 0755) < 0)
+				goto out;
+		}
+		free(p);
+		if (asprintf(&p, "%s/secrets", dir) < 0 || fs_mkdirs(p, 0700) < 0 || chmod(p, 0700) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < t.nsvc; i++) {
+		free(p);
+		if (asprintf(&p, "%s/services/%s", dir, t.svc[i].name) < 0 || fs_mkdirs(p, 0755) < 0)
+			goto out;
+		if (t.svc[i].ready == READY_MYSQL) {
+			free(p);
+			if (asprintf(&p, "%s/secrets/%s_root_password", dir, t.svc[i].name) < 0 ||
+			    write_secret(p) < 0)
+				goto out;
+		}
+	}
+	free(p);
+	if (asprintf(&p, "%s/cluster.sh", dir) < 0 || fs_symlink_atomic(self, p) < 0)
+		goto out;
+	free(p);
+	/* cluster.ini last: its presence is what makes the folder a cluster. */
+	if (!(text = cluster_ini_text(name, tname, bind, &t)) || asprintf(&p, "%s/cluster.ini", dir) < 0 ||
+	    fs_write_atomic(p, text, strlen(text), 0644) < 0)
+		goto out;
+	printf("created cluster \"%s\" in %s (template %s)\nnext: %s/cluster.sh boot\n", name, dir, tname, dir);
+	rc = KC_OK;
+out:
+	if (rc != KC_OK) {
+		err_wrap("creating cluster \"%s\"", name);
+		if (made_dir)
+			fs_remove_tree(dir);
+	}
+	lock_release(lock);
+	diag_free(&d);
+	template_free(&t);
+	free(text);
+	free(p);
+	free(self);
+	free(dir);
+	return rc;
+}
+
+/* ---- boot ---- */
+
+static json_t *service_config(struct cluster *cl, const struct tpl_service *s, const char *net)
+{
+	json_t *env = json_array(), *binds = json_array(), *cmd = NULL, *cfg;
+	char *data = cluster_path(cl, "services/%s", s->name);
+	struct strv words = STRV_INIT;
+
+	for (size_t i = 0; i < s->env.n; i++)
+		json_array_append_new(env, json_string(s->env.v[i]));
+	if (s->data)
+		json_array_append_new(binds, json_sprintf("%s:%s", data, s->data));
+	if (s->password_env) {
+		char *pw = cluster_path(cl, "secrets/%s_root_password", s->name);
+
+		json_array_append_new(binds, json_sprintf("%s:/run/secrets/%s_root_password:ro", pw, s->name));
+		json_array_append_new(env, json_sprintf("%s=/run/secrets/%s_root_password", s->password_env,
+							s->name));
+		free(pw);
+	}
+	if (s->command && strv_split(&words, s->command) == 0) {
+		cmd = json_array();
+		for (size_t i = 0; i < words.n; i++)
+			json_array_append_new(cmd, json_string(words.v[i]));
+	}
+	cfg = json_pack("{s:s, s:o, s:{s:s, s:s}, s:i, s:{s:o, s:{s:s}, s:s},"
+			" s:{s:{s:{s:[s]}}}}",
+			"Image", cluster_image(cl, s->name), "Env", env,
+			"Labels", LABEL_CLUSTER, cl->name, LABEL_ROLE, s->name,
+			"StopTimeout", s->stop_timeout,
+			"HostConfig", "Binds", binds, "RestartPolicy", "Name", "unless-stopped",
+			"NetworkMode", net,
+			"NetworkingConfig", "EndpointsConfig", net, "Aliases", s->name);
+	if (cfg && cmd)
+		json_object_set_new(cfg, "Cmd", cmd);
+	else
+		json_decref(cmd);
+	strv_free(&words);
+	free(data);
+	return cfg;
+}
+
+static int ensure_image(struct engine *e, const char *ref)
+{
+	struct pull_progress pp;
+	double t0 = now();
+	int r = engine_image_present(e, ref);
+
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	printf("pulling %s\n", ref);
+	fflush(stdout);
+	pull_progress_init(&pp, ref);
+	r = engine_image_pull(e, ref, pull_progress_event, &pp);
+	pull_progress_free(&pp);
+	progress_clear();
+	if (r < 0)
+		return -1;
+	printf("pulled %s in %.1f s\n", ref, now() - t0);
+	return 0;
+}
+
+/* Make the service's container exist, run the wanted image and run.
+ * *changed says whether anything had to be done. */
+static int ensure_service(struct engine *e, struct cluster *cl, const struct tpl_service *s,
+			  const char *net, int *changed)
+{
+	char *name = cluster_container(cl, s->name);
+	json_t *info = NULL, *cfg = NULL;
+	const char *want = cluster_image(cl, s->name);
+	int rc = -1;
+
+	*changed = 0;
+	if (!name || engine_container_inspect(e, name, &info) < 0)
+		goto out;
+	if (info) {
+		const char *img = json_string_value(json_object_get(json_object_get(info, "Config"), "Image"));
+		int running = json_is_true(json_object_get(json_object_get(info, "State"), "Running"));
+
+		if (img && strcmp(img, want) == 0) {
+			if (!running) {
+				if (engine_container_start(e, name) < 0)
+					goto out;
+				printf("%s: started\n", name);
+				*changed = 1;
+			}
+			rc = 0;
+			goto out;
+		}
+		/* The image changed in cluster.ini: replace the container; the
+		 * data is on disk. */
+		printf("%s: image changed to %s, replacing the container\n", name, want);
+		if (engine_container_stop(e, name, s->stop_timeout) < 0 || engine_container_remove(e, name) < 0)
+			goto out;
+	}
+	if (ensure_image(e, want) < 0 || !(cfg = service_config(cl, s, net)) ||
+	    engine_container_create(e, name, cfg, NULL) < 0 || engine_container_start(e, name) < 0)
+		goto out;
+	printf("%s: started\n", name);
+	*changed = 1;
+	rc = 0;
+out:
+	json_decref(info);
+	json_decref(cfg);
+	free(name);
+	return rc;
+}
+
+static int wait_service(struct engine *e, struct cluster *cl, const struct tpl_service *s, const char *net,
+			int timeout, double *took)
+{
+	char *name = cluster_container(cl, s->name), *pw = NULL;
+	json_t *info = NULL;
+	struct ready_target t = {s, name, NULL, NULL};
+	int rc = -1;
+
+	if (!name || engine_container_inspect(e, name, &info) < 0)
+		goto out;
+	if (!info) {
+		err_set("container \"%s\" vanished", name);
+		goto out;
+	}
+	t.ip = engine_container_ip(info, net);
+	if (s->ready == READY_MYSQL && !(t.password = pw = root_password(cl, s)))
+		goto out;
+	rc = ready_wait(e, &t, timeout, took);
+out:
+	json_decref(info);
+	free(pw);
+	free(name);
+	return rc;
+}
+
+static int cmd_boot(struct ctx *ctx, int argc, char **argv)
+{
+	struct cluster cl;
+	struct engine *e = NULL;
+	json_t *labels = NULL;
+	char *net = NULL;
+	int lock = -1, rc = KC_FAIL, changed_any = 0;
+	double t0 = now();
+
+	if (no_args(ctx, cmd_named("boot"), argc, argv))
+		return KC_USAGE;
+	if (cluster_open(&cl, ctx->root) < 0)
+		return KC_FAIL;
+	if ((lock = lock_take(cl.root, "the cluster")) < 0 || engine_open(&e) < 0 ||
+	    !(net = cluster_network(&cl)))
+		goto out;
+	labels = json_pack("{s:s}", LABEL_CLUSTER, cl.name);
+	if (engine_network_ensure(e, net, labels) < 0)
+		goto out;
+	for (size_t i = 0; i < cl.tpl.nsvc; i++) {
+		int changed;
+
+		if (ensure_service(e, &cl, &cl.tpl.svc[i], net, &changed) < 0) {
+			err_wrap("booting service \"%s\"", cl.tpl.svc[i].name);
+			goto out;
+		}
+		changed_any |= changed;
+	}
+	for (size_t i = 0; i < cl.tpl.nsvc; i++) {
+		const struct tpl_service *s = &cl.tpl.svc[i];
+		double took;
+
+		if (wait_service(e, &cl, s, net, s->timeout, &took) < 0)
+			goto out;
+		if (changed_any)
+			printf("%s_%s: ready after %.1f s\n", cl.name, s->name, took);
+	}
+	if (changed_any)
+		printf("cluster \"%s\" is up: %zu services ready in %.1f s\n", cl.name, cl.tpl.nsvc, now() - t0);
+	else
+		printf("cluster \"%s\" is already booted\n", cl.name);
+	rc = KC_OK;
+out:
+	if (rc != KC_OK)
+		err_wrap("booting cluster \"%s\"", cl.name);
+	json_decref(labels);
+	free(net);
+	engine_close(e);
+	lock_release(lock);
+	cluster_free(&cl);
+	return rc;
+}
+
+/* ---- shutdown ---- */
+
+static int stop_remove(struct engine *e, json_t *list, int instances)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(list, i, c) {
+		json_t *labels = json_object_get(c, "Labels");
+		const char *id = json_string_value(json_object_get(c, "Id"));
+		const char *name = json_string_value(json_array_get(json_object_get(c, "Names"), 0));
+
+		if ((json_object_get(labels, LABEL_INSTANCE) != NULL) != instances)
+			continue;
+		if (name && name[0] == '/')
+			name++;
+		/* -1: the container's own StopTimeout. */
+		if (engine_container_stop(e, id, -1) < 0 || engine_container_remove(e, id) < 0)
+			return -1;
+		printf("%s: stopped\n", name ? name : id);
+	}
+	return 0;
+}
+
+static int cmd_shutdown(struct ctx *ctx, int argc, char **argv)
+{
+	struct cluster cl;
+	struct engine *e = NULL;
+	json_t *list = NULL;
+	char *label = NULL, *net = NULL;
+	int lock = -1, rc = KC_FAIL;
+
+	if (no_args(ctx, cmd_named("shutdown"), argc, argv))
+		return KC_USAGE;
+	if (cluster_open(&cl, ctx->root) < 0)
+		return KC_FAIL;
+	if ((lock = lock_take(cl.root, "the cluster")) < 0 || engine_open(&e) < 0 ||
+	    asprintf(&label, "%s=%s", LABEL_CLUSTER, cl.name) < 0 || !(net = cluster_network(&cl)) ||
+	    engine_container_list(e, label, &list) < 0)
+		goto out;
+	/* Instances first: they use the services. */
+	if (stop_remove(e, list, 1) < 0 || stop_remove(e, list, 0) < 0 || engine_network_remove(e, net) < 0)
+		goto out;
+	if (json_array_size(list))
+		printf("cluster \"%s\" is shut down; its data stays in %s\n", cl.name, cl.root);
+	else
+		printf("cluster \"%s\" was not running\n", cl.name);
+	rc = KC_OK;
+out:
+	if (rc != KC_OK)
+		err_wrap("shutting down cluster \"%s\"", cl.name);
+	free(label);
+	free(net);
+	json_decref(list);
+	engine_close(e);
+	lock_release(lock);
+	cluster_free(&cl);
+	return rc;
+}
+
+/* ---- status ---- */
+
+static json_t *find_role(json_t *list, const char *role)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(list, i, c) {
+		json_t *labels = json_object_get(c, "Labels");
+		const char *r = json_string_value(json_object_get(labels, LABEL_ROLE));
+
+		if (!json_object_get(labels, LABEL_INSTANCE) && r && strcmp(r, role) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+static int cmd_status(struct ctx *ctx, int argc, char **argv)
+{
+	struct cluster cl;
+	struct engine *e = NULL;
+	json_t *list = NULL, *out = NULL, *svcs;
+	char *label = NULL, *net = NULL;
+	int json, rc = KC_FAIL, up = 0, healthy = 0;
+
+	if ((rc = parse_json_flag(ctx, cmd_named("status"), argc, argv, &json)))
+		return rc;
+	rc = KC_FAIL;
+	if (cluster_open(&cl, ctx->root) < 0)
+		return KC_FAIL;
+	if (engine_open(&e) < 0 || asprintf(&label, "%s=%s", LABEL_CLUSTER, cl.name) < 0 ||
+	    !(net = cluster_network(&cl)) || engine_container_list(e, label, &list) < 0)
+		goto out;
+	svcs = json_array();
+	for (size_t i = 0; i < cl.tpl.nsvc; i++) {
+		const struct tpl_service *s = &cl.tpl.svc[i];
+		json_t *c = find_role(list, s->name);
+		const char *state = c ? json_string_value(json_object_get(c, "State")) : "absent";
+		const char *health = "-";
+		char *name = cluster_container(&cl, s->name), *pw = NULL, why[512] = "";
+
+		if (c && state && strcmp(state, "running") == 0) {
+			struct ready_target t = {s, name, NULL, NULL};
+			json_t *n = json_object_get(json_object_get(json_object_get(c, "NetworkSettings"),
+								    "Networks"), net);
+
+			t.ip = json_string_value(json_object_get(n, "IPAddress"));
+			if (t.ip && !*t.ip)
+				t.ip = NULL;
+			if (s->ready == READY_MYSQL)
+				t.password = pw = root_password(&cl, s);
+			health = ready_probe(e, &t, why, sizeof why) == 1 ? "healthy" : "unhealthy";
+			up++;
+			healthy += strcmp(health, "healthy") == 0;
+		}
+		json_array_append_new(svcs, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", s->name,
+						      "container", name, "image", cluster_image(&cl, s->name),
+						      "state", state ? state : "unknown", "health", health,
+						      "detail", why));
+		free(pw);
+		free(name);
+	}
+	out = json_pack("{s:s, s:s, s:s, s:s, s:o}", "cluster", cl.name, "template", cl.template_name,
+			"folder", cl.root, "state",
+			healthy == (int)cl.tpl.nsvc ? "booted" : up == 0 && json_array_size(list) == 0 ? "down" : "partial",
+			"services", svcs);
+	if (json) {
+		char *s = json_dumps(out, JSON_INDENT(2));
+
+		printf("%s\n", s);
+		free(s);
+	} else {
+		size_t i;
+		json_t *s;
+
+		printf("cluster %s (template %s): %s\n", cl.name, cl.template_name,
+		       json_string_value(json_object_get(out, "state")));
+		printf("%-10s %-24s %-10s %-10s %s\n", "SERVICE", "CONTAINER", "STATE", "HEALTH", "IMAGE");
+		json_array_foreach(svcs, i, s) {
+			printf("%-10s %-24s %-10s %-10s %s\n", json_string_value(json_object_get(s, "name")),
+			       json_string_value(json_object_get(s, "container")),
+			       json_string_value(json_object_get(s, "state")),
+			       json_string_value(json_object_get(s, "health")),
+			       json_string_value(json_object_get(s, "image")));
+			if (*json_string_value(json_object_get(s, "detail")))
+				printf("           %s\n", json_string_value(json_object_get(s, "detail")));
+		}
+	}
+	rc = KC_OK;
+out:
+	if (rc != KC_OK)
+		err_wrap("reading status of cluster \"%s\"", cl.name);
+	json_decref(out);
+	json_decref(list);
+	free(label);
+	free(net);
+	engine_close(e);
+	cluster_free(&cl);
+	return rc;
+}
+
+/* ---- validate ---- */
+
+static int cmd_validate(struct ctx *ctx, int argc, char **argv)
+{
+	struct cluster cl;
+	struct diag d = DIAG_INIT;
+	int rc;
+
+	if (no_args(ctx, cmd_named("validate"), argc, argv))
+		return KC_USAGE;
+	if (cluster_load(&cl, ctx->root, &d) < 0) {
+		rc = KC_FAIL;
+	} else if (d.lines.n) {
+		for (size_t i = 0; i < d.lines.n; i++)
+			printf("%s\n", d.lines.v[i]);
+		err_set("validating \"%s/cluster.ini\": %zu problem%s", cl.root, d.lines.n,
+			d.lines.n == 1 ? "" : "s");
+		rc = KC_FAIL;
+	} else {
+		printf("%s/cluster.ini: ok (template %s)\n", cl.root, cl.template_name);
+		rc = KC_OK;
+	}
+	diag_free(&d);
+	cluster_free(&cl);
+	return rc;
+}
+
+const struct cmd cluster_cmds[] = {
+	{"create", cmd_create, "[--template NAME] [--bind ADDR] DIR [NAME]",
+	 "make a new cluster in DIR (NAME: 6 random characters if not given)",
+	 "  -t, --template NAME  app template (default kor; see templates/)\n"
+	 "  -b, --bind ADDR      address instance ports are published on (default 0.0.0.0)\n"
+	 "DIR gets cluster.ini, cluster.sh (a link to this binary), secrets/ (mode 0700),\n"
+	 "services/, instances/ and snapshots/.  A folder that already holds a cluster is refused.\n",
+	 0},
+	{"boot", cmd_boot, "", "start the cluster's network and shared services and wait until they are ready",
+	 "Missing images are pulled.  On a booted cluster it only says so.\n", CMD_NEEDS_SCOPE},
+	{"shutdown", cmd_shutdown, "", "stop and remove the cluster's containers, instances first; data stays",
+	 NULL, CMD_NEEDS_SCOPE},
+	{"status", cmd_status, "[--json]", "show each service's state and health", NULL, CMD_NEEDS_SCOPE},
+	{"validate", cmd_validate, "", "check cluster.ini and its template, listing every problem", NULL,
+	 CMD_NEEDS_SCOPE},
+	{NULL, NULL, NULL, NULL, NULL, 0},
+};

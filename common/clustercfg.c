@@ -1,0 +1,165 @@
+#include "clustercfg.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "err.h"
+#include "fs.h"
+#include "name.h"
+
+static void check_key(struct cluster *c, struct diag *d, const char *key,
+		      int (*check)(const char *), const char **out)
+{
+	struct conf_entry *e = conf_get(&c->conf, "cluster", key);
+
+	*out = NULL;
+	if (!e) {
+		diag_add(d, c->conf.path, conf_section_line(&c->conf, "cluster"),
+			 "[cluster] needs a value for \"%s\"", key);
+		return;
+	}
+	if (check(e->value) < 0)
+		diag_add(d, c->conf.path, e->line, "%s", err_msg());
+	else
+		*out = e->value;
+}
+
+int cluster_load(struct cluster *c, const char *root, struct diag *d)
+{
+	char *ini = NULL;
+	int rc = -1;
+
+	memset(c, 0, sizeof *c);
+	if (!(c->root = fs_absolute(root)))
+		return -1;
+	if (!(ini = cluster_path(c, "cluster.ini")))
+		return -1;
+	if (conf_load(&c->conf, ini, d) < 0)
+		goto out;
+	if (!conf_section_line(&c->conf, "cluster"))
+		diag_add(d, ini, 0, "no [cluster] section");
+	check_key(c, d, "name", name_check_cluster, &c->name);
+	check_key(c, d, "template", name_check_template, &c->template_name);
+	check_key(c, d, "bind", name_check_address, &c->bind);
+	for (size_t i = 0; i < c->conf.ns; i++)
+		if (strcmp(c->conf.s[i].name, "cluster") && strcmp(c->conf.s[i].name, "images"))
+			diag_add(d, ini, c->conf.s[i].line, "unknown section [%s]", c->conf.s[i].name);
+	if (c->template_name) {
+		struct diag td = DIAG_INIT;
+
+		if (template_load(&c->tpl, c->template_name, &td) < 0) {
+			diag_add(d, ini, conf_get(&c->conf, "cluster", "template")->line, "%s", err_msg());
+		} else {
+			for (size_t i = 0; i < td.lines.n; i++)
+				strv_push(&d->lines, td.lines.v[i]);
+			for (size_t i = 0; i < c->tpl.nsvc; i++) {
+				const char *svc = c->tpl.svc[i].name;
+				struct conf_entry *e = conf_get(&c->conf, "images", svc);
+
+				if (!e)
+					diag_add(d, ini, conf_section_line(&c->conf, "images"),
+						 "[images] needs an image for service \"%s\"", svc);
+				else if (name_check_image(e->value) < 0)
+					diag_add(d, ini, e->line, "%s", err_msg());
+			}
+		}
+		diag_free(&td);
+	}
+	/* What is left unread under [images] names no service of the template. */
+	for (size_t i = 0; i < c->conf.n; i++) {
+		struct conf_entry *e = &c->conf.e[i];
+
+		if (e->used)
+			continue;
+		if (strcmp(e->section, "images") == 0)
+			diag_add(d, ini, e->line, "[images] names \"%s\", which is no service of template \"%s\"",
+				 e->key, c->template_name ? c->template_name : "?");
+		else if (strcmp(e->section, "cluster") == 0)
+			diag_add(d, ini, e->line, "unknown key \"%s\" in [cluster]", e->key);
+	}
+	rc = 0;
+out:
+	free(ini);
+	return rc;
+}
+
+int cluster_open(struct cluster *c, const char *root)
+{
+	struct diag d = DIAG_INIT;
+	char *ini = NULL;
+	int rc = -1;
+
+	if (cluster_load(c, root, &d) < 0)
+		goto out;
+	if (asprintf(&ini, "%s/cluster.ini", c->root) < 0)
+		ini = NULL;
+	rc = diag_report(&d, ini ? ini : "cluster.ini");
+out:
+	free(ini);
+	diag_free(&d);
+	if (rc < 0)
+		cluster_free(c);
+	return rc;
+}
+
+const char *cluster_image(struct cluster *c, const char *service)
+{
+	return conf_value(&c->conf, "images", service);
+}
+
+char *cluster_path(const struct cluster *c, const char *fmt, ...)
+{
+	char *rel = NULL, *out = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&rel, fmt, ap) < 0)
+		rel = NULL;
+	va_end(ap);
+	if (!rel || asprintf(&out, "%s/%s", c->root, rel) < 0) {
+		err_set("out of memory");
+		out = NULL;
+	}
+	free(rel);
+	return out;
+}
+
+char *cluster_container(const struct cluster *c, const char *service)
+{
+	char *out;
+
+	return asprintf(&out, "%s_%s", c->name, service) < 0 ? NULL : out;
+}
+
+char *cluster_network(const struct cluster *c)
+{
+	char *out;
+
+	return asprintf(&out, "%s_net", c->name) < 0 ? NULL : out;
+}
+
+char *cluster_ini_text(const char *name, const char *template_name, const char *bind,
+		       const struct template *t)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "; korcluster cluster configuration; check it with \"./cluster.sh validate\"\n"
+		       "[cluster]\nname = %s\ntemplate = %s\n"
+		       "; address the front proxy publishes instance ports on\nbind = %s\n\n"
+		       "; image of each shared service (from template \"%s\")\n[images]\n",
+		   name, template_name, bind, template_name);
+	for (size_t i = 0; i < t->nsvc; i++)
+		buf_printf(&b, "%s = %s\n", t->svc[i].name, t->svc[i].image);
+	return b.data;
+}
+
+void cluster_free(struct cluster *c)
+{
+	template_free(&c->tpl);
+	conf_free(&c->conf);
+	free(c->root);
+	memset(c, 0, sizeof *c);
+}

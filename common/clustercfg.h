@@ -1,0 +1,39 @@
+/* clustercfg: a cluster's folder and its cluster.ini.
+ *
+ *   DIR/cluster.ini        [cluster] name, template, bind; [images] SERVICE = IMAGE
+ *   DIR/cluster.sh         link to the korcluster binary
+ *   DIR/secrets/           mode 0700; SERVICE_root_password, mode 0600
+ *   DIR/services/SERVICE/  each shared service's data
+ *   DIR/instances/ DIR/snapshots/
+ */
+#ifndef KC_CLUSTERCFG_H
+#define KC_CLUSTERCFG_H
+
+#include "conf.h"
+#include "template.h"
+
+struct cluster {
+	char *root;               /* owned, absolute */
+	struct conf conf;         /* owns name, template_name, bind */
+	const char *name, *template_name, *bind;
+	struct template tpl;
+};
+
+/* Load DIR/cluster.ini and its template and check both; every problem goes
+ * to d.  Returns -1 only if the files cannot be read at all. */
+int cluster_load(struct cluster *c, const char *root, struct diag *d);
+/* Load and refuse with every problem listed. */
+int cluster_open(struct cluster *c, const char *root);
+/* The image the cluster runs for a service of its template. */
+const char *cluster_image(struct cluster *c, const char *service);
+/* root + "/" + the formatted relative path; caller frees. */
+char *cluster_path(const struct cluster *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Docker names: "<name>_<service>", "<name>_net"; caller frees. */
+char *cluster_container(const struct cluster *c, const char *service);
+char *cluster_network(const struct cluster *c);
+/* The text of a new cluster.ini. caller frees. */
+char *cluster_ini_text(const char *name, const char *template_name, const char *bind,
+		       const struct template *t);
+void cluster_free(struct cluster *c);
+
+#endif

@@ -1,0 +1,241 @@
+#include "conf.h"
+
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+void diag_add(struct diag *d, const char *path, int line, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		strv_pushf(&d->lines, "%s:%d: %s", path, line, msg);
+	else
+		strv_pushf(&d->lines, "%s: %s", path, msg);
+}
+
+int diag_report(struct diag *d, const char *what)
+{
+	if (d->lines.n == 0)
+		return 0;
+	for (size_t i = 0; i < d->lines.n; i++)
+		fprintf(stderr, "%s\n", d->lines.v[i]);
+	return err_set("%s: %zu problem%s found (listed above)", what, d->lines.n,
+		       d->lines.n == 1 ? "" : "s");
+}
+
+void diag_free(struct diag *d)
+{
+	strv_free(&d->lines);
+}
+
+/* State of one parse: inih tells us no line numbers, so the reader counts
+ * them and notes section headers as it passes them. */
+struct parse {
+	struct conf *c;
+	struct diag *d;
+	int line;
+	FILE *f;            /* either f ... */
+	const char *text;   /* ... or text */
+};
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && strchr(" \t\r\n", e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static void note_section(struct parse *p, const char *raw)
+{
+	char tmp[512], *s, *end;
+	struct conf *c = p->c;
+
+	snprintf(tmp, sizeof tmp, "%s", raw);
+	s = trim(tmp);
+	if (s[0] != '[' || !(end = strchr(s, ']')))
+		return;
+	*end = '\0';
+	if (c->ns == c->scap) {
+		size_t cap = c->scap ? c->scap * 2 : 8;
+		struct conf_section *ns = realloc(c->s, cap * sizeof *ns);
+
+		if (!ns)
+			return;
+		c->s = ns;
+		c->scap = cap;
+	}
+	for (size_t i = 0; i < c->ns; i++)
+		if (strcmp(c->s[i].name, s + 1) == 0) {
+			diag_add(p->d, c->path, p->line, "section [%s] appears twice (first on line %d)",
+				 s + 1, c->s[i].line);
+			return;
+		}
+	if ((c->s[c->ns].name = strdup(s + 1))) {
+		c->s[c->ns].line = p->line;
+		c->ns++;
+	}
+}
+
+static char *reader(char *str, int num, void *stream)
+{
+	struct parse *p = stream;
+	char *r;
+
+	if (p->f) {
+		r = fgets(str, num, p->f);
+	} else {
+		size_t i = 0;
+
+		if (!*p->text)
+			return NULL;
+		while (p->text[i] && p->text[i] != '\n' && i + 1 < (size_t)num - 1)
+			i++;
+		if (p->text[i] == '\n')
+			i++;
+		memcpy(str, p->text, i);
+		str[i] = '\0';
+		p->text += i;
+		r = str;
+	}
+	if (r) {
+		p->line++;
+		note_section(p, r);
+	}
+	return r;
+}
+
+static int handler(void *user, const char *section, const char *key, const char *value)
+{
+	struct parse *p = user;
+	struct conf *c = p->c;
+	struct conf_entry *e;
+
+	if (!key)
+		return 1;
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->e[i].section, section) == 0 && strcmp(c->e[i].key, key) == 0) {
+			diag_add(p->d, c->path, p->line, "key \"%s\" appears twice in [%s] (first on line %d)",
+				 key, section, c->e[i].line);
+			return 1;
+		}
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct conf_entry *ne = realloc(c->e, cap * sizeof *ne);
+
+		if (!ne)
+			return 0;
+		c->e = ne;
+		c->cap = cap;
+	}
+	e = &c->e[c->n];
+	e->section = strdup(section);
+	e->key = strdup(key);
+	e->value = strdup(value);
+	e->line = p->line;
+	e->used = 0;
+	if (!e->section || !e->key || !e->value) {
+		free(e->section);
+		free(e->key);
+		free(e->value);
+		return 0;
+	}
+	c->n++;
+	return 1;
+}
+
+static int run(struct conf *c, const char *path, FILE *f, const char *text, struct diag *d)
+{
+	struct parse p = {c, d, 0, f, text};
+	int r;
+
+	memset(c, 0, sizeof *c);
+	if (!(c->path = strdup(path)))
+		return err_set("out of memory");
+	r = ini_parse_stream(reader, &p, handler, &p);
+	if (r > 0)
+		diag_add(d, path, r, "not a key = value line, a [section] or a comment");
+	else if (r < 0)
+		return err_set("reading \"%s\": out of memory", path);
+	return 0;
+}
+
+int conf_load(struct conf *c, const char *path, struct diag *d)
+{
+	FILE *f = fopen(path, "re");
+	int r;
+
+	if (!f) {
+		memset(c, 0, sizeof *c);
+		return err_errno("reading \"%s\"", path);
+	}
+	r = run(c, path, f, NULL, d);
+	fclose(f);
+	return r;
+}
+
+int conf_load_string(struct conf *c, const char *path, const char *text, struct diag *d)
+{
+	return run(c, path, NULL, text, d);
+}
+
+struct conf_entry *conf_get(struct conf *c, const char *section, const char *key)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->e[i].section, section) == 0 && strcmp(c->e[i].key, key) == 0) {
+			c->e[i].used = 1;
+			return &c->e[i];
+		}
+	return NULL;
+}
+
+const char *conf_value(struct conf *c, const char *section, const char *key)
+{
+	struct conf_entry *e = conf_get(c, section, key);
+
+	return e ? e->value : NULL;
+}
+
+int conf_section_line(const struct conf *c, const char *section)
+{
+	for (size_t i = 0; i < c->ns; i++)
+		if (strcmp(c->s[i].name, section) == 0)
+			return c->s[i].line;
+	return 0;
+}
+
+void conf_unknown(struct conf *c, struct diag *d)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (!c->e[i].used)
+			diag_add(d, c->path, c->e[i].line, "unknown key \"%s\" in [%s]",
+				 c->e[i].key, c->e[i].section);
+}
+
+void conf_free(struct conf *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->e[i].section);
+		free(c->e[i].key);
+		free(c->e[i].value);
+	}
+	for (size_t i = 0; i < c->ns; i++)
+		free(c->s[i].name);
+	free(c->e);
+	free(c->s);
+	free(c->path);
+	memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,528 @@
+#include "engine.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "http.h"
+#include "name.h"
+
+struct engine {
+	struct http *http;
+	char *socket;
+	char api[16];
+};
+
+static int parse_version(const char *s, int *maj, int *min)
+{
+	char *end;
+
+	*maj = (int)strtol(s, &end, 10);
+	if (end == s || *end != '.')
+		return -1;
+	s = end + 1;
+	*min = (int)strtol(s, &end, 10);
+	return end == s ? -1 : 0;
+}
+
+int engine_api_pick(const char *server, char *out, size_t outlen)
+{
+	int smaj, smin, lmaj, lmin, hmaj, hmin;
+
+	if (parse_version(server, &smaj, &smin) < 0)
+		return err_set("engine reports API version \"%s\", which is not a version", server);
+	parse_version(ENGINE_API_MIN, &lmaj, &lmin);
+	parse_version(ENGINE_API_MAX, &hmaj, &hmin);
+	if (smaj < lmaj || (smaj == lmaj && smin < lmin))
+		return err_set("engine speaks API %s; korcluster needs %s or later", server,
+			       ENGINE_API_MIN);
+	if (smaj > hmaj || (smaj == hmaj && smin > hmin))
+		snprintf(out, outlen, "%d.%d", hmaj, hmin);
+	else
+		snprintf(out, outlen, "%d.%d", smaj, smin);
+	return 0;
+}
+
+int engine_open(struct engine **out)
+{
+	const char *host = getenv("DOCKER_HOST");
+	struct engine *e = calloc(1, sizeof *e);
+	struct buf hdr = BUF_INIT, body = BUF_INIT;
+	struct http_req r = {0};
+	char server[32];
+	long status = 0;
+
+	if (!e)
+		return err_set("out of memory");
+	if (host && *host) {
+		if (strncmp(host, "unix://", 7) != 0) {
+			free(e);
+			return err_set("DOCKER_HOST \"%s\" is not unix://PATH; korcluster talks to a local engine only", host);
+		}
+		e->socket = strdup(host + 7);
+	} else {
+		e->socket = strdup("/var/run/docker.sock");
+	}
+	if (!e->socket || !(e->http = http_open(e->socket)))
+		goto fail;
+	r.url = "http://docker/_ping";
+	r.timeout_ms = 10000;
+	if (http_do(e->http, &r, &status, &body, &hdr) < 0) {
+		err_wrap("no Docker engine answers");
+		goto fail;
+	}
+	if (status != 200) {
+		err_set("engine /_ping answered %ld", status);
+		goto fail;
+	}
+	if (http_header(hdr.data, "Api-Version", server, sizeof server) < 0) {
+		err_set("engine /_ping sent no Api-Version header");
+		goto fail;
+	}
+	if (engine_api_pick(server, e->api, sizeof e->api) < 0)
+		goto fail;
+	buf_free(&hdr);
+	buf_free(&body);
+	*out = e;
+	return 0;
+fail:
+	buf_free(&hdr);
+	buf_free(&body);
+	engine_close(e);
+	return -1;
+}
+
+void engine_close(struct engine *e)
+{
+	if (!e)
+		return;
+	http_close(e->http);
+	free(e->socket);
+	free(e);
+}
+
+const char *engine_api(const struct engine *e)
+{
+	return e->api;
+}
+
+/* Turn an error reply into err: the engine's {"message": ...} if any. */
+static int fail_with(long status, const struct buf *body)
+{
+	json_t *j = json_loadb(body->data ? body->data : "", body->len, 0, NULL);
+	const char *m = j ? json_string_value(json_object_get(j, "message")) : NULL;
+
+	if (m)
+		err_set("%s", m);
+	else if (body->len)
+		err_set("engine answered %ld: %.200s", status, body->data);
+	else
+		err_set("engine answered %ld", status);
+	json_decref(j);
+	return -1;
+}
+
+static char *url(struct engine *e, const char *path)
+{
+	char *u;
+
+	if (asprintf(&u, "http://docker/v%s%s", e->api, path) < 0) {
+		err_set("out of memory");
+		return NULL;
+	}
+	return u;
+}
+
+long engine_call(struct engine *e, const char *method, const char *path, json_t *body,
+		 json_t **out, long tolerate)
+{
+	struct http_req r = {0};
+	struct buf resp = BUF_INIT;
+	char *u = url(e, path), *b = NULL;
+	long status = -1;
+
+	if (out)
+		*out = NULL;
+	if (!u)
+		return -1;
+	if (body && !(b = json_dumps(body, JSON_COMPACT))) {
+		free(u);
+		return err_set("out of memory");
+	}
+	r.method = method;
+	r.url = u;
+	r.body = b;
+	if (http_do(e->http, &r, &status, &resp, NULL) < 0) {
+		status = -1;
+		goto out;
+	}
+	if (status >= 400 && status != tolerate) {
+		fail_with(status, &resp);
+		status = -1;
+		goto out;
+	}
+	if (out && status < 300 && resp.len) {
+		json_error_t je;
+
+		if (!(*out = json_loadb(resp.data, resp.len, 0, &je))) {
+			err_set("engine sent malformed JSON: %s", je.text);
+			status = -1;
+		}
+	}
+out:
+	buf_free(&resp);
+	free(b);
+	free(u);
+	return status;
+}
+
+static char *pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *pathf(const char *fmt, ...)
+{
+	char *p;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&p, fmt, ap) < 0)
+		p = NULL;
+	va_end(ap);
+	if (!p)
+		err_set("out of memory");
+	return p;
+}
+
+int engine_image_present(struct engine *e, const char *ref)
+{
+	char *p = pathf("/images/%s/json", ref);
+	long s;
+
+	if (!p)
+		return -1;
+	s = engine_call(e, "GET", p, NULL, NULL, 404);
+	free(p);
+	if (s < 0)
+		return -1;
+	return s == 200;
+}
+
+struct pull {
+	struct lines lines;
+	void (*on_event)(void *ctx, json_t *ev);
+	void *ctx;
+	char *error; /* first error the stream reported */
+};
+
+static int pull_line(void *ctx, const char *line, size_t len)
+{
+	struct pull *p = ctx;
+	json_t *ev;
+	const char *m;
+
+	if (len == 0)
+		return 0;
+	if (!(ev = json_loadb(line, len, 0, NULL)))
+		return 0; /* not ours to judge: ignore noise */
+	m = json_string_value(json_object_get(ev, "error"));
+	if (!m)
+		m = json_string_value(json_object_get(json_object_get(ev, "errorDetail"), "message"));
+	if (m && !p->error)
+		p->error = strdup(m);
+	if (p->on_event)
+		p->on_event(p->ctx, ev);
+	json_decref(ev);
+	return 0;
+}
+
+static int pull_sink(void *ctx, const char *data, size_t len)
+{
+	return lines_feed(&((struct pull *)ctx)->lines, data, len);
+}
+
+int engine_image_pull(struct engine *e, const char *ref,
+		      void (*on_event)(void *ctx, json_t *ev), void *ctx)
+{
+	struct pull p = {.on_event = on_event, .ctx = ctx};
+	struct http_req r = {0};
+	struct buf resp = BUF_INIT;
+	char *repo = NULL, *tag = NULL, *erepo = NULL, *etag = NULL, *path = NULL, *u = NULL;
+	long status = 0;
+	int rc = -1;
+
+	lines_init(&p.lines, pull_line, &p);
+	/* fromImage takes the repository; tag takes a tag or a digest. */
+	if (name_image_split(ref, &repo, &tag) < 0)
+		goto out;
+	if (!(erepo = http_escape(e->http, repo)) || !(etag = http_escape(e->http, tag)) ||
+	    !(path = pathf("/images/create?fromImage=%s&tag=%s", erepo, etag)) || !(u = url(e, path)))
+		goto out;
+	r.method = "POST";
+	r.url = u;
+	r.sink = pull_sink;
+	r.ctx = &p;
+	if (http_do(e->http, &r, &status, &resp, NULL) < 0)
+		goto out;
+	lines_finish(&p.lines);
+	if (status >= 400) {
+		fail_with(status, &resp);
+		goto out;
+	}
+	if (p.error) {
+		err_set("%s", p.error);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		err_wrap("pulling \"%s\"", ref);
+	lines_free(&p.lines);
+	buf_free(&resp);
+	free(p.error);
+	free(repo);
+	free(tag);
+	free(erepo);
+	free(etag);
+	free(path);
+	free(u);
+	return rc;
+}
+
+int engine_network_ensure(struct engine *e, const char *name, json_t *labels)
+{
+	char *p = pathf("/networks/%s", name);
+	json_t *body;
+	long s;
+
+	if (!p)
+		return -1;
+	s = engine_call(e, "GET", p, NULL, NULL, 404);
+	free(p);
+	if (s < 0)
+		return err_wrap("inspecting network \"%s\"", name);
+	if (s == 200)
+		return 0;
+	body = json_pack("{s:s, s:b, s:s, s:O}", "Name", name, "CheckDuplicate", 1, "Driver", "bridge",
+			 "Labels", labels);
+	s = engine_call(e, "POST", "/networks/create", body, NULL, 0);
+	json_decref(body);
+	return s < 0 ? err_wrap("creating network \"%s\"", name) : 0;
+}
+
+int engine_network_remove(struct engine *e, const char *name)
+{
+	char *p = pathf("/networks/%s", name);
+	long s;
+
+	if (!p)
+		return -1;
+	s = engine_call(e, "DELETE", p, NULL, NULL, 404);
+	free(p);
+	return s < 0 ? err_wrap("removing network \"%s\"", name) : 0;
+}
+
+int engine_container_create(struct engine *e, const char *name, json_t *config, char **id)
+{
+	char *p = pathf("/containers/create?name=%s", name);
+	json_t *out = NULL;
+	long s;
+
+	if (!p)
+		return -1;
+	s = engine_call(e, "POST", p, config, &out, 0);
+	free(p);
+	if (s < 0)
+		return err_wrap("creating container \"%s\"", name);
+	if (id) {
+		const char *v = json_string_value(json_object_get(out, "Id"));
+
+		*id = v ? strdup(v) : NULL;
+	}
+	json_decref(out);
+	return 0;
+}
+
+static int simple(struct engine *e, const char *method, const char *path, long tolerate,
+		  const char *what, const char *id)
+{
+	long s = engine_call(e, method, path, NULL, NULL, tolerate);
+
+	return s < 0 ? err_wrap("%s container \"%s\"", what, id) : 0;
+}
+
+int engine_container_start(struct engine *e, const char *id)
+{
+	char *p = pathf("/containers/%s/start", id);
+	int r = p ? simple(e, "POST", p, 0, "starting", id) : -1;
+
+	free(p);
+	return r;
+}
+
+int engine_container_stop(struct engine *e, const char *id, int timeout)
+{
+	char *p = timeout < 0 ? pathf("/containers/%s/stop", id) : pathf("/containers/%s/stop?t=%d", id, timeout);
+	int r = p ? simple(e, "POST", p, 404, "stopping", id) : -1;
+
+	free(p);
+	return r;
+}
+
+int engine_container_remove(struct engine *e, const char *id)
+{
+	char *p = pathf("/containers/%s?force=1", id);
+	int r = p ? simple(e, "DELETE", p, 404, "removing", id) : -1;
+
+	free(p);
+	return r;
+}
+
+int engine_container_inspect(struct engine *e, const char *id, json_t **out)
+{
+	char *p = pathf("/containers/%s/json", id);
+	long s;
+
+	if (!p)
+		return -1;
+	s = engine_call(e, "GET", p, NULL, out, 404);
+	free(p);
+	if (s < 0)
+		return err_wrap("inspecting container \"%s\"", id);
+	if (s == 404)
+		*out = NULL;
+	return 0;
+}
+
+int engine_container_list(struct engine *e, const char *label, json_t **out)
+{
+	json_t *f = json_pack("{s:[s]}", "label", label);
+	char *fs = f ? json_dumps(f, JSON_COMPACT) : NULL, *ef = fs ? http_escape(e->http, fs) : NULL;
+	char *p = ef ? pathf("/containers/json?all=1&filters=%s", ef) : NULL;
+	long s = -1;
+
+	if (p)
+		s = engine_call(e, "GET", p, NULL, out, 0);
+	else
+		err_set("out of memory");
+	json_decref(f);
+	free(fs);
+	free(ef);
+	free(p);
+	if (s < 0)
+		return err_wrap("listing containers");
+	if (!*out)
+		*out = json_array();
+	return 0;
+}
+
+static int collect_frame(void *ctx, int stream, const char *data, size_t len)
+{
+	(void)stream;
+	return ctx ? buf_append(ctx, data, len) : 0;
+}
+
+static int demux_sink(void *ctx, const char *data, size_t len)
+{
+	return demux_feed(ctx, data, len);
+}
+
+static int stream_frames(struct engine *e, const char *method, const char *path, json_t *body,
+			 frame_fn fn, void *ctx)
+{
+	struct demux dm;
+	struct http_req r = {0};
+	struct buf resp = BUF_INIT;
+	char *u = url(e, path), *b = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	long status = 0;
+	int rc = -1;
+
+	demux_init(&dm, fn, ctx);
+	if (!u || (body && !b)) {
+		err_set("out of memory");
+		goto out;
+	}
+	r.method = method;
+	r.url = u;
+	r.body = b;
+	r.sink = demux_sink;
+	r.ctx = &dm;
+	if (http_do(e->http, &r, &status, &resp, NULL) < 0)
+		goto out;
+	if (status >= 400) {
+		fail_with(status, &resp);
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&resp);
+	free(u);
+	free(b);
+	return rc;
+}
+
+int engine_exec(struct engine *e, const char *id, char *const *argv, int *exit_code,
+		struct buf *out)
+{
+	json_t *cmd = json_array(), *body = NULL, *reply = NULL;
+	char *p = NULL;
+	const char *eid;
+	int rc = -1;
+
+	for (size_t i = 0; argv[i]; i++)
+		json_array_append_new(cmd, json_string(argv[i]));
+	body = json_pack("{s:b, s:b, s:b, s:o}", "AttachStdin", 0, "AttachStdout", 1,
+			 "AttachStderr", 1, "Cmd", cmd);
+	if (!(p = pathf("/containers/%s/exec", id)) || engine_call(e, "POST", p, body, &reply, 0) < 0)
+		goto out;
+	if (!(eid = json_string_value(json_object_get(reply, "Id")))) {
+		err_set("engine gave no exec id");
+		goto out;
+	}
+	free(p);
+	json_decref(body);
+	body = json_pack("{s:b, s:b}", "Detach", 0, "Tty", 0);
+	if (!(p = pathf("/exec/%s/start", eid)) ||
+	    stream_frames(e, "POST", p, body, collect_frame, out) < 0)
+		goto out;
+	free(p);
+	if (!(p = pathf("/exec/%s/json", eid)))
+		goto out;
+	json_decref(reply);
+	reply = NULL;
+	if (engine_call(e, "GET", p, NULL, &reply, 0) < 0)
+		goto out;
+	*exit_code = (int)json_integer_value(json_object_get(reply, "ExitCode"));
+	rc = 0;
+out:
+	if (rc < 0)
+		err_wrap("running \"%s\" in \"%s\"", argv[0], id);
+	json_decref(body);
+	json_decref(reply);
+	free(p);
+	return rc;
+}
+
+int engine_logs(struct engine *e, const char *id, int follow, int tail, frame_fn fn, void *ctx)
+{
+	char tailv[16], *p;
+	int rc;
+
+	if (tail < 0)
+		snprintf(tailv, sizeof tailv, "all");
+	else
+		snprintf(tailv, sizeof tailv, "%d", tail);
+	if (!(p = pathf("/containers/%s/logs?stdout=1&stderr=1&follow=%d&tail=%s", id, follow, tailv)))
+		return -1;
+	rc = stream_frames(e, "GET", p, NULL, fn, ctx);
+	free(p);
+	return rc < 0 ? err_wrap("reading logs of \"%s\"", id) : 0;
+}
+
+const char *engine_container_ip(json_t *inspect, const char *network)
+{
+	json_t *n = json_object_get(json_object_get(json_object_get(inspect, "NetworkSettings"),
+						    "Networks"), network);
+	const char *ip = json_string_value(json_object_get(n, "IPAddress"));
+
+	return ip && *ip ? ip : NULL;
+}

@@ -1,0 +1,67 @@
+/* engine: a client of the Docker Engine API over its unix socket.
+ *
+ * The socket comes from DOCKER_HOST (unix://PATH) or /var/run/docker.sock.
+ * engine_open() asks /_ping for the engine's API version and speaks
+ * min(engine's, ENGINE_API_MAX), refusing engines older than ENGINE_API_MIN.
+ * Every call that fails sets err to the engine's own message. */
+#ifndef KC_ENGINE_H
+#define KC_ENGINE_H
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "frame.h"
+
+#define ENGINE_API_MIN "1.41"
+#define ENGINE_API_MAX "1.47"
+
+struct engine;
+
+int engine_open(struct engine **e);
+void engine_close(struct engine *e);
+const char *engine_api(const struct engine *e);
+
+/* Choose the API version to speak given the engine's; pure. */
+int engine_api_pick(const char *server, char *out, size_t outlen);
+
+/* One request to /vAPI/path.  body is borrowed.  On 2xx, *out (if not NULL)
+ * gets the parsed JSON reply or NULL for an empty one.  Returns the HTTP
+ * status, or -1 with err set when there was no answer or the status is 400
+ * or above and not equal to tolerate (use 0 to tolerate nothing). */
+long engine_call(struct engine *e, const char *method, const char *path, json_t *body,
+		 json_t **out, long tolerate);
+
+/* 1 if the image is present, 0 if not. */
+int engine_image_present(struct engine *e, const char *ref);
+/* Pull ref; on_event sees every progress object the engine sends.  A pull
+ * that fails inside its 200 stream fails here. */
+int engine_image_pull(struct engine *e, const char *ref,
+		      void (*on_event)(void *ctx, json_t *event), void *ctx);
+
+/* Create the network unless it exists; labels borrowed. */
+int engine_network_ensure(struct engine *e, const char *name, json_t *labels);
+int engine_network_remove(struct engine *e, const char *name);
+
+/* config is borrowed; *id (if not NULL) is owned by the caller. */
+int engine_container_create(struct engine *e, const char *name, json_t *config, char **id);
+int engine_container_start(struct engine *e, const char *id);
+/* timeout < 0: the container's own StopTimeout. */
+int engine_container_stop(struct engine *e, const char *id, int timeout);
+int engine_container_remove(struct engine *e, const char *id);
+/* *out is NULL when there is no such container. */
+int engine_container_inspect(struct engine *e, const char *id, json_t **out);
+/* All containers (running or not) carrying label "key=value". */
+int engine_container_list(struct engine *e, const char *label, json_t **out);
+
+/* Run argv in a running container; output (stdout and stderr, demuxed) is
+ * appended to out if not NULL. */
+int engine_exec(struct engine *e, const char *id, char *const *argv, int *exit_code,
+		struct buf *out);
+/* Stream a container's logs through fn. tail < 0: all. */
+int engine_logs(struct engine *e, const char *id, int follow, int tail, frame_fn fn,
+		void *ctx);
+
+/* The IP address of a container on a network, from an inspect reply. */
+const char *engine_container_ip(json_t *inspect, const char *network);
+
+#endif

@@ -1,0 +1,63 @@
+#include "err.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static char msg[2048];
+
+static void vset(const char *fmt, va_list ap)
+{
+	vsnprintf(msg, sizeof msg, fmt, ap);
+}
+
+int err_set(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vset(fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int err_errno(const char *fmt, ...)
+{
+	int saved = errno;
+	size_t n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vset(fmt, ap);
+	va_end(ap);
+	n = strlen(msg);
+	snprintf(msg + n, sizeof msg - n, ": %s", strerror(saved));
+	errno = saved;
+	return -1;
+}
+
+int err_wrap(const char *fmt, ...)
+{
+	char what[1024], old[sizeof msg];
+	size_t n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	memcpy(old, msg, sizeof old);
+	/* what is shorter than msg, so n stays inside it. */
+	n = (size_t)snprintf(msg, sizeof msg, old[0] ? "%s: " : "%s", what);
+	snprintf(msg + n, sizeof msg - n, "%s", old);
+	return -1;
+}
+
+const char *err_msg(void)
+{
+	return msg[0] ? msg : "unknown error";
+}
+
+void err_clear(void)
+{
+	msg[0] = '\0';
+}

@@ -1,0 +1,231 @@
+#include "fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+
+static int fsync_dir_of(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, rc = 0;
+
+	if (!copy)
+		return err_set("out of memory");
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (fsync(fd) < 0)
+			rc = err_errno("syncing folder of \"%s\"", path);
+		close(fd);
+	}
+	free(copy);
+	return rc;
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char *tmp = NULL;
+	const char *p = data;
+	int fd = -1, rc = -1;
+
+	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
+		return err_set("out of memory");
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		err_errno("creating \"%s\"", tmp);
+		free(tmp);
+		return -1;
+	}
+	if (fchmod(fd, mode) < 0) {
+		err_errno("setting mode of \"%s\"", tmp);
+		goto out;
+	}
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err_errno("writing \"%s\"", tmp);
+			goto out;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) < 0) {
+		err_errno("syncing \"%s\"", tmp);
+		goto out;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		err_errno("closing \"%s\"", tmp);
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		err_errno("renaming \"%s\"", tmp);
+		goto out;
+	}
+	rc = fsync_dir_of(path);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+int fs_read(const char *path, char **out, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	char *data = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!f)
+		return err_errno("opening \"%s\"", path);
+	for (;;) {
+		if (cap - n < 4096) {
+			char *p = realloc(data, cap = cap ? cap * 2 : 8192);
+
+			if (!p) {
+				free(data);
+				fclose(f);
+				return err_set("out of memory");
+			}
+			data = p;
+		}
+		size_t r = fread(data + n, 1, cap - n - 1, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f)) {
+		free(data);
+		fclose(f);
+		return err_errno("reading \"%s\"", path);
+	}
+	fclose(f);
+	data[n] = '\0';
+	*out = data;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+int fs_mkdirs(const char *path, mode_t mode)
+{
+	char *p = strdup(path);
+	int rc = 0;
+
+	if (!p)
+		return err_set("out of memory");
+	for (char *s = p + 1;; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+
+			*s = '\0';
+			if (mkdir(p, mode) < 0 && errno != EEXIST) {
+				rc = err_errno("creating folder \"%s\"", p);
+				break;
+			}
+			*s = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	if (rc == 0 && !fs_is_dir(path))
+		rc = err_set("creating folder \"%s\": not a folder", path);
+	free(p);
+	return rc;
+}
+
+int fs_symlink_atomic(const char *target, const char *link)
+{
+	char *tmp = NULL;
+	int rc = 0;
+
+	if (asprintf(&tmp, "%s.tmp.%ld", link, (long)getpid()) < 0)
+		return err_set("out of memory");
+	unlink(tmp);
+	if (symlink(target, tmp) < 0)
+		rc = err_errno("linking \"%s\"", link);
+	else if (rename(tmp, link) < 0) {
+		rc = err_errno("linking \"%s\"", link);
+		unlink(tmp);
+	}
+	free(tmp);
+	return rc;
+}
+
+int fs_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+int fs_is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT)
+		return err_errno("removing \"%s\"", path);
+	return 0;
+}
+
+int fs_remove_tree(const char *path)
+{
+	if (!fs_exists(path))
+		return 0;
+	return nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+}
+
+char *fs_absolute(const char *path)
+{
+	char cwd[PATH_MAX], *out = NULL;
+
+	if (path[0] == '/')
+		out = strdup(path);
+	else if (getcwd(cwd, sizeof cwd) && asprintf(&out, "%s/%s", cwd, path) < 0)
+		out = NULL;
+	if (!out) {
+		err_errno("resolving \"%s\"", path);
+		return NULL;
+	}
+	/* Drop "/." components and trailing slashes for tidy messages. */
+	for (char *s; (s = strstr(out, "/./"));)
+		memmove(s, s + 2, strlen(s + 2) + 1);
+	size_t n = strlen(out);
+	if (n >= 2 && strcmp(out + n - 2, "/.") == 0)
+		out[n -= 2] = '\0';
+	while (n > 1 && out[n - 1] == '/')
+		out[--n] = '\0';
+	if (!out[0])
+		strcpy(out, "/");
+	return out;
+}
+
+char *fs_self_exe(void)
+{
+	char *p = realpath("/proc/self/exe", NULL);
+
+	if (!p)
+		err_errno("finding the korcluster binary");
+	return p;
+}

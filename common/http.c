@@ -1,0 +1,169 @@
+#include "http.h"
+
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "err.h"
+
+struct http {
+	CURL *curl;
+	char *socket;
+};
+
+struct xfer {
+	struct http *h;
+	const struct http_req *r;
+	struct buf *out;
+	int failed; /* the sink refused */
+};
+
+struct http *http_open(const char *socket)
+{
+	static int inited;
+	struct http *h;
+
+	if (!inited) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+			err_set("initialising libcurl failed");
+			return NULL;
+		}
+		inited = 1;
+	}
+	if (!(h = calloc(1, sizeof *h)) || !(h->curl = curl_easy_init()) ||
+	    (socket && !(h->socket = strdup(socket)))) {
+		if (h)
+			curl_easy_cleanup(h->curl);
+		free(h);
+		err_set("out of memory");
+		return NULL;
+	}
+	return h;
+}
+
+void http_close(struct http *h)
+{
+	if (!h)
+		return;
+	curl_easy_cleanup(h->curl);
+	free(h->socket);
+	free(h);
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *user)
+{
+	struct xfer *x = user;
+	long code = 0;
+
+	n *= size;
+	curl_easy_getinfo(x->h->curl, CURLINFO_RESPONSE_CODE, &code);
+	if (code >= 200 && code < 300 && x->r->sink) {
+		if (x->r->sink(x->r->ctx, data, n) < 0) {
+			x->failed = 1;
+			return 0;
+		}
+		return n;
+	}
+	/* Error bodies are small JSON; cap what we keep of any unexpected one. */
+	if (x->out && x->out->len < (64u << 20) && buf_append(x->out, data, n) < 0)
+		return 0;
+	return n;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *user)
+{
+	struct buf *b = user;
+
+	n *= size;
+	if (buf_append(b, data, n) < 0)
+		return 0;
+	return n;
+}
+
+int http_do(struct http *h, const struct http_req *r, long *status, struct buf *out,
+	    struct buf *headers)
+{
+	CURL *c = h->curl;
+	struct curl_slist *hdr = NULL;
+	struct xfer x = {h, r, out, 0};
+	struct buf dummy = BUF_INIT;
+	CURLcode rc;
+	char errbuf[CURL_ERROR_SIZE] = "";
+
+	curl_easy_reset(c);
+	if (h->socket)
+		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, h->socket);
+	curl_easy_setopt(c, CURLOPT_URL, r->url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, r->method ? r->method : "GET");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, headers ? headers : &dummy);
+	curl_easy_setopt(c, CURLOPT_PROXY, "");
+	if (r->timeout_ms)
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, r->timeout_ms);
+	if (r->connect_timeout_ms)
+		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, r->connect_timeout_ms);
+	if (r->body) {
+		hdr = curl_slist_append(hdr, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, r->body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(r->body));
+	} else if (r->method && strcmp(r->method, "POST") == 0) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+	}
+	/* No "Expect: 100-continue" round trip on bodies. */
+	hdr = curl_slist_append(hdr, "Expect:");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	rc = curl_easy_perform(c);
+	curl_slist_free_all(hdr);
+	buf_free(&dummy);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	if (x.failed)
+		return -1;
+	if (rc != CURLE_OK) {
+		const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+
+		if (h->socket && rc == CURLE_COULDNT_CONNECT)
+			return err_set("cannot connect to \"%s\": %s", h->socket, why);
+		return err_set("%s", why);
+	}
+	return 0;
+}
+
+char *http_escape(struct http *h, const char *s)
+{
+	char *e = curl_easy_escape(h->curl, s, 0), *out;
+
+	if (!e) {
+		err_set("out of memory");
+		return NULL;
+	}
+	out = strdup(e);
+	curl_free(e);
+	return out;
+}
+
+int http_header(const char *headers, const char *name, char *out, size_t outlen)
+{
+	size_t n = strlen(name);
+
+	for (const char *l = headers; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (strncasecmp(l, name, n) == 0 && l[n] == ':') {
+			const char *v = l + n + 1;
+			size_t len;
+
+			v += strspn(v, " \t");
+			len = strcspn(v, "\r\n");
+			if (len >= outlen)
+				len = outlen - 1;
+			memcpy(out, v, len);
+			out[len] = '\0';
+			return 0;
+		}
+	}
+	return -1;
+}

@@ -1,0 +1,27 @@
+/* name: checks of user-given names and values, and random strings. */
+#ifndef KC_NAME_H
+#define KC_NAME_H
+
+#include <stddef.h>
+
+/* Each check returns 0 if valid, else -1 with the reason in err. */
+int name_check_cluster(const char *s);   /* [a-z0-9][a-z0-9_-]{0,31} */
+int name_check_instance(const char *s);  /* [a-z][a-z0-9_]{0,30} */
+int name_check_service(const char *s);   /* [a-z][a-z0-9_]{0,30} */
+int name_check_template(const char *s);  /* [a-z0-9][a-z0-9_-]{0,63} */
+int name_check_image(const char *s);     /* a Docker image reference */
+int name_check_address(const char *s);   /* IPv4 or IPv6 literal */
+int name_check_port(const char *s, int *port);
+
+/* Split an image reference into what /images/create takes: repo (with
+ * registry) and tag or digest ("latest" if none).  Caller frees both. */
+int name_image_split(const char *ref, char **repo, char **tag);
+
+/* n random characters of alphabet from getrandom(2), NUL-terminated in out
+ * (which holds n + 1 bytes). */
+int name_random(char *out, size_t n, const char *alphabet);
+
+#define NAME_ALNUM_LOWER "abcdefghijklmnopqrstuvwxyz0123456789"
+#define NAME_ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+#endif

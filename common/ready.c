@@ -1,0 +1,171 @@
+#include "ready.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "err.h"
+#include "http.h"
+#include "progress.h"
+#include "strv.h"
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int probe_tcp(const char *ip, int port, char *why, size_t n)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST}, *ai;
+	char ps[8];
+	int fd, r = 0;
+
+	snprintf(ps, sizeof ps, "%d", port);
+	if (getaddrinfo(ip, ps, &hints, &ai) != 0) {
+		snprintf(why, n, "bad address %s", ip);
+		return 0;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+			r = 1;
+		} else if (errno == EINPROGRESS) {
+			struct pollfd p = {fd, POLLOUT, 0};
+			int soerr = 0;
+			socklen_t sl = sizeof soerr;
+
+			if (poll(&p, 1, 2000) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 &&
+			    soerr == 0)
+				r = 1;
+			else
+				snprintf(why, n, "port %d: %s", port, soerr ? strerror(soerr) : "no answer");
+		} else {
+			snprintf(why, n, "port %d: %s", port, strerror(errno));
+		}
+		close(fd);
+	}
+	freeaddrinfo(ai);
+	return r;
+}
+
+static int probe_http(const char *ip, int port, const char *path, char *why, size_t n)
+{
+	struct http *h = http_open(NULL);
+	struct http_req r = {0};
+	struct buf body = BUF_INIT;
+	char url[512];
+	long status = 0;
+	int ok = 0;
+
+	if (!h)
+		return -1;
+	snprintf(url, sizeof url, strchr(ip, ':') ? "http://[%s]:%d%s" : "http://%s:%d%s", ip, port, path);
+	r.url = url;
+	r.timeout_ms = 3000;
+	r.connect_timeout_ms = 2000;
+	if (http_do(h, &r, &status, &body, NULL) < 0)
+		snprintf(why, n, "GET %s: %s", path, err_msg());
+	else if (status >= 200 && status < 400)
+		ok = 1;
+	else
+		snprintf(why, n, "GET %s answered %ld", path, status);
+	buf_free(&body);
+	http_close(h);
+	return ok;
+}
+
+static int probe_exec(struct engine *e, const char *container, const char *cmd, char *why, size_t n)
+{
+	struct strv argv = STRV_INIT;
+	struct buf out = BUF_INIT;
+	int code = -1, r = 0;
+
+	if (strv_split(&argv, cmd) < 0 || argv.n == 0) {
+		if (argv.n == 0)
+			err_set("empty command");
+		strv_free(&argv);
+		return err_wrap("ready command \"%s\"", cmd);
+	}
+	if (engine_exec(e, container, argv.v, &code, &out) < 0) {
+		snprintf(why, n, "%s", err_msg());
+	} else if (code == 0) {
+		r = 1;
+	} else {
+		size_t len = out.len;
+
+		while (len && (out.data[len - 1] == '\n' || out.data[len - 1] == '\r'))
+			len--;
+		snprintf(why, n, "\"%s\" exited %d%s%.*s", cmd, code, len ? ": " : "", (int)(len > 200 ? 200 : len),
+			 out.data ? out.data : "");
+	}
+	buf_free(&out);
+	strv_free(&argv);
+	return r;
+}
+
+int ready_probe(struct engine *e, const struct ready_target *t, char *why, size_t n)
+{
+	const struct tpl_service *s = t->svc;
+	struct db *db = NULL;
+	char v[64];
+
+	why[0] = '\0';
+	if (s->ready != READY_NONE && s->ready != READY_EXEC && !t->ip) {
+		snprintf(why, n, "container has no address on the cluster network");
+		return 0;
+	}
+	switch (s->ready) {
+	case READY_NONE:
+		return 1;
+	case READY_TCP:
+		return probe_tcp(t->ip, s->port, why, n);
+	case READY_HTTP:
+		return probe_http(t->ip, s->port, s->ready_arg, why, n);
+	case READY_EXEC:
+		return probe_exec(e, t->container, s->ready_arg, why, n);
+	case READY_MYSQL:
+		if (db_connect(&db, t->ip, s->port, "root", t->password ? t->password : "", 3) < 0 ||
+		    db_query_value(db, "SELECT 1", v, sizeof v) < 0) {
+			snprintf(why, n, "MySQL login: %s", err_msg());
+			db_close(db);
+			return 0;
+		}
+		db_close(db);
+		return 1;
+	}
+	return 0;
+}
+
+int ready_wait(struct engine *e, const struct ready_target *t, int timeout, double *took)
+{
+	double start = now(), deadline = start + timeout;
+	char why[512] = "";
+
+	for (;;) {
+		int r = ready_probe(e, t, why, sizeof why);
+
+		if (r < 0)
+			return -1;
+		if (r == 1) {
+			*took = now() - start;
+			return 0;
+		}
+		if (now() >= deadline)
+			break;
+		progress_update("waiting for %s: %.0f s (%s)", t->container, now() - start, why);
+		usleep(250 * 1000);
+	}
+	progress_clear();
+	return err_set("service \"%s\" is not ready after %d s: %s", t->svc->name, timeout,
+		       why[0] ? why : "no answer");
+}
