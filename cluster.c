@@ -134,7 +134,7 @@ static int cmd_create(struct ctx *ctx, int argc, char **argv)
 		name = rname;
 	}
 	if (name_check_cluster(name) < 0 || name_check_address(bind) < 0)
-		return KC_FAIL;
+		goto out;
 	if (template_load(&t, tname, &d) < 0 || diag_report(&d, "template") < 0)
 		goto out;
 	if (!(dir = fs_absolute(argv[optind])) || !(self = fs_self_exe()))
@@ -143,18 +143,18 @@ static int cmd_create(struct ctx *ctx, int argc, char **argv)
 	if (asprintf(&p, "%s/cluster.ini", dir) < 0)
 		goto out;
 	if (fs_exists(p)) {
-		err_set("creating cluster in \"%s\": it already holds a cluster", dir);
+		err_set("it already holds a cluster");
 		goto out;
 	}
 	free(p);
 	if (asprintf(&p, "%s/instance.ini", dir) < 0)
 		goto out;
 	if (fs_exists(p)) {
-		err_set("creating cluster in \"%s\": it holds an instance", dir);
+		err_set("it holds an instance");
 		goto out;
 	}
 	if (fs_exists(dir) && !fs_is_dir(dir)) {
-		err_set("creating cluster in \"%s\": not a folder", dir);
+		err_set("it is not a folder");
 		goto out;
 	}
 	made_dir = !fs_exists(dir);
@@ -163,7 +163,7 @@ static int cmd_create(struct ctx *ctx, int argc, char **argv)
 	/* The same check under the lock: another create may have won. */
 	free(p);
 	if (asprintf(&p, "%s/cluster.ini", dir) < 0 || fs_exists(p)) {
-		err_set("creating cluster in \"%s\": it already holds a cluster", dir);
+		err_set("it already holds a cluster");
 		goto out;
 	}
 	{
@@ -201,7 +201,7 @@ static int cmd_create(struct ctx *ctx, int argc, char **argv)
 	rc = KC_OK;
 out:
 	if (rc != KC_OK) {
-		err_wrap("creating cluster \"%s\"", name);
+		err_wrap("creating cluster in \"%s\"", argv[optind]);
 		if (made_dir)
 			fs_remove_tree(dir);
 	}
@@ -575,6 +575,7 @@ static int cmd_validate(struct ctx *ctx, int argc, char **argv)
 	if (cluster_load(&cl, ctx->root, &d) < 0) {
 		rc = KC_FAIL;
 	} else if (d.lines.n) {
+		diag_sort(&d);
 		for (size_t i = 0; i < d.lines.n; i++)
 			printf("%s\n", d.lines.v[i]);
 		err_set("validating \"%s/cluster.ini\": %zu problem%s", cl.root, d.lines.n,

@@ -186,6 +186,8 @@ int main(int argc, char **argv)
 	}
 	err_clear();
 	rc = c->fn(&ctx, argc - i, argv + i);
+	/* What the command said comes before why it failed, even through a pipe. */
+	fflush(stdout);
 	if (rc == KC_FAIL)
 		fprintf(stderr, "korcluster: %s\n", err_msg());
 	free(ctx.root);

@@ -74,7 +74,7 @@ int cluster_load(struct cluster *c, const char *root, struct diag *d)
 
 		if (e->used)
 			continue;
-		if (strcmp(e->section, "images") == 0)
+		if (strcmp(e->section, "images") == 0 && c->tpl.name)
 			diag_add(d, ini, e->line, "[images] names \"%s\", which is no service of template \"%s\"",
 				 e->key, c->template_name ? c->template_name : "?");
 		else if (strcmp(e->section, "cluster") == 0)

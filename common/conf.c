@@ -22,10 +22,30 @@ void diag_add(struct diag *d, const char *path, int line, const char *fmt, ...)
 		strv_pushf(&d->lines, "%s: %s", path, msg);
 }
 
+/* "path:line: message": order by path, then line number. */
+static int by_place(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	const char *cx = strchr(x, ':'), *cy = strchr(y, ':');
+	size_t lx = cx ? (size_t)(cx - x) : strlen(x), ly = cy ? (size_t)(cy - y) : strlen(y);
+	int r = strncmp(x, y, lx < ly ? lx : ly);
+
+	if (r || lx != ly)
+		return r ? r : lx < ly ? -1 : 1;
+	return (int)(cx ? strtol(cx + 1, NULL, 10) : 0) - (int)(cy ? strtol(cy + 1, NULL, 10) : 0);
+}
+
+void diag_sort(struct diag *d)
+{
+	if (d->lines.n > 1)
+		qsort(d->lines.v, d->lines.n, sizeof *d->lines.v, by_place);
+}
+
 int diag_report(struct diag *d, const char *what)
 {
 	if (d->lines.n == 0)
 		return 0;
+	diag_sort(d);
 	for (size_t i = 0; i < d->lines.n; i++)
 		fprintf(stderr, "%s\n", d->lines.v[i]);
 	return err_set("%s: %zu problem%s found (listed above)", what, d->lines.n,

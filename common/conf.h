@@ -35,6 +35,8 @@ struct diag {
 
 void diag_add(struct diag *d, const char *path, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Order problems by file, then line. */
+void diag_sort(struct diag *d);
 /* Print every problem to stderr and set err; returns -1 if there are any. */
 int diag_report(struct diag *d, const char *what);
 void diag_free(struct diag *d);

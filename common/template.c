@@ -213,8 +213,8 @@ static void collect_env(struct template *t, struct diag *d, const char *sec, str
 		if (strcmp(e->section, sec) != 0)
 			continue;
 		e->used = 1;
-		if (!*k || strspn(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != strlen(k))
-			diag_add(d, t->conf.path, e->line, "environment name \"%s\" must match [A-Za-z0-9_]+", k);
+		if (!*k || strspn(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.") != strlen(k))
+			diag_add(d, t->conf.path, e->line, "environment name \"%s\" must match [A-Za-z0-9_.]+", k);
 		check_vars(t, d, e);
 		strv_pushf(env, "%s=%s", k, e->value);
 	}

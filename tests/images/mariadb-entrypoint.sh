@@ -41,7 +41,6 @@ FLUSH PRIVILEGES;
 ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD('$pw');
 CREATE USER 'root'@'%' IDENTIFIED BY '$pw';
 GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;
-GRANT PROXY ON ''@'%' TO 'root'@'%' WITH GRANT OPTION;
 DELETE FROM mysql.proxies_priv WHERE Host NOT IN ('localhost', '%');
 SQL
     unset pw

@@ -1,0 +1,88 @@
+#!/usr/bin/env bats
+# The multi-call binary: names, scopes, help, exit codes.  No engine needed.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() { kc_setup; }
+teardown() { kc_teardown; }
+
+@test "help and --help print to stdout and exit 0" {
+	run "$REPO/cluster.sh" help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"usage: cluster.sh COMMAND"* ]]
+	[[ "$output" == *"boot "* ]]
+	run "$REPO/cluster.sh" boot --help
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "usage: cluster.sh boot" ]]
+	run "$REPO/korcluster" --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"usage: korcluster [-C DIR] COMMAND"* ]]
+	run "$REPO/korcluster" help status
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "usage: korcluster status [--json]" ]]
+	run "$REPO/korcluster" --version
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^korcluster\ [0-9]+\.[0-9]+ ]]
+}
+
+@test "usage errors exit 2, unknown commands 127, failures 1 with one line" {
+	run "$REPO/cluster.sh"
+	[ "$status" -eq 2 ]
+	run -127 "$REPO/cluster.sh" frobnicate
+	[[ "${lines[0]}" == 'korcluster: unknown command "frobnicate"' ]]
+	[[ "$output" == *"create "* ]]
+	kc_create
+	run "$C/cluster.sh" status --bogus
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == 'korcluster: unknown option "--bogus"' ]]
+	run "$C/cluster.sh" boot extra
+	[ "$status" -eq 2 ]
+	run "$REPO/cluster.sh" boot
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${lines[0]}" == "korcluster: no cluster in \"$REPO\": cluster.ini not found; make one with \"cluster.sh create DIR\"" ]]
+}
+
+@test "the link's folder is the scope, wherever it is called from" {
+	kc_create
+	# Through the link, from elsewhere, by a relative path.
+	cd "$T"
+	run ./c/cluster.sh validate
+	[ "$status" -eq 0 ]
+	[ "$output" = "$C/cluster.ini: ok (template sample)" ]
+	# A link to the link still names its own folder.
+	mkdir "$T/other"
+	run "$REPO/korcluster" -C "$T/other" validate
+	[ "$status" -eq 1 ]
+	# -C DIR and the working folder give the same as the link.
+	run "$REPO/korcluster" -C "$C" validate
+	[ "$output" = "$C/cluster.ini: ok (template sample)" ]
+	cd "$C"
+	run "$REPO/korcluster" validate
+	[ "$output" = "$C/cluster.ini: ok (template sample)" ]
+	run "$REPO/korcluster" -C "$T/nosuch" validate
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no such folder"* ]]
+}
+
+@test "instance.sh is the instance scope" {
+	mkdir -p "$T/i"
+	ln -s "$REPO/korcluster" "$T/i/instance.sh"
+	run "$T/i/instance.sh" help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"instance commands:"* ]]
+	run -127 "$T/i/instance.sh" boot
+}
+
+@test "make install puts the binary, its links and the templates under DESTDIR" {
+	run make -C "$REPO" install DESTDIR="$T/dest" PREFIX=/opt/kc
+	[ "$status" -eq 0 ]
+	[ -x "$T/dest/opt/kc/bin/korcluster" ]
+	[ "$(readlink "$T/dest/opt/kc/bin/cluster.sh")" = korcluster ]
+	[ "$(readlink "$T/dest/opt/kc/bin/instance.sh")" = korcluster ]
+	[ -f "$T/dest/opt/kc/share/korcluster/templates/kor.ini" ]
+	[ -f "$T/dest/opt/kc/share/korcluster/templates/sample.ini" ]
+	run "$T/dest/opt/kc/bin/cluster.sh" help
+	[ "$status" -eq 0 ]
+}

@@ -1,0 +1,51 @@
+# Shared by the integration tests: every test gets a fresh temp folder and a
+# cluster name of its own; teardown removes whatever the test made.
+REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+if [ -x /usr/bin/docker ]; then DOCKER=/usr/bin/docker; else DOCKER=docker; fi
+export KORCLUSTER_TEMPLATES=$REPO/templates
+
+kc_setup() {
+	T=$(mktemp -d /tmp/korcluster-test.XXXXXX)
+	NAME=t$(tr -dc 'a-z0-9' </dev/urandom | head -c 7)
+	C=$T/c
+}
+
+kc_teardown() {
+	local ids
+	if [ -n "${NAME:-}" ]; then
+		ids=$($DOCKER ps -aq --filter "label=korcluster.cluster=$NAME")
+		[ -z "$ids" ] || $DOCKER rm -f $ids >/dev/null
+		$DOCKER network rm "${NAME}_net" >/dev/null 2>&1 || true
+	fi
+	[ -z "${T:-}" ] || rm -rf "$T"
+}
+
+# A cluster of the sample template on 127.0.0.1, through the repo's link.
+kc_create() {
+	"$REPO/cluster.sh" create "$C" --template sample --bind 127.0.0.1 "$NAME" >/dev/null
+}
+
+kc_boot() {
+	kc_create && "$C/cluster.sh" boot >/dev/null
+}
+
+# Run SQL as root over the cluster network from another container; the
+# password goes in an option file, never on a command line.
+kc_sql() {
+	local cnf=$T/root.cnf
+	printf '[client]\nuser=root\npassword=%s\n' "$(cat "$C/secrets/db_root_password")" >"$cnf"
+	chmod 600 "$cnf"
+	$DOCKER run --rm --network "${NAME}_net" -v "$cnf:/root.cnf:ro" \
+		127.0.0.1:5000/korcluster-test/python:bookworm \
+		mariadb --defaults-extra-file=/root.cnf -h "${NAME}_db" -N -B -e "$1"
+}
+
+# Containers of the test's cluster: "name state" lines.
+kc_containers() {
+	$DOCKER ps -a --filter "label=korcluster.cluster=$NAME" --format '{{.Names}} {{.State}}' | sort
+}
+
+# Field of status --json with python3's json (no jq needed).
+kc_json() {
+	python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
+}

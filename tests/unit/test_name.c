@@ -1,0 +1,230 @@
+/* Unit tests for common/name.c */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../common/err.h"
+#include "../../common/name.h"
+
+/* A string of n copies of c (n < 300). */
+static const char *rep(char c, size_t n)
+{
+	static char s[300];
+
+	memset(s, c, n);
+	s[n] = '\0';
+	return s;
+}
+
+static void assert_err_has(const char *needle)
+{
+	if (!strstr(err_msg(), needle))
+		fail_msg("error \"%s\" lacks \"%s\"", err_msg(), needle);
+}
+
+static void test_cluster(void **state)
+{
+	(void)state;
+	assert_int_equal(name_check_cluster("prod"), 0);
+	assert_int_equal(name_check_cluster("0a_b-c9"), 0);
+	assert_int_equal(name_check_cluster("x"), 0);
+	assert_int_equal(name_check_cluster(rep('a', 32)), 0);
+	assert_int_equal(name_check_cluster(rep('a', 33)), -1);
+	assert_err_has("longer than 32");
+	assert_int_equal(name_check_cluster(""), -1);
+	assert_err_has("empty");
+	assert_int_equal(name_check_cluster("-a"), -1);
+	assert_err_has("must match");
+	assert_int_equal(name_check_cluster("_a"), -1);
+	assert_int_equal(name_check_cluster("Prod"), -1);
+	assert_int_equal(name_check_cluster("a.b"), -1);
+	assert_int_equal(name_check_cluster("a b"), -1);
+	assert_int_equal(name_check_cluster("a/b"), -1);
+	assert_int_equal(name_check_cluster("aB"), -1);
+}
+
+static void test_instance_service(void **state)
+{
+	int (*fns[])(const char *) = {name_check_instance, name_check_service};
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		int (*f)(const char *) = fns[i];
+
+		assert_int_equal(f("web"), 0);
+		assert_int_equal(f("a1_b"), 0);
+		assert_int_equal(f("z"), 0);
+		assert_int_equal(f(rep('a', 31)), 0);
+		assert_int_equal(f(rep('a', 32)), -1);
+		assert_err_has("longer than 31");
+		assert_int_equal(f(""), -1);
+		assert_int_equal(f("1abc"), -1); /* digit first */
+		assert_int_equal(f("_abc"), -1);
+		assert_int_equal(f("a-b"), -1);  /* no dash */
+		assert_int_equal(f("aBc"), -1);
+		assert_int_equal(f("a;b"), -1);
+	}
+	assert_int_equal(name_check_instance("a-b"), -1);
+	assert_err_has("instance name \"a-b\"");
+	assert_int_equal(name_check_service("a-b"), -1);
+	assert_err_has("service name \"a-b\"");
+}
+
+static void test_template(void **state)
+{
+	(void)state;
+	assert_int_equal(name_check_template("kor"), 0);
+	assert_int_equal(name_check_template("9-my_tpl"), 0);
+	assert_int_equal(name_check_template(rep('k', 64)), 0);
+	assert_int_equal(name_check_template(rep('k', 65)), -1);
+	assert_err_has("longer than 64");
+	assert_int_equal(name_check_template(""), -1);
+	assert_int_equal(name_check_template("-kor"), -1);
+	assert_int_equal(name_check_template("../kor"), -1);
+	assert_int_equal(name_check_template("kor.ini"), -1);
+	assert_int_equal(name_check_template("Kor"), -1);
+}
+
+static void test_image(void **state)
+{
+	static const char *good[] = {
+		"mariadb",
+		"mariadb:10.11",
+		"coneda/kor:v5.0.0",
+		"127.0.0.1:5000/korcluster-test/sample:v1",
+		"registry.example.com:5000/a/b/c:Tag_1.2-rc",
+		"localhost:5000/repo",
+		"mariadb@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		"host:5000/x/y@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		"0image",
+	};
+	static const char *bad[] = {
+		"", " mariadb", "maria db", "mariadb:", "mariadb/", "a//b", "Mariadb",
+		"/mariadb", ":tag", "mari$db", "a\tb", "a;rm -rf", "-x",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+		if (name_check_image(good[i]) != 0)
+			fail_msg("\"%s\" refused: %s", good[i], err_msg());
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		if (name_check_image(bad[i]) != -1)
+			fail_msg("\"%s\" accepted", bad[i]);
+	assert_int_equal(name_check_image(""), -1);
+	assert_err_has("empty");
+	assert_int_equal(name_check_image("a b"), -1);
+	assert_err_has("character not allowed");
+	assert_int_equal(name_check_image("a:"), -1);
+	assert_err_has("malformed");
+	assert_int_equal(name_check_image(rep('a', 255)), 0);
+	assert_int_equal(name_check_image(rep('a', 256)), -1);
+	assert_err_has("too long");
+}
+
+static void test_address(void **state)
+{
+	(void)state;
+	assert_int_equal(name_check_address("127.0.0.1"), 0);
+	assert_int_equal(name_check_address("0.0.0.0"), 0);
+	assert_int_equal(name_check_address("::"), 0);
+	assert_int_equal(name_check_address("::1"), 0);
+	assert_int_equal(name_check_address("fe80::1:2"), 0);
+	assert_int_equal(name_check_address("::ffff:10.0.0.1"), 0);
+	assert_int_equal(name_check_address(""), -1);
+	assert_int_equal(name_check_address("localhost"), -1);
+	assert_err_has("\"localhost\" is not an IP address");
+	assert_int_equal(name_check_address("256.0.0.1"), -1);
+	assert_int_equal(name_check_address("1.2.3"), -1);
+	assert_int_equal(name_check_address("1.2.3.4 "), -1);
+	assert_int_equal(name_check_address("[::1]"), -1);
+	assert_int_equal(name_check_address(":::"), -1);
+}
+
+static void test_port(void **state)
+{
+	int p = -1;
+
+	(void)state;
+	assert_int_equal(name_check_port("1", &p), 0);
+	assert_int_equal(p, 1);
+	assert_int_equal(name_check_port("65535", &p), 0);
+	assert_int_equal(p, 65535);
+	assert_int_equal(name_check_port("8080", NULL), 0);
+	p = 42;
+	assert_int_equal(name_check_port("0", &p), -1);
+	assert_int_equal(p, 42); /* untouched on failure */
+	assert_err_has("port \"0\" is not a number from 1 to 65535");
+	assert_int_equal(name_check_port("65536", &p), -1);
+	assert_int_equal(name_check_port("12a", &p), -1);
+	assert_int_equal(name_check_port("", &p), -1);
+	assert_int_equal(name_check_port("-1", &p), -1);
+	assert_int_equal(name_check_port("99999999999999999999", &p), -1);
+	assert_int_equal(p, 42);
+}
+
+static void split_is(const char *ref, const char *repo, const char *tag)
+{
+	char *r = NULL, *t = NULL;
+
+	assert_int_equal(name_image_split(ref, &r, &t), 0);
+	assert_string_equal(r, repo);
+	assert_string_equal(t, tag);
+	free(r);
+	free(t);
+}
+
+static void test_image_split(void **state)
+{
+	(void)state;
+	split_is("mariadb:10.11", "mariadb", "10.11");
+	split_is("mariadb", "mariadb", "latest");
+	split_is("coneda/kor:v5.0.0", "coneda/kor", "v5.0.0");
+	split_is("127.0.0.1:5000/korcluster-test/sample:v1", "127.0.0.1:5000/korcluster-test/sample", "v1");
+	split_is("127.0.0.1:5000/korcluster-test/sample", "127.0.0.1:5000/korcluster-test/sample", "latest");
+	split_is("mariadb@sha256:0123abcd", "mariadb", "sha256:0123abcd");
+	split_is("host:5000/a/b@sha256:ff", "host:5000/a/b", "sha256:ff");
+}
+
+static void test_random(void **state)
+{
+	char a[33], b[33], one[2], none[1] = {'x'};
+
+	(void)state;
+	memset(a, 'X', sizeof a);
+	assert_int_equal(name_random(a, 32, NAME_ALNUM_LOWER), 0);
+	assert_int_equal(strlen(a), 32);
+	assert_int_equal(strspn(a, NAME_ALNUM_LOWER), 32);
+	assert_int_equal(name_random(b, 32, NAME_ALNUM_LOWER), 0);
+	assert_string_not_equal(a, b);
+	assert_int_equal(name_random(a, 32, NAME_ALNUM), 0);
+	assert_int_equal(strspn(a, NAME_ALNUM), 32);
+	/* A one-letter alphabet leaves no choice. */
+	assert_int_equal(name_random(a, 32, "q"), 0);
+	assert_string_equal(a, "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq");
+	assert_int_equal(name_random(one, 1, "ab"), 0);
+	assert_true(one[0] == 'a' || one[0] == 'b');
+	assert_int_equal(one[1], '\0');
+	assert_int_equal(name_random(none, 0, "ab"), 0);
+	assert_int_equal(none[0], '\0');
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cluster),
+		cmocka_unit_test(test_instance_service),
+		cmocka_unit_test(test_template),
+		cmocka_unit_test(test_image),
+		cmocka_unit_test(test_address),
+		cmocka_unit_test(test_port),
+		cmocka_unit_test(test_image_split),
+		cmocka_unit_test(test_random),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

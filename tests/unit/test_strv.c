@@ -1,0 +1,132 @@
+/* Unit tests for common/strv.c */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "../../common/err.h"
+#include "../../common/strv.h"
+
+/* Split line and compare with the n expected words. */
+static void split_is(const char *line, size_t n, const char *const *want)
+{
+	struct strv w = STRV_INIT;
+
+	if (strv_split(&w, line) != 0)
+		fail_msg("split of [%s] failed: %s", line, err_msg());
+	assert_int_equal(w.n, n);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(w.v[i], want[i]);
+	if (n)
+		assert_null(w.v[n]);
+	strv_free(&w);
+}
+
+#define SPLIT(line, ...)                                                      \
+	do {                                                                  \
+		const char *const want_[] = {__VA_ARGS__};                    \
+		split_is(line, sizeof want_ / sizeof *want_, want_);          \
+	} while (0)
+
+static void test_split_blanks(void **state)
+{
+	(void)state;
+	SPLIT("a b c", "a", "b", "c");
+	SPLIT("  python3   /app/app.py\tweb \t", "python3", "/app/app.py", "web");
+	SPLIT("one", "one");
+	SPLIT("a\nb", "a", "b");
+}
+
+static void test_split_empty(void **state)
+{
+	struct strv w = STRV_INIT;
+
+	(void)state;
+	assert_int_equal(strv_split(&w, ""), 0);
+	assert_int_equal(w.n, 0);
+	assert_int_equal(strv_split(&w, " \t  "), 0);
+	assert_int_equal(w.n, 0);
+	strv_free(&w);
+}
+
+static void test_split_quotes(void **state)
+{
+	(void)state;
+	SPLIT("sh -c 'echo hi there'", "sh", "-c", "echo hi there");
+	SPLIT("sh -c \"echo hi there\"", "sh", "-c", "echo hi there");
+	SPLIT("a'b c'd", "ab cd");                  /* quotes join with neighbours */
+	SPLIT("'' \"\"", "", "");                   /* empty quoted words are words */
+	SPLIT("'a\"b' \"a'b\"", "a\"b", "a'b");
+	SPLIT("'back\\slash'", "back\\slash");      /* no escapes in '...' */
+	SPLIT("\"say \\\"hi\\\"\"", "say \"hi\"");  /* escaped quote in "..." */
+	SPLIT("\"a\\\\b\"", "a\\b");
+}
+
+static void test_split_backslash(void **state)
+{
+	(void)state;
+	SPLIT("a\\ b c", "a b", "c");
+	SPLIT("\\'x\\'", "'x'");
+	SPLIT("\\\"", "\"");
+	SPLIT("a\\\\b", "a\\b");
+	SPLIT("end\\", "end\\"); /* a trailing backslash stays */
+}
+
+static void test_split_unterminated(void **state)
+{
+	struct strv w = STRV_INIT;
+
+	(void)state;
+	err_clear();
+	assert_int_equal(strv_split(&w, "echo 'oops"), -1);
+	assert_non_null(strstr(err_msg(), "unterminated ' quote"));
+	strv_free(&w);
+	err_clear();
+	assert_int_equal(strv_split(&w, "\"oops"), -1);
+	assert_non_null(strstr(err_msg(), "unterminated \" quote"));
+	strv_free(&w);
+	/* An escaped closing quote does not close. */
+	assert_int_equal(strv_split(&w, "\"oops\\\""), -1);
+	assert_non_null(strstr(err_msg(), "quote"));
+	strv_free(&w);
+}
+
+static void test_push(void **state)
+{
+	struct strv s = STRV_INIT;
+	char name[8] = "abc";
+
+	(void)state;
+	assert_int_equal(strv_push(&s, name), 0);
+	name[0] = 'X'; /* strv_push copies */
+	assert_string_equal(s.v[0], "abc");
+	assert_int_equal(strv_pushf(&s, "%s=%d", "PORT", 8000), 0);
+	assert_string_equal(s.v[1], "PORT=8000");
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(strv_pushf(&s, "n%03d", i), 0);
+	assert_int_equal(s.n, 102);
+	assert_string_equal(s.v[2], "n000");
+	assert_string_equal(s.v[101], "n099");
+	assert_null(s.v[102]);
+	strv_free(&s);
+	assert_null(s.v);
+	assert_int_equal(s.n, 0);
+	strv_free(&s); /* twice is harmless */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_split_blanks),
+		cmocka_unit_test(test_split_empty),
+		cmocka_unit_test(test_split_quotes),
+		cmocka_unit_test(test_split_backslash),
+		cmocka_unit_test(test_split_unterminated),
+		cmocka_unit_test(test_push),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
