@@ -48,8 +48,10 @@ check:
 	$(MAKE) korcluster unit
 	tests/run.sh
 
-demo: korcluster
+# The main job: a booted cluster of the sample app under ./demo.
+demo:
 	tests/setup.sh
+	$(MAKE) korcluster
 	tests/demo.sh
 
 install: korcluster
