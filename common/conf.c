@@ -110,32 +110,37 @@ static void note_section(struct parse *p, const char *raw)
 	}
 }
 
+/* One whole line into str.  A line too long for inih's buffer is cut and
+ * reported (the rest skipped, so line numbers stay right); leading blanks
+ * are dropped so that an indented key is a key, not a continuation. */
 static char *reader(char *str, int num, void *stream)
 {
 	struct parse *p = stream;
-	char *r;
+	size_t n = 0, max = (size_t)num - 2; /* room for "\n\0" */
+	int c, cut = 0;
 
-	if (p->f) {
-		r = fgets(str, num, p->f);
-	} else {
-		size_t i = 0;
-
-		if (!*p->text)
-			return NULL;
-		while (p->text[i] && p->text[i] != '\n' && i + 1 < (size_t)num - 1)
-			i++;
-		if (p->text[i] == '\n')
-			i++;
-		memcpy(str, p->text, i);
-		str[i] = '\0';
-		p->text += i;
-		r = str;
+	if (p->f ? feof(p->f) : !*p->text)
+		return NULL;
+	for (;;) {
+		c = p->f ? getc(p->f) : (*p->text ? (unsigned char)*p->text++ : EOF);
+		if (c == EOF || c == '\n')
+			break;
+		if (n < max)
+			str[n++] = (char)c;
+		else
+			cut = 1;
 	}
-	if (r) {
-		p->line++;
-		note_section(p, r);
-	}
-	return r;
+	if (c == EOF && n == 0 && !cut)
+		return NULL;
+	str[n++] = '\n';
+	str[n] = '\0';
+	p->line++;
+	if (cut)
+		diag_add(p->d, p->c->path, p->line, "line longer than %zu characters", max);
+	n = strspn(str, " \t");
+	memmove(str, str + n, strlen(str + n) + 1);
+	note_section(p, str);
+	return str;
 }
 
 static int handler(void *user, const char *section, const char *key, const char *value)

@@ -24,7 +24,7 @@ static int parse_version(const char *s, int *maj, int *min)
 		return -1;
 	s = end + 1;
 	*min = (int)strtol(s, &end, 10);
-	return end == s ? -1 : 0;
+	return end == s || *end ? -1 : 0;
 }
 
 int engine_api_pick(const char *server, char *out, size_t outlen)

@@ -85,7 +85,7 @@ int name_check_port(const char *s, int *port)
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (!*s || *end || errno || v < 1 || v > 65535)
+	if (!(*s >= '0' && *s <= '9') || *end || errno || v < 1 || v > 65535)
 		return err_set("port \"%s\" is not a number from 1 to 65535", s);
 	if (port)
 		*port = (int)v;

@@ -173,10 +173,11 @@ static void check_command(struct template *t, struct diag *d, const char *sec, c
 			  const char *value)
 {
 	struct strv w = STRV_INIT;
+	int r = value ? strv_split(&w, value) : 0;
 
-	if (value && (strv_split(&w, value) < 0 || w.n == 0))
+	if (value && (r < 0 || w.n == 0))
 		diag_add(d, t->conf.path, conf_get(&t->conf, sec, key)->line, "\"%s\": %s", key,
-			 w.n ? err_msg() : "empty command");
+			 r < 0 ? err_msg() : "empty command");
 	strv_free(&w);
 }
 
@@ -301,7 +302,7 @@ int template_load_file(struct template *t, const char *name, const char *path, s
 
 		if (strcmp(sec, "template") == 0 || strcmp(sec, "env") == 0)
 			continue;
-		if (strncmp(sec, "process.", 8) == 0 && !strchr(sec + 8, '.')) {
+		if (strncmp(sec, "process.", 8) == 0 && strrchr(sec, '.') == sec + 7) {
 			struct tpl_process *p;
 
 			if (grow((void **)&t->proc, t->nproc, sizeof *t->proc) < 0)
@@ -312,7 +313,7 @@ int template_load_file(struct template *t, const char *name, const char *path, s
 				diag_add(d, path, c->s[i].line, "process %s", err_msg());
 			p->command = need(t, d, sec, "command");
 			check_command(t, d, sec, "command", p->command);
-		} else if (strncmp(sec, "service.", 8) == 0 && !strchr(sec + 8, '.')) {
+		} else if (strncmp(sec, "service.", 8) == 0 && strrchr(sec, '.') == sec + 7) {
 			struct tpl_service *s;
 			char envsec[300];
 
@@ -323,7 +324,9 @@ int template_load_file(struct template *t, const char *name, const char *path, s
 			if (name_check_service(s->name) < 0)
 				diag_add(d, path, c->s[i].line, "%s", err_msg());
 			s->image = need(t, d, sec, "image");
-			check_image(t, d, sec, "image", s->image, NULL);
+			/* Written as-is into cluster.ini: no ${...} here. */
+			if (s->image && name_check_image(s->image) < 0)
+				diag_add(d, path, conf_get(c, sec, "image")->line, "%s", err_msg());
 			s->data = opt(t, d, sec, "data");
 			check_path(t, d, sec, "data", s->data);
 			s->command = opt(t, d, sec, "command");

@@ -8,7 +8,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PACKAGES=(docker.io debootstrap docker-registry bats libcmocka-dev libcurl4-openssl-dev
     libjansson-dev libarchive-dev libmariadb-dev libinih-dev pkg-config gcc make curl
-    ca-certificates)
+    ca-certificates python3)
 START=$SECONDS
 
 say() { echo "setup.sh: $*"; }
@@ -22,7 +22,7 @@ for p in "${PACKAGES[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
     say "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
+    export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
     apt-get update -q >/dev/null || die "apt-get update failed"
     apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
         die "apt-get install ${missing[*]} failed"

@@ -43,7 +43,7 @@ ROOTFS_KEY=$(echo "$ROOTFS_REV $SUITE $ARCH $PACKAGES" | sha256sum | cut -c1-12)
 TARBALL=$CACHE/rootfs-$SUITE-$ARCH-$ROOTFS_KEY.tar
 # Images are rebuilt when this script, an image file or the rootfs changes.
 IMAGES_KEY=$(cat "$HERE"/* | sha256sum | cut -c1-12)-$ROOTFS_KEY
-LABEL=korcluster.test.key
+LABEL=org.korcluster-test.image-key  # not korcluster.*: containers inherit image labels
 
 # Digest of name:tag in the registry, empty if absent.
 registry_digest() {
@@ -135,7 +135,8 @@ build_image() {
     cid=$(docker create "$BASE" /bin/true)
     [ -f "$HERE/$name-entrypoint.sh" ] && docker cp "$HERE/$name-entrypoint.sh" "$cid:/usr/local/bin/"
     while IFS= read -r change; do args+=(--change "$change"); done < <(image_changes "$name")
-    docker commit "${args[@]}" --change "LABEL $LABEL=$IMAGES_KEY" "$cid" "$ref" >/dev/null ||
+    docker commit "${args[@]}" --change "LABEL $LABEL=$IMAGES_KEY" --change "ENV LANG=C.UTF-8" \
+        --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" "$cid" "$ref" >/dev/null ||
         { docker rm "$cid" >/dev/null; die "docker commit of $ref failed"; }
     docker rm "$cid" >/dev/null
     log "built $ref"
@@ -150,6 +151,7 @@ push_image() {
 docker version >/dev/null 2>&1 || die "docker does not answer (tests/lib/dockerd.sh start)"
 curl -fsS "http://$REGISTRY/v2/" >/dev/null 2>&1 || die "no registry at $REGISTRY (tests/lib/registry.sh start)"
 # One build at a time (bounded wait).
+mkdir -p /run/lock
 exec 9>/run/lock/korcluster-test-build.lock
 flock -w 900 9 || die "another build.sh holds the lock"
 

@@ -215,13 +215,12 @@ static int on_line(void *ctx, const char *line, size_t len)
 
 static void test_lines_basic(void **state)
 {
+	const char *text = "{\"a\":1}\n{\"b\":2}\r\n\n\r\nlast";
 	struct buf got = BUF_INIT;
 	struct lines l;
 
 	(void)state;
 	lines_init(&l, on_line, &got);
-	const char *text = "{\"a\":1}\n{\"b\":2}\r\n\n\r\nlast";
-
 	assert_int_equal(lines_feed(&l, text, strlen(text)), 0);
 	assert_string_equal(buf_str(&got), "{\"a\":1}|{\"b\":2}|||");
 	assert_int_equal(lines_finish(&l), 0);
