@@ -193,7 +193,7 @@ ${NAME}_redis running" ]
 
 @test "a second operation on a busy cluster is refused" {
 	kc_create
-	flock "$C/.lock" sleep 5 &
+	flock "$C/.lock" sleep 5 3>&- &
 	sleep 0.5
 	run "$C/cluster.sh" boot
 	[ "$status" -eq 1 ]

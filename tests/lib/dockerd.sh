@@ -34,7 +34,10 @@ start() {
         rm -f "$PIDFILE"
         # New session: a Ctrl-C in the caller's terminal must not reach dockerd
         # (-w: $! stays the pid of a process that lives as long as dockerd).
-        setsid -w nohup dockerd "${DOCKERD_ARGS[@]}" >>"$LOG" 2>&1 </dev/null &
+        # Descriptors above 2 are closed: a test runner (bats: fd 3) waits
+        # for every holder of its pipes, and dockerd outlives the test.
+        setsid -w nohup dockerd "${DOCKERD_ARGS[@]}" >>"$LOG" 2>&1 </dev/null \
+            3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
         pid=$!
         say "started dockerd (log $LOG)"
     fi

@@ -49,7 +49,7 @@ EOF
         # process writes the pid file.
         # shellcheck disable=SC2016 # $$ and $1 are for the inner sh
         setsid nohup sh -c 'echo $$ >"$1"; exec docker-registry serve "$2"' sh "$PIDFILE" "$CONF" \
-            >>"$LOG" 2>&1 </dev/null &
+            >>"$LOG" 2>&1 </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
         say "started docker-registry on $ADDR (log $LOG)"
     fi
     for ((i = 0; i < TIMEOUT * 4; i++)); do
