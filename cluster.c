@@ -1,6 +1,9 @@
 /* cluster.c: the cluster commands (cluster.sh CMD, korcluster -C DIR CMD).
  * One function per command, cmd_NAME; the table is at the end. */
+#include <dirent.h>
 #include <getopt.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,14 +17,14 @@
 #include "common/engine.h"
 #include "common/err.h"
 #include "common/fs.h"
+#include "common/instcfg.h"
 #include "common/lock.h"
 #include "common/name.h"
 #include "common/progress.h"
+#include "common/proxy.h"
 #include "common/ready.h"
+#include "common/runtime.h"
 
-#define LABEL_CLUSTER "korcluster.cluster"
-#define LABEL_ROLE "korcluster.role"
-#define LABEL_INSTANCE "korcluster.instance"
 
 static double now(void)
 {
@@ -64,21 +67,6 @@ static const struct cmd *cmd_named(const char *name)
 		if (strcmp(c->name, name) == 0)
 			return c;
 	return NULL;
-}
-
-/* The root password of a mysql service, read from its 0600 file. */
-static char *root_password(const struct cluster *cl, const struct tpl_service *s)
-{
-	char *path = cluster_path(cl, "secrets/%s_root_password", s->name), *pw = NULL;
-
-	if (!path)
-		return NULL;
-	if (fs_read(path, &pw, NULL) < 0)
-		pw = NULL;
-	else
-		pw[strcspn(pw, "\r\n")] = '\0';
-	free(path);
-	return pw;
 }
 
 /* ---- create ---- */
@@ -257,26 +245,6 @@ static json_t *service_config(struct cluster *cl, const struct tpl_service *s, c
 	return cfg;
 }
 
-static int ensure_image(struct engine *e, const char *ref)
-{
-	struct pull_progress pp;
-	double t0 = now();
-	int r = engine_image_present(e, ref);
-
-	if (r != 0)
-		return r < 0 ? -1 : 0;
-	printf("pulling %s\n", ref);
-	fflush(stdout);
-	pull_progress_init(&pp, ref);
-	r = engine_image_pull(e, ref, pull_progress_event, &pp);
-	pull_progress_free(&pp);
-	progress_clear();
-	if (r < 0)
-		return -1;
-	printf("pulled %s in %.1f s\n", ref, now() - t0);
-	return 0;
-}
-
 /* Make the service's container exist, run the wanted image and run.
  * *changed says whether anything had to be done. */
 static int ensure_service(struct engine *e, struct cluster *cl, const struct tpl_service *s,
@@ -310,7 +278,7 @@ static int ensure_service(struct engine *e, struct cluster *cl, const struct tpl
 		if (engine_container_stop(e, name, s->stop_timeout) < 0 || engine_container_remove(e, name) < 0)
 			goto out;
 	}
-	if (ensure_image(e, want) < 0 || !(cfg = service_config(cl, s, net)) ||
+	if (runtime_pull(e, want) < 0 || !(cfg = service_config(cl, s, net)) ||
 	    engine_container_create(e, name, cfg, NULL) < 0 || engine_container_start(e, name) < 0)
 		goto out;
 	printf("%s: started\n", name);
@@ -338,7 +306,7 @@ static int wait_service(struct engine *e, struct cluster *cl, const struct tpl_s
 		goto out;
 	}
 	t.ip = engine_container_ip(info, net);
-	if (s->ready == READY_MYSQL && !(t.password = pw = root_password(cl, s)))
+	if (s->ready == READY_MYSQL && !(t.password = pw = cluster_root_password(cl, s)))
 		goto out;
 	rc = ready_wait(e, &t, timeout, took);
 out:
@@ -353,7 +321,7 @@ static int cmd_boot(struct ctx *ctx, int argc, char **argv)
 	struct cluster cl;
 	struct engine *e = NULL;
 	json_t *labels = NULL;
-	char *net = NULL;
+	char *net = NULL, subnet[64];
 	int lock = -1, rc = KC_FAIL, changed_any = 0;
 	double t0 = now();
 
@@ -365,7 +333,7 @@ static int cmd_boot(struct ctx *ctx, int argc, char **argv)
 	    !(net = cluster_network(&cl)))
 		goto out;
 	labels = json_pack("{s:s}", LABEL_CLUSTER, cl.name);
-	if (engine_network_ensure(e, net, labels) < 0)
+	if (engine_network_ensure(e, net, labels, subnet, sizeof subnet) < 0)
 		goto out;
 	for (size_t i = 0; i < cl.tpl.nsvc; i++) {
 		int changed;
@@ -375,6 +343,19 @@ static int cmd_boot(struct ctx *ctx, int argc, char **argv)
 			goto out;
 		}
 		changed_any |= changed;
+	}
+	{
+		/* The proxy only says something when it had to start. */
+		char *pname = cluster_container(&cl, CLUSTER_PROXY);
+		json_t *pinfo = NULL;
+		int was = pname && engine_container_inspect(e, pname, &pinfo) == 0 && pinfo &&
+			  json_is_true(json_object_get(json_object_get(pinfo, "State"), "Running"));
+
+		json_decref(pinfo);
+		free(pname);
+		if (proxy_ensure(e, &cl) < 0)
+			goto out;
+		changed_any |= !was;
 	}
 	for (size_t i = 0; i < cl.tpl.nsvc; i++) {
 		const struct tpl_service *s = &cl.tpl.svc[i];
@@ -511,7 +492,7 @@ static int cmd_status(struct ctx *ctx, int argc, char **argv)
 			if (t.ip && !*t.ip)
 				t.ip = NULL;
 			if (s->ready == READY_MYSQL)
-				t.password = pw = root_password(&cl, s);
+				t.password = pw = cluster_root_password(&cl, s);
 			health = ready_probe(e, &t, why, sizeof why) == 1 ? "healthy" : "unhealthy";
 			up++;
 			healthy += strcmp(health, "healthy") == 0;
@@ -562,6 +543,372 @@ out:
 	return rc;
 }
 
+/* ---- new ---- */
+
+/* Ports and slots of the existing instances; names of their folders. */
+struct taken {
+	int ports[1024], slots[1024];
+	size_t n;
+};
+
+static int scan_instances(struct cluster *cl, struct taken *t, struct strv *names)
+{
+	char *dir = cluster_path(cl, "instances");
+	DIR *d;
+	struct dirent *de;
+
+	t->n = 0;
+	if (!dir)
+		return -1;
+	if (!(d = opendir(dir))) {
+		err_errno("reading \"%s\"", dir);
+		free(dir);
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		struct conf c;
+		struct diag dg = DIAG_INIT;
+		char *ini = NULL;
+		const char *v;
+
+		if (de->d_name[0] == '.' || asprintf(&ini, "%s/%s/instance.ini", dir, de->d_name) < 0)
+			continue;
+		if (fs_exists(ini) && conf_load(&c, ini, &dg) == 0) {
+			if (names)
+				strv_push(names, de->d_name);
+			if (t->n < sizeof t->ports / sizeof *t->ports) {
+				t->ports[t->n] = (v = conf_value(&c, "instance", "port")) ? atoi(v) : 0;
+				t->slots[t->n] = (v = conf_value(&c, "instance", "slot")) ? atoi(v) : -1;
+				t->n++;
+			}
+		}
+		if (fs_exists(ini))
+			conf_free(&c);
+		diag_free(&dg);
+		free(ini);
+	}
+	closedir(d);
+	free(dir);
+	return 0;
+}
+
+/* Refuse a port bound on the host at the cluster's bind address. */
+static int port_free_on_host(const char *bind_addr, int port)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_PASSIVE}, *ai;
+	char ps[8];
+	int fd, rc = 0;
+
+	snprintf(ps, sizeof ps, "%d", port);
+	if (getaddrinfo(bind_addr, ps, &hints, &ai) != 0)
+		return err_set("cannot use address \"%s\"", bind_addr);
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+		rc = err_errno("port %d on %s is taken on this host", port, bind_addr);
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(ai);
+	return rc;
+}
+
+static const char *const reserved_users[] = {"root", "mysql", "sys", "test", "information_schema",
+					     "performance_schema", "mariadb", NULL};
+
+struct capture {
+	struct buf out;
+};
+
+static int capture_frame(void *ctx, int stream, const char *data, size_t len)
+{
+	(void)stream;
+	return buf_append(&((struct capture *)ctx)->out, data, len);
+}
+
+static int cmd_new(struct ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"version", required_argument, NULL, 'v'}, {"port", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0}};
+	const struct cmd *c = cmd_named("new");
+	const char *version = getenv("VERSION"), *portarg = getenv("PORT"), *name;
+	struct cluster cl;
+	struct engine *e = NULL;
+	struct db *db = NULL;
+	struct taken taken;
+	struct instance in;
+	struct capture cap = {BUF_INIT};
+	struct strv setup = STRV_INIT;
+	char *dir = NULL, *p = NULL, *text = NULL, *self = NULL, *dbs[3] = {NULL, NULL, NULL};
+	char dbpw[33], skb[65];
+	int o, port = 0, slot = 0, lock = -1, rc = KC_FAIL, made_db = 0, made_dir = 0, code = 0, loaded = 0;
+
+	optind = 0;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "v:p:", opts, NULL)) != -1) {
+		if (o == 'v')
+			version = optarg;
+		else if (o == 'p')
+			portarg = optarg;
+		else
+			return cli_usage_error(ctx, c, "unknown option or missing value \"%s\"", argv[optind - 1]);
+	}
+	if (optind >= argc)
+		return cli_usage_error(ctx, c, "missing NAME");
+	if (argc - optind > 1)
+		return cli_usage_error(ctx, c, "unexpected argument \"%s\"", argv[optind + 1]);
+	name = argv[optind];
+	if (!portarg || !*portarg)
+		return cli_usage_error(ctx, c, "missing port: give --port P or PORT=P");
+	if (cluster_open(&cl, ctx->root) < 0)
+		return KC_FAIL;
+	if (!version || !*version)
+		version = cl.tpl.default_version;
+	/* Every input first. */
+	if (name_check_instance(name) < 0 || instance_check_version(version) < 0 ||
+	    name_check_port(portarg, &port) < 0)
+		goto out;
+	for (size_t i = 0; reserved_users[i]; i++)
+		if (strcmp(name, reserved_users[i]) == 0) {
+			err_set("instance name \"%s\" is reserved by MySQL", name);
+			goto out;
+		}
+	if ((lock = lock_take(cl.root, "the cluster")) < 0 || !(dir = cluster_path(&cl, "instances/%s", name)))
+		goto out;
+	if (fs_exists(dir)) {
+		err_set("instance \"%s\" exists already", name);
+		goto out;
+	}
+	if (scan_instances(&cl, &taken, NULL) < 0)
+		goto out;
+	for (size_t i = 0; i < taken.n; i++)
+		if (taken.ports[i] == port) {
+			err_set("port %d is taken by another instance", port);
+			goto out;
+		}
+	for (slot = 0;; slot++) {
+		size_t i;
+
+		for (i = 0; i < taken.n && taken.slots[i] != slot; i++)
+			;
+		if (i == taken.n)
+			break;
+	}
+	if (port_free_on_host(cl.bind, port) < 0 || engine_open(&e) < 0 || runtime_db_connect(e, &cl, &db) < 0)
+		goto out;
+	/* Now make things, and unmake them on any failure. */
+	if (name_random(dbpw, 32, NAME_ALNUM) < 0 || name_random(skb, 64, NAME_ALNUM) < 0 ||
+	    !(dbs[0] = instance_db_name(name, "blue")) || !(dbs[1] = instance_db_name(name, "green")))
+		goto out;
+	if (db_instance_create(db, name, dbpw, dbs) < 0)
+		goto out;
+	made_db = 1;
+	made_dir = 1;
+	if (fs_mkdirs(dir, 0750) < 0 || asprintf(&p, "%s/data", dir) < 0 || fs_mkdirs(p, 0755) < 0)
+		goto out;
+	free(p);
+	if (asprintf(&p, "%s/log", dir) < 0 || fs_mkdirs(p, 0750) < 0)
+		goto out;
+	free(p);
+	if (!(self = fs_self_exe()) || asprintf(&p, "%s/instance.sh", dir) < 0 || fs_symlink_atomic(self, p) < 0)
+		goto out;
+	free(p);
+	if (!(text = instance_ini_text(name, version, port, slot, "blue", dbpw, skb)) ||
+	    asprintf(&p, "%s/instance.ini", dir) < 0 || fs_write_atomic(p, text, strlen(text), 0600) < 0)
+		goto out;
+	if (instance_open(&in, dir) < 0)
+		goto out;
+	loaded = 1;
+	if (cl.tpl.setup) {
+		printf("running setup of \"%s\" (%s)\n", name, version);
+		fflush(stdout);
+		if (strv_split(&setup, cl.tpl.setup) < 0 ||
+		    runtime_oneoff(e, &in, "blue", setup.v, capture_frame, &cap, &code) < 0)
+			goto out;
+		free(p);
+		if (asprintf(&p, "%s/log/setup.log", dir) < 0 || fs_write_atomic(p, buf_str(&cap.out), cap.out.len, 0640) < 0)
+			goto out;
+		if (code != 0) {
+			fflush(stdout);
+			fprintf(stderr, "--- setup output:\n%s---\n", buf_str(&cap.out));
+			err_set("setup \"%s\" exited %d (output above); nothing was kept", cl.tpl.setup, code);
+			goto out;
+		}
+	}
+	printf("created instance \"%s\" (%s) on port %d\nnext: %s/instance.sh start\n", name, version, port, dir);
+	rc = KC_OK;
+out:
+	if (rc != KC_OK) {
+		err_wrap("creating instance \"%s\"", name);
+		if (made_db && db)
+			db_instance_drop(db, name, dbs);
+		if (made_dir)
+			fs_remove_tree(dir);
+	}
+	if (loaded)
+		instance_free(&in);
+	strv_free(&setup);
+	buf_free(&cap.out);
+	explicit_bzero(dbpw, sizeof dbpw);
+	explicit_bzero(skb, sizeof skb);
+	if (text)
+		explicit_bzero(text, strlen(text));
+	free(text);
+	free(dbs[0]);
+	free(dbs[1]);
+	free(self);
+	free(p);
+	free(dir);
+	db_close(db);
+	engine_close(e);
+	lock_release(lock);
+	cluster_free(&cl);
+	return rc;
+}
+
+/* ---- list ---- */
+
+static int cmd_list(struct ctx *ctx, int argc, char **argv)
+{
+	struct cluster cl;
+	struct engine *e = NULL;
+	struct taken taken;
+	struct strv names = STRV_INIT;
+	json_t *all = json_array();
+	int json, rc;
+
+	if ((rc = parse_json_flag(ctx, cmd_named("list"), argc, argv, &json)))
+		return rc;
+	rc = KC_FAIL;
+	if (cluster_open(&cl, ctx->root) < 0)
+		return KC_FAIL;
+	if (scan_instances(&cl, &taken, &names) < 0 || engine_open(&e) < 0)
+		goto out;
+	for (size_t i = 0; i < names.n; i++) {
+		struct instance in;
+		char *dir = cluster_path(&cl, "instances/%s", names.v[i]);
+		json_t *st;
+
+		if (!dir || instance_open(&in, dir) < 0) {
+			free(dir);
+			goto out;
+		}
+		free(dir);
+		st = runtime_status(e, &in);
+		instance_free(&in);
+		if (!st)
+			goto out;
+		json_object_del(st, "containers");
+		json_array_append_new(all, st);
+	}
+	if (json) {
+		char *s = json_dumps(all, JSON_INDENT(2));
+
+		printf("%s\n", s);
+		free(s);
+	} else {
+		size_t i;
+		json_t *s;
+
+		printf("%-20s %-10s %-6s %-6s %-8s %-10s %s\n", "INSTANCE", "VERSION", "PORT", "ENV", "STATE",
+		       "HEALTH", "URL");
+		json_array_foreach(all, i, s)
+			printf("%-20s %-10s %-6lld %-6s %-8s %-10s %s\n", json_string_value(json_object_get(s, "name")),
+			       json_string_value(json_object_get(s, "version")),
+			       (long long)json_integer_value(json_object_get(s, "port")),
+			       json_string_value(json_object_get(s, "env")), json_string_value(json_object_get(s, "state")),
+			       json_string_value(json_object_get(s, "health")), json_string_value(json_object_get(s, "url")));
+	}
+	rc = KC_OK;
+out:
+	if (rc != KC_OK)
+		err_wrap("listing instances of cluster \"%s\"", cl.name);
+	json_decref(all);
+	strv_free(&names);
+	engine_close(e);
+	cluster_free(&cl);
+	return rc;
+}
+
+/* ---- destroy ---- */
+
+static int confirm(const char *name)
+{
+	char line[128];
+
+	printf("This removes instance \"%s\": its containers, databases and files.\n"
+	       "Type the instance's name to go on: ", name);
+	fflush(stdout);
+	if (!fgets(line, sizeof line, stdin))
+		return 0;
+	line[strcspn(line, "\n")] = '\0';
+	return strcmp(line, name) == 0;
+}
+
+static int cmd_destroy(struct ctx *ctx, int argc, char **argv)
+{
+	struct cluster cl;
+	struct instance in;
+	struct engine *e = NULL;
+	struct db *db = NULL;
+	const char *name;
+	char *dir = NULL, *dbs[3] = {NULL, NULL, NULL};
+	int yes = 0, lock = -1, ilock = -1, rc = KC_FAIL, loaded = 0;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--yes") == 0 || strcmp(argv[i], "-y") == 0) {
+			memmove(argv + i, argv + i + 1, (size_t)(argc - i) * sizeof *argv);
+			argc--;
+			yes = 1;
+			break;
+		}
+	if (argc != 2 || argv[1][0] == '-')
+		return cli_usage_error(ctx, cmd_named("destroy"), argc < 2 ? "missing NAME" : "unexpected argument \"%s\"",
+				       argv[argc < 2 ? 0 : argc - 1]);
+	name = argv[1];
+	if (cluster_open(&cl, ctx->root) < 0)
+		return KC_FAIL;
+	if (name_check_instance(name) < 0 || !(dir = cluster_path(&cl, "instances/%s", name)))
+		goto out;
+	if (!fs_exists(dir)) {
+		err_set("no such instance");
+		goto out;
+	}
+	if (!yes) {
+		if (!isatty(STDIN_FILENO)) {
+			err_set("not confirmed: add --yes to destroy without a question");
+			goto out;
+		}
+		if (!confirm(name)) {
+			err_set("not confirmed; nothing was removed");
+			goto out;
+		}
+	}
+	if ((lock = lock_take(cl.root, "the cluster")) < 0 || (ilock = lock_take(dir, "the instance")) < 0 ||
+	    instance_open(&in, dir) < 0)
+		goto out;
+	loaded = 1;
+	if (!(dbs[0] = instance_db_name(name, "blue")) || !(dbs[1] = instance_db_name(name, "green")))
+		goto out;
+	if (engine_open(&e) < 0 || proxy_set(e, &cl, name, NULL) < 0 || runtime_stop(e, &in, NULL) < 0 ||
+	    runtime_db_connect(e, &cl, &db) < 0 || db_instance_drop(db, name, dbs) < 0 || fs_remove_tree(dir) < 0)
+		goto out;
+	printf("instance \"%s\" is destroyed\n", name);
+	rc = KC_OK;
+out:
+	if (rc != KC_OK)
+		err_wrap("destroying instance \"%s\"", argc > 1 ? argv[1] : "?");
+	if (loaded)
+		instance_free(&in);
+	free(dbs[0]);
+	free(dbs[1]);
+	free(dir);
+	db_close(db);
+	engine_close(e);
+	lock_release(ilock);
+	lock_release(lock);
+	cluster_free(&cl);
+	return rc;
+}
+
 /* ---- validate ---- */
 
 static int cmd_validate(struct ctx *ctx, int argc, char **argv)
@@ -603,6 +950,14 @@ const struct cmd cluster_cmds[] = {
 	{"shutdown", cmd_shutdown, "", "stop and remove the cluster's containers, instances first; data stays",
 	 NULL, CMD_NEEDS_SCOPE},
 	{"status", cmd_status, "[--json]", "show each service's state and health", NULL, CMD_NEEDS_SCOPE},
+	{"new", cmd_new, "[--version V] [--port P] NAME",
+	 "make an instance: its database and user, folder, secrets, and the app's setup",
+	 "VERSION and PORT may come from the environment, as KorCluster took them.\n"
+	 "The port must be free on this host and among the cluster's instances.\n"
+	 "If anything fails, nothing is kept: no database, no user, no folder.\n", CMD_NEEDS_SCOPE},
+	{"list", cmd_list, "[--json]", "every instance with version, port, state and health", NULL, CMD_NEEDS_SCOPE},
+	{"destroy", cmd_destroy, "[--yes] NAME", "remove an instance: containers, databases, user and folder",
+	 "Asks for the instance's name unless --yes is given.\n", CMD_NEEDS_SCOPE},
 	{"validate", cmd_validate, "", "check cluster.ini and its template, listing every problem", NULL,
 	 CMD_NEEDS_SCOPE},
 	{NULL, NULL, NULL, NULL, NULL, 0},

@@ -1,9 +1,327 @@
 /* instance.c: the instance commands (instance.sh CMD, korcluster -C DIR CMD).
- * One function per command, cmd_NAME; the table is at the end.  Instances
- * (new, start, stop, ...) are not built yet: the table is empty so that
- * instance.sh answers "unknown command" with a clear list. */
+ * One function per command, cmd_NAME; the table is at the end. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "common/cli.h"
+#include "common/engine.h"
+#include "common/err.h"
+#include "common/instcfg.h"
+#include "common/lock.h"
+#include "common/proxy.h"
+#include "common/runtime.h"
+#include "common/strv.h"
+
+static const struct cmd *cmd_named(const char *name)
+{
+	for (const struct cmd *c = instance_cmds; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static int no_args(struct ctx *ctx, const char *cmd, int argc, char **argv)
+{
+	if (argc > 1)
+		return cli_usage_error(ctx, cmd_named(cmd), "unexpected argument \"%s\"", argv[1]);
+	return 0;
+}
+
+/* Open the instance, take its lock and reach the engine. */
+static int begin(struct ctx *ctx, struct instance *in, struct engine **e, int *lock)
+{
+	*e = NULL;
+	*lock = -1;
+	if (instance_open(in, ctx->root) < 0)
+		return -1;
+	if ((*lock = lock_take(in->root, "the instance")) < 0 || engine_open(e) < 0) {
+		lock_release(*lock);
+		*lock = -1;
+		instance_free(in);
+		return -1;
+	}
+	return 0;
+}
+
+static void end(struct instance *in, struct engine *e, int lock)
+{
+	engine_close(e);
+	lock_release(lock);
+	instance_free(in);
+}
+
+static int print_frame(void *ctx, int stream, const char *data, size_t len)
+{
+	(void)ctx;
+	fwrite(data, 1, len, stream == FRAME_STDERR ? stderr : stdout);
+	if (stream == FRAME_STDERR)
+		fflush(stderr);
+	return 0;
+}
+
+/* Show the last lines of a container's output after it failed. */
+static void show_logs(struct engine *e, const char *container, int tail)
+{
+	fflush(stdout);
+	fprintf(stderr, "--- last lines of %s:\n", container);
+	engine_logs(e, container, 0, tail, print_frame, NULL);
+	fprintf(stderr, "---\n");
+}
+
+/* Start the active environment, wait for health, then route the port. */
+static int start_instance(struct engine *e, struct instance *in)
+{
+	char subnet[64], address[64], *conf = NULL, *web = NULL;
+	double took;
+	int rc = -1;
+
+	if (runtime_subnet(e, &in->cl, subnet, sizeof subnet) < 0 ||
+	    instance_address(in, subnet, in->env, address, sizeof address) < 0 ||
+	    !(web = instance_container(in, in->env, "web")))
+		goto out;
+	if (runtime_start(e, in, in->env, subnet) < 0)
+		goto out;
+	if (runtime_wait_healthy(in, address, in->cl.tpl.health_timeout, &took) < 0) {
+		show_logs(e, web, 20);
+		/* Leave nothing crash-looping behind. */
+		runtime_stop(e, in, in->env);
+		goto out;
+	}
+	if (!(conf = proxy_instance_conf(in->name, in->cl.bind, in->port, address, in->cl.tpl.port, 0)) ||
+	    proxy_set(e, &in->cl, in->name, conf) < 0 ||
+	    proxy_wait(in->cl.bind, in->port, in->cl.tpl.health, 1, 15) < 0)
+		goto out;
+	printf("instance \"%s\" (%s) is up at http://%s:%d/ (healthy after %.1f s)\n", in->name, in->version,
+	       in->cl.bind, in->port, took);
+	rc = 0;
+out:
+	free(conf);
+	free(web);
+	return rc;
+}
+
+static int stop_instance(struct engine *e, struct instance *in)
+{
+	if (proxy_set(e, &in->cl, in->name, NULL) < 0 || proxy_wait(in->cl.bind, in->port, "/", 0, 15) < 0 ||
+	    runtime_stop(e, in, NULL) < 0)
+		return -1;
+	printf("instance \"%s\" is stopped\n", in->name);
+	return 0;
+}
+
+static int cmd_start(struct ctx *ctx, int argc, char **argv)
+{
+	struct instance in;
+	struct engine *e;
+	int lock, rc = KC_FAIL;
+
+	if (no_args(ctx, "start", argc, argv))
+		return KC_USAGE;
+	if (begin(ctx, &in, &e, &lock) < 0)
+		return KC_FAIL;
+	if (start_instance(e, &in) == 0)
+		rc = KC_OK;
+	else
+		err_wrap("starting instance \"%s\"", in.name);
+	end(&in, e, lock);
+	return rc;
+}
+
+static int cmd_stop(struct ctx *ctx, int argc, char **argv)
+{
+	struct instance in;
+	struct engine *e;
+	int lock, rc = KC_FAIL;
+
+	if (no_args(ctx, "stop", argc, argv))
+		return KC_USAGE;
+	if (begin(ctx, &in, &e, &lock) < 0)
+		return KC_FAIL;
+	if (stop_instance(e, &in) == 0)
+		rc = KC_OK;
+	else
+		err_wrap("stopping instance \"%s\"", in.name);
+	end(&in, e, lock);
+	return rc;
+}
+
+static int cmd_restart(struct ctx *ctx, int argc, char **argv)
+{
+	struct instance in;
+	struct engine *e;
+	int lock, rc = KC_FAIL;
+
+	if (no_args(ctx, "restart", argc, argv))
+		return KC_USAGE;
+	if (begin(ctx, &in, &e, &lock) < 0)
+		return KC_FAIL;
+	if (stop_instance(e, &in) == 0 && start_instance(e, &in) == 0)
+		rc = KC_OK;
+	else
+		err_wrap("restarting instance \"%s\"", in.name);
+	end(&in, e, lock);
+	return rc;
+}
+
+static int cmd_status(struct ctx *ctx, int argc, char **argv)
+{
+	struct instance in;
+	struct engine *e = NULL;
+	json_t *st = NULL;
+	int json = argc == 2 && strcmp(argv[1], "--json") == 0, rc = KC_FAIL;
+
+	if (argc > 1 && !json)
+		return cli_usage_error(ctx, cmd_named("status"), "unexpected argument \"%s\"", argv[1]);
+	if (instance_open(&in, ctx->root) < 0)
+		return KC_FAIL;
+	if (engine_open(&e) == 0 && (st = runtime_status(e, &in))) {
+		if (json) {
+			char *s = json_dumps(st, JSON_INDENT(2));
+
+			printf("%s\n", s);
+			free(s);
+		} else {
+			size_t i;
+			json_t *c;
+
+			printf("instance %s: version %s, port %d, env %s, %s, %s\n", in.name, in.version, in.port, in.env,
+			       json_string_value(json_object_get(st, "state")),
+			       json_string_value(json_object_get(st, "health")));
+			json_array_foreach(json_object_get(st, "containers"), i, c)
+				printf("  %-40s %s\n", json_string_value(json_object_get(c, "name")),
+				       json_string_value(json_object_get(c, "state")));
+		}
+		rc = KC_OK;
+	}
+	if (rc != KC_OK)
+		err_wrap("reading status of instance \"%s\"", in.name);
+	json_decref(st);
+	engine_close(e);
+	instance_free(&in);
+	return rc;
+}
+
+static int cmd_logs(struct ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"follow", no_argument, NULL, 'f'}, {"tail", required_argument, NULL, 'n'}, {NULL, 0, NULL, 0}};
+	struct instance in;
+	struct engine *e = NULL;
+	const char *process = "web";
+	char *name = NULL, *end;
+	int o, follow = 0, tail = -1, rc = KC_FAIL;
+
+	optind = 0;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "fn:", opts, NULL)) != -1) {
+		if (o == 'f') {
+			follow = 1;
+		} else if (o == 'n') {
+			tail = (int)strtol(optarg, &end, 10);
+			if (*end || tail < 0)
+				return cli_usage_error(ctx, cmd_named("logs"), "--tail needs a number");
+		} else {
+			return cli_usage_error(ctx, cmd_named("logs"), "unknown option \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		process = argv[optind++];
+	if (optind < argc)
+		return cli_usage_error(ctx, cmd_named("logs"), "unexpected argument \"%s\"", argv[optind]);
+	if (instance_open(&in, ctx->root) < 0)
+		return KC_FAIL;
+	for (size_t i = 0; i < in.cl.tpl.nproc; i++)
+		if (strcmp(in.cl.tpl.proc[i].name, process) == 0)
+			rc = KC_OK;
+	if (rc != KC_OK) {
+		err_set("template \"%s\" has no process \"%s\"", in.cl.template_name, process);
+	} else {
+		rc = KC_FAIL;
+		if ((name = instance_container(&in, in.env, process)) && engine_open(&e) == 0 &&
+		    engine_logs(e, name, follow, tail, print_frame, NULL) == 0)
+			rc = KC_OK;
+	}
+	if (rc != KC_OK)
+		err_wrap("reading logs of instance \"%s\"", in.name);
+	free(name);
+	engine_close(e);
+	instance_free(&in);
+	return rc;
+}
+
+static int cmd_run(struct ctx *ctx, int argc, char **argv)
+{
+	struct instance in;
+	struct engine *e = NULL;
+	struct strv words = STRV_INIT;
+	char **cmd = argv + 1;
+	int code = 0, rc = KC_FAIL;
+
+	if (argc < 2)
+		return cli_usage_error(ctx, cmd_named("run"), "missing COMMAND");
+	/* KorCluster's users write run "rake db:migrate": one word, split here. */
+	if (argc == 2 && strpbrk(argv[1], " \t")) {
+		if (strv_split(&words, argv[1]) < 0 || words.n == 0) {
+			strv_free(&words);
+			return cli_usage_error(ctx, cmd_named("run"), "cannot split \"%s\"", argv[1]);
+		}
+		cmd = words.v;
+	}
+	if (instance_open(&in, ctx->root) < 0) {
+		strv_free(&words);
+		return KC_FAIL;
+	}
+	if (engine_open(&e) == 0 && runtime_oneoff(e, &in, in.env, cmd, print_frame, NULL, &code) == 0)
+		rc = KC_EXIT(code);
+	else
+		err_wrap("running \"%s\" in instance \"%s\"", cmd[0], in.name);
+	strv_free(&words);
+	engine_close(e);
+	instance_free(&in);
+	return rc;
+}
+
+static int cmd_validate(struct ctx *ctx, int argc, char **argv)
+{
+	struct instance in;
+	struct diag d = DIAG_INIT;
+	int rc = KC_OK;
+
+	if (no_args(ctx, "validate", argc, argv))
+		return KC_USAGE;
+	if (instance_load(&in, ctx->root, &d) < 0) {
+		rc = KC_FAIL;
+	} else if (d.lines.n) {
+		diag_sort(&d);
+		for (size_t i = 0; i < d.lines.n; i++)
+			printf("%s\n", d.lines.v[i]);
+		err_set("validating instance \"%s\": %zu problem%s", in.root, d.lines.n, d.lines.n == 1 ? "" : "s");
+		rc = KC_FAIL;
+	} else {
+		printf("%s/instance.ini: ok\n", in.root);
+	}
+	diag_free(&d);
+	instance_free(&in);
+	return rc;
+}
 
 const struct cmd instance_cmds[] = {
+	{"start", cmd_start, "", "start the instance, wait until healthy, and serve its port through the proxy",
+	 NULL, CMD_NEEDS_SCOPE},
+	{"stop", cmd_stop, "", "stop serving the port and remove the instance's containers; data stays", NULL,
+	 CMD_NEEDS_SCOPE},
+	{"restart", cmd_restart, "", "stop, then start", NULL, CMD_NEEDS_SCOPE},
+	{"status", cmd_status, "[--json]", "the instance's containers, state and health", NULL, CMD_NEEDS_SCOPE},
+	{"logs", cmd_logs, "[-f] [--tail N] [PROCESS]", "the output of a process (default web)", NULL,
+	 CMD_NEEDS_SCOPE},
+	{"run", cmd_run, "COMMAND [ARG...]",
+	 "run a command once in a new container with the instance's environment; its exit code is ours",
+	 "A single argument with blanks is split into words (run \"rake db:migrate\").\n", CMD_NEEDS_SCOPE},
+	{"validate", cmd_validate, "", "check instance.ini and its cluster, listing every problem", NULL,
+	 CMD_NEEDS_SCOPE},
 	{NULL, NULL, NULL, NULL, NULL, 0},
 };

@@ -191,5 +191,5 @@ int main(int argc, char **argv)
 	if (rc == KC_FAIL)
 		fprintf(stderr, "korcluster: %s\n", err_msg());
 	free(ctx.root);
-	return rc;
+	return rc & 0x100 ? rc & 0xff : rc;
 }

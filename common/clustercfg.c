@@ -67,6 +67,15 @@ int cluster_load(struct cluster *c, const char *root, struct diag *d)
 			}
 		}
 		diag_free(&td);
+		{
+			struct conf_entry *e = conf_get(&c->conf, "images", CLUSTER_PROXY);
+
+			if (!e)
+				diag_add(d, ini, conf_section_line(&c->conf, "images"),
+					 "[images] needs an image for the front proxy (\"%s\")", CLUSTER_PROXY);
+			else if (name_check_image(e->value) < 0)
+				diag_add(d, ini, e->line, "%s", err_msg());
+		}
 	}
 	/* What is left unread under [images] names no service of the template. */
 	for (size_t i = 0; i < c->conf.n; i++) {
@@ -153,7 +162,23 @@ char *cluster_ini_text(const char *name, const char *template_name, const char *
 		   name, template_name, bind, template_name);
 	for (size_t i = 0; i < t->nsvc; i++)
 		buf_printf(&b, "%s = %s\n", t->svc[i].name, t->svc[i].image);
+	buf_printf(&b, "; the front proxy serving every instance's port\n%s = %s\n", CLUSTER_PROXY,
+		   t->proxy_image);
 	return b.data;
+}
+
+char *cluster_root_password(const struct cluster *c, const struct tpl_service *s)
+{
+	char *path = cluster_path(c, "secrets/%s_root_password", s->name), *pw = NULL;
+
+	if (!path)
+		return NULL;
+	if (fs_read(path, &pw, NULL) < 0)
+		pw = NULL;
+	else
+		pw[strcspn(pw, "\r\n")] = '\0';
+	free(path);
+	return pw;
 }
 
 void cluster_free(struct cluster *c)

@@ -12,6 +12,9 @@
 #include "conf.h"
 #include "template.h"
 
+/* The front proxy's name among services: a template may not use it. */
+#define CLUSTER_PROXY "proxy"
+
 struct cluster {
 	char *root;               /* owned, absolute */
 	struct conf conf;         /* owns name, template_name, bind */
@@ -34,6 +37,8 @@ char *cluster_network(const struct cluster *c);
 /* The text of a new cluster.ini. caller frees. */
 char *cluster_ini_text(const char *name, const char *template_name, const char *bind,
 		       const struct template *t);
+/* The root password of a mysql service, from its 0600 file; caller frees. */
+char *cluster_root_password(const struct cluster *c, const struct tpl_service *s);
 void cluster_free(struct cluster *c);
 
 #endif

@@ -104,3 +104,67 @@ int db_ident_quote(const char *s, char *out, size_t outlen)
 	out[j] = '\0';
 	return 0;
 }
+
+/* 'user'@'%' for a checked user name. */
+static int account(const char *user, char *out, size_t n)
+{
+	if (db_ident_check(user) < 0)
+		return -1;
+	snprintf(out, n, "'%s'@'%%'", user);
+	return 0;
+}
+
+int db_create_database(struct db *db, const char *name)
+{
+	char q[80], sql[256];
+
+	if (db_ident_quote(name, q, sizeof q) < 0)
+		return -1;
+	snprintf(sql, sizeof sql, "CREATE DATABASE IF NOT EXISTS %s CHARACTER SET utf8mb4", q);
+	return db_exec(db, sql) < 0 ? err_wrap("creating database \"%s\"", name) : 0;
+}
+
+int db_instance_create(struct db *db, const char *user, const char *password, char *const *dbs)
+{
+	char acct[100], esc[256], sql[512], q[80], n[16];
+	size_t plen = strlen(password);
+
+	if (account(user, acct, sizeof acct) < 0)
+		return -1;
+	if (plen * 2 + 1 > sizeof esc)
+		return err_set("password too long");
+	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM mysql.user WHERE User = '%s'", user);
+	if (db_query_value(db, sql, n, sizeof n) < 0)
+		return err_wrap("looking up user \"%s\"", user);
+	if (strcmp(n, "0") != 0)
+		return err_set("database user \"%s\" exists already; korcluster leaves it alone", user);
+	mysql_real_escape_string(db->my, esc, password, (unsigned long)plen);
+	snprintf(sql, sizeof sql, "CREATE USER %s IDENTIFIED BY '%s'", acct, esc);
+	if (db_exec(db, sql) < 0)
+		return err_wrap("creating database user \"%s\"", user);
+	for (size_t i = 0; dbs[i]; i++) {
+		if (db_ident_quote(dbs[i], q, sizeof q) < 0)
+			return -1;
+		snprintf(sql, sizeof sql, "GRANT ALL PRIVILEGES ON %s.* TO %s", q, acct);
+		if (db_exec(db, sql) < 0)
+			return err_wrap("granting \"%s\" to \"%s\"", dbs[i], user);
+	}
+	return dbs[0] ? db_create_database(db, dbs[0]) : 0;
+}
+
+int db_instance_drop(struct db *db, const char *user, char *const *dbs)
+{
+	char acct[100], sql[256], q[80];
+
+	for (size_t i = 0; dbs[i]; i++) {
+		if (db_ident_quote(dbs[i], q, sizeof q) < 0)
+			return -1;
+		snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", q);
+		if (db_exec(db, sql) < 0)
+			return err_wrap("dropping database \"%s\"", dbs[i]);
+	}
+	if (account(user, acct, sizeof acct) < 0)
+		return -1;
+	snprintf(sql, sizeof sql, "DROP USER IF EXISTS %s", acct);
+	return db_exec(db, sql) < 0 ? err_wrap("dropping database user \"%s\"", user) : 0;
+}

@@ -15,6 +15,16 @@ int db_exec(struct db *db, const char *sql);
 int db_query_value(struct db *db, const char *sql, char *out, size_t outlen);
 void db_close(struct db *db);
 
+/* An instance's account: user (no other rights) granted all on each of
+ * dbs (NULL-terminated), and dbs[0] created.  Works on MySQL 8 and
+ * MariaDB: CREATE USER ... IDENTIFIED BY, then GRANT.  Fails if the user
+ * exists already, leaving it alone. */
+int db_instance_create(struct db *db, const char *user, const char *password, char *const *dbs);
+/* Drop dbs and user, whichever exist. */
+int db_instance_drop(struct db *db, const char *user, char *const *dbs);
+/* Create database name unless it exists. */
+int db_create_database(struct db *db, const char *name);
+
 /* A database or user name: [a-z][a-z0-9_]{0,63}. */
 int db_ident_check(const char *s);
 /* `ident` with backquotes doubled, after db_ident_check(). */

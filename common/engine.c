@@ -7,6 +7,7 @@
 
 #include "err.h"
 #include "http.h"
+#include "ipnet.h"
 #include "name.h"
 
 struct engine {
@@ -288,22 +289,52 @@ out:
 	return rc;
 }
 
-int engine_network_ensure(struct engine *e, const char *name, json_t *labels)
+static int network_subnet(struct engine *e, const char *name, char *subnet, size_t n, int *found)
 {
 	char *p = pathf("/networks/%s", name);
-	json_t *body;
+	json_t *info = NULL;
+	const char *sub;
 	long s;
 
 	if (!p)
 		return -1;
-	s = engine_call(e, "GET", p, NULL, NULL, 404);
+	s = engine_call(e, "GET", p, NULL, &info, 404);
 	free(p);
 	if (s < 0)
 		return err_wrap("inspecting network \"%s\"", name);
-	if (s == 200)
-		return 0;
-	body = json_pack("{s:s, s:b, s:s, s:O}", "Name", name, "CheckDuplicate", 1, "Driver", "bridge",
-			 "Labels", labels);
+	*found = s == 200;
+	subnet[0] = '\0';
+	sub = json_string_value(json_object_get(json_array_get(json_object_get(json_object_get(info, "IPAM"),
+									      "Config"), 0), "Subnet"));
+	if (sub)
+		snprintf(subnet, n, "%s", sub);
+	json_decref(info);
+	return 0;
+}
+
+int engine_network_ensure(struct engine *e, const char *name, json_t *labels, char *subnet, size_t n)
+{
+	json_t *body;
+	char range[64];
+	int found;
+	long s;
+
+	if (network_subnet(e, name, subnet, n, &found) < 0)
+		return -1;
+	if (found)
+		return subnet[0] ? 0 : err_set("network \"%s\" has no IPv4 subnet", name);
+	/* Let the engine pick a free subnet, then pin it: fixed addresses need
+	 * a subnet given at creation. */
+	body = json_pack("{s:s, s:b, s:s}", "Name", name, "CheckDuplicate", 1, "Driver", "bridge");
+	s = engine_call(e, "POST", "/networks/create", body, NULL, 0);
+	json_decref(body);
+	if (s < 0 || network_subnet(e, name, subnet, n, &found) < 0 || engine_network_remove(e, name) < 0)
+		return err_wrap("creating network \"%s\"", name);
+	if (!subnet[0] || ipnet_lower_half(subnet, range, sizeof range) < 0)
+		return err_wrap("creating network \"%s\"", name);
+	body = json_pack("{s:s, s:b, s:s, s:O, s:{s:s, s:[{s:s, s:s}]}}", "Name", name, "CheckDuplicate", 1,
+			 "Driver", "bridge", "Labels", labels, "IPAM", "Driver", "default", "Config",
+			 "Subnet", subnet, "IPRange", range);
 	s = engine_call(e, "POST", "/networks/create", body, NULL, 0);
 	json_decref(body);
 	return s < 0 ? err_wrap("creating network \"%s\"", name) : 0;
@@ -372,6 +403,34 @@ int engine_container_remove(struct engine *e, const char *id)
 {
 	char *p = pathf("/containers/%s?force=1", id);
 	int r = p ? simple(e, "DELETE", p, 404, "removing", id) : -1;
+
+	free(p);
+	return r;
+}
+
+int engine_container_wait(struct engine *e, const char *id, int *status)
+{
+	char *p = pathf("/containers/%s/wait", id);
+	json_t *out = NULL;
+	long s;
+
+	if (!p)
+		return -1;
+	s = engine_call(e, "POST", p, NULL, &out, 0);
+	free(p);
+	if (s < 0) {
+		json_decref(out);
+		return err_wrap("waiting for container \"%s\"", id);
+	}
+	*status = (int)json_integer_value(json_object_get(out, "StatusCode"));
+	json_decref(out);
+	return 0;
+}
+
+int engine_container_kill(struct engine *e, const char *id, const char *signal)
+{
+	char *p = pathf("/containers/%s/kill?signal=%s", id, signal);
+	int r = p ? simple(e, "POST", p, 0, "signalling", id) : -1;
 
 	free(p);
 	return r;

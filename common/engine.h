@@ -38,8 +38,11 @@ int engine_image_present(struct engine *e, const char *ref);
 int engine_image_pull(struct engine *e, const char *ref,
 		      void (*on_event)(void *ctx, json_t *event), void *ctx);
 
-/* Create the network unless it exists; labels borrowed. */
-int engine_network_ensure(struct engine *e, const char *name, json_t *labels);
+/* Create the network unless it exists, on a subnet the engine picks and
+ * that is then pinned, its lower half for the engine's own addresses and
+ * the upper half for fixed ones (see ipnet.h).  subnet gets the CIDR.
+ * labels borrowed. */
+int engine_network_ensure(struct engine *e, const char *name, json_t *labels, char *subnet, size_t n);
 int engine_network_remove(struct engine *e, const char *name);
 
 /* config is borrowed; *id (if not NULL) is owned by the caller. */
@@ -48,6 +51,10 @@ int engine_container_start(struct engine *e, const char *id);
 /* timeout < 0: the container's own StopTimeout. */
 int engine_container_stop(struct engine *e, const char *id, int timeout);
 int engine_container_remove(struct engine *e, const char *id);
+/* Wait for the container to exit; status gets its exit code. */
+int engine_container_wait(struct engine *e, const char *id, int *status);
+/* Send a signal by name ("HUP"). */
+int engine_container_kill(struct engine *e, const char *id, const char *signal);
 /* *out is NULL when there is no such container. */
 int engine_container_inspect(struct engine *e, const char *id, json_t **out);
 /* All containers (running or not) carrying label "key=value". */

@@ -12,6 +12,8 @@
 #define KC_FAIL 1
 #define KC_USAGE 2
 #define KC_UNKNOWN 127
+/* A command's own exit code to pass through silently (instance.sh run). */
+#define KC_EXIT(code) (0x100 | ((code) & 0xff))
 
 int err_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Like err_set() with ": strerror(errno)" appended. */

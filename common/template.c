@@ -9,6 +9,8 @@
 #include "fs.h"
 #include "name.h"
 
+#define TEMPLATE_PROXY_IMAGE "nginx:1.27"
+
 #ifndef KC_DATADIR
 #define KC_DATADIR "/usr/local/share/korcluster"
 #endif
@@ -287,6 +289,12 @@ int template_load_file(struct template *t, const char *name, const char *path, s
 	t->setup = opt(t, d, "template", "setup");
 	t->migrate = opt(t, d, "template", "migrate");
 	t->health = need(t, d, "template", "health");
+	t->health_timeout = get_int(t, d, "template", "health_timeout", 120, 1, 3600);
+	t->proxy_image = opt(t, d, "template", "proxy_image");
+	if (!t->proxy_image)
+		t->proxy_image = TEMPLATE_PROXY_IMAGE;
+	else if (name_check_image(t->proxy_image) < 0)
+		diag_add(d, path, conf_get(c, "template", "proxy_image")->line, "%s", err_msg());
 	check_image(t, d, "template", "image", t->image, t->default_version);
 	check_path(t, d, "template", "data", t->data);
 	check_command(t, d, "template", "setup", t->setup);

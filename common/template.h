@@ -33,6 +33,8 @@ struct template {
 	char *name;               /* owned */
 	struct conf conf;         /* owns every string below */
 	const char *description, *image, *default_version, *data, *setup, *migrate, *health;
+	const char *proxy_image;  /* the cluster's front proxy (nginx) */
+	int health_timeout;       /* seconds an instance may take to get healthy */
 	int port;
 	struct tpl_service *svc;
 	size_t nsvc;

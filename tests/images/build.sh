@@ -2,16 +2,20 @@
 # Builds the korcluster test images offline from Debian packages and pushes
 # them to the local test registry (tests/lib/registry.sh):
 #   127.0.0.1:5000/korcluster-test/{mariadb,redis,nginx,python}:bookworm
+#   127.0.0.1:5000/korcluster-test/sample:{v1,v2,v3,broken}
 # One debootstrap rootfs holds every package; it is cached as a tarball under
 # /var/cache/korcluster-test, imported as korcluster-test/base:bookworm, and
 # each image is that base plus its entrypoint script and config (docker commit).
+# The sample app's images are the python image plus sample/app.py and
+# APP_VERSION=<tag> (the app branches on it).
 # Re-runs skip whatever is already up to date locally and in the registry.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REGISTRY=127.0.0.1:5000
 TAG=bookworm
-IMAGES=(mariadb redis nginx python)
+# name:tag, in build order (sample needs python).
+IMAGES=("mariadb:$TAG" "redis:$TAG" "nginx:$TAG" "python:$TAG" sample:v1 sample:v2 sample:v3 sample:broken)
 BASE=korcluster-test/base:$TAG
 CACHE=/var/cache/korcluster-test
 # Everything any image needs; bump ROOTFS_REV when the rootfs recipe changes.
@@ -41,22 +45,26 @@ SUITE=$(sed -n 's/^VERSION_CODENAME="\{0,1\}\([^"]*\).*/\1/p' /etc/os-release)
 ARCH=$(dpkg --print-architecture)
 ROOTFS_KEY=$(echo "$ROOTFS_REV $SUITE $ARCH $PACKAGES" | sha256sum | cut -c1-12)
 TARBALL=$CACHE/rootfs-$SUITE-$ARCH-$ROOTFS_KEY.tar
-# Images are rebuilt when this script, an image file or the rootfs changes.
-IMAGES_KEY=$(cat "$HERE"/* | sha256sum | cut -c1-12)-$ROOTFS_KEY
+# Images are rebuilt when this script, an image file or the rootfs changes;
+# the sample images also when a file under sample/ changes (only they then).
+IMAGES_KEY=$(find "$HERE" -maxdepth 1 -type f -print0 | LC_ALL=C sort -z | xargs -0 cat | sha256sum | cut -c1-12)-$ROOTFS_KEY
+SAMPLE_KEY=$(cd "$HERE/sample" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum |
+    sha256sum | cut -c1-12)-$IMAGES_KEY
 LABEL=org.korcluster-test.image-key  # not korcluster.*: containers inherit image labels
 
 # Digest of name:tag in the registry, empty if absent.
 registry_digest() {
     curl -fsSI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-        "http://$REGISTRY/v2/korcluster-test/$1/manifests/$TAG" 2>/dev/null |
+        "http://$REGISTRY/v2/korcluster-test/${1%%:*}/manifests/${1#*:}" 2>/dev/null |
         tr -d '\r' | awk 'tolower($1) == "docker-content-digest:" { print $2 }'
 }
 local_key() { docker image inspect -f "{{index .Config.Labels \"$LABEL\"}}" "$1" 2>/dev/null || true; }
-is_built() { [ "$(local_key "$REGISTRY/korcluster-test/$1:$TAG")" = "$IMAGES_KEY" ]; }
+key_of() { case $1 in sample:*) echo "$SAMPLE_KEY" ;; *) echo "$IMAGES_KEY" ;; esac; }
+is_built() { [ "$(local_key "$REGISTRY/korcluster-test/$1")" = "$(key_of "$1")" ]; }
 is_pushed() {
     local digest; digest=$(registry_digest "$1")
-    [ -n "$digest" ] && docker image inspect -f '{{join .RepoDigests " "}}' "$REGISTRY/korcluster-test/$1:$TAG" 2>/dev/null |
-        grep -qF "$REGISTRY/korcluster-test/$1@$digest"
+    [ -n "$digest" ] && docker image inspect -f '{{join .RepoDigests " "}}' "$REGISTRY/korcluster-test/$1" 2>/dev/null |
+        grep -qF "$REGISTRY/korcluster-test/${1%%:*}@$digest"
 }
 
 # debootstrap + chroot apt-get install, then tar the tree into $TARBALL.
@@ -118,24 +126,33 @@ ensure_base() {
     log "imported $BASE in $((SECONDS - t)) s"
 }
 
-# name -> image config; each line is one `docker commit --change`.
+# name:tag -> image config; each line is one `docker commit --change`.
 image_changes() {
-    case $1 in
+    case ${1%%:*} in
         mariadb) printf '%s\n' 'ENTRYPOINT ["/usr/local/bin/mariadb-entrypoint.sh"]' \
             'CMD ["mariadbd"]' 'EXPOSE 3306' ;;
         redis) printf '%s\n' 'ENTRYPOINT ["/usr/local/bin/redis-entrypoint.sh"]' \
             'CMD ["redis-server"]' 'EXPOSE 6379' 'WORKDIR /data' ;;
         nginx) printf '%s\n' 'CMD ["nginx", "-g", "daemon off;"]' 'EXPOSE 80' ;;
         python) printf '%s\n' 'CMD ["python3"]' ;;
+        sample) printf '%s\n' "ENV APP_VERSION=${1#*:}" 'WORKDIR /app' \
+            'CMD ["python3", "/app/app.py", "web"]' ;;
     esac
 }
 
 build_image() {
-    local name=$1 ref=$REGISTRY/korcluster-test/$1:$TAG cid change args=()
-    cid=$(docker create "$BASE" /bin/true)
+    local name=${1%%:*} ref=$REGISTRY/korcluster-test/$1 cid change args=()
+    if [ "$name" = sample ]; then
+        cid=$(docker create "$REGISTRY/korcluster-test/python:$TAG" /bin/true)
+        # /app/app.py, root's, 0644, fixed mtimes: the four tags share one layer.
+        tar -C "$HERE" --owner=0 --group=0 --numeric-owner --mode=u=rwX,go=rX --mtime=@0 \
+            --no-recursion --transform='s,^sample,app,' -cf - sample sample/app.py | docker cp - "$cid:/"
+    else
+        cid=$(docker create "$BASE" /bin/true)
+    fi
     [ -f "$HERE/$name-entrypoint.sh" ] && docker cp "$HERE/$name-entrypoint.sh" "$cid:/usr/local/bin/"
-    while IFS= read -r change; do args+=(--change "$change"); done < <(image_changes "$name")
-    docker commit "${args[@]}" --change "LABEL $LABEL=$IMAGES_KEY" --change "ENV LANG=C.UTF-8" \
+    while IFS= read -r change; do args+=(--change "$change"); done < <(image_changes "$1")
+    docker commit "${args[@]}" --change "LABEL $LABEL=$(key_of "$1")" --change "ENV LANG=C.UTF-8" \
         --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" "$cid" "$ref" >/dev/null ||
         { docker rm "$cid" >/dev/null; die "docker commit of $ref failed"; }
     docker rm "$cid" >/dev/null
@@ -143,7 +160,7 @@ build_image() {
 }
 
 push_image() {
-    local ref=$REGISTRY/korcluster-test/$1:$TAG out
+    local ref=$REGISTRY/korcluster-test/$1 out
     out=$(docker push "$ref" 2>&1) || { echo "$out" >&2; die "docker push $ref failed (is tests/lib/registry.sh running?)"; }
     log "pushed $ref"
 }
@@ -165,9 +182,13 @@ if [ ${#todo_push[@]} -eq 0 ]; then
     exit 0
 fi
 if [ ${#todo_build[@]} -gt 0 ]; then
-    ensure_base
+    need_base=
+    for ref in "${todo_build[@]}"; do [[ $ref == sample:* ]] || need_base=1; done
+    [ -z "$need_base" ] || ensure_base
     for name in "${todo_build[@]}"; do build_image "$name"; done
-    # Remove the untagged images left behind by rebuilds.
+    # Remove the untagged images left behind by rebuilds; twice, as an old
+    # python image is dangling only once the old sample images are gone.
+    docker image prune -f --filter "label=$LABEL" >/dev/null
     docker image prune -f --filter "label=$LABEL" >/dev/null
 fi
 for name in "${todo_push[@]}"; do push_image "$name"; done

@@ -175,6 +175,7 @@ ${NAME}_redis running" ]
 	[images]
 	db = 127.0.0.1:5000/korcluster-test/mariadb:bookworm
 	cache = redis:7
+	proxy = 127.0.0.1:5000/korcluster-test/nginx:bookworm
 	INI
 	run "$C/cluster.sh" validate
 	[ "$status" -eq 1 ]

@@ -103,6 +103,7 @@ static void test_ini_text(void **state)
 			       "\n[images]\n"
 			       "db = 127.0.0.1:5000/korcluster-test/mariadb:bookworm\n"
 			       "redis = 127.0.0.1:5000/korcluster-test/redis:bookworm\n"));
+	assert_non_null(strstr(sample_text, "\nproxy = 127.0.0.1:5000/korcluster-test/nginx:bookworm\n"));
 	assert_int_equal(sample_text[strlen(sample_text) - 1], '\n');
 }
 
@@ -195,8 +196,8 @@ static void test_problems(void **state)
 		 "image reference \"maria db\" holds a character not allowed there"},
 		{"redis:bookworm\n", "redis:bookworm\nghost = busybox:1\n", 1, 12,
 		 "[images] names \"ghost\", which is no service of template \"sample\""},
-		/* [images] gone: also both services miss their image (no line). */
-		{"[images]\n", "[imagez]\n", 3, 9, "unknown section [imagez]"},
+		/* [images] gone: also both services and the proxy miss their image (no line). */
+		{"[images]\n", "[imagez]\n", 4, 9, "unknown section [imagez]"},
 	};
 
 	(void)state;
@@ -257,7 +258,7 @@ static void test_template_problems(void **state)
 	snprintf(path, sizeof path, "%s/mine.ini", tdir);
 	snprintf(text, sizeof text, TPL_TEXT, "redis:7 bad");
 	write_file(path, text);
-	load("[cluster]\nname = c\ntemplate = mine\nbind = ::\n[images]\ndb = m:1\ncache = r:1\n", &c, &d);
+	load("[cluster]\nname = c\ntemplate = mine\nbind = ::\n[images]\ndb = m:1\ncache = r:1\nproxy = n:1\n", &c, &d);
 	snprintf(want, sizeof want, "%s:15: image reference \"redis:7 bad\" holds a character not allowed there",
 		 path);
 	assert_int_equal(d.lines.n, 1);

@@ -1,0 +1,47 @@
+/* instcfg: an instance's folder and its instance.ini.
+ *
+ *   CLUSTER/instances/NAME/instance.ini   mode 0600 (holds the secrets)
+ *   CLUSTER/instances/NAME/instance.sh    link to the korcluster binary
+ *   CLUSTER/instances/NAME/data/          the app's files
+ *   CLUSTER/instances/NAME/log/
+ *
+ * instance.ini:
+ *   [instance] name, version, port, slot (its fixed-address index), env
+ *              (the active environment: blue or green)
+ *   [secrets]  db_password, secret_key_base (made once by "new", kept)
+ */
+#ifndef KC_INSTCFG_H
+#define KC_INSTCFG_H
+
+#include "clustercfg.h"
+#include "conf.h"
+#include "strv.h"
+
+struct instance {
+	char *root;            /* owned, absolute */
+	struct cluster cl;     /* the cluster it belongs to */
+	struct conf conf;      /* owns the strings below */
+	const char *name, *version, *env, *db_password, *secret_key_base;
+	int port, slot;
+};
+
+/* Load root/instance.ini and its cluster (root/../..); problems go to d. */
+int instance_load(struct instance *in, const char *root, struct diag *d);
+/* Load and refuse with every problem listed. */
+int instance_open(struct instance *in, const char *root);
+void instance_free(struct instance *in);
+
+/* Text of an instance.ini; caller frees. */
+char *instance_ini_text(const char *name, const char *version, int port, int slot, const char *env,
+			const char *db_password, const char *secret_key_base);
+int instance_check_version(const char *v);
+
+/* Names of things an environment owns (caller frees). */
+char *instance_container(const struct instance *in, const char *env, const char *process);
+char *instance_db_name(const char *name, const char *env);
+/* The environment's fixed address on the cluster network. */
+int instance_address(const struct instance *in, const char *subnet, const char *env, char *out, size_t n);
+/* The app's environment ("K=V") for env: the template's [env] expanded. */
+int instance_app_env(const struct instance *in, const char *env, struct strv *out);
+
+#endif

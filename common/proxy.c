@@ -1,0 +1,206 @@
+#include "proxy.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "err.h"
+#include "fs.h"
+#include "http.h"
+
+#define PROXY_DIR "/etc/korcluster-proxy"
+
+static const char nginx_conf[] =
+	"# written by korcluster; instances are in conf.d/\n"
+	"worker_processes 1;\n"
+	"pid /tmp/korcluster-proxy.pid;\n"
+	"error_log stderr warn;\n"
+	"events { worker_connections 4096; }\n"
+	"http {\n"
+	"    access_log off;\n"
+	"    client_body_temp_path /tmp/proxy-body;\n"
+	"    proxy_temp_path /tmp/proxy-temp;\n"
+	"    fastcgi_temp_path /tmp/proxy-fastcgi;\n"
+	"    uwsgi_temp_path /tmp/proxy-uwsgi;\n"
+	"    scgi_temp_path /tmp/proxy-scgi;\n"
+	"    client_max_body_size 1g;\n"
+	"    proxy_http_version 1.1;\n"
+	"    proxy_set_header Connection \"\";\n"
+	"    proxy_set_header Host $http_host;\n"
+	"    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n"
+	"    proxy_set_header X-Forwarded-Proto $scheme;\n"
+	"    proxy_read_timeout 300s;\n"
+	"    include " PROXY_DIR "/conf.d/*.conf;\n"
+	"}\n";
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+char *proxy_instance_conf(const char *instance, const char *bind, int port, const char *upstream,
+			  int upstream_port, int readonly)
+{
+	struct buf b = BUF_INIT;
+	int v6 = strchr(bind, ':') != NULL;
+
+	buf_printf(&b, "# instance %s, written by korcluster\n"
+		       "upstream kc_%s {\n    server %s:%d;\n    keepalive 16;\n}\n"
+		       "server {\n    listen %s%s%s:%d;\n", instance, instance, upstream, upstream_port,
+		   v6 ? "[" : "", bind, v6 ? "]" : "", port);
+	if (readonly)
+		buf_printf(&b, "    # writes wait while the instance changes environment\n"
+			       "    if ($request_method !~ ^(GET|HEAD|OPTIONS)$) {\n"
+			       "        add_header Retry-After 5 always;\n        return 503;\n    }\n");
+	buf_printf(&b, "    location / {\n        proxy_pass http://kc_%s;\n"
+		       "        proxy_next_upstream error timeout http_502;\n    }\n}\n", instance);
+	return b.data;
+}
+
+static char *container_name(const struct cluster *cl)
+{
+	return cluster_container(cl, CLUSTER_PROXY);
+}
+
+int proxy_ensure(struct engine *e, struct cluster *cl)
+{
+	char *dir = cluster_path(cl, "proxy"), *confd = cluster_path(cl, "proxy/conf.d"),
+	     *conf = cluster_path(cl, "proxy/nginx.conf"), *name = container_name(cl);
+	const char *image = cluster_image(cl, CLUSTER_PROXY);
+	json_t *info = NULL, *cfg = NULL;
+	int rc = -1;
+
+	if (!dir || !confd || !conf || !name)
+		goto out;
+	if (fs_mkdirs(confd, 0755) < 0 || fs_write_atomic(conf, nginx_conf, strlen(nginx_conf), 0644) < 0)
+		goto out;
+	if (engine_container_inspect(e, name, &info) < 0)
+		goto out;
+	if (info) {
+		const char *img = json_string_value(json_object_get(json_object_get(info, "Config"), "Image"));
+
+		if (img && strcmp(img, image) == 0) {
+			if (!json_is_true(json_object_get(json_object_get(info, "State"), "Running"))) {
+				if (engine_container_start(e, name) < 0)
+					goto out;
+				printf("%s: started\n", name);
+			}
+			rc = 0;
+			goto out;
+		}
+		if (engine_container_remove(e, name) < 0)
+			goto out;
+	}
+	if (engine_image_present(e, image) == 0 && engine_image_pull(e, image, NULL, NULL) < 0)
+		goto out;
+	cfg = json_pack("{s:s, s:[s,s,s,s,s], s:{s:s, s:s}, s:i,"
+			" s:{s:[s+], s:{s:s}, s:s}}",
+			"Image", image, "Cmd", "nginx", "-c", PROXY_DIR "/nginx.conf", "-g", "daemon off;",
+			"Labels", "korcluster.cluster", cl->name, "korcluster.role", CLUSTER_PROXY,
+			"StopTimeout", 10,
+			"HostConfig", "Binds", dir, ":" PROXY_DIR ":ro", "RestartPolicy", "Name", "unless-stopped",
+			"NetworkMode", "host");
+	if (!cfg) {
+		err_set("out of memory");
+		goto out;
+	}
+	if (engine_container_create(e, name, cfg, NULL) < 0 || engine_container_start(e, name) < 0)
+		goto out;
+	printf("%s: started\n", name);
+	rc = 0;
+out:
+	if (rc < 0)
+		err_wrap("starting the front proxy");
+	json_decref(info);
+	json_decref(cfg);
+	free(dir);
+	free(confd);
+	free(conf);
+	free(name);
+	return rc;
+}
+
+int proxy_set(struct engine *e, struct cluster *cl, const char *instance, const char *conf)
+{
+	char *path = cluster_path(cl, "proxy/conf.d/%s.conf", instance), *name = container_name(cl);
+	char *old = NULL;
+	char *const test[] = {"nginx", "-t", "-q", "-c", PROXY_DIR "/nginx.conf", NULL};
+	struct buf out = BUF_INIT;
+	size_t oldlen = 0;
+	int code = -1, rc = -1, had = 0;
+
+	if (!path || !name)
+		goto out;
+	had = fs_exists(path);
+	if (had && fs_read(path, &old, &oldlen) < 0)
+		goto out;
+	if (conf ? fs_write_atomic(path, conf, strlen(conf), 0644) < 0 : (unlink(path) < 0 && had))
+		goto out;
+	if (engine_exec(e, name, test, &code, &out) < 0)
+		goto restore;
+	if (code != 0) {
+		size_t n = out.len;
+
+		while (n && out.data[n - 1] == '\n')
+			n--;
+		err_set("the proxy refuses the new configuration: %.*s", (int)n, out.data ? out.data : "");
+		goto restore;
+	}
+	if (engine_container_kill(e, name, "HUP") < 0)
+		goto out;
+	rc = 0;
+	goto out;
+restore:
+	if (had)
+		fs_write_atomic(path, old, oldlen, 0644);
+	else
+		unlink(path);
+out:
+	if (rc < 0)
+		err_wrap("configuring the front proxy for \"%s\"", instance);
+	buf_free(&out);
+	free(old);
+	free(path);
+	free(name);
+	return rc;
+}
+
+int proxy_wait(const char *bind, int port, const char *path, int up, int timeout)
+{
+	struct http *h = http_open(NULL);
+	char url[300];
+	const char *host = strcmp(bind, "0.0.0.0") == 0 ? "127.0.0.1" : strcmp(bind, "::") == 0 ? "::1" : bind;
+	double deadline = now() + timeout;
+	int rc = -1;
+
+	if (!h)
+		return -1;
+	snprintf(url, sizeof url, strchr(host, ':') ? "http://[%s]:%d%s" : "http://%s:%d%s", host, port, path);
+	for (;;) {
+		struct http_req r = {.url = url, .timeout_ms = 3000, .connect_timeout_ms = 1000};
+		struct buf b = BUF_INIT;
+		long status = 0;
+		int answered = http_do(h, &r, &status, &b, NULL) == 0;
+
+		buf_free(&b);
+		if (up ? answered && status >= 200 && status < 300 : !answered) {
+			rc = 0;
+			break;
+		}
+		if (now() >= deadline) {
+			err_set("port %d %s after %d s", port, up ? "does not answer through the proxy" : "still answers",
+				timeout);
+			break;
+		}
+		usleep(100 * 1000);
+	}
+	http_close(h);
+	return rc;
+}

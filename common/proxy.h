@@ -1,0 +1,28 @@
+/* proxy: the cluster's front proxy.
+ *
+ * One nginx container per cluster, NAME_proxy, in the host's network
+ * namespace so that it can listen on any instance's port without being
+ * recreated; it forwards each port to the fixed address of the instance's
+ * active web container.  Its configuration lives in the cluster folder:
+ * proxy/nginx.conf and proxy/conf.d/INSTANCE.conf, and every change is
+ * checked (nginx -t) and applied with a graceful reload (SIGHUP): requests
+ * in flight finish on the old workers. */
+#ifndef KC_PROXY_H
+#define KC_PROXY_H
+
+#include "clustercfg.h"
+#include "engine.h"
+
+/* Write nginx.conf and make the proxy container exist and run. */
+int proxy_ensure(struct engine *e, struct cluster *cl);
+/* The server block for an instance; caller frees.  readonly: non-GET
+ * requests get 503 with Retry-After. */
+char *proxy_instance_conf(const char *instance, const char *bind, int port, const char *upstream,
+			  int upstream_port, int readonly);
+/* Install conf for instance (NULL removes it), check it, reload.  On a bad
+ * check the previous file is put back and nothing is reloaded. */
+int proxy_set(struct engine *e, struct cluster *cl, const char *instance, const char *conf);
+/* Wait until bind:port answers GET path with 2xx (up) or refuses (down). */
+int proxy_wait(const char *bind, int port, const char *path, int up, int timeout);
+
+#endif

@@ -1,0 +1,364 @@
+#include "runtime.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "fs.h"
+#include "http.h"
+#include "name.h"
+#include "progress.h"
+#include "strv.h"
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int runtime_pull(struct engine *e, const char *ref)
+{
+	struct pull_progress pp;
+	double t0 = now();
+	int r = engine_image_present(e, ref);
+
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	printf("pulling %s\n", ref);
+	fflush(stdout);
+	pull_progress_init(&pp, ref);
+	r = engine_image_pull(e, ref, pull_progress_event, &pp);
+	pull_progress_free(&pp);
+	progress_clear();
+	if (r < 0)
+		return -1;
+	printf("pulled %s in %.1f s\n", ref, now() - t0);
+	return 0;
+}
+
+char *runtime_image(const struct instance *in)
+{
+	char *var = NULL, *vars[2] = {NULL, NULL}, *out = NULL;
+
+	if (asprintf(&var, "version=%s", in->version) < 0)
+		return NULL;
+	vars[0] = var;
+	if (template_expand(in->cl.tpl.image, vars, &out) < 0)
+		out = NULL;
+	free(var);
+	return out;
+}
+
+int runtime_db_connect(struct engine *e, struct cluster *cl, struct db **db)
+{
+	const struct tpl_service *s = template_db(&cl->tpl);
+	char *name = cluster_container(cl, s->name), *net = cluster_network(cl), *pw = NULL;
+	json_t *info = NULL;
+	const char *ip;
+	int rc = -1;
+
+	if (!name || !net || engine_container_inspect(e, name, &info) < 0)
+		goto out;
+	if (!info || !(ip = engine_container_ip(info, net)) ||
+	    !json_is_true(json_object_get(json_object_get(info, "State"), "Running"))) {
+		err_set("cluster \"%s\" is not booted: run \"cluster.sh boot\" first", cl->name);
+		goto out;
+	}
+	if (!(pw = cluster_root_password(cl, s)))
+		goto out;
+	if (db_connect(db, ip, s->port, "root", pw, 5) < 0) {
+		err_wrap("logging in to \"%s\"", name);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(info);
+	free(pw);
+	free(name);
+	free(net);
+	return rc;
+}
+
+int runtime_subnet(struct engine *e, struct cluster *cl, char *out, size_t n)
+{
+	char *net = cluster_network(cl), *p = NULL;
+	json_t *info = NULL;
+	const char *sub;
+	int rc = -1;
+
+	if (!net || asprintf(&p, "/networks/%s", net) < 0)
+		goto out;
+	if (engine_call(e, "GET", p, NULL, &info, 404) < 0)
+		goto out;
+	sub = json_string_value(json_object_get(json_array_get(json_object_get(json_object_get(info, "IPAM"),
+									      "Config"), 0), "Subnet"));
+	if (!info || !sub) {
+		err_set("cluster \"%s\" is not booted: run \"cluster.sh boot\" first", cl->name);
+		goto out;
+	}
+	snprintf(out, n, "%s", sub);
+	rc = 0;
+out:
+	json_decref(info);
+	free(p);
+	free(net);
+	return rc;
+}
+
+/* The container config shared by processes and one-off runs. */
+static json_t *app_config(struct instance *in, const char *env, const char *role, char *const *argv,
+			  const char *address, int restart)
+{
+	struct strv vars = STRV_INIT;
+	char *image = runtime_image(in), *data = NULL, *net = cluster_network(&in->cl);
+	json_t *cfg = NULL, *envj = json_array(), *cmd = json_array(), *endpoint;
+
+	if (!image || !net || asprintf(&data, "%s/data:%s", in->root, in->cl.tpl.data) < 0 ||
+	    instance_app_env(in, env, &vars) < 0)
+		goto out;
+	for (size_t i = 0; i < vars.n; i++)
+		json_array_append_new(envj, json_string(vars.v[i]));
+	for (size_t i = 0; argv[i]; i++)
+		json_array_append_new(cmd, json_string(argv[i]));
+	endpoint = address ? json_pack("{s:{s:s}}", "IPAMConfig", "IPv4Address", address) : json_object();
+	cfg = json_pack("{s:s, s:O, s:O, s:{s:s, s:s, s:s, s:s}, s:i,"
+			" s:{s:[s], s:{s:s}, s:s}, s:{s:{s:o}}}",
+			"Image", image, "Cmd", cmd, "Env", envj,
+			"Labels", LABEL_CLUSTER, in->cl.name, LABEL_INSTANCE, in->name, LABEL_ROLE, role,
+			LABEL_ENV, env, "StopTimeout", 10,
+			"HostConfig", "Binds", data, "RestartPolicy", "Name", restart ? "unless-stopped" : "no",
+			"NetworkMode", net, "NetworkingConfig", "EndpointsConfig", net, endpoint);
+	if (!cfg)
+		err_set("out of memory");
+out:
+	json_decref(envj);
+	json_decref(cmd);
+	strv_free(&vars);
+	free(image);
+	free(data);
+	free(net);
+	return cfg;
+}
+
+int runtime_oneoff(struct engine *e, struct instance *in, const char *env, char *const *argv,
+		   frame_fn fn, void *ctx, int *code)
+{
+	char rnd[7], *name = NULL;
+	json_t *cfg = NULL;
+	int rc = -1, created = 0;
+
+	char *image = runtime_image(in);
+
+	if (!image || runtime_pull(e, image) < 0) {
+		free(image);
+		return -1;
+	}
+	free(image);
+	if (name_random(rnd, 6, NAME_ALNUM_LOWER) < 0 || asprintf(&name, "%s_%s_%s_run_%s", in->cl.name, in->name,
+								   env, rnd) < 0)
+		goto out;
+	if (!(cfg = app_config(in, env, "run", argv, NULL, 0)) || engine_container_create(e, name, cfg, NULL) < 0)
+		goto out;
+	created = 1;
+	if (engine_container_start(e, name) < 0 || engine_logs(e, name, 1, -1, fn, ctx) < 0 ||
+	    engine_container_wait(e, name, code) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (created && engine_container_remove(e, name) < 0 && rc == 0)
+		rc = -1;
+	json_decref(cfg);
+	free(name);
+	return rc;
+}
+
+int runtime_start(struct engine *e, struct instance *in, const char *env, const char *subnet)
+{
+	const struct template *t = &in->cl.tpl;
+	char address[64], *image = runtime_image(in);
+	int rc = -1;
+
+	if (!image || runtime_pull(e, image) < 0 || instance_address(in, subnet, env, address, sizeof address) < 0)
+		goto out;
+	for (size_t i = 0; i < t->nproc; i++) {
+		const struct tpl_process *p = &t->proc[i];
+		struct strv argv = STRV_INIT;
+		char *name = instance_container(in, env, p->name);
+		json_t *cfg = NULL, *info = NULL;
+		int r = -1;
+
+		if (!name || strv_split(&argv, p->command) < 0 || engine_container_inspect(e, name, &info) < 0)
+			goto next;
+		/* A container of another version or config is replaced. */
+		if (info && engine_container_remove(e, name) < 0)
+			goto next;
+		if (!(cfg = app_config(in, env, p->name, argv.v, strcmp(p->name, "web") == 0 ? address : NULL, 1)) ||
+		    engine_container_create(e, name, cfg, NULL) < 0 || engine_container_start(e, name) < 0)
+			goto next;
+		r = 0;
+next:
+		json_decref(cfg);
+		json_decref(info);
+		strv_free(&argv);
+		free(name);
+		if (r < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(image);
+	return rc;
+}
+
+int runtime_wait_healthy(struct instance *in, const char *address, int timeout, double *took)
+{
+	struct http *h = http_open(NULL);
+	char url[300], why[300] = "no answer";
+	double start = now();
+	int rc = -1;
+
+	if (!h)
+		return -1;
+	snprintf(url, sizeof url, "http://%s:%d%s", address, in->cl.tpl.port, in->cl.tpl.health);
+	for (;;) {
+		struct http_req r = {.url = url, .timeout_ms = 3000, .connect_timeout_ms = 1000};
+		struct buf b = BUF_INIT;
+		long status = 0;
+
+		if (http_do(h, &r, &status, &b, NULL) < 0)
+			snprintf(why, sizeof why, "%s", err_msg());
+		else if (status == 200)
+			rc = 0;
+		else
+			snprintf(why, sizeof why, "GET %s answered %ld", in->cl.tpl.health, status);
+		buf_free(&b);
+		if (rc == 0 || now() - start >= timeout)
+			break;
+		progress_update("waiting for %s to get healthy: %.0f s (%s)", in->name, now() - start, why);
+		usleep(200 * 1000);
+	}
+	progress_clear();
+	http_close(h);
+	*took = now() - start;
+	if (rc < 0)
+		return err_set("instance \"%s\" is not healthy after %d s: %s", in->name, timeout, why);
+	return 0;
+}
+
+/* One GET of the health path at addr: "healthy" or "unhealthy". */
+static const char *health_of(const struct instance *in, const char *addr)
+{
+	struct http *h = http_open(NULL);
+	struct http_req r = {0};
+	struct buf b = BUF_INIT;
+	char url[300];
+	long status = 0;
+	int ok;
+
+	if (!h)
+		return "unknown";
+	snprintf(url, sizeof url, "http://%s:%d%s", addr, in->cl.tpl.port, in->cl.tpl.health);
+	r.url = url;
+	r.timeout_ms = 3000;
+	r.connect_timeout_ms = 1000;
+	ok = http_do(h, &r, &status, &b, NULL) == 0 && status == 200;
+	buf_free(&b);
+	http_close(h);
+	return ok ? "healthy" : "unhealthy";
+}
+
+/* {name, version, port, env, state, health, url, containers: [...]} */
+json_t *runtime_status(struct engine *e, struct instance *in)
+{
+	json_t *list = NULL, *procs = json_array(), *c, *out;
+	char subnet[64] = "", address[64] = "", url[300];
+	const char *state = "stopped", *health = "-";
+	size_t i;
+	int running = 0, total = 0;
+
+	if (runtime_containers(e, in, &list) < 0) {
+		json_decref(procs);
+		return NULL;
+	}
+	json_array_foreach(list, i, c) {
+		json_t *labels = json_object_get(c, "Labels");
+		const char *name = json_string_value(json_array_get(json_object_get(c, "Names"), 0));
+		const char *st = json_string_value(json_object_get(c, "State"));
+		const char *role = json_string_value(json_object_get(labels, LABEL_ROLE));
+
+		if (role && strcmp(role, "run") == 0)
+			continue;
+		total++;
+		running += st && strcmp(st, "running") == 0;
+		json_array_append_new(procs, json_pack("{s:s, s:s?, s:s?, s:s?}", "name", name && *name == '/' ? name + 1 : name,
+						       "role", role, "env", json_string_value(json_object_get(labels, LABEL_ENV)),
+						       "state", st));
+	}
+	if (total)
+		state = running == total ? "running" : "partial";
+	if (running && runtime_subnet(e, &in->cl, subnet, sizeof subnet) == 0 &&
+	    instance_address(in, subnet, in->env, address, sizeof address) == 0)
+		health = health_of(in, address);
+	snprintf(url, sizeof url, strchr(in->cl.bind, ':') ? "http://[%s]:%d/" : "http://%s:%d/", in->cl.bind,
+		 in->port);
+	out = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:o}", "name", in->name, "version", in->version,
+			"port", in->port, "env", in->env, "state", state, "health", health, "url", url,
+			"containers", procs);
+	json_decref(list);
+	return out;
+}
+
+int runtime_containers(struct engine *e, const struct instance *in, json_t **out)
+{
+	char *label;
+	json_t *all = NULL;
+	size_t i;
+	json_t *c;
+
+	*out = NULL;
+	if (asprintf(&label, "%s=%s", LABEL_INSTANCE, in->name) < 0)
+		return err_set("out of memory");
+	if (engine_container_list(e, label, &all) < 0) {
+		free(label);
+		return -1;
+	}
+	free(label);
+	/* Same instance name in another cluster on this engine: not ours. */
+	*out = json_array();
+	json_array_foreach(all, i, c) {
+		const char *cl = json_string_value(json_object_get(json_object_get(c, "Labels"), LABEL_CLUSTER));
+
+		if (cl && strcmp(cl, in->cl.name) == 0)
+			json_array_append(*out, c);
+	}
+	json_decref(all);
+	return 0;
+}
+
+int runtime_stop(struct engine *e, struct instance *in, const char *env)
+{
+	json_t *list = NULL, *c;
+	size_t i;
+	int rc = 0;
+
+	if (runtime_containers(e, in, &list) < 0)
+		return -1;
+	json_array_foreach(list, i, c) {
+		const char *id = json_string_value(json_object_get(c, "Id"));
+		const char *cenv = json_string_value(json_object_get(json_object_get(c, "Labels"), LABEL_ENV));
+
+		if (env && (!cenv || strcmp(cenv, env) != 0))
+			continue;
+		if (engine_container_stop(e, id, -1) < 0 || engine_container_remove(e, id) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	json_decref(list);
+	return rc;
+}

@@ -1,0 +1,45 @@
+/* runtime: an instance's containers on the engine.
+ *
+ * An environment (blue or green) of an instance is one container per
+ * template process, NAME_INSTANCE_ENV_PROCESS, on the cluster network; the
+ * web container has the environment's fixed address.  All carry the labels
+ * korcluster.cluster, korcluster.instance, korcluster.role (the process)
+ * and korcluster.env. */
+#ifndef KC_RUNTIME_H
+#define KC_RUNTIME_H
+
+#include "db.h"
+#include "engine.h"
+#include "frame.h"
+#include "instcfg.h"
+
+#define LABEL_CLUSTER "korcluster.cluster"
+#define LABEL_ROLE "korcluster.role"
+#define LABEL_INSTANCE "korcluster.instance"
+#define LABEL_ENV "korcluster.env"
+
+/* Pull ref unless present, with progress on a terminal. */
+int runtime_pull(struct engine *e, const char *ref);
+/* The app's image for the instance's version; caller frees. */
+char *runtime_image(const struct instance *in);
+/* Log in to the cluster's MySQL service as root. */
+int runtime_db_connect(struct engine *e, struct cluster *cl, struct db **db);
+/* The cluster network's subnet, or an error if the cluster is not booted. */
+int runtime_subnet(struct engine *e, struct cluster *cl, char *out, size_t n);
+/* Run argv once in a new container with the instance's environment and
+ * files; output goes to fn as it comes.  *code gets the exit status. */
+int runtime_oneoff(struct engine *e, struct instance *in, const char *env, char *const *argv,
+		   frame_fn fn, void *ctx, int *code);
+/* Create and start every process of env (web with its fixed address). */
+int runtime_start(struct engine *e, struct instance *in, const char *env, const char *subnet);
+/* Wait until env's web answers its health check. */
+int runtime_wait_healthy(struct instance *in, const char *address, int timeout, double *took);
+/* Stop and remove env's containers (env NULL: all of the instance's). */
+int runtime_stop(struct engine *e, struct instance *in, const char *env);
+/* {name, version, port, env, state, health, url, containers: [{name, role,
+ * env, state}]}; one engine call plus one GET of the health path. */
+json_t *runtime_status(struct engine *e, struct instance *in);
+/* The instance's containers as the engine lists them. */
+int runtime_containers(struct engine *e, const struct instance *in, json_t **out);
+
+#endif
