@@ -69,6 +69,12 @@ static const struct cmd *cmd_named(const char *name)
 	return NULL;
 }
 
+/* Ports and slots of the existing instances; names of their folders. */
+struct taken {
+	int ports[1024], slots[1024];
+	size_t n;
+};
+
 /* ---- create ---- */
 
 static int write_secret(const char *path)
@@ -316,6 +322,38 @@ out:
 	return rc;
 }
 
+static int scan_instances(struct cluster *cl, struct taken *t, struct strv *names);
+
+static int serve_instances(struct engine *e, struct cluster *cl)
+{
+	struct taken taken;
+	struct strv names = STRV_INIT;
+	int rc = 0;
+
+	if (scan_instances(cl, &taken, &names) < 0)
+		return -1;
+	for (size_t i = 0; i < names.n && rc == 0; i++) {
+		struct instance in;
+		char *dir = cluster_path(cl, "instances/%s", names.v[i]);
+		int lock = -1;
+
+		if (!dir || instance_open(&in, dir) < 0) {
+			free(dir);
+			rc = -1;
+			break;
+		}
+		if (runtime_served(&in) && ((lock = lock_take(dir, "the instance")) < 0 || runtime_serve(e, &in) < 0)) {
+			err_wrap("starting instance \"%s\"", in.name);
+			rc = -1;
+		}
+		lock_release(lock);
+		instance_free(&in);
+		free(dir);
+	}
+	strv_free(&names);
+	return rc;
+}
+
 static int cmd_boot(struct ctx *ctx, int argc, char **argv)
 {
 	struct cluster cl;
@@ -366,6 +404,9 @@ static int cmd_boot(struct ctx *ctx, int argc, char **argv)
 		if (changed_any)
 			printf("%s_%s: ready after %.1f s\n", cl.name, s->name, took);
 	}
+	/* Instances that were serving when the cluster went down come back. */
+	if (changed_any && serve_instances(e, &cl) < 0)
+		goto out;
 	if (changed_any)
 		printf("cluster \"%s\" is up: %zu services ready in %.1f s\n", cl.name, cl.tpl.nsvc, now() - t0);
 	else
@@ -544,12 +585,6 @@ out:
 }
 
 /* ---- new ---- */
-
-/* Ports and slots of the existing instances; names of their folders. */
-struct taken {
-	int ports[1024], slots[1024];
-	size_t n;
-};
 
 static int scan_instances(struct cluster *cl, struct taken *t, struct strv *names)
 {

@@ -54,65 +54,6 @@ static void end(struct instance *in, struct engine *e, int lock)
 	instance_free(in);
 }
 
-static int print_frame(void *ctx, int stream, const char *data, size_t len)
-{
-	(void)ctx;
-	fwrite(data, 1, len, stream == FRAME_STDERR ? stderr : stdout);
-	if (stream == FRAME_STDERR)
-		fflush(stderr);
-	return 0;
-}
-
-/* Show the last lines of a container's output after it failed. */
-static void show_logs(struct engine *e, const char *container, int tail)
-{
-	fflush(stdout);
-	fprintf(stderr, "--- last lines of %s:\n", container);
-	engine_logs(e, container, 0, tail, print_frame, NULL);
-	fprintf(stderr, "---\n");
-}
-
-/* Start the active environment, wait for health, then route the port. */
-static int start_instance(struct engine *e, struct instance *in)
-{
-	char subnet[64], address[64], *conf = NULL, *web = NULL;
-	double took;
-	int rc = -1;
-
-	if (runtime_subnet(e, &in->cl, subnet, sizeof subnet) < 0 ||
-	    instance_address(in, subnet, in->env, address, sizeof address) < 0 ||
-	    !(web = instance_container(in, in->env, "web")))
-		goto out;
-	if (runtime_start(e, in, in->env, subnet) < 0)
-		goto out;
-	if (runtime_wait_healthy(in, address, in->cl.tpl.health_timeout, &took) < 0) {
-		show_logs(e, web, 20);
-		/* Leave nothing crash-looping behind. */
-		runtime_stop(e, in, in->env);
-		goto out;
-	}
-	if (!(conf = proxy_instance_conf(in->name, in->cl.bind, in->port, address, in->cl.tpl.port, 0)) ||
-	    proxy_set(e, &in->cl, in->name, conf) < 0 ||
-	    proxy_wait(in->cl.bind, in->port, in->cl.tpl.health, 1, 15) < 0)
-		goto out;
-	printf("instance \"%s\" (%s) is up at http://%s:%d/ (healthy after %.1f s)\n", in->name, in->version,
-	       in->cl.bind, in->port, took);
-	rc = 0;
-out:
-	free(conf);
-	free(web);
-	return rc;
-}
-
-static int stop_instance(struct engine *e, struct instance *in)
-{
-	if (proxy_set(e, &in->cl, in->name, NULL) < 0 || proxy_wait(in->cl.bind, in->port, "/", 0, 15) < 0 ||
-	    runtime_stop(e, in, NULL) < 0)
-		return -1;
-	printf("instance \"%s\" is stopped\n", in->name);
-	return 0;
-}
-
 static int cmd_start(struct ctx *ctx, int argc, char **argv)
 {
 	struct instance in;
@@ -123,7 +64,7 @@ static int cmd_start(struct ctx *ctx, int argc, char **argv)
 		return KC_USAGE;
 	if (begin(ctx, &in, &e, &lock) < 0)
 		return KC_FAIL;
-	if (start_instance(e, &in) == 0)
+	if (runtime_serve(e, &in) == 0)
 		rc = KC_OK;
 	else
 		err_wrap("starting instance \"%s\"", in.name);
@@ -141,7 +82,7 @@ static int cmd_stop(struct ctx *ctx, int argc, char **argv)
 		return KC_USAGE;
 	if (begin(ctx, &in, &e, &lock) < 0)
 		return KC_FAIL;
-	if (stop_instance(e, &in) == 0)
+	if (runtime_unserve(e, &in) == 0)
 		rc = KC_OK;
 	else
 		err_wrap("stopping instance \"%s\"", in.name);
@@ -159,7 +100,7 @@ static int cmd_restart(struct ctx *ctx, int argc, char **argv)
 		return KC_USAGE;
 	if (begin(ctx, &in, &e, &lock) < 0)
 		return KC_FAIL;
-	if (stop_instance(e, &in) == 0 && start_instance(e, &in) == 0)
+	if (runtime_unserve(e, &in) == 0 && runtime_serve(e, &in) == 0)
 		rc = KC_OK;
 	else
 		err_wrap("restarting instance \"%s\"", in.name);
@@ -242,7 +183,7 @@ static int cmd_logs(struct ctx *ctx, int argc, char **argv)
 	} else {
 		rc = KC_FAIL;
 		if ((name = instance_container(&in, in.env, process)) && engine_open(&e) == 0 &&
-		    engine_logs(e, name, follow, tail, print_frame, NULL) == 0)
+		    engine_logs(e, name, follow, tail, runtime_print_frame, NULL) == 0)
 			rc = KC_OK;
 	}
 	if (rc != KC_OK)
@@ -275,7 +216,7 @@ static int cmd_run(struct ctx *ctx, int argc, char **argv)
 		strv_free(&words);
 		return KC_FAIL;
 	}
-	if (engine_open(&e) == 0 && runtime_oneoff(e, &in, in.env, cmd, print_frame, NULL, &code) == 0)
+	if (engine_open(&e) == 0 && runtime_oneoff(e, &in, in.env, cmd, runtime_print_frame, NULL, &code) == 0)
 		rc = KC_EXIT(code);
 	else
 		err_wrap("running \"%s\" in instance \"%s\"", cmd[0], in.name);

@@ -10,6 +10,7 @@
 #include "fs.h"
 #include "http.h"
 #include "name.h"
+#include "proxy.h"
 #include "progress.h"
 #include "strv.h"
 
@@ -313,6 +314,63 @@ json_t *runtime_status(struct engine *e, struct instance *in)
 	return out;
 }
 
+int runtime_print_frame(void *ctx, int stream, const char *data, size_t len)
+{
+	(void)ctx;
+	fwrite(data, 1, len, stream == FRAME_STDERR ? stderr : stdout);
+	return 0;
+}
+
+/* Show the last lines of a container's output after it failed. */
+static void show_logs(struct engine *e, const char *container, int tail)
+{
+	fflush(stdout);
+	fprintf(stderr, "--- last lines of %s:\n", container);
+	engine_logs(e, container, 0, tail, runtime_print_frame, NULL);
+	fprintf(stderr, "---\n");
+}
+
+/* Start the active environment, wait for health, then route the port. */
+int runtime_serve(struct engine *e, struct instance *in)
+{
+	char subnet[64], address[64], *conf = NULL, *web = NULL;
+	double took;
+	int rc = -1;
+
+	if (runtime_subnet(e, &in->cl, subnet, sizeof subnet) < 0 ||
+	    instance_address(in, subnet, in->env, address, sizeof address) < 0 ||
+	    !(web = instance_container(in, in->env, "web")))
+		goto out;
+	if (runtime_start(e, in, in->env, subnet) < 0)
+		goto out;
+	if (runtime_wait_healthy(in, address, in->cl.tpl.health_timeout, &took) < 0) {
+		show_logs(e, web, 20);
+		/* Leave nothing crash-looping behind. */
+		runtime_stop(e, in, in->env);
+		goto out;
+	}
+	if (!(conf = proxy_instance_conf(in->name, in->cl.bind, in->port, address, in->cl.tpl.port, 0)) ||
+	    proxy_set(e, &in->cl, in->name, conf) < 0 ||
+	    proxy_wait(in->cl.bind, in->port, in->cl.tpl.health, 1, 15) < 0)
+		goto out;
+	printf("instance \"%s\" (%s) is up at http://%s:%d/ (healthy after %.1f s)\n", in->name, in->version,
+	       in->cl.bind, in->port, took);
+	rc = 0;
+out:
+	free(conf);
+	free(web);
+	return rc;
+}
+
+int runtime_unserve(struct engine *e, struct instance *in)
+{
+	if (proxy_set(e, &in->cl, in->name, NULL) < 0 || proxy_wait(in->cl.bind, in->port, "/", 0, 15) < 0 ||
+	    runtime_stop(e, in, NULL) < 0)
+		return -1;
+	printf("instance \"%s\" is stopped\n", in->name);
+	return 0;
+}
+
 int runtime_containers(struct engine *e, const struct instance *in, json_t **out)
 {
 	char *label;
@@ -361,4 +419,13 @@ int runtime_stop(struct engine *e, struct instance *in, const char *env)
 	}
 	json_decref(list);
 	return rc;
+}
+
+int runtime_served(const struct instance *in)
+{
+	char *p = cluster_path(&in->cl, "proxy/conf.d/%s.conf", in->name);
+	int r = p && fs_exists(p);
+
+	free(p);
+	return r;
 }

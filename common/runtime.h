@@ -36,6 +36,16 @@ int runtime_start(struct engine *e, struct instance *in, const char *env, const 
 int runtime_wait_healthy(struct instance *in, const char *address, int timeout, double *took);
 /* Stop and remove env's containers (env NULL: all of the instance's). */
 int runtime_stop(struct engine *e, struct instance *in, const char *env);
+/* A frame_fn writing stdout frames to stdout and stderr ones to stderr. */
+int runtime_print_frame(void *ctx, int stream, const char *data, size_t len);
+/* Start the active environment, wait until healthy, then route the port
+ * to it through the proxy.  On a health timeout the web container's last
+ * output is shown and the environment removed. */
+int runtime_serve(struct engine *e, struct instance *in);
+/* Stop routing the port, then stop and remove every container. */
+int runtime_unserve(struct engine *e, struct instance *in);
+/* Whether the proxy routes the instance (it was started and not stopped). */
+int runtime_served(const struct instance *in);
 /* {name, version, port, env, state, health, url, containers: [{name, role,
  * env, state}]}; one engine call plus one GET of the health path. */
 json_t *runtime_status(struct engine *e, struct instance *in);
