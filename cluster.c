@@ -586,6 +586,11 @@ out:
 
 /* ---- new ---- */
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static int scan_instances(struct cluster *cl, struct taken *t, struct strv *names)
 {
 	char *dir = cluster_path(cl, "instances");
@@ -624,6 +629,8 @@ static int scan_instances(struct cluster *cl, struct taken *t, struct strv *name
 	}
 	closedir(d);
 	free(dir);
+	if (names && names->n > 1)
+		qsort(names->v, names->n, sizeof *names->v, by_name);
 	return 0;
 }
 

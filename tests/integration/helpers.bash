@@ -49,3 +49,21 @@ kc_containers() {
 kc_json() {
 	python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
 }
+
+# Ports for the test's instances: a free block per test, on 127.0.0.1.
+kc_ports() {
+	local base
+	for _ in $(seq 1 50); do
+		base=$((20000 + (RANDOM % 400) * 100))
+		if ! (exec 3<>/dev/tcp/127.0.0.1/$base) 2>/dev/null &&
+			! (exec 3<>/dev/tcp/127.0.0.1/$((base + 1))) 2>/dev/null; then
+			P1=$base P2=$((base + 1))
+			return 0
+		fi
+	done
+	return 1
+}
+
+# HTTP through the front proxy.
+kc_get() { curl -fsS -m 10 "http://127.0.0.1:$1$2"; }
+kc_post() { curl -fsS -m 10 -X POST -H 'Content-Type: application/json' -d "{\"body\": \"$2\"}" "http://127.0.0.1:$1/items"; }

@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -63,9 +64,49 @@ def err(*args):
     print(*args, file=sys.stderr, flush=True)
 
 
+# Lookups in progress: host -> {"done": Event, "addr" or "error"}.
+_lookups = {}
+_lookups_lock = threading.Lock()
+
+
+def resolve(host, timeout=2.0):
+    """host's address, or OSError after timeout seconds (or on SIGTERM).
+
+    Client libraries' connect timeouts do not cover the name lookup, and
+    Docker's DNS forwards the name of a stopped container upstream, which
+    may take 10 s to fail. One lookup per host runs at a time.
+    """
+    with _lookups_lock:
+        job = _lookups.get(host)
+        if job is None:
+            job = _lookups[host] = {"done": threading.Event()}
+
+            def lookup():
+                try:
+                    job["addr"] = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)[0][4][0]
+                except OSError as e:
+                    job["error"] = e
+                with _lookups_lock:
+                    _lookups.pop(host, None)
+                job["done"].set()
+            threading.Thread(target=lookup, daemon=True).start()
+    end = time.monotonic() + timeout
+    while not job["done"].wait(0.05):
+        if stopping() or time.monotonic() > end:
+            raise socket.gaierror(socket.EAI_AGAIN, "lookup of %s timed out" % host)
+    if "error" in job:
+        raise job["error"]
+    return job["addr"]
+
+
 def db_connect(timeout=2):
+    host = os.environ.get("DB_HOST", "127.0.0.1")
+    try:
+        addr = resolve(host)
+    except OSError as e:
+        raise pymysql.err.OperationalError(2005, "Unknown MySQL server host '%s' (%s)" % (host, e))
     return pymysql.connect(
-        host=os.environ.get("DB_HOST", "127.0.0.1"), port=int(os.environ.get("DB_PORT", "3306")),
+        host=addr, port=int(os.environ.get("DB_PORT", "3306")),
         user=os.environ.get("DB_USER", ""), password=os.environ.get("DB_PASSWORD", ""),
         database=os.environ.get("DB_NAME", ""), charset="utf8mb4", autocommit=True,
         connect_timeout=timeout, read_timeout=30, write_timeout=30)
@@ -85,9 +126,23 @@ def db_wait():
             time.sleep(1)
 
 
+class RedisConnection(redis.connection.Connection):
+    """Looks the host up with resolve()'s time limit."""
+
+    def _connect(self):
+        name = self.host
+        self.host = resolve(name)
+        try:
+            return super()._connect()
+        finally:
+            self.host = name
+
+
 def redis_client():
-    return redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-                                socket_connect_timeout=2, socket_timeout=5)
+    pool = redis.ConnectionPool.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+                                         connection_class=RedisConnection,
+                                         socket_connect_timeout=2, socket_timeout=5)
+    return redis.Redis(connection_pool=pool)
 
 
 def redis_where():

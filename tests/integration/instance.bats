@@ -1,0 +1,169 @@
+#!/usr/bin/env bats
+# Instances of the sample app against the real engine, through the proxy.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+	kc_setup
+	kc_ports
+}
+teardown() { kc_teardown; }
+
+# Wait (bounded) until item $2 on port $1 is processed by the worker.
+processed() {
+	for _ in $(seq 1 50); do
+		kc_get "$1" "/items/$2" | grep -q '"processed": true' && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+@test "two instances through their whole life keep their data" {
+	kc_boot
+	run "$C/cluster.sh" new --port "$P1" a
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"created instance \"a\" (v1) on port $P1"* ]]
+	VERSION=v1 PORT=$P2 "$C/cluster.sh" new b >/dev/null
+	[ "$(stat -c %a "$C/instances/a/instance.ini")" = 600 ]
+	[ "$(readlink "$C/instances/a/instance.sh")" = "$REPO/korcluster" ]
+	[ -d "$C/instances/a/data" ] && [ -d "$C/instances/a/log" ]
+	skb=$(sed -n 's/^secret_key_base = //p' "$C/instances/a/instance.ini")
+	[ ${#skb} -eq 64 ]
+
+	"$C/instances/a/instance.sh" start >/dev/null
+	"$C/instances/b/instance.sh" start >/dev/null
+	[ "$(kc_get "$P1" / | kc_json 'd["version"]')" = v1 ]
+	ida=$(kc_post "$P1" alpha | kc_json 'd["id"]')
+	idb=$(kc_post "$P2" beta | kc_json 'd["id"]')
+	processed "$P1" "$ida"
+	processed "$P2" "$idb"
+	[ "$(kc_get "$P1" "/items/$ida" | kc_json 'd["derived"]')" = ALPHA ]
+	[ "$(cat "$C/instances/a/data/items/$ida.txt")" = alpha ]
+	fp=$(kc_get "$P1" / | kc_json 'd["secret_fingerprint"]')
+
+	# stop/start keeps the data and the secret; the other instance serves on.
+	"$C/instances/a/instance.sh" stop >/dev/null
+	! kc_get "$P1" / >/dev/null 2>&1
+	kc_get "$P2" "/items/$idb" >/dev/null
+	"$C/instances/a/instance.sh" start >/dev/null
+	[ "$(kc_get "$P1" "/items/$ida" | kc_json 'd["body"]')" = alpha ]
+	[ "$(kc_get "$P1" / | kc_json 'd["secret_fingerprint"]')" = "$fp" ]
+
+	# shutdown/boot: both come back serving, data intact, worker working.
+	"$C/cluster.sh" shutdown >/dev/null
+	[ -z "$(kc_containers)" ]
+	"$C/cluster.sh" boot >/dev/null
+	[ "$(kc_get "$P1" "/items/$ida" | kc_json 'd["body"]')" = alpha ]
+	[ "$(kc_get "$P2" "/items/$idb" | kc_json 'd["body"]')" = beta ]
+	id2=$(kc_post "$P1" again | kc_json 'd["id"]')
+	processed "$P1" "$id2"
+
+	run "$C/cluster.sh" list --json
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | kc_json '" ".join(i["name"]+":"+i["state"]+":"+i["health"] for i in d)')" = "a:running:healthy b:running:healthy" ]
+	run "$C/instances/b/instance.sh" status --json
+	[ "$(echo "$output" | kc_json 'd["health"]')" = healthy ]
+
+	# No container but the proxy publishes or binds host ports.
+	for ctr in $($DOCKER ps -q --filter "label=korcluster.cluster=$NAME"); do
+		[ "$($DOCKER inspect -f '{{len .HostConfig.PortBindings}}' "$ctr")" = 0 ]
+	done
+	[ "$($DOCKER inspect -f '{{.HostConfig.NetworkMode}}' "${NAME}_proxy")" = host ]
+	[ "$($DOCKER inspect -f '{{index .Config.Labels "korcluster.env"}} {{.HostConfig.RestartPolicy.Name}}' "${NAME}_a_blue_web")" = "blue unless-stopped" ]
+
+	run "$C/cluster.sh" destroy --yes a
+	[ "$status" -eq 0 ]
+	[ ! -e "$C/instances/a" ]
+	! kc_get "$P1" / >/dev/null 2>&1
+	[ "$(kc_sql "SELECT COUNT(*) FROM mysql.user WHERE User='a'")" = 0 ]
+	[ -z "$(kc_sql "SHOW DATABASES LIKE 'a\\_%'")" ]
+	kc_get "$P2" "/items/$idb" >/dev/null
+}
+
+@test "an instance's database user cannot read another instance's database" {
+	kc_boot
+	"$C/cluster.sh" new --port "$P1" a >/dev/null
+	"$C/cluster.sh" new --port "$P2" b >/dev/null
+	pw=$(sed -n 's/^db_password = //p' "$C/instances/a/instance.ini")
+	printf '[client]\nuser=a\npassword=%s\n' "$pw" >"$T/a.cnf"
+	chmod 600 "$T/a.cnf"
+	sqla() {
+		$DOCKER run --rm --network "${NAME}_net" -v "$T/a.cnf:/a.cnf:ro" \
+			127.0.0.1:5000/korcluster-test/python:bookworm \
+			mariadb --defaults-extra-file=/a.cnf -h "${NAME}_db" -N -B -e "$1"
+	}
+	[ "$(sqla 'SELECT COUNT(*) FROM a_blue.items')" = 0 ]
+	run sqla 'SELECT COUNT(*) FROM b_blue.items'
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"denied"* ]]
+	run sqla 'CREATE DATABASE sneaky'
+	[ "$status" -ne 0 ]
+}
+
+@test "bad names, a taken port, an unbooted cluster and a failing setup are refused, with nothing created" {
+	kc_create
+	run "$C/cluster.sh" new --port "$P1" a
+	[ "$status" -eq 1 ]
+	[[ "${lines[-1]}" == "korcluster: creating instance \"a\": cluster \"$NAME\" is not booted: run \"cluster.sh boot\" first" ]]
+	[ -z "$(ls "$C/instances")" ]
+	"$C/cluster.sh" boot >/dev/null
+	for bad in Bad 1a a-b root "$(printf 'x%.0s' $(seq 1 32))"; do
+		run "$C/cluster.sh" new --port "$P1" "$bad"
+		[ "$status" -eq 1 ]
+	done
+	run "$C/cluster.sh" new --port 0 a
+	[ "$status" -eq 1 ]
+	run "$C/cluster.sh" new a
+	[ "$status" -eq 2 ]
+	"$C/cluster.sh" new --port "$P1" a >/dev/null
+	run "$C/cluster.sh" new --port "$P1" b
+	[ "$status" -eq 1 ]
+	[[ "${lines[-1]}" == *"port $P1 is taken by another instance" ]]
+	# A port some other program holds on the host.
+	python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(8)' "$P2" 3>&- &
+	sleep 0.5
+	run "$C/cluster.sh" new --port "$P2" b
+	[ "$status" -eq 1 ]
+	[[ "${lines[-1]}" == *"port $P2 on 127.0.0.1 is taken on this host"* ]]
+	kill %1 || true
+	# A setup that fails leaves no database, user or folder.
+	run "$C/cluster.sh" new --port "$P2" --version broken c
+	[ "$status" -eq 1 ]
+	[[ "${lines[-1]}" == "korcluster: creating instance \"c\": setup \"python3 /app/app.py setup\" exited 3 (output above); nothing was kept" ]]
+	[ ! -e "$C/instances/c" ]
+	[ "$(kc_sql "SELECT COUNT(*) FROM mysql.user WHERE User='c'")" = 0 ]
+	[ -z "$(kc_sql "SHOW DATABASES LIKE 'c\\_%'")" ]
+	[ "$(ls "$C/instances")" = a ]
+}
+
+@test "instance.sh, -C DIR and the working folder agree; run passes exit codes through" {
+	kc_boot
+	"$C/cluster.sh" new --port "$P1" a >/dev/null
+	I=$C/instances/a
+	"$I/instance.sh" start >/dev/null
+	a=$("$I/instance.sh" status --json | kc_json 'd["name"]+d["state"]+d["health"]')
+	b=$("$REPO/korcluster" -C "$I" status --json | kc_json 'd["name"]+d["state"]+d["health"]')
+	c=$(cd "$I" && "$REPO/korcluster" status --json | kc_json 'd["name"]+d["state"]+d["health"]')
+	[ "$a" = arunninghealthy ] && [ "$b" = "$a" ] && [ "$c" = "$a" ]
+	run -3 "$I/instance.sh" run python3 -c 'import sys; print("out"); sys.exit(3)'
+	[ "$output" = out ]
+	run -0 "$REPO/korcluster" -C "$I" run "python3 -c 'print(6*7)'"
+	[ "$output" = 42 ]
+	# The one-off container sees the instance's environment and files.
+	run -0 "$I/instance.sh" run python3 -c 'import os; print(os.environ["DB_NAME"], os.path.isdir("/data/items"))'
+	[ "$output" = "a_blue True" ]
+	run "$I/instance.sh" logs --tail 5 web
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"GET /health"* ]]
+	run "$I/instance.sh" logs worker
+	[[ "$output" == *"worker"* ]]
+	run -2 "$I/instance.sh" logs --tail x
+	run -1 "$I/instance.sh" logs nosuch
+	[[ "$output" == *"has no process \"nosuch\""* ]]
+	# No one-off container is left behind.
+	[ -z "$($DOCKER ps -aq --filter "label=korcluster.instance=a" --filter "label=korcluster.role=run")" ]
+	run -1 "$C/cluster.sh" destroy a
+	[[ "$output" == *"add --yes"* ]]
+	[ -d "$I" ]
+}
