@@ -26,6 +26,9 @@
 #include "common/runtime.h"
 
 
+static json_t *instances_json(struct engine *e, struct cluster *cl);
+static void print_instances(json_t *all);
+
 static double now(void)
 {
 	struct timespec ts;
@@ -504,9 +507,9 @@ static int cmd_status(struct ctx *ctx, int argc, char **argv)
 {
 	struct cluster cl;
 	struct engine *e = NULL;
-	json_t *list = NULL, *out = NULL, *svcs;
+	json_t *list = NULL, *out = NULL, *svcs, *insts;
 	char *label = NULL, *net = NULL;
-	int json, rc = KC_FAIL, up = 0, healthy = 0;
+	int json, rc = KC_FAIL, up = 0, healthy = 0, proxy_running;
 
 	if ((rc = parse_json_flag(ctx, cmd_named("status"), argc, argv, &json)))
 		return rc;
@@ -545,10 +548,23 @@ static int cmd_status(struct ctx *ctx, int argc, char **argv)
 		free(pw);
 		free(name);
 	}
-	out = json_pack("{s:s, s:s, s:s, s:s, s:o}", "cluster", cl.name, "template", cl.template_name,
-			"folder", cl.root, "state",
-			healthy == (int)cl.tpl.nsvc ? "booted" : up == 0 && json_array_size(list) == 0 ? "down" : "partial",
-			"services", svcs);
+	{
+		json_t *p = find_role(list, CLUSTER_PROXY);
+		const char *ps = p ? json_string_value(json_object_get(p, "State")) : "absent";
+		char *pname = cluster_container(&cl, CLUSTER_PROXY);
+
+		proxy_running = ps && strcmp(ps, "running") == 0;
+		out = json_pack("{s:s, s:s, s:s, s:s, s:o, s:{s:s, s:s}}", "cluster", cl.name, "template",
+				cl.template_name, "folder", cl.root, "state",
+				healthy == (int)cl.tpl.nsvc && proxy_running ? "booted"
+				: up == 0 && json_array_size(list) == 0    ? "down"
+									   : "partial",
+				"services", svcs, "proxy", "container", pname ? pname : "", "state", ps ? ps : "unknown");
+		free(pname);
+	}
+	if (!out || !(insts = instances_json(e, &cl)))
+		goto out;
+	json_object_set_new(out, "instances", insts);
 	if (json) {
 		char *s = json_dumps(out, JSON_INDENT(2));
 
@@ -569,6 +585,13 @@ static int cmd_status(struct ctx *ctx, int argc, char **argv)
 			       json_string_value(json_object_get(s, "image")));
 			if (*json_string_value(json_object_get(s, "detail")))
 				printf("           %s\n", json_string_value(json_object_get(s, "detail")));
+		}
+		printf("%-10s %-24s %-10s\n", "proxy",
+		       json_string_value(json_object_get(json_object_get(out, "proxy"), "container")),
+		       json_string_value(json_object_get(json_object_get(out, "proxy"), "state")));
+		if (json_array_size(json_object_get(out, "instances"))) {
+			printf("\n");
+			print_instances(json_object_get(out, "instances"));
 		}
 	}
 	rc = KC_OK;
@@ -808,13 +831,60 @@ out:
 
 /* ---- list ---- */
 
+/* Every instance's runtime_status() without its containers. */
+static json_t *instances_json(struct engine *e, struct cluster *cl)
+{
+	struct taken taken;
+	struct strv names = STRV_INIT;
+	json_t *all = json_array();
+
+	if (scan_instances(cl, &taken, &names) < 0)
+		goto fail;
+	for (size_t i = 0; i < names.n; i++) {
+		struct instance in;
+		char *dir = cluster_path(cl, "instances/%s", names.v[i]);
+		json_t *st;
+
+		if (!dir || instance_open(&in, dir) < 0) {
+			free(dir);
+			goto fail;
+		}
+		free(dir);
+		st = runtime_status(e, &in);
+		instance_free(&in);
+		if (!st)
+			goto fail;
+		json_object_del(st, "containers");
+		json_array_append_new(all, st);
+	}
+	strv_free(&names);
+	return all;
+fail:
+	strv_free(&names);
+	json_decref(all);
+	return NULL;
+}
+
+static void print_instances(json_t *all)
+{
+	size_t i;
+	json_t *s;
+
+	printf("%-20s %-10s %-6s %-6s %-8s %-10s %s\n", "INSTANCE", "VERSION", "PORT", "ENV", "STATE", "HEALTH",
+	       "URL");
+	json_array_foreach(all, i, s)
+		printf("%-20s %-10s %-6lld %-6s %-8s %-10s %s\n", json_string_value(json_object_get(s, "name")),
+		       json_string_value(json_object_get(s, "version")),
+		       (long long)json_integer_value(json_object_get(s, "port")),
+		       json_string_value(json_object_get(s, "env")), json_string_value(json_object_get(s, "state")),
+		       json_string_value(json_object_get(s, "health")), json_string_value(json_object_get(s, "url")));
+}
+
 static int cmd_list(struct ctx *ctx, int argc, char **argv)
 {
 	struct cluster cl;
 	struct engine *e = NULL;
-	struct taken taken;
-	struct strv names = STRV_INIT;
-	json_t *all = json_array();
+	json_t *all = NULL;
 	int json, rc;
 
 	if ((rc = parse_json_flag(ctx, cmd_named("list"), argc, argv, &json)))
@@ -822,49 +892,21 @@ static int cmd_list(struct ctx *ctx, int argc, char **argv)
 	rc = KC_FAIL;
 	if (cluster_open(&cl, ctx->root) < 0)
 		return KC_FAIL;
-	if (scan_instances(&cl, &taken, &names) < 0 || engine_open(&e) < 0)
+	if (engine_open(&e) < 0 || !(all = instances_json(e, &cl)))
 		goto out;
-	for (size_t i = 0; i < names.n; i++) {
-		struct instance in;
-		char *dir = cluster_path(&cl, "instances/%s", names.v[i]);
-		json_t *st;
-
-		if (!dir || instance_open(&in, dir) < 0) {
-			free(dir);
-			goto out;
-		}
-		free(dir);
-		st = runtime_status(e, &in);
-		instance_free(&in);
-		if (!st)
-			goto out;
-		json_object_del(st, "containers");
-		json_array_append_new(all, st);
-	}
 	if (json) {
 		char *s = json_dumps(all, JSON_INDENT(2));
 
 		printf("%s\n", s);
 		free(s);
 	} else {
-		size_t i;
-		json_t *s;
-
-		printf("%-20s %-10s %-6s %-6s %-8s %-10s %s\n", "INSTANCE", "VERSION", "PORT", "ENV", "STATE",
-		       "HEALTH", "URL");
-		json_array_foreach(all, i, s)
-			printf("%-20s %-10s %-6lld %-6s %-8s %-10s %s\n", json_string_value(json_object_get(s, "name")),
-			       json_string_value(json_object_get(s, "version")),
-			       (long long)json_integer_value(json_object_get(s, "port")),
-			       json_string_value(json_object_get(s, "env")), json_string_value(json_object_get(s, "state")),
-			       json_string_value(json_object_get(s, "health")), json_string_value(json_object_get(s, "url")));
+		print_instances(all);
 	}
 	rc = KC_OK;
 out:
 	if (rc != KC_OK)
 		err_wrap("listing instances of cluster \"%s\"", cl.name);
 	json_decref(all);
-	strv_free(&names);
 	engine_close(e);
 	cluster_free(&cl);
 	return rc;

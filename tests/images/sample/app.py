@@ -549,6 +549,12 @@ def main(argv):
     if len(argv) != 2 or argv[1] not in commands:
         err("usage: app.py setup|migrate|web|worker")
         return 2
+    if argv[1] in ("setup", "migrate"):
+        try:
+            return commands[argv[1]]()
+        except (pymysql.err.MySQLError, OSError) as e:
+            err("%s: error: %s" % (argv[1], e))
+            return 1
     return commands[argv[1]]()
 
 
