@@ -427,15 +427,6 @@ int engine_container_wait(struct engine *e, const char *id, int *status)
 	return 0;
 }
 
-int engine_container_kill(struct engine *e, const char *id, const char *signal)
-{
-	char *p = pathf("/containers/%s/kill?signal=%s", id, signal);
-	int r = p ? simple(e, "POST", p, 0, "signalling", id) : -1;
-
-	free(p);
-	return r;
-}
-
 int engine_container_inspect(struct engine *e, const char *id, json_t **out)
 {
 	char *p = pathf("/containers/%s/json", id);

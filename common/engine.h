@@ -53,8 +53,6 @@ int engine_container_stop(struct engine *e, const char *id, int timeout);
 int engine_container_remove(struct engine *e, const char *id);
 /* Wait for the container to exit; status gets its exit code. */
 int engine_container_wait(struct engine *e, const char *id, int *status);
-/* Send a signal by name ("HUP"). */
-int engine_container_kill(struct engine *e, const char *id, const char *signal);
 /* *out is NULL when there is no such container. */
 int engine_container_inspect(struct engine *e, const char *id, json_t **out);
 /* All containers (running or not) carrying label "key=value". */

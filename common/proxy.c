@@ -132,6 +132,7 @@ int proxy_set(struct engine *e, struct cluster *cl, const char *instance, const 
 	char *path = cluster_path(cl, "proxy/conf.d/%s.conf", instance), *name = container_name(cl);
 	char *old = NULL;
 	char *const test[] = {"nginx", "-t", "-q", "-c", PROXY_DIR "/nginx.conf", NULL};
+	char *const reload[] = {"nginx", "-c", PROXY_DIR "/nginx.conf", "-s", "reload", NULL};
 	struct buf out = BUF_INIT;
 	size_t oldlen = 0;
 	int code = -1, rc = -1, had = 0;
@@ -153,8 +154,16 @@ int proxy_set(struct engine *e, struct cluster *cl, const char *instance, const 
 		err_set("the proxy refuses the new configuration: %.*s", (int)n, out.data ? out.data : "");
 		goto restore;
 	}
-	if (engine_container_kill(e, name, "HUP") < 0)
+	/* nginx -s reload rather than the engine's kill: engines before 23
+	 * take any signal sent through the API as a manual stop, and then
+	 * do not restart the proxy after they restart themselves. */
+	buf_consume(&out, out.len);
+	if (engine_exec(e, name, reload, &code, &out) < 0)
 		goto out;
+	if (code != 0) {
+		err_set("nginx -s reload exited %d: %.200s", code, buf_str(&out));
+		goto out;
+	}
 	rc = 0;
 	goto out;
 restore:

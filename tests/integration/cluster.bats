@@ -72,6 +72,7 @@ teardown() { kc_teardown; }
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"cluster \"$NAME\" is up"* ]]
 	[ "$(kc_containers)" = "${NAME}_db running
+${NAME}_proxy running
 ${NAME}_redis running" ]
 	# A real login over the cluster network with the generated password.
 	[ "$(kc_sql 'SELECT 6*7')" = 42 ]

@@ -310,6 +310,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "sample/" + VERSION
     timeout = 120  # idle keep-alive connections
+    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
     inflight = 0
     lock = threading.Lock()
     queue = None  # Redis client
@@ -495,7 +496,7 @@ def cmd_web():
 # ---------------------------------------------------------------- worker
 
 def process(item_id):
-    """Writes the derived file and marks the item; False while the database is down."""
+    """Writes the derived file and marks the item; False on errors worth a retry."""
     try:
         with db_connect() as conn, conn.cursor() as cur:
             cur.execute("SELECT body FROM items WHERE id = %s", (item_id,))
@@ -505,7 +506,7 @@ def process(item_id):
                 return True
             write_item_file(item_id, "derived", row[0].upper())
             cur.execute("UPDATE items SET processed = 1 WHERE id = %s", (item_id,))
-    except DOWN as e:
+    except DOWN + (pymysql.err.MySQLError,) as e:  # e.g. no table yet during a deploy
         err("worker: item %d: %s; retrying" % (item_id, e))
         return False
     log("worker: processed item %d" % item_id)
@@ -550,6 +551,8 @@ def main(argv):
         err("usage: app.py setup|migrate|web|worker")
         return 2
     if argv[1] in ("setup", "migrate"):
+        # As PID 1 a signal without handler is ignored; the steps may be re-run.
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
         try:
             return commands[argv[1]]()
         except (pymysql.err.MySQLError, OSError) as e:
