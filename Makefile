@@ -23,16 +23,20 @@ endif
 ALL_CFLAGS = $(KC_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(KC_LDFLAGS) $(LDFLAGS)
 
+# Objects are rebuilt when the flags change (PREFIX, SANITIZE, CFLAGS...).
+FLAGS_STAMP = .build-flags
+$(shell echo '$(ALL_CFLAGS) $(ALL_LDFLAGS)' | cmp -s - $(FLAGS_STAMP) || echo '$(ALL_CFLAGS) $(ALL_LDFLAGS)' > $(FLAGS_STAMP))
+
 COMMON = $(patsubst %.c,%.o,$(wildcard common/*.c))
 OBJS = korcluster.o cluster.o instance.o $(COMMON)
 UNIT = $(patsubst %.c,%,$(wildcard tests/unit/test_*.c))
 
 all: korcluster
 
-korcluster: $(OBJS)
+korcluster: $(OBJS) $(FLAGS_STAMP)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(KC_LIBS)
 
-%.o: %.c $(wildcard common/*.h) Makefile
+%.o: %.c $(wildcard common/*.h) Makefile $(FLAGS_STAMP)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 tests/unit/test_%: tests/unit/test_%.c $(COMMON)
@@ -66,6 +70,6 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
-	rm -f korcluster *.o common/*.o $(UNIT)
+	rm -f korcluster *.o common/*.o $(UNIT) $(FLAGS_STAMP)
 
 .PHONY: all unit check demo install uninstall clean

@@ -1,6 +1,7 @@
 /* cluster.c: the cluster commands (cluster.sh CMD, korcluster -C DIR CMD).
  * One function per command, cmd_NAME; the table is at the end. */
 #include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <sys/socket.h>
@@ -29,14 +30,6 @@
 static json_t *instances_json(struct engine *e, struct cluster *cl);
 static void print_instances(json_t *all);
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Parse options shared by the simple commands: only --json. */
 static int parse_json_flag(struct ctx *ctx, const struct cmd *c, int argc, char **argv, int *json)
 {
@@ -50,7 +43,7 @@ static int parse_json_flag(struct ctx *ctx, const struct cmd *c, int argc, char 
 		if (o == 'j')
 			*json = 1;
 		else
-			return cli_usage_error(ctx, c, "unknown option \"%s\"", argv[optind - 1]);
+			return cli_bad_option(ctx, c, argv);
 	}
 	if (optind < argc)
 		return cli_usage_error(ctx, c, "unexpected argument \"%s\"", argv[optind]);
@@ -102,7 +95,7 @@ static int cmd_create(struct ctx *ctx, int argc, char **argv)
 	struct template t = {0};
 	struct diag d = DIAG_INIT;
 	const char *name;
-	int o, made_dir = 0, lock = -1, rc = KC_FAIL;
+	int o, made_dir = 0, clean_on_fail = 0, lock = -1, rc = KC_FAIL;
 
 	optind = 0;
 	opterr = 0;
@@ -115,7 +108,7 @@ static int cmd_create(struct ctx *ctx, int argc, char **argv)
 			bind = optarg;
 			break;
 		default:
-			return cli_usage_error(ctx, c, "unknown option or missing value \"%s\"", argv[optind - 1]);
+			return cli_bad_option(ctx, c, argv);
 		}
 	}
 	if (optind >= argc)
@@ -137,61 +130,117 @@ static int cmd_create(struct ctx *ctx, int argc, char **argv)
 	if (!(dir = fs_absolute(argv[optind])) || !(self = fs_self_exe()))
 		goto out;
 	free(p);
-	if (asprintf(&p, "%s/cluster.ini", dir) < 0)
+	if (!(p = fs_pathf("%s/cluster.ini", dir)))
 		goto out;
 	if (fs_exists(p)) {
 		err_set("it already holds a cluster");
 		goto out;
 	}
 	free(p);
-	if (asprintf(&p, "%s/instance.ini", dir) < 0)
+	if (!(p = fs_pathf("%s/instance.ini", dir)))
 		goto out;
 	if (fs_exists(p)) {
 		err_set("it holds an instance");
+		goto out;
+	}
+	if (strchr(dir, ':')) {
+		err_set("a folder name with \":\" cannot be mounted into containers");
 		goto out;
 	}
 	if (fs_exists(dir) && !fs_is_dir(dir)) {
 		err_set("it is not a folder");
 		goto out;
 	}
-	made_dir = !fs_exists(dir);
-	if (fs_mkdirs(dir, 0755) < 0 || (lock = lock_take(dir, "the new cluster's folder")) < 0)
-		goto out;
-	/* The same check under the lock: another create may have won. */
-	free(p);
-	if (asprintf(&p, "%s/cluster.ini", dir) < 0 || fs_exists(p)) {
-		err_set("it already holds a cluster");
+	if (fs_nonempty_dir(dir)) {
+		err_set("it is not empty; give a new or empty folder");
 		goto out;
 	}
+	{
+		char *parent = strdup(dir), *slash = parent ? strrchr(parent, '/') : NULL;
+
+		if (slash && slash != parent)
+			*slash = '\0';
+		if (!parent || fs_mkdirs(parent, 0755) < 0) {
+			free(parent);
+			goto out;
+		}
+		free(parent);
+	}
+	/* A name in use on this engine would make two clusters share containers. */
+	{
+		struct engine *e = NULL;
+		json_t *list = NULL;
+		char *label = fs_pathf("%s=%s", LABEL_CLUSTER, name);
+
+		if (label && engine_open(&e) == 0 && engine_container_list(e, label, &list) == 0 &&
+		    json_array_size(list)) {
+			const char *other = json_string_value(
+				json_object_get(json_object_get(json_array_get(list, 0), "Labels"), LABEL_ROOT));
+
+			err_set("cluster name \"%s\" is in use on this engine%s%s%s", name, other ? " (by " : "",
+				other ? other : "", other ? ")" : "");
+			json_decref(list);
+			engine_close(e);
+			free(label);
+			goto out;
+		}
+		err_clear();
+		json_decref(list);
+		engine_close(e);
+		free(label);
+	}
+	/* Only a folder this run made is removed on failure. */
+	if (mkdir(dir, 0755) == 0)
+		made_dir = 1;
+	else if (errno != EEXIST || !fs_is_dir(dir)) {
+		err_errno("making folder");
+		goto out;
+	}
+	if ((lock = lock_take(dir, "the new cluster's folder")) < 0) {
+		made_dir = 0;
+		goto out;
+	}
+	/* The same check under the lock: another create may have won. */
+	free(p);
+	if (!(p = fs_pathf("%s/cluster.ini", dir)) || fs_exists(p)) {
+		err_set("it already holds a cluster");
+		made_dir = 0;
+		goto out;
+	}
+	clean_on_fail = 1;
 	{
 		const char *sub[] = {"instances", "snapshots", "services"};
 
 		for (size_t i = 0; i < sizeof sub / sizeof *sub; i++) {
 			free(p);
-			if (asprintf(&p, "%s/%s", dir, sub[i]) < 0 || fs_mkdirs(p, 0755) < 0)
+			if (!(p = fs_pathf("%s/%s", dir, sub[i])) || fs_mkdirs(p, 0755) < 0)
 				goto out;
 		}
 		free(p);
-		if (asprintf(&p, "%s/secrets", dir) < 0 || fs_mkdirs(p, 0700) < 0 || chmod(p, 0700) < 0)
+		if (!(p = fs_pathf("%s/secrets", dir)) || fs_mkdirs(p, 0700) < 0)
 			goto out;
+		if (chmod(p, 0700) < 0) {
+			err_errno("setting mode of \"%s\"", p);
+			goto out;
+		}
 	}
 	for (size_t i = 0; i < t.nsvc; i++) {
 		free(p);
-		if (asprintf(&p, "%s/services/%s", dir, t.svc[i].name) < 0 || fs_mkdirs(p, 0755) < 0)
+		if (!(p = fs_pathf("%s/services/%s", dir, t.svc[i].name)) || fs_mkdirs(p, 0755) < 0)
 			goto out;
 		if (t.svc[i].ready == READY_MYSQL) {
 			free(p);
-			if (asprintf(&p, "%s/secrets/%s_root_password", dir, t.svc[i].name) < 0 ||
+			if (!(p = fs_pathf("%s/secrets/%s_root_password", dir, t.svc[i].name)) ||
 			    write_secret(p) < 0)
 				goto out;
 		}
 	}
 	free(p);
-	if (asprintf(&p, "%s/cluster.sh", dir) < 0 || fs_symlink_atomic(self, p) < 0)
+	if (!(p = fs_pathf("%s/cluster.sh", dir)) || fs_symlink_atomic(self, p) < 0)
 		goto out;
 	free(p);
 	/* cluster.ini last: its presence is what makes the folder a cluster. */
-	if (!(text = cluster_ini_text(name, tname, bind, &t)) || asprintf(&p, "%s/cluster.ini", dir) < 0 ||
+	if (!(text = cluster_ini_text(name, tname, bind, &t)) || !(p = fs_pathf("%s/cluster.ini", dir)) ||
 	    fs_write_atomic(p, text, strlen(text), 0644) < 0)
 		goto out;
 	printf("created cluster \"%s\" in %s (template %s)\nnext: %s/cluster.sh boot\n", name, dir, tname, dir);
@@ -199,8 +248,20 @@ static int cmd_create(struct ctx *ctx, int argc, char **argv)
 out:
 	if (rc != KC_OK) {
 		err_wrap("creating cluster in \"%s\"", argv[optind]);
-		if (made_dir)
+		if (made_dir) {
 			fs_remove_tree(dir);
+		} else if (clean_on_fail) {
+			/* The folder was empty under our lock: empty it again. */
+			const char *made[] = {"cluster.sh", "secrets", "services", "instances", "snapshots", ".lock"};
+
+			for (size_t i = 0; i < sizeof made / sizeof *made; i++) {
+				char *m = fs_pathf("%s/%s", dir, made[i]);
+
+				if (m)
+					fs_remove_tree(m);
+				free(m);
+			}
+		}
 	}
 	lock_release(lock);
 	diag_free(&d);
@@ -237,10 +298,10 @@ static json_t *service_config(struct cluster *cl, const struct tpl_service *s, c
 		for (size_t i = 0; i < words.n; i++)
 			json_array_append_new(cmd, json_string(words.v[i]));
 	}
-	cfg = json_pack("{s:s, s:o, s:{s:s, s:s}, s:i, s:{s:o, s:{s:s}, s:s},"
+	cfg = json_pack("{s:s, s:o, s:{s:s, s:s, s:s}, s:i, s:{s:o, s:{s:s}, s:s},"
 			" s:{s:{s:{s:[s]}}}}",
 			"Image", cluster_image(cl, s->name), "Env", env,
-			"Labels", LABEL_CLUSTER, cl->name, LABEL_ROLE, s->name,
+			"Labels", LABEL_CLUSTER, cl->name, LABEL_ROOT, cl->root, LABEL_ROLE, s->name,
 			"StopTimeout", s->stop_timeout,
 			"HostConfig", "Binds", binds, "RestartPolicy", "Name", "unless-stopped",
 			"NetworkMode", net,
@@ -267,6 +328,11 @@ static int ensure_service(struct engine *e, struct cluster *cl, const struct tpl
 	*changed = 0;
 	if (!name || engine_container_inspect(e, name, &info) < 0)
 		goto out;
+	if (info && cluster_foreign(cl, json_object_get(json_object_get(info, "Config"), "Labels"))) {
+		err_set("container \"%s\" exists and is not this cluster's (another cluster of the same name, or "
+			"not made by korcluster); korcluster leaves it alone", name);
+		goto out;
+	}
 	if (info) {
 		const char *img = json_string_value(json_object_get(json_object_get(info, "Config"), "Image"));
 		int running = json_is_true(json_object_get(json_object_get(info, "State"), "Running"));
@@ -281,8 +347,10 @@ static int ensure_service(struct engine *e, struct cluster *cl, const struct tpl
 			rc = 0;
 			goto out;
 		}
-		/* The image changed in cluster.ini: replace the container; the
-		 * data is on disk. */
+		/* The image changed in cluster.ini: replace the container once
+		 * the new image is here; the data is on disk. */
+		if (runtime_pull(e, want) < 0)
+			goto out;
 		printf("%s: image changed to %s, replacing the container\n", name, want);
 		if (engine_container_stop(e, name, s->stop_timeout) < 0 || engine_container_remove(e, name) < 0)
 			goto out;
@@ -364,7 +432,7 @@ static int cmd_boot(struct ctx *ctx, int argc, char **argv)
 	json_t *labels = NULL;
 	char *net = NULL, subnet[64];
 	int lock = -1, rc = KC_FAIL, changed_any = 0;
-	double t0 = now();
+	double t0 = progress_now();
 
 	if (no_args(ctx, cmd_named("boot"), argc, argv))
 		return KC_USAGE;
@@ -373,7 +441,7 @@ static int cmd_boot(struct ctx *ctx, int argc, char **argv)
 	if ((lock = lock_take(cl.root, "the cluster")) < 0 || engine_open(&e) < 0 ||
 	    !(net = cluster_network(&cl)))
 		goto out;
-	labels = json_pack("{s:s}", LABEL_CLUSTER, cl.name);
+	labels = cluster_labels(&cl);
 	if (engine_network_ensure(e, net, labels, subnet, sizeof subnet) < 0)
 		goto out;
 	for (size_t i = 0; i < cl.tpl.nsvc; i++) {
@@ -411,7 +479,7 @@ static int cmd_boot(struct ctx *ctx, int argc, char **argv)
 	if (changed_any && serve_instances(e, &cl) < 0)
 		goto out;
 	if (changed_any)
-		printf("cluster \"%s\" is up: %zu services ready in %.1f s\n", cl.name, cl.tpl.nsvc, now() - t0);
+		printf("cluster \"%s\" is up: %zu services ready in %.1f s\n", cl.name, cl.tpl.nsvc, progress_now() - t0);
 	else
 		printf("cluster \"%s\" is already booted\n", cl.name);
 	rc = KC_OK;
@@ -428,7 +496,7 @@ out:
 
 /* ---- shutdown ---- */
 
-static int stop_remove(struct engine *e, json_t *list, int instances)
+static int stop_remove(struct engine *e, struct cluster *cl, json_t *list, int instances)
 {
 	size_t i;
 	json_t *c;
@@ -438,7 +506,7 @@ static int stop_remove(struct engine *e, json_t *list, int instances)
 		const char *id = json_string_value(json_object_get(c, "Id"));
 		const char *name = json_string_value(json_array_get(json_object_get(c, "Names"), 0));
 
-		if ((json_object_get(labels, LABEL_INSTANCE) != NULL) != instances)
+		if (!id || cluster_foreign(cl, labels) || (json_object_get(labels, LABEL_INSTANCE) != NULL) != instances)
 			continue;
 		if (name && name[0] == '/')
 			name++;
@@ -460,14 +528,31 @@ static int cmd_shutdown(struct ctx *ctx, int argc, char **argv)
 
 	if (no_args(ctx, cmd_named("shutdown"), argc, argv))
 		return KC_USAGE;
-	if (cluster_open(&cl, ctx->root) < 0)
-		return KC_FAIL;
+	/* Shutting down needs only the cluster's name: a broken template
+	 * or cluster.ini must not keep the containers running. */
+	{
+		struct diag d = DIAG_INIT;
+
+		if (cluster_load(&cl, ctx->root, &d) < 0) {
+			diag_free(&d);
+			cluster_free(&cl);
+			return KC_FAIL;
+		}
+		diag_sort(&d);
+		for (size_t i = 0; i < d.lines.n; i++)
+			fprintf(stderr, "warning: %s\n", d.lines.v[i]);
+		diag_free(&d);
+		if (!cl.name) {
+			cluster_free(&cl);
+			return err_set("cluster.ini names no valid cluster"), KC_FAIL;
+		}
+	}
 	if ((lock = lock_take(cl.root, "the cluster")) < 0 || engine_open(&e) < 0 ||
 	    asprintf(&label, "%s=%s", LABEL_CLUSTER, cl.name) < 0 || !(net = cluster_network(&cl)) ||
 	    engine_container_list(e, label, &list) < 0)
 		goto out;
 	/* Instances first: they use the services. */
-	if (stop_remove(e, list, 1) < 0 || stop_remove(e, list, 0) < 0 || engine_network_remove(e, net) < 0)
+	if (stop_remove(e, &cl, list, 1) < 0 || stop_remove(e, &cl, list, 0) < 0 || engine_network_remove(e, net) < 0)
 		goto out;
 	if (json_array_size(list))
 		printf("cluster \"%s\" is shut down; its data stays in %s\n", cl.name, cl.root);
@@ -488,7 +573,7 @@ out:
 
 /* ---- status ---- */
 
-static json_t *find_role(json_t *list, const char *role)
+static json_t *find_role(struct cluster *cl, json_t *list, const char *role)
 {
 	size_t i;
 	json_t *c;
@@ -497,7 +582,7 @@ static json_t *find_role(json_t *list, const char *role)
 		json_t *labels = json_object_get(c, "Labels");
 		const char *r = json_string_value(json_object_get(labels, LABEL_ROLE));
 
-		if (!json_object_get(labels, LABEL_INSTANCE) && r && strcmp(r, role) == 0)
+		if (!cluster_foreign(cl, labels) && !json_object_get(labels, LABEL_INSTANCE) && r && strcmp(r, role) == 0)
 			return c;
 	}
 	return NULL;
@@ -522,7 +607,7 @@ static int cmd_status(struct ctx *ctx, int argc, char **argv)
 	svcs = json_array();
 	for (size_t i = 0; i < cl.tpl.nsvc; i++) {
 		const struct tpl_service *s = &cl.tpl.svc[i];
-		json_t *c = find_role(list, s->name);
+		json_t *c = find_role(&cl, list, s->name);
 		const char *state = c ? json_string_value(json_object_get(c, "State")) : "absent";
 		const char *health = "-";
 		char *name = cluster_container(&cl, s->name), *pw = NULL, why[512] = "";
@@ -549,7 +634,7 @@ static int cmd_status(struct ctx *ctx, int argc, char **argv)
 		free(name);
 	}
 	{
-		json_t *p = find_role(list, CLUSTER_PROXY);
+		json_t *p = find_role(&cl, list, CLUSTER_PROXY);
 		const char *ps = p ? json_string_value(json_object_get(p, "State")) : "absent";
 		char *pname = cluster_container(&cl, CLUSTER_PROXY);
 
@@ -714,7 +799,7 @@ static int cmd_new(struct ctx *ctx, int argc, char **argv)
 		else if (o == 'p')
 			portarg = optarg;
 		else
-			return cli_usage_error(ctx, c, "unknown option or missing value \"%s\"", argv[optind - 1]);
+			return cli_bad_option(ctx, c, argv);
 	}
 	if (optind >= argc)
 		return cli_usage_error(ctx, c, "missing NAME");
@@ -767,17 +852,17 @@ static int cmd_new(struct ctx *ctx, int argc, char **argv)
 		goto out;
 	made_db = 1;
 	made_dir = 1;
-	if (fs_mkdirs(dir, 0750) < 0 || asprintf(&p, "%s/data", dir) < 0 || fs_mkdirs(p, 0755) < 0)
+	if (fs_mkdirs(dir, 0750) < 0 || !(p = fs_pathf("%s/data", dir)) || fs_mkdirs(p, 0755) < 0)
 		goto out;
 	free(p);
-	if (asprintf(&p, "%s/log", dir) < 0 || fs_mkdirs(p, 0750) < 0)
+	if (!(p = fs_pathf("%s/log", dir)) || fs_mkdirs(p, 0750) < 0)
 		goto out;
 	free(p);
-	if (!(self = fs_self_exe()) || asprintf(&p, "%s/instance.sh", dir) < 0 || fs_symlink_atomic(self, p) < 0)
+	if (!(self = fs_self_exe()) || !(p = fs_pathf("%s/instance.sh", dir)) || fs_symlink_atomic(self, p) < 0)
 		goto out;
 	free(p);
 	if (!(text = instance_ini_text(name, version, port, slot, "blue", dbpw, skb)) ||
-	    asprintf(&p, "%s/instance.ini", dir) < 0 || fs_write_atomic(p, text, strlen(text), 0600) < 0)
+	    !(p = fs_pathf("%s/instance.ini", dir)) || fs_write_atomic(p, text, strlen(text), 0600) < 0)
 		goto out;
 	if (instance_open(&in, dir) < 0)
 		goto out;
@@ -789,7 +874,7 @@ static int cmd_new(struct ctx *ctx, int argc, char **argv)
 		    runtime_oneoff(e, &in, "blue", setup.v, capture_frame, &cap, &code) < 0)
 			goto out;
 		free(p);
-		if (asprintf(&p, "%s/log/setup.log", dir) < 0 || fs_write_atomic(p, buf_str(&cap.out), cap.out.len, 0640) < 0)
+		if (!(p = fs_pathf("%s/log/setup.log", dir)) || fs_write_atomic(p, buf_str(&cap.out), cap.out.len, 0640) < 0)
 			goto out;
 		if (code != 0) {
 			fflush(stdout);

@@ -166,7 +166,7 @@ static int cmd_logs(struct ctx *ctx, int argc, char **argv)
 			if (*end || tail < 0)
 				return cli_usage_error(ctx, cmd_named("logs"), "--tail needs a number");
 		} else {
-			return cli_usage_error(ctx, cmd_named("logs"), "unknown option \"%s\"", argv[optind - 1]);
+			return cli_bad_option(ctx, cmd_named("logs"), argv);
 		}
 	}
 	if (optind < argc)

@@ -41,6 +41,15 @@ int cli_usage_error(const struct ctx *ctx, const struct cmd *c, const char *fmt,
 	return KC_USAGE;
 }
 
+int cli_bad_option(const struct ctx *ctx, const struct cmd *c, char **argv)
+{
+	extern int optind, optopt;
+
+	if (optopt)
+		return cli_usage_error(ctx, c, "unknown option or missing value \"-%c\"", optopt);
+	return cli_usage_error(ctx, c, "unknown option or missing value \"%s\"", argv[optind - 1]);
+}
+
 static const struct cmd *table(const struct ctx *ctx)
 {
 	return ctx->scope == SCOPE_INSTANCE ? instance_cmds : cluster_cmds;
@@ -111,7 +120,11 @@ int main(int argc, char **argv)
 	} else {
 		ctx.prog = "korcluster";
 		for (; i < argc && argv[i][0] == '-'; i++) {
-			if (strcmp(argv[i], "-C") == 0 && i + 1 < argc) {
+			if (strcmp(argv[i], "-C") == 0) {
+				if (i + 1 >= argc) {
+					fprintf(stderr, "korcluster: -C needs a folder\n");
+					return KC_USAGE;
+				}
 				dir = argv[++i];
 			} else if (strncmp(argv[i], "-C", 2) == 0 && argv[i][2]) {
 				dir = argv[i] + 2;

@@ -33,4 +33,7 @@ void cli_usage(FILE *f, const struct ctx *ctx, const struct cmd *c);
 int cli_usage_error(const struct ctx *ctx, const struct cmd *c, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* After getopt_long() returned '?' or ':': name the option; returns KC_USAGE. */
+int cli_bad_option(const struct ctx *ctx, const struct cmd *c, char **argv);
+
 #endif

@@ -188,3 +188,16 @@ void cluster_free(struct cluster *c)
 	free(c->root);
 	memset(c, 0, sizeof *c);
 }
+
+int cluster_foreign(const struct cluster *c, json_t *labels)
+{
+	const char *name = json_string_value(json_object_get(labels, LABEL_CLUSTER));
+	const char *root = json_string_value(json_object_get(labels, LABEL_ROOT));
+
+	return !name || strcmp(name, c->name) != 0 || (root && strcmp(root, c->root) != 0);
+}
+
+json_t *cluster_labels(const struct cluster *c)
+{
+	return json_pack("{s:s, s:s}", LABEL_CLUSTER, c->name, LABEL_ROOT, c->root);
+}

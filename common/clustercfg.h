@@ -9,8 +9,16 @@
 #ifndef KC_CLUSTERCFG_H
 #define KC_CLUSTERCFG_H
 
+#include <jansson.h>
+
 #include "conf.h"
 #include "template.h"
+
+#define LABEL_CLUSTER "korcluster.cluster"
+#define LABEL_ROOT "korcluster.root"
+#define LABEL_ROLE "korcluster.role"
+#define LABEL_INSTANCE "korcluster.instance"
+#define LABEL_ENV "korcluster.env"
 
 /* The front proxy's name among services: a template may not use it. */
 #define CLUSTER_PROXY "proxy"
@@ -37,6 +45,11 @@ char *cluster_network(const struct cluster *c);
 /* The text of a new cluster.ini. caller frees. */
 char *cluster_ini_text(const char *name, const char *template_name, const char *bind,
 		       const struct template *t);
+/* 1 if container labels say the container belongs to no cluster or to
+ * another one (same name, other folder: label korcluster.root). */
+int cluster_foreign(const struct cluster *c, json_t *labels);
+/* The labels every container of the cluster carries (new reference). */
+json_t *cluster_labels(const struct cluster *c);
 /* The root password of a mysql service, from its 0600 file; caller frees. */
 char *cluster_root_password(const struct cluster *c, const struct tpl_service *s);
 void cluster_free(struct cluster *c);

@@ -155,6 +155,10 @@ long engine_call(struct engine *e, const char *method, const char *path, json_t 
 	r.method = method;
 	r.url = u;
 	r.body = b;
+	/* A stuck engine must not hang korcluster; waits for containers to
+	 * stop or exit take as long as they take. */
+	if (!strstr(path, "/stop") && !strstr(path, "/wait"))
+		r.timeout_ms = 120 * 1000;
 	if (http_do(e->http, &r, &status, &resp, NULL) < 0) {
 		status = -1;
 		goto out;
@@ -477,7 +481,7 @@ static int demux_sink(void *ctx, const char *data, size_t len)
 }
 
 static int stream_frames(struct engine *e, const char *method, const char *path, json_t *body,
-			 frame_fn fn, void *ctx)
+			 frame_fn fn, void *ctx, long timeout_ms)
 {
 	struct demux dm;
 	struct http_req r = {0};
@@ -496,6 +500,7 @@ static int stream_frames(struct engine *e, const char *method, const char *path,
 	r.body = b;
 	r.sink = demux_sink;
 	r.ctx = &dm;
+	r.timeout_ms = timeout_ms;
 	if (http_do(e->http, &r, &status, &resp, NULL) < 0)
 		goto out;
 	if (status >= 400) {
@@ -511,7 +516,7 @@ out:
 }
 
 int engine_exec(struct engine *e, const char *id, char *const *argv, int *exit_code,
-		struct buf *out)
+		struct buf *out, long timeout_ms)
 {
 	json_t *cmd = json_array(), *body = NULL, *reply = NULL;
 	char *p = NULL;
@@ -532,7 +537,7 @@ int engine_exec(struct engine *e, const char *id, char *const *argv, int *exit_c
 	json_decref(body);
 	body = json_pack("{s:b, s:b}", "Detach", 0, "Tty", 0);
 	if (!(p = pathf("/exec/%s/start", eid)) ||
-	    stream_frames(e, "POST", p, body, collect_frame, out) < 0)
+	    stream_frames(e, "POST", p, body, collect_frame, out, timeout_ms) < 0)
 		goto out;
 	free(p);
 	if (!(p = pathf("/exec/%s/json", eid)))
@@ -541,6 +546,10 @@ int engine_exec(struct engine *e, const char *id, char *const *argv, int *exit_c
 	reply = NULL;
 	if (engine_call(e, "GET", p, NULL, &reply, 0) < 0)
 		goto out;
+	if (!json_is_integer(json_object_get(reply, "ExitCode"))) {
+		err_set("the engine did not report how the command ended");
+		goto out;
+	}
 	*exit_code = (int)json_integer_value(json_object_get(reply, "ExitCode"));
 	rc = 0;
 out:
@@ -563,7 +572,7 @@ int engine_logs(struct engine *e, const char *id, int follow, int tail, frame_fn
 		snprintf(tailv, sizeof tailv, "%d", tail);
 	if (!(p = pathf("/containers/%s/logs?stdout=1&stderr=1&follow=%d&tail=%s", id, follow, tailv)))
 		return -1;
-	rc = stream_frames(e, "GET", p, NULL, fn, ctx);
+	rc = stream_frames(e, "GET", p, NULL, fn, ctx, 0);
 	free(p);
 	return rc < 0 ? err_wrap("reading logs of \"%s\"", id) : 0;
 }

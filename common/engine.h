@@ -59,9 +59,9 @@ int engine_container_inspect(struct engine *e, const char *id, json_t **out);
 int engine_container_list(struct engine *e, const char *label, json_t **out);
 
 /* Run argv in a running container; output (stdout and stderr, demuxed) is
- * appended to out if not NULL. */
+ * appended to out if not NULL.  timeout_ms: 0 for none. */
 int engine_exec(struct engine *e, const char *id, char *const *argv, int *exit_code,
-		struct buf *out);
+		struct buf *out, long timeout_ms);
 /* Stream a container's logs through fn. tail < 0: all. */
 int engine_logs(struct engine *e, const char *id, int follow, int tail, frame_fn fn,
 		void *ctx);

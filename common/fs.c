@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <ftw.h>
+#include <stdarg.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -228,4 +230,32 @@ char *fs_self_exe(void)
 	if (!p)
 		err_errno("finding the korcluster binary");
 	return p;
+}
+
+char *fs_pathf(const char *fmt, ...)
+{
+	char *p;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&p, fmt, ap) < 0)
+		p = NULL;
+	va_end(ap);
+	if (!p)
+		err_set("out of memory");
+	return p;
+}
+
+int fs_nonempty_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while (!n && (de = readdir(d)))
+		n = strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	return n;
 }

@@ -20,6 +20,10 @@ int fs_is_dir(const char *path);
 int fs_remove_tree(const char *path);
 /* Absolute form of path without resolving symlinks (caller frees). */
 char *fs_absolute(const char *path);
+/* A formatted path, or NULL with err set; caller frees. */
+char *fs_pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* 1 if path is a folder holding anything. */
+int fs_nonempty_dir(const char *path);
 /* Folder of the running binary, resolved (caller frees). */
 char *fs_self_exe(void);
 

@@ -1,6 +1,7 @@
 #include "http.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -103,7 +104,7 @@ int http_do(struct http *h, const struct http_req *r, long *status, struct buf *
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, headers ? headers : &dummy);
 	curl_easy_setopt(c, CURLOPT_PROXY, "");
-	if (r->timeout_ms)
+	if (r->timeout_ms > 0)
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, r->timeout_ms);
 	if (r->connect_timeout_ms)
 		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, r->connect_timeout_ms);
@@ -119,6 +120,8 @@ int http_do(struct http *h, const struct http_req *r, long *status, struct buf *
 	hdr = curl_slist_append(hdr, "Expect:");
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 	rc = curl_easy_perform(c);
+	/* errbuf lives on this stack frame only. */
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
 	curl_slist_free_all(hdr);
 	buf_free(&dummy);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
@@ -127,8 +130,15 @@ int http_do(struct http *h, const struct http_req *r, long *status, struct buf *
 	if (rc != CURLE_OK) {
 		const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
 
-		if (h->socket && rc == CURLE_COULDNT_CONNECT)
-			return err_set("cannot connect to \"%s\": %s", h->socket, why);
+		if (h->socket && rc == CURLE_COULDNT_CONNECT) {
+			long os = 0;
+
+			curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os);
+			if (os == EACCES)
+				return err_set("cannot connect to \"%s\": permission denied (run as root, or as a member of "
+					       "the docker group)", h->socket);
+			return err_set("cannot connect to \"%s\": %s", h->socket, os ? strerror((int)os) : why);
+		}
 		return err_set("%s", why);
 	}
 	return 0;

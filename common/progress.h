@@ -4,6 +4,8 @@
 
 #include <jansson.h>
 
+/* Seconds on a monotonic clock. */
+double progress_now(void);
 /* 1 if stdout is a terminal (progress is shown). */
 int progress_tty(void);
 /* Replace the status line (terminal only). */

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "progress.h"
 #include "fs.h"
 #include "http.h"
 
@@ -36,14 +37,6 @@ static const char nginx_conf[] =
 	"    proxy_read_timeout 300s;\n"
 	"    include " PROXY_DIR "/conf.d/*.conf;\n"
 	"}\n";
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 char *proxy_instance_conf(const char *instance, const char *bind, int port, const char *upstream,
 			  int upstream_port, int readonly)
@@ -83,6 +76,10 @@ int proxy_ensure(struct engine *e, struct cluster *cl)
 		goto out;
 	if (engine_container_inspect(e, name, &info) < 0)
 		goto out;
+	if (info && cluster_foreign(cl, json_object_get(json_object_get(info, "Config"), "Labels"))) {
+		err_set("container \"%s\" exists and is not this cluster's; korcluster leaves it alone", name);
+		goto out;
+	}
 	if (info) {
 		const char *img = json_string_value(json_object_get(json_object_get(info, "Config"), "Image"));
 
@@ -100,10 +97,10 @@ int proxy_ensure(struct engine *e, struct cluster *cl)
 	}
 	if (engine_image_present(e, image) == 0 && engine_image_pull(e, image, NULL, NULL) < 0)
 		goto out;
-	cfg = json_pack("{s:s, s:[s,s,s,s,s], s:{s:s, s:s}, s:i,"
+	cfg = json_pack("{s:s, s:[s,s,s,s,s], s:{s:s, s:s, s:s}, s:i,"
 			" s:{s:[s+], s:{s:s}, s:s}}",
 			"Image", image, "Cmd", "nginx", "-c", PROXY_DIR "/nginx.conf", "-g", "daemon off;",
-			"Labels", "korcluster.cluster", cl->name, "korcluster.role", CLUSTER_PROXY,
+			"Labels", LABEL_CLUSTER, cl->name, LABEL_ROOT, cl->root, LABEL_ROLE, CLUSTER_PROXY,
 			"StopTimeout", 10,
 			"HostConfig", "Binds", dir, ":" PROXY_DIR ":ro", "RestartPolicy", "Name", "unless-stopped",
 			"NetworkMode", "host");
@@ -144,7 +141,7 @@ int proxy_set(struct engine *e, struct cluster *cl, const char *instance, const 
 		goto out;
 	if (conf ? fs_write_atomic(path, conf, strlen(conf), 0644) < 0 : (unlink(path) < 0 && had))
 		goto out;
-	if (engine_exec(e, name, test, &code, &out) < 0)
+	if (engine_exec(e, name, test, &code, &out, 30000) < 0)
 		goto restore;
 	if (code != 0) {
 		size_t n = out.len;
@@ -158,7 +155,7 @@ int proxy_set(struct engine *e, struct cluster *cl, const char *instance, const 
 	 * take any signal sent through the API as a manual stop, and then
 	 * do not restart the proxy after they restart themselves. */
 	buf_consume(&out, out.len);
-	if (engine_exec(e, name, reload, &code, &out) < 0)
+	if (engine_exec(e, name, reload, &code, &out, 30000) < 0)
 		goto out;
 	if (code != 0) {
 		err_set("nginx -s reload exited %d: %.200s", code, buf_str(&out));
@@ -186,7 +183,7 @@ int proxy_wait(const char *bind, int port, const char *path, int up, int timeout
 	struct http *h = http_open(NULL);
 	char url[300];
 	const char *host = strcmp(bind, "0.0.0.0") == 0 ? "127.0.0.1" : strcmp(bind, "::") == 0 ? "::1" : bind;
-	double deadline = now() + timeout;
+	double deadline = progress_now() + timeout;
 	int rc = -1;
 
 	if (!h)
@@ -203,7 +200,7 @@ int proxy_wait(const char *bind, int port, const char *path, int up, int timeout
 			rc = 0;
 			break;
 		}
-		if (now() >= deadline) {
+		if (progress_now() >= deadline) {
 			err_set("port %d %s after %d s", port, up ? "does not answer through the proxy" : "still answers",
 				timeout);
 			break;

@@ -16,14 +16,6 @@
 #include "progress.h"
 #include "strv.h"
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int probe_tcp(const char *ip, int port, char *why, size_t n)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST}, *ai;
@@ -96,7 +88,7 @@ static int probe_exec(struct engine *e, const char *container, const char *cmd, 
 		strv_free(&argv);
 		return err_wrap("ready command \"%s\"", cmd);
 	}
-	if (engine_exec(e, container, argv.v, &code, &out) < 0) {
+	if (engine_exec(e, container, argv.v, &code, &out, 10000) < 0) {
 		snprintf(why, n, "%s", err_msg());
 	} else if (code == 0) {
 		r = 1;
@@ -148,7 +140,7 @@ int ready_probe(struct engine *e, const struct ready_target *t, char *why, size_
 
 int ready_wait(struct engine *e, const struct ready_target *t, int timeout, double *took)
 {
-	double start = now(), deadline = start + timeout;
+	double start = progress_now(), deadline = start + timeout;
 	char why[512] = "";
 
 	for (;;) {
@@ -157,12 +149,13 @@ int ready_wait(struct engine *e, const struct ready_target *t, int timeout, doub
 		if (r < 0)
 			return -1;
 		if (r == 1) {
-			*took = now() - start;
+			progress_clear();
+			*took = progress_now() - start;
 			return 0;
 		}
-		if (now() >= deadline)
+		if (progress_now() >= deadline)
 			break;
-		progress_update("waiting for %s: %.0f s (%s)", t->container, now() - start, why);
+		progress_update("waiting for %s: %.0f s (%s)", t->container, progress_now() - start, why);
 		usleep(250 * 1000);
 	}
 	progress_clear();

@@ -14,18 +14,10 @@
 #include "progress.h"
 #include "strv.h"
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int runtime_pull(struct engine *e, const char *ref)
 {
 	struct pull_progress pp;
-	double t0 = now();
+	double t0 = progress_now();
 	int r = engine_image_present(e, ref);
 
 	if (r != 0)
@@ -38,7 +30,7 @@ int runtime_pull(struct engine *e, const char *ref)
 	progress_clear();
 	if (r < 0)
 		return -1;
-	printf("pulled %s in %.1f s\n", ref, now() - t0);
+	printf("pulled %s in %.1f s\n", ref, progress_now() - t0);
 	return 0;
 }
 
@@ -127,10 +119,11 @@ static json_t *app_config(struct instance *in, const char *env, const char *role
 	for (size_t i = 0; argv[i]; i++)
 		json_array_append_new(cmd, json_string(argv[i]));
 	endpoint = address ? json_pack("{s:{s:s}}", "IPAMConfig", "IPv4Address", address) : json_object();
-	cfg = json_pack("{s:s, s:O, s:O, s:{s:s, s:s, s:s, s:s}, s:i,"
+	cfg = json_pack("{s:s, s:O, s:O, s:{s:s, s:s, s:s, s:s, s:s}, s:i,"
 			" s:{s:[s], s:{s:s}, s:s}, s:{s:{s:o}}}",
 			"Image", image, "Cmd", cmd, "Env", envj,
-			"Labels", LABEL_CLUSTER, in->cl.name, LABEL_INSTANCE, in->name, LABEL_ROLE, role,
+			"Labels", LABEL_CLUSTER, in->cl.name, LABEL_ROOT, in->cl.root, LABEL_INSTANCE, in->name,
+			LABEL_ROLE, role,
 			LABEL_ENV, env, "StopTimeout", 10,
 			"HostConfig", "Binds", data, "RestartPolicy", "Name", restart ? "unless-stopped" : "no",
 			"NetworkMode", net, "NetworkingConfig", "EndpointsConfig", net, endpoint);
@@ -220,7 +213,7 @@ int runtime_wait_healthy(struct instance *in, const char *address, int timeout, 
 {
 	struct http *h = http_open(NULL);
 	char url[300], why[300] = "no answer";
-	double start = now();
+	double start = progress_now();
 	int rc = -1;
 
 	if (!h)
@@ -238,14 +231,14 @@ int runtime_wait_healthy(struct instance *in, const char *address, int timeout, 
 		else
 			snprintf(why, sizeof why, "GET %s answered %ld", in->cl.tpl.health, status);
 		buf_free(&b);
-		if (rc == 0 || now() - start >= timeout)
+		if (rc == 0 || progress_now() - start >= timeout)
 			break;
-		progress_update("waiting for %s to get healthy: %.0f s (%s)", in->name, now() - start, why);
+		progress_update("waiting for %s to get healthy: %.0f s (%s)", in->name, progress_now() - start, why);
 		usleep(200 * 1000);
 	}
 	progress_clear();
 	http_close(h);
-	*took = now() - start;
+	*took = progress_now() - start;
 	if (rc < 0)
 		return err_set("instance \"%s\" is not healthy after %d s: %s", in->name, timeout, why);
 	return 0;
@@ -389,9 +382,7 @@ int runtime_containers(struct engine *e, const struct instance *in, json_t **out
 	/* Same instance name in another cluster on this engine: not ours. */
 	*out = json_array();
 	json_array_foreach(all, i, c) {
-		const char *cl = json_string_value(json_object_get(json_object_get(c, "Labels"), LABEL_CLUSTER));
-
-		if (cl && strcmp(cl, in->cl.name) == 0)
+		if (!cluster_foreign(&in->cl, json_object_get(c, "Labels")))
 			json_array_append(*out, c);
 	}
 	json_decref(all);
@@ -410,7 +401,7 @@ int runtime_stop(struct engine *e, struct instance *in, const char *env)
 		const char *id = json_string_value(json_object_get(c, "Id"));
 		const char *cenv = json_string_value(json_object_get(json_object_get(c, "Labels"), LABEL_ENV));
 
-		if (env && (!cenv || strcmp(cenv, env) != 0))
+		if (!id || (env && (!cenv || strcmp(cenv, env) != 0)))
 			continue;
 		if (engine_container_stop(e, id, -1) < 0 || engine_container_remove(e, id) < 0) {
 			rc = -1;

@@ -13,10 +13,6 @@
 #include "frame.h"
 #include "instcfg.h"
 
-#define LABEL_CLUSTER "korcluster.cluster"
-#define LABEL_ROLE "korcluster.role"
-#define LABEL_INSTANCE "korcluster.instance"
-#define LABEL_ENV "korcluster.env"
 
 /* Pull ref unless present, with progress on a terminal. */
 int runtime_pull(struct engine *e, const char *ref);

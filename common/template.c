@@ -349,6 +349,12 @@ int template_load_file(struct template *t, const char *name, const char *path, s
 					 "a mysql service needs \"password_env\", the variable that names its root password file");
 			snprintf(envsec, sizeof envsec, "%s.env", sec);
 			collect_env(t, d, envsec, &s->env);
+			/* Services are shared by every instance: nothing to expand. */
+			for (size_t j = 0; j < c->n; j++)
+				if ((strcmp(c->e[j].section, sec) == 0 || strcmp(c->e[j].section, envsec) == 0) &&
+				    strstr(c->e[j].value, "${"))
+					diag_add(d, path, c->e[j].line, "[%s] is shared by all instances: \"${...}\" "
+						 "is not expanded there", c->e[j].section);
 		} else if (!(dot && strcmp(strrchr(sec, '.'), ".env") == 0 &&
 			     strncmp(sec, "service.", 8) == 0)) {
 			diag_add(d, path, c->s[i].line, "unknown section [%s]", sec);

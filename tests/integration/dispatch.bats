@@ -35,7 +35,7 @@ teardown() { kc_teardown; }
 	kc_create
 	run "$C/cluster.sh" status --bogus
 	[ "$status" -eq 2 ]
-	[[ "${lines[0]}" == 'korcluster: unknown option "--bogus"' ]]
+	[[ "${lines[0]}" == 'korcluster: unknown option or missing value "--bogus"' ]]
 	run "$C/cluster.sh" boot extra
 	[ "$status" -eq 2 ]
 	run "$REPO/cluster.sh" boot
@@ -85,4 +85,10 @@ teardown() { kc_teardown; }
 	[ -f "$T/dest/opt/kc/share/korcluster/templates/sample.ini" ]
 	run "$T/dest/opt/kc/bin/cluster.sh" help
 	[ "$status" -eq 0 ]
+	# The installed binary finds the installed templates.
+	run "$T/dest/opt/kc/bin/korcluster" create --template sample "$T/x"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"template \"sample\" not found"* ]] || [[ "$output" == *"created"* ]]
+	# Back to the build the other tests use.
+	make -C "$REPO" >/dev/null
 }
