@@ -85,10 +85,8 @@ teardown() { kc_teardown; }
 	[ -f "$T/dest/opt/kc/share/korcluster/templates/sample.ini" ]
 	run "$T/dest/opt/kc/bin/cluster.sh" help
 	[ "$status" -eq 0 ]
-	# The installed binary finds the installed templates.
-	run "$T/dest/opt/kc/bin/korcluster" create --template sample "$T/x"
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"template \"sample\" not found"* ]] || [[ "$output" == *"created"* ]]
+	# The installed binary looks for templates where PREFIX put them.
+	grep -q /opt/kc/share/korcluster "$T/dest/opt/kc/bin/korcluster"
 	# Back to the build the other tests use.
 	make -C "$REPO" >/dev/null
 }
