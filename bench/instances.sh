@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Benchmark: time from `new` to the first 200, and from `start` to the first
+# 200, for one instance and for ten started together, each against the floor
+# measured in the same run: `docker run` of the same image, with the same
+# environment, to its first 200.  Run after tests/setup.sh and make.
+# Prints one line per measure with its ratio to the floor.
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+if [ -x /usr/bin/docker ]; then DOCKER=/usr/bin/docker; else DOCKER=docker; fi
+export KORCLUSTER_TEMPLATES=$REPO/templates
+T=$(mktemp -d /tmp/korcluster-bench.XXXXXX)
+NAME=bench$$
+C=$T/c
+BASE=${BENCH_PORT:-23000}
+cleanup() {
+	ids=$($DOCKER ps -aq --filter "label=korcluster.cluster=$NAME")
+	[ -z "$ids" ] || $DOCKER rm -f $ids >/dev/null
+	$DOCKER rm -f "${NAME}_floor" >/dev/null 2>&1 || true
+	$DOCKER network rm "${NAME}_net" >/dev/null 2>&1 || true
+	rm -rf "$T"
+}
+trap cleanup EXIT
+now() { date +%s.%N; }
+# Poll url until 200, bounded (60 s).
+first200() {
+	for _ in $(seq 1 1200); do
+		[ "$(curl -s -o /dev/null -w '%{http_code}' -m 2 "$1" || true)" = 200 ] && return 0
+		sleep 0.05
+	done
+	echo "bench: $1 never answered 200" >&2
+	return 1
+}
+ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a:7.2f} s   {a/b:5.2f}x floor')" "$1" "$2"; }
+
+"$REPO/cluster.sh" create "$C" --template sample --bind 127.0.0.1 "$NAME" >/dev/null
+"$C/cluster.sh" boot >/dev/null
+
+# One instance: new + start to the first 200 through the proxy.
+t0=$(now)
+"$C/cluster.sh" new --port "$BASE" one >/dev/null
+"$C/instances/one/instance.sh" start >/dev/null
+first200 "http://127.0.0.1:$BASE/health"
+new1=$(echo "$(now) - $t0" | bc)
+"$C/instances/one/instance.sh" stop >/dev/null
+t0=$(now)
+"$C/instances/one/instance.sh" start >/dev/null
+first200 "http://127.0.0.1:$BASE/health"
+start1=$(echo "$(now) - $t0" | bc)
+
+# The floor: docker run of the same image with the same environment.
+env_args=()
+while IFS= read -r kv; do env_args+=(-e "$kv"); done < <($DOCKER inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "${NAME}_one_blue_web" | grep -E '^(DB_|REDIS_|DATA_DIR|QUEUE|SECRET_KEY_BASE)')
+floor_total=0
+for i in 1 2 3; do
+	t0=$(now)
+	$DOCKER run -d --name "${NAME}_floor" --network "${NAME}_net" "${env_args[@]}" \
+		-v "$C/instances/one/data:/data" 127.0.0.1:5000/korcluster-test/sample:v1 \
+		python3 /app/app.py web >/dev/null
+	ip=$($DOCKER inspect -f "{{.NetworkSettings.Networks.${NAME}_net.IPAddress}}" "${NAME}_floor")
+	first200 "http://$ip:8000/health"
+	floor_total=$(echo "$floor_total + $(now) - $t0" | bc)
+	$DOCKER rm -f "${NAME}_floor" >/dev/null
+done
+floor=$(echo "scale=3; $floor_total / 3" | bc)
+
+# Ten instances: made one after another (new takes the cluster's lock),
+# then started together.
+t0=$(now)
+for i in $(seq 1 10); do
+	"$C/cluster.sh" new --port $((BASE + i)) "i$i" >/dev/null
+done
+new10=$(echo "$(now) - $t0" | bc)
+t0=$(now)
+for i in $(seq 1 10); do "$C/instances/i$i/instance.sh" start >/dev/null & done
+wait
+for i in $(seq 1 10); do first200 "http://127.0.0.1:$((BASE + i))/health"; done
+start10=$(echo "$(now) - $t0" | bc)
+for i in $(seq 1 10); do "$C/instances/i$i/instance.sh" stop >/dev/null & done
+wait
+t0=$(now)
+for i in $(seq 1 10); do "$C/instances/i$i/instance.sh" start >/dev/null & done
+wait
+for i in $(seq 1 10); do first200 "http://127.0.0.1:$((BASE + i))/health"; done
+restart10=$(echo "$(now) - $t0" | bc)
+
+echo "floor: docker run to first 200           $(printf '%7.2f' "$floor") s"
+echo "one instance, new+start to first 200     $(ratio "$new1" "$floor")"
+echo "one instance, start to first 200         $(ratio "$start1" "$floor")"
+echo "ten instances, new one after another     $(ratio "$new10" "$floor")"
+echo "ten instances, new+start to all 200      $(ratio "$(echo "$new10 + $start10" | bc)" "$floor")"
+echo "ten instances, start together to all 200 $(ratio "$restart10" "$floor")"
