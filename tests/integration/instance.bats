@@ -167,3 +167,27 @@ processed() {
 	[[ "$output" == *"add --yes"* ]]
 	[ -d "$I" ]
 }
+
+@test "adding, starting and stopping an instance drops no request of another" {
+	kc_boot
+	"$C/cluster.sh" new --port "$P2" b >/dev/null
+	"$C/instances/b/instance.sh" start >/dev/null
+	# A client on loopback, a new connection per request, until told to stop
+	# (bounded: 3000 requests at most).
+	(
+		for _ in $(seq 1 3000); do
+			[ -e "$T/done" ] && break
+			curl -s -o /dev/null -w '%{http_code}\n' -m 5 "http://127.0.0.1:$P2/health" || echo failed
+		done >"$T/codes"
+	) 3>&- &
+	"$C/cluster.sh" new --port "$P1" a >/dev/null
+	"$C/instances/a/instance.sh" start >/dev/null
+	"$C/instances/a/instance.sh" stop >/dev/null
+	"$C/instances/a/instance.sh" start >/dev/null
+	"$C/cluster.sh" destroy --yes a >/dev/null
+	touch "$T/done"
+	wait
+	total=$(wc -l <"$T/codes")
+	[ "$total" -gt 20 ]
+	[ "$(grep -c '^200$' "$T/codes")" -eq "$total" ]
+}
