@@ -48,7 +48,7 @@ TARBALL=$CACHE/rootfs-$SUITE-$ARCH-$ROOTFS_KEY.tar
 # Images are rebuilt when this script, an image file or the rootfs changes;
 # the sample images also when a file under sample/ changes (only they then).
 IMAGES_KEY=$(find "$HERE" -maxdepth 1 -type f -print0 | LC_ALL=C sort -z | xargs -0 cat | sha256sum | cut -c1-12)-$ROOTFS_KEY
-SAMPLE_KEY=$(cd "$HERE/sample" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum |
+SAMPLE_KEY=$(cd "$HERE/sample" && find . -type f -not -path '*/__pycache__/*' -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum |
     sha256sum | cut -c1-12)-$IMAGES_KEY
 LABEL=org.korcluster-test.image-key  # not korcluster.*: containers inherit image labels
 
