@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "fs.h"
 #include "http.h"
 #include "ipnet.h"
 #include "name.h"
@@ -183,24 +184,9 @@ out:
 	return status;
 }
 
-static char *pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *pathf(const char *fmt, ...)
-{
-	char *p;
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(&p, fmt, ap) < 0)
-		p = NULL;
-	va_end(ap);
-	if (!p)
-		err_set("out of memory");
-	return p;
-}
-
 int engine_image_present(struct engine *e, const char *ref)
 {
-	char *p = pathf("/images/%s/json", ref);
+	char *p = fs_pathf("/images/%s/json", ref);
 	long s;
 
 	if (!p)
@@ -260,7 +246,7 @@ int engine_image_pull(struct engine *e, const char *ref,
 	if (name_image_split(ref, &repo, &tag) < 0)
 		goto out;
 	if (!(erepo = http_escape(e->http, repo)) || !(etag = http_escape(e->http, tag)) ||
-	    !(path = pathf("/images/create?fromImage=%s&tag=%s", erepo, etag)) || !(u = url(e, path)))
+	    !(path = fs_pathf("/images/create?fromImage=%s&tag=%s", erepo, etag)) || !(u = url(e, path)))
 		goto out;
 	r.method = "POST";
 	r.url = u;
@@ -293,9 +279,9 @@ out:
 	return rc;
 }
 
-static int network_subnet(struct engine *e, const char *name, char *subnet, size_t n, int *found)
+int engine_network_subnet(struct engine *e, const char *name, char *subnet, size_t n, int *found)
 {
-	char *p = pathf("/networks/%s", name);
+	char *p = fs_pathf("/networks/%s", name);
 	json_t *info = NULL;
 	const char *sub;
 	long s;
@@ -323,7 +309,7 @@ int engine_network_ensure(struct engine *e, const char *name, json_t *labels, ch
 	int found;
 	long s;
 
-	if (network_subnet(e, name, subnet, n, &found) < 0)
+	if (engine_network_subnet(e, name, subnet, n, &found) < 0)
 		return -1;
 	if (found)
 		return subnet[0] ? 0 : err_set("network \"%s\" has no IPv4 subnet", name);
@@ -332,7 +318,7 @@ int engine_network_ensure(struct engine *e, const char *name, json_t *labels, ch
 	body = json_pack("{s:s, s:b, s:s}", "Name", name, "CheckDuplicate", 1, "Driver", "bridge");
 	s = engine_call(e, "POST", "/networks/create", body, NULL, 0);
 	json_decref(body);
-	if (s < 0 || network_subnet(e, name, subnet, n, &found) < 0 || engine_network_remove(e, name) < 0)
+	if (s < 0 || engine_network_subnet(e, name, subnet, n, &found) < 0 || engine_network_remove(e, name) < 0)
 		return err_wrap("creating network \"%s\"", name);
 	if (!subnet[0] || ipnet_lower_half(subnet, range, sizeof range) < 0)
 		return err_wrap("creating network \"%s\"", name);
@@ -346,7 +332,7 @@ int engine_network_ensure(struct engine *e, const char *name, json_t *labels, ch
 
 int engine_network_remove(struct engine *e, const char *name)
 {
-	char *p = pathf("/networks/%s", name);
+	char *p = fs_pathf("/networks/%s", name);
 	long s;
 
 	if (!p)
@@ -358,7 +344,7 @@ int engine_network_remove(struct engine *e, const char *name)
 
 int engine_container_create(struct engine *e, const char *name, json_t *config, char **id)
 {
-	char *p = pathf("/containers/create?name=%s", name);
+	char *p = fs_pathf("/containers/create?name=%s", name);
 	json_t *out = NULL;
 	long s;
 
@@ -387,7 +373,7 @@ static int simple(struct engine *e, const char *method, const char *path, long t
 
 int engine_container_start(struct engine *e, const char *id)
 {
-	char *p = pathf("/containers/%s/start", id);
+	char *p = fs_pathf("/containers/%s/start", id);
 	int r = p ? simple(e, "POST", p, 0, "starting", id) : -1;
 
 	free(p);
@@ -396,7 +382,7 @@ int engine_container_start(struct engine *e, const char *id)
 
 int engine_container_stop(struct engine *e, const char *id, int timeout)
 {
-	char *p = timeout < 0 ? pathf("/containers/%s/stop", id) : pathf("/containers/%s/stop?t=%d", id, timeout);
+	char *p = timeout < 0 ? fs_pathf("/containers/%s/stop", id) : fs_pathf("/containers/%s/stop?t=%d", id, timeout);
 	int r = p ? simple(e, "POST", p, 404, "stopping", id) : -1;
 
 	free(p);
@@ -405,7 +391,7 @@ int engine_container_stop(struct engine *e, const char *id, int timeout)
 
 int engine_container_remove(struct engine *e, const char *id)
 {
-	char *p = pathf("/containers/%s?force=1", id);
+	char *p = fs_pathf("/containers/%s?force=1", id);
 	int r = p ? simple(e, "DELETE", p, 404, "removing", id) : -1;
 
 	free(p);
@@ -414,7 +400,7 @@ int engine_container_remove(struct engine *e, const char *id)
 
 int engine_container_wait(struct engine *e, const char *id, int *status)
 {
-	char *p = pathf("/containers/%s/wait", id);
+	char *p = fs_pathf("/containers/%s/wait", id);
 	json_t *out = NULL;
 	long s;
 
@@ -433,7 +419,7 @@ int engine_container_wait(struct engine *e, const char *id, int *status)
 
 int engine_container_inspect(struct engine *e, const char *id, json_t **out)
 {
-	char *p = pathf("/containers/%s/json", id);
+	char *p = fs_pathf("/containers/%s/json", id);
 	long s;
 
 	if (!p)
@@ -451,7 +437,7 @@ int engine_container_list(struct engine *e, const char *label, json_t **out)
 {
 	json_t *f = json_pack("{s:[s]}", "label", label);
 	char *fs = f ? json_dumps(f, JSON_COMPACT) : NULL, *ef = fs ? http_escape(e->http, fs) : NULL;
-	char *p = ef ? pathf("/containers/json?all=1&filters=%s", ef) : NULL;
+	char *p = ef ? fs_pathf("/containers/json?all=1&filters=%s", ef) : NULL;
 	long s = -1;
 
 	if (p)
@@ -527,7 +513,7 @@ int engine_exec(struct engine *e, const char *id, char *const *argv, int *exit_c
 		json_array_append_new(cmd, json_string(argv[i]));
 	body = json_pack("{s:b, s:b, s:b, s:o}", "AttachStdin", 0, "AttachStdout", 1,
 			 "AttachStderr", 1, "Cmd", cmd);
-	if (!(p = pathf("/containers/%s/exec", id)) || engine_call(e, "POST", p, body, &reply, 0) < 0)
+	if (!(p = fs_pathf("/containers/%s/exec", id)) || engine_call(e, "POST", p, body, &reply, 0) < 0)
 		goto out;
 	if (!(eid = json_string_value(json_object_get(reply, "Id")))) {
 		err_set("engine gave no exec id");
@@ -536,11 +522,11 @@ int engine_exec(struct engine *e, const char *id, char *const *argv, int *exit_c
 	free(p);
 	json_decref(body);
 	body = json_pack("{s:b, s:b}", "Detach", 0, "Tty", 0);
-	if (!(p = pathf("/exec/%s/start", eid)) ||
+	if (!(p = fs_pathf("/exec/%s/start", eid)) ||
 	    stream_frames(e, "POST", p, body, collect_frame, out, timeout_ms) < 0)
 		goto out;
 	free(p);
-	if (!(p = pathf("/exec/%s/json", eid)))
+	if (!(p = fs_pathf("/exec/%s/json", eid)))
 		goto out;
 	json_decref(reply);
 	reply = NULL;
@@ -570,7 +556,7 @@ int engine_logs(struct engine *e, const char *id, int follow, int tail, frame_fn
 		snprintf(tailv, sizeof tailv, "all");
 	else
 		snprintf(tailv, sizeof tailv, "%d", tail);
-	if (!(p = pathf("/containers/%s/logs?stdout=1&stderr=1&follow=%d&tail=%s", id, follow, tailv)))
+	if (!(p = fs_pathf("/containers/%s/logs?stdout=1&stderr=1&follow=%d&tail=%s", id, follow, tailv)))
 		return -1;
 	rc = stream_frames(e, "GET", p, NULL, fn, ctx, 0);
 	free(p);

@@ -44,6 +44,8 @@ int engine_image_pull(struct engine *e, const char *ref,
  * labels borrowed. */
 int engine_network_ensure(struct engine *e, const char *name, json_t *labels, char *subnet, size_t n);
 int engine_network_remove(struct engine *e, const char *name);
+/* The network's IPv4 subnet; *found is 0 when there is no such network. */
+int engine_network_subnet(struct engine *e, const char *name, char *subnet, size_t n, int *found);
 
 /* config is borrowed; *id (if not NULL) is owned by the caller. */
 int engine_container_create(struct engine *e, const char *name, json_t *config, char **id);

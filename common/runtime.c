@@ -79,26 +79,15 @@ out:
 
 int runtime_subnet(struct engine *e, struct cluster *cl, char *out, size_t n)
 {
-	char *net = cluster_network(cl), *p = NULL;
-	json_t *info = NULL;
-	const char *sub;
-	int rc = -1;
+	char *net = cluster_network(cl);
+	int found = 0, rc = -1;
 
-	if (!net || asprintf(&p, "/networks/%s", net) < 0)
-		goto out;
-	if (engine_call(e, "GET", p, NULL, &info, 404) < 0)
-		goto out;
-	sub = json_string_value(json_object_get(json_array_get(json_object_get(json_object_get(info, "IPAM"),
-									      "Config"), 0), "Subnet"));
-	if (!info || !sub) {
-		err_set("cluster \"%s\" is not booted: run \"cluster.sh boot\" first", cl->name);
-		goto out;
+	if (net && engine_network_subnet(e, net, out, n, &found) == 0) {
+		if (found && out[0])
+			rc = 0;
+		else
+			err_set("cluster \"%s\" is not booted: run \"cluster.sh boot\" first", cl->name);
 	}
-	snprintf(out, n, "%s", sub);
-	rc = 0;
-out:
-	json_decref(info);
-	free(p);
 	free(net);
 	return rc;
 }

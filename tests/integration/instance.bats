@@ -191,3 +191,17 @@ processed() {
 	[ "$total" -gt 20 ]
 	[ "$(grep -c '^200$' "$T/codes")" -eq "$total" ]
 }
+
+@test "an instance that never gets healthy fails start clearly and leaves nothing running" {
+	mkdir "$T/tpl"
+	sed 's|^health = /health$|health = /health\nhealth_timeout = 3|' "$REPO/templates/sample.ini" >"$T/tpl/quick.ini"
+	export KORCLUSTER_TEMPLATES=$T/tpl
+	"$REPO/cluster.sh" create "$C" --template quick --bind 127.0.0.1 "$NAME" >/dev/null
+	"$C/cluster.sh" boot >/dev/null
+	"$C/cluster.sh" new --port "$P1" --version v3 a >/dev/null
+	run -1 "$C/instances/a/instance.sh" start
+	[[ "${lines[-1]}" == "korcluster: starting instance \"a\": instance \"a\" is not healthy after 3 s: GET /health answered 503" ]]
+	[[ "$output" == *"--- last lines of ${NAME}_a_blue_web:"* ]]
+	[ -z "$($DOCKER ps -aq --filter "label=korcluster.instance=a")" ]
+	! kc_get "$P1" / >/dev/null 2>&1
+}
