@@ -871,7 +871,7 @@ static int cmd_new(struct ctx *ctx, int argc, char **argv)
 		printf("running setup of \"%s\" (%s)\n", name, version);
 		fflush(stdout);
 		if (strv_split(&setup, cl.tpl.setup) < 0 ||
-		    runtime_oneoff(e, &in, "blue", setup.v, capture_frame, &cap, &code) < 0)
+		    runtime_oneoff(e, &in, "blue", setup.v, capture_frame, &cap, &code, NULL) < 0)
 			goto out;
 		free(p);
 		if (!(p = fs_pathf("%s/log/setup.log", dir)) || fs_write_atomic(p, buf_str(&cap.out), cap.out.len, 0640) < 0)

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "common/cli.h"
@@ -200,6 +202,8 @@ static int cmd_run(struct ctx *ctx, int argc, char **argv)
 	struct engine *e = NULL;
 	struct strv words = STRV_INIT;
 	char **cmd = argv + 1;
+	struct runtime_tty tty = {0};
+	struct termios *restore = NULL;
 	int code = 0, rc = KC_FAIL;
 
 	if (argc < 2)
@@ -216,9 +220,32 @@ static int cmd_run(struct ctx *ctx, int argc, char **argv)
 		strv_free(&words);
 		return KC_FAIL;
 	}
-	if (engine_open(&e) == 0 && runtime_oneoff(e, &in, in.env, cmd, runtime_print_frame, NULL, &code) == 0)
+	/* Interactive with a TTY when we have a terminal, as docker run -it. */
+	if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		struct winsize ws = {0};
+		struct termios saved, raw;
+
+		tty.in_fd = STDIN_FILENO;
+		tty.out_fd = STDOUT_FILENO;
+		if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0) {
+			tty.rows = ws.ws_row;
+			tty.cols = ws.ws_col;
+		}
+		if (tcgetattr(STDIN_FILENO, &saved) == 0) {
+			raw = saved;
+			cfmakeraw(&raw);
+			tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+			restore = &saved;
+		}
+		if (engine_open(&e) == 0 && runtime_oneoff(e, &in, in.env, cmd, NULL, NULL, &code, &tty) == 0)
+			rc = KC_EXIT(code);
+		if (restore)
+			tcsetattr(STDIN_FILENO, TCSANOW, restore);
+	} else if (engine_open(&e) == 0 &&
+		   runtime_oneoff(e, &in, in.env, cmd, runtime_print_frame, NULL, &code, NULL) == 0) {
 		rc = KC_EXIT(code);
-	else
+	}
+	if (rc == KC_FAIL)
 		err_wrap("running \"%s\" in instance \"%s\"", cmd[0], in.name);
 	strv_free(&words);
 	engine_close(e);

@@ -1,9 +1,14 @@
 #include "engine.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
 
 #include "err.h"
 #include "fs.h"
@@ -570,4 +575,152 @@ const char *engine_container_ip(json_t *inspect, const char *network)
 	const char *ip = json_string_value(json_object_get(n, "IPAddress"));
 
 	return ip && *ip ? ip : NULL;
+}
+
+/* Send all of len bytes over a connect-only handle. */
+static int send_all(CURL *c, curl_socket_t fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		size_t n = 0;
+		CURLcode r = curl_easy_send(c, p, len, &n);
+
+		if (r == CURLE_AGAIN) {
+			struct pollfd pf = {fd, POLLOUT, 0};
+
+			poll(&pf, 1, 1000);
+			continue;
+		}
+		if (r != CURLE_OK)
+			return err_set("sending to the engine: %s", curl_easy_strerror(r));
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_errno("writing output");
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int engine_attach_tty(struct engine *e, const char *id, int (*started)(void *ctx), void *ctx,
+		      int in_fd, int out_fd)
+{
+	CURL *c = curl_easy_init();
+	char *u = NULL, *req = NULL, head[4096];
+	size_t have = 0;
+	curl_socket_t fd = CURL_SOCKET_BAD;
+	int rc = -1, in_open = 1;
+
+	if (!c) {
+		err_set("out of memory");
+		goto out;
+	}
+	if (!(u = fs_pathf("http://docker/v%s/containers/%s/attach?stream=1&stdin=1&stdout=1&stderr=1", e->api, id)) ||
+	    !(req = fs_pathf("POST /v%s/containers/%s/attach?stream=1&stdin=1&stdout=1&stderr=1 HTTP/1.1\r\n"
+			     "Host: docker\r\nUpgrade: tcp\r\nConnection: Upgrade\r\nContent-Length: 0\r\n\r\n",
+			     e->api, id)))
+		goto out;
+	/* libcurl connects; the hijacked stream after the 101 is ours. */
+	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, e->socket);
+	curl_easy_setopt(c, CURLOPT_URL, u);
+	curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+	if (curl_easy_perform(c) != CURLE_OK || curl_easy_getinfo(c, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
+	    fd == CURL_SOCKET_BAD) {
+		err_set("cannot connect to \"%s\"", e->socket);
+		goto out;
+	}
+	if (send_all(c, fd, req, strlen(req)) < 0)
+		goto out;
+	/* The reply's head, then whatever stream bytes came with it. */
+	for (;;) {
+		size_t n = 0;
+		CURLcode r = curl_easy_recv(c, head + have, sizeof head - 1 - have, &n);
+		char *end;
+
+		if (r == CURLE_AGAIN) {
+			struct pollfd pf = {fd, POLLIN, 0};
+
+			poll(&pf, 1, 1000);
+			continue;
+		}
+		if (r != CURLE_OK || n == 0) {
+			err_set("the engine closed the attach connection");
+			goto out;
+		}
+		have += n;
+		head[have] = '\0';
+		if ((end = strstr(head, "\r\n\r\n"))) {
+			size_t hlen = (size_t)(end + 4 - head);
+
+			if (strncmp(head, "HTTP/1.1 101", 12) != 0 && strncmp(head, "HTTP/1.1 200", 12) != 0) {
+				err_set("the engine refused to attach: %.*s", (int)strcspn(head, "\r"), head);
+				goto out;
+			}
+			if (have > hlen && write_all(out_fd, head + hlen, have - hlen) < 0)
+				goto out;
+			break;
+		}
+		if (have >= sizeof head - 1) {
+			err_set("the engine's attach reply is too long");
+			goto out;
+		}
+	}
+	if (started && started(ctx) < 0)
+		goto out;
+	for (;;) {
+		struct pollfd pf[2] = {{fd, POLLIN, 0}, {in_fd, POLLIN, 0}};
+		char b[16384];
+		size_t n = 0;
+		CURLcode r;
+
+		if (poll(pf, in_open ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			err_errno("waiting for input");
+			goto out;
+		}
+		if (in_open && (pf[1].revents & (POLLIN | POLLHUP))) {
+			ssize_t k = read(in_fd, b, sizeof b);
+
+			if (k <= 0)
+				in_open = 0;
+			else if (send_all(c, fd, b, (size_t)k) < 0)
+				goto out;
+		}
+		if (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			r = curl_easy_recv(c, b, sizeof b, &n);
+			if (r == CURLE_AGAIN)
+				continue;
+			if (r != CURLE_OK || n == 0)
+				break; /* the container's output ended */
+			if (write_all(out_fd, b, n) < 0)
+				goto out;
+		}
+	}
+	rc = 0;
+out:
+	curl_easy_cleanup(c);
+	free(u);
+	free(req);
+	return rc;
+}
+
+int engine_container_resize(struct engine *e, const char *id, int rows, int cols)
+{
+	char *p = fs_pathf("/containers/%s/resize?h=%d&w=%d", id, rows, cols);
+	long s = p ? engine_call(e, "POST", p, NULL, NULL, 0) : -1;
+
+	free(p);
+	return s < 0 ? -1 : 0;
 }

@@ -68,6 +68,13 @@ int engine_exec(struct engine *e, const char *id, char *const *argv, int *exit_c
 int engine_logs(struct engine *e, const char *id, int follow, int tail, frame_fn fn,
 		void *ctx);
 
+/* Attach to a created container with a TTY over a hijacked connection
+ * (HTTP upgrade), call started() (which starts it), then relay in_fd to
+ * its input and its output to out_fd until the output ends. */
+int engine_attach_tty(struct engine *e, const char *id, int (*started)(void *ctx), void *ctx,
+		      int in_fd, int out_fd);
+int engine_container_resize(struct engine *e, const char *id, int rows, int cols);
+
 /* The IP address of a container on a network, from an inspect reply. */
 const char *engine_container_ip(json_t *inspect, const char *network);
 

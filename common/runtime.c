@@ -128,13 +128,29 @@ out:
 	return cfg;
 }
 
+struct started {
+	struct engine *e;
+	const char *name;
+	int rows, cols;
+};
+
+static int start_attached(void *ctx)
+{
+	struct started *st = ctx;
+
+	if (engine_container_start(st->e, st->name) < 0)
+		return -1;
+	if (st->rows > 0 && st->cols > 0)
+		engine_container_resize(st->e, st->name, st->rows, st->cols);
+	return 0;
+}
+
 int runtime_oneoff(struct engine *e, struct instance *in, const char *env, char *const *argv,
-		   frame_fn fn, void *ctx, int *code)
+		   frame_fn fn, void *ctx, int *code, const struct runtime_tty *tty)
 {
 	char rnd[7], *name = NULL;
 	json_t *cfg = NULL;
 	int rc = -1, created = 0;
-
 	char *image = runtime_image(in);
 
 	if (!image || runtime_pull(e, image) < 0) {
@@ -142,14 +158,31 @@ int runtime_oneoff(struct engine *e, struct instance *in, const char *env, char 
 		return -1;
 	}
 	free(image);
-	if (name_random(rnd, 6, NAME_ALNUM_LOWER) < 0 || asprintf(&name, "%s_%s_%s_run_%s", in->cl.name, in->name,
-								   env, rnd) < 0)
+	if (name_random(rnd, 6, NAME_ALNUM_LOWER) < 0 ||
+	    !(name = fs_pathf("%s_%s_%s_run_%s", in->cl.name, in->name, env, rnd)))
 		goto out;
-	if (!(cfg = app_config(in, env, "run", argv, NULL, 0)) || engine_container_create(e, name, cfg, NULL) < 0)
+	if (!(cfg = app_config(in, env, "run", argv, NULL, 0)))
+		goto out;
+	if (tty) {
+		json_object_set_new(cfg, "Tty", json_true());
+		json_object_set_new(cfg, "OpenStdin", json_true());
+		json_object_set_new(cfg, "StdinOnce", json_true());
+		json_object_set_new(cfg, "AttachStdin", json_true());
+		json_object_set_new(cfg, "AttachStdout", json_true());
+		json_object_set_new(cfg, "AttachStderr", json_true());
+	}
+	if (engine_container_create(e, name, cfg, NULL) < 0)
 		goto out;
 	created = 1;
-	if (engine_container_start(e, name) < 0 || engine_logs(e, name, 1, -1, fn, ctx) < 0 ||
-	    engine_container_wait(e, name, code) < 0)
+	if (tty) {
+		struct started st = {e, name, tty->rows, tty->cols};
+
+		if (engine_attach_tty(e, name, start_attached, &st, tty->in_fd, tty->out_fd) < 0)
+			goto out;
+	} else if (engine_container_start(e, name) < 0 || engine_logs(e, name, 1, -1, fn, ctx) < 0) {
+		goto out;
+	}
+	if (engine_container_wait(e, name, code) < 0)
 		goto out;
 	rc = 0;
 out:

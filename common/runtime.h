@@ -22,10 +22,17 @@ char *runtime_image(const struct instance *in);
 int runtime_db_connect(struct engine *e, struct cluster *cl, struct db **db);
 /* The cluster network's subnet, or an error if the cluster is not booted. */
 int runtime_subnet(struct engine *e, struct cluster *cl, char *out, size_t n);
+/* A terminal for an interactive one-off run. */
+struct runtime_tty {
+	int in_fd, out_fd;
+	int rows, cols;
+};
+
 /* Run argv once in a new container with the instance's environment and
- * files; output goes to fn as it comes.  *code gets the exit status. */
+ * files; output goes to fn as it comes, or, with tty, the container gets a
+ * TTY wired to tty's descriptors.  *code gets the exit status. */
 int runtime_oneoff(struct engine *e, struct instance *in, const char *env, char *const *argv,
-		   frame_fn fn, void *ctx, int *code);
+		   frame_fn fn, void *ctx, int *code, const struct runtime_tty *tty);
 /* Create and start every process of env (web with its fixed address). */
 int runtime_start(struct engine *e, struct instance *in, const char *env, const char *subnet);
 /* Wait until env's web answers its health check. */

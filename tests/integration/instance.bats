@@ -153,6 +153,10 @@ processed() {
 	# The one-off container sees the instance's environment and files.
 	run -0 "$I/instance.sh" run python3 -c 'import os; print(os.environ["DB_NAME"], os.path.isdir("/data/items"))'
 	[ "$output" = "a_blue True" ]
+	# With a terminal (script(1) gives one) the command gets a TTY and our input.
+	run -5 script -qec "$I/instance.sh run python3 -c 'import sys; print(sys.stdin.isatty()); print(\"got\", input()); sys.exit(5)'" /dev/null <<<"typed"
+	[[ "$output" == *"True"* ]]
+	[[ "$output" == *"got typed"* ]]
 	run "$I/instance.sh" logs --tail 5 web
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"GET /health"* ]]
