@@ -277,18 +277,20 @@ out:
 
 static json_t *service_config(struct cluster *cl, const struct tpl_service *s, const char *net)
 {
-	json_t *env = json_array(), *binds = json_array(), *cmd = NULL, *cfg;
+	json_t *env = json_array(), *mounts = json_array(), *cmd = NULL, *cfg;
 	char *data = cluster_path(cl, "services/%s", s->name);
 	struct strv words = STRV_INIT;
 
 	for (size_t i = 0; i < s->env.n; i++)
 		json_array_append_new(env, json_string(s->env.v[i]));
 	if (s->data)
-		json_array_append_new(binds, json_sprintf("%s:%s", data, s->data));
+		json_array_append_new(mounts, engine_mount(data, s->data, 0));
 	if (s->password_env) {
 		char *pw = cluster_path(cl, "secrets/%s_root_password", s->name);
+		char *dst = fs_pathf("/run/secrets/%s_root_password", s->name);
 
-		json_array_append_new(binds, json_sprintf("%s:/run/secrets/%s_root_password:ro", pw, s->name));
+		json_array_append_new(mounts, engine_mount(pw, dst, 1));
+		free(dst);
 		json_array_append_new(env, json_sprintf("%s=/run/secrets/%s_root_password", s->password_env,
 							s->name));
 		free(pw);
@@ -303,7 +305,7 @@ static json_t *service_config(struct cluster *cl, const struct tpl_service *s, c
 			"Image", cluster_image(cl, s->name), "Env", env,
 			"Labels", LABEL_CLUSTER, cl->name, LABEL_ROOT, cl->root, LABEL_ROLE, s->name,
 			"StopTimeout", s->stop_timeout,
-			"HostConfig", "Binds", binds, "RestartPolicy", "Name", "unless-stopped",
+			"HostConfig", "Mounts", mounts, "RestartPolicy", "Name", "unless-stopped",
 			"NetworkMode", net,
 			"NetworkingConfig", "EndpointsConfig", net, "Aliases", s->name);
 	if (cfg && cmd)

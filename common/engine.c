@@ -724,3 +724,8 @@ int engine_container_resize(struct engine *e, const char *id, int rows, int cols
 	free(p);
 	return s < 0 ? -1 : 0;
 }
+
+json_t *engine_mount(const char *src, const char *dst, int readonly)
+{
+	return json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source", src, "Target", dst, "ReadOnly", readonly);
+}

@@ -75,6 +75,11 @@ int engine_attach_tty(struct engine *e, const char *id, int (*started)(void *ctx
 		      int in_fd, int out_fd);
 int engine_container_resize(struct engine *e, const char *id, int rows, int cols);
 
+/* A HostConfig.Mounts entry binding the host's src to dst.  Unlike Binds,
+ * a missing source fails the start instead of becoming an empty folder
+ * (a moved cluster must not boot on empty databases). */
+json_t *engine_mount(const char *src, const char *dst, int readonly);
+
 /* The IP address of a container on a network, from an inspect reply. */
 const char *engine_container_ip(json_t *inspect, const char *network);
 

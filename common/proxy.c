@@ -98,11 +98,11 @@ int proxy_ensure(struct engine *e, struct cluster *cl)
 	if (engine_image_present(e, image) == 0 && engine_image_pull(e, image, NULL, NULL) < 0)
 		goto out;
 	cfg = json_pack("{s:s, s:[s,s,s,s,s], s:{s:s, s:s, s:s}, s:i,"
-			" s:{s:[s+], s:{s:s}, s:s}}",
+			" s:{s:[o], s:{s:s}, s:s}}",
 			"Image", image, "Cmd", "nginx", "-c", PROXY_DIR "/nginx.conf", "-g", "daemon off;",
 			"Labels", LABEL_CLUSTER, cl->name, LABEL_ROOT, cl->root, LABEL_ROLE, CLUSTER_PROXY,
 			"StopTimeout", 10,
-			"HostConfig", "Binds", dir, ":" PROXY_DIR ":ro", "RestartPolicy", "Name", "unless-stopped",
+			"HostConfig", "Mounts", engine_mount(dir, PROXY_DIR, 1), "RestartPolicy", "Name", "unless-stopped",
 			"NetworkMode", "host");
 	if (!cfg) {
 		err_set("out of memory");

@@ -100,7 +100,7 @@ static json_t *app_config(struct instance *in, const char *env, const char *role
 	char *image = runtime_image(in), *data = NULL, *net = cluster_network(&in->cl);
 	json_t *cfg = NULL, *envj = json_array(), *cmd = json_array(), *endpoint;
 
-	if (!image || !net || asprintf(&data, "%s/data:%s", in->root, in->cl.tpl.data) < 0 ||
+	if (!image || !net || !(data = fs_pathf("%s/data", in->root)) ||
 	    instance_app_env(in, env, &vars) < 0)
 		goto out;
 	for (size_t i = 0; i < vars.n; i++)
@@ -109,12 +109,12 @@ static json_t *app_config(struct instance *in, const char *env, const char *role
 		json_array_append_new(cmd, json_string(argv[i]));
 	endpoint = address ? json_pack("{s:{s:s}}", "IPAMConfig", "IPv4Address", address) : json_object();
 	cfg = json_pack("{s:s, s:O, s:O, s:{s:s, s:s, s:s, s:s, s:s}, s:i,"
-			" s:{s:[s], s:{s:s}, s:s}, s:{s:{s:o}}}",
+			" s:{s:[o], s:{s:s}, s:s}, s:{s:{s:o}}}",
 			"Image", image, "Cmd", cmd, "Env", envj,
 			"Labels", LABEL_CLUSTER, in->cl.name, LABEL_ROOT, in->cl.root, LABEL_INSTANCE, in->name,
 			LABEL_ROLE, role,
 			LABEL_ENV, env, "StopTimeout", 10,
-			"HostConfig", "Binds", data, "RestartPolicy", "Name", restart ? "unless-stopped" : "no",
+			"HostConfig", "Mounts", engine_mount(data, in->cl.tpl.data, 0), "RestartPolicy", "Name", restart ? "unless-stopped" : "no",
 			"NetworkMode", net, "NetworkingConfig", "EndpointsConfig", net, endpoint);
 	if (!cfg)
 		err_set("out of memory");
