@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "db.h"
 #include "err.h"
 #include "http.h"
@@ -138,10 +139,34 @@ int ready_probe(struct engine *e, const struct ready_target *t, char *why, size_
 	return 0;
 }
 
+/* The container's restart count, or -1 once it has stopped for good or
+ * keeps restarting; *exit gets its last exit code. */
+static int restarts(struct engine *e, const char *container, int *exit)
+{
+	json_t *info = NULL, *state;
+	int n = -1;
+
+	if (engine_container_inspect(e, container, &info) < 0 || !info)
+		return -1;
+	state = json_object_get(info, "State");
+	*exit = (int)json_integer_value(json_object_get(state, "ExitCode"));
+	if (json_is_true(json_object_get(state, "Running")) && !json_is_true(json_object_get(state, "Restarting")))
+		n = (int)json_integer_value(json_object_get(info, "RestartCount"));
+	json_decref(info);
+	return n;
+}
+
+static int last_line(void *ctx, int stream, const char *data, size_t len)
+{
+	(void)stream;
+	return buf_append(ctx, data, len);
+}
+
 int ready_wait(struct engine *e, const struct ready_target *t, int timeout, double *took)
 {
-	double start = progress_now(), deadline = start + timeout;
+	double start = progress_now(), deadline = start + timeout, next_look = start + 2;
 	char why[512] = "";
+	int code = 0, count = restarts(e, t->container, &code);
 
 	for (;;) {
 		int r = ready_probe(e, t, why, sizeof why);
@@ -152,6 +177,30 @@ int ready_wait(struct engine *e, const struct ready_target *t, int timeout, doub
 			progress_clear();
 			*took = progress_now() - start;
 			return 0;
+		}
+		/* A service that crashes will not get ready: say so at once. */
+		if (progress_now() >= next_look) {
+			int now_count = restarts(e, t->container, &code);
+
+			next_look = progress_now() + 2;
+			if (now_count < 0 || (count >= 0 && now_count > count)) {
+				struct buf out = BUF_INIT;
+				size_t n;
+
+				progress_clear();
+				engine_logs(e, t->container, 0, 3, last_line, &out);
+				n = out.len;
+				while (n && (out.data[n - 1] == '\n' || out.data[n - 1] == '\r'))
+					n--;
+				/* One error line: the output's lines joined. */
+				for (size_t i = 0; i < n; i++)
+					if (out.data[i] == '\n' || out.data[i] == '\r')
+						out.data[i] = ' ';
+				err_set("service \"%s\" stopped while starting (exit %d)%s%.*s", t->svc->name, code,
+					n ? ": " : "", (int)(n > 300 ? 300 : n), n ? out.data + (n > 300 ? n - 300 : 0) : "");
+				buf_free(&out);
+				return -1;
+			}
 		}
 		if (progress_now() >= deadline)
 			break;

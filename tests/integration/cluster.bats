@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # Cluster commands against the real engine: create, boot, status, shutdown.
 
+bats_require_minimum_version 1.5.0
 load helpers
 
 setup() { kc_setup; }
@@ -212,4 +213,15 @@ ${NAME}_redis running" ]
 	DOCKER_HOST=tcp://127.0.0.1:2375 run "$C/cluster.sh" status
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"is not unix://PATH"* ]]
+}
+
+@test "a service that crashes at start fails boot at once with its last words" {
+	mkdir "$T/tpl"
+	sed -e '/^\[service.redis\]/,$s/^timeout = 60/timeout = 60\ncommand = --no-such-option/' \
+		"$REPO/templates/sample.ini" >"$T/tpl/crash.ini"
+	KORCLUSTER_TEMPLATES=$T/tpl "$REPO/cluster.sh" create "$C" --template crash "$NAME" >/dev/null
+	start=$SECONDS
+	KORCLUSTER_TEMPLATES=$T/tpl run -1 "$C/cluster.sh" boot
+	[[ "${lines[-1]}" == "korcluster: booting cluster \"$NAME\": service \"redis\" stopped while starting (exit 1)"* ]]
+	[ $((SECONDS - start)) -lt 30 ]
 }
