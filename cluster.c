@@ -125,7 +125,7 @@ static int cmd_create(struct ctx *ctx, int argc, char **argv)
 	}
 	if (name_check_cluster(name) < 0 || name_check_address(bind) < 0)
 		goto out;
-	if (template_load(&t, tname, &d) < 0 || diag_report(&d, "template") < 0)
+	if (template_load(&t, tname, &d) < 0 || diag_report(&d, "checking template") < 0)
 		goto out;
 	if (!(dir = fs_absolute(argv[optind])) || !(self = fs_self_exe()))
 		goto out;
@@ -629,7 +629,10 @@ static int cmd_status(struct ctx *ctx, int argc, char **argv)
 			healthy += strcmp(health, "healthy") == 0;
 		}
 		json_array_append_new(svcs, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", s->name,
-						      "container", name, "image", cluster_image(&cl, s->name),
+						      "container", name, "image",
+						      c && json_string_value(json_object_get(c, "Image"))
+							      ? json_string_value(json_object_get(c, "Image"))
+							      : cluster_image(&cl, s->name),
 						      "state", state ? state : "unknown", "health", health,
 						      "detail", why));
 		free(pw);

@@ -39,11 +39,13 @@ int cluster_load(struct cluster *c, const char *root, struct diag *d)
 		return -1;
 	if (conf_load(&c->conf, ini, d) < 0)
 		goto out;
-	if (!conf_section_line(&c->conf, "cluster"))
-		diag_add(d, ini, 0, "no [cluster] section");
-	check_key(c, d, "name", name_check_cluster, &c->name);
-	check_key(c, d, "template", name_check_template, &c->template_name);
-	check_key(c, d, "bind", name_check_address, &c->bind);
+	if (!conf_section_line(&c->conf, "cluster")) {
+		diag_add(d, ini, 0, "no [cluster] section (name, template, bind)");
+	} else {
+		check_key(c, d, "name", name_check_cluster, &c->name);
+		check_key(c, d, "template", name_check_template, &c->template_name);
+		check_key(c, d, "bind", name_check_address, &c->bind);
+	}
 	for (size_t i = 0; i < c->conf.ns; i++)
 		if (strcmp(c->conf.s[i].name, "cluster") && strcmp(c->conf.s[i].name, "images"))
 			diag_add(d, ini, c->conf.s[i].line, "unknown section [%s]", c->conf.s[i].name);
@@ -103,9 +105,9 @@ int cluster_open(struct cluster *c, const char *root)
 
 	if (cluster_load(c, root, &d) < 0)
 		goto out;
-	if (asprintf(&ini, "%s/cluster.ini", c->root) < 0)
+	if (asprintf(&ini, "checking \"%s/cluster.ini\"", c->root) < 0)
 		ini = NULL;
-	rc = diag_report(&d, ini ? ini : "cluster.ini");
+	rc = diag_report(&d, ini ? ini : "checking cluster.ini");
 out:
 	free(ini);
 	diag_free(&d);

@@ -48,7 +48,7 @@ int diag_report(struct diag *d, const char *what)
 	diag_sort(d);
 	for (size_t i = 0; i < d->lines.n; i++)
 		fprintf(stderr, "%s\n", d->lines.v[i]);
-	return err_set("%s: %zu problem%s found (listed above)", what, d->lines.n,
+	return err_set("%s: %zu problem%s (listed above)", what, d->lines.n,
 		       d->lines.n == 1 ? "" : "s");
 }
 

@@ -396,7 +396,7 @@ int engine_container_stop(struct engine *e, const char *id, int timeout)
 
 int engine_container_remove(struct engine *e, const char *id)
 {
-	char *p = fs_pathf("/containers/%s?force=1", id);
+	char *p = fs_pathf("/containers/%s?force=1&v=1", id);
 	int r = p ? simple(e, "DELETE", p, 404, "removing", id) : -1;
 
 	free(p);

@@ -109,7 +109,7 @@ int instance_open(struct instance *in, const char *root)
 
 	rc = instance_load(in, root, &d);
 	if (rc == 0)
-		rc = diag_report(&d, "instance configuration");
+		rc = diag_report(&d, "checking the instance's configuration");
 	diag_free(&d);
 	if (rc < 0)
 		instance_free(in);

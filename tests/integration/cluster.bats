@@ -190,7 +190,7 @@ ${NAME}_redis running" ]
 	# Every command validates before it acts: boot refuses and starts nothing.
 	run "$C/cluster.sh" boot
 	[ "$status" -eq 1 ]
-	[[ "${lines[-1]}" == "korcluster: $C/cluster.ini: 5 problems found (listed above)" ]]
+	[[ "${lines[-1]}" == "korcluster: checking \"$C/cluster.ini\": 5 problems (listed above)" ]]
 	[ -z "$(kc_containers)" ]
 }
 

@@ -228,7 +228,7 @@ static void test_diag(void **state)
 	DIAG_IS(&d, "a.ini:7: other file", "b.ini: whole file", "b.ini:2: two", "b.ini:10: ten 10");
 	err_clear();
 	assert_int_equal(diag_report(&d, "b.ini"), -1);
-	assert_string_equal(err_msg(), "b.ini: 4 problems found (listed above)");
+	assert_string_equal(err_msg(), "b.ini: 4 problems (listed above)");
 	diag_free(&d);
 	assert_int_equal(d.lines.n, 0);
 }
