@@ -328,18 +328,21 @@ static int ensure_service(struct engine *e, struct cluster *cl, const struct tpl
 	int rc = -1;
 
 	*changed = 0;
-	if (!name || engine_container_inspect(e, name, &info) < 0)
+	if (!name || !(cfg = service_config(cl, s, net)) || engine_config_label(cfg) < 0 ||
+	    engine_container_inspect(e, name, &info) < 0)
 		goto out;
-	if (info && cluster_foreign(cl, json_object_get(json_object_get(info, "Config"), "Labels"))) {
-		err_set("container \"%s\" exists and is not this cluster's (another cluster of the same name, or "
-			"not made by korcluster); korcluster leaves it alone", name);
-		goto out;
-	}
 	if (info) {
-		const char *img = json_string_value(json_object_get(json_object_get(info, "Config"), "Image"));
+		json_t *labels = json_object_get(json_object_get(info, "Config"), "Labels");
+		const char *had = json_string_value(json_object_get(labels, LABEL_CONFIG));
+		const char *wants = json_string_value(json_object_get(json_object_get(cfg, "Labels"), LABEL_CONFIG));
 		int running = json_is_true(json_object_get(json_object_get(info, "State"), "Running"));
 
-		if (img && strcmp(img, want) == 0) {
+		if (cluster_foreign(cl, labels)) {
+			err_set("container \"%s\" exists and is not this cluster's (another cluster of the same name, or "
+				"not made by korcluster); korcluster leaves it alone", name);
+			goto out;
+		}
+		if (had && wants && strcmp(had, wants) == 0) {
 			if (!running) {
 				if (engine_container_start(e, name) < 0)
 					goto out;
@@ -349,16 +352,16 @@ static int ensure_service(struct engine *e, struct cluster *cl, const struct tpl
 			rc = 0;
 			goto out;
 		}
-		/* The image changed in cluster.ini: replace the container once
-		 * the new image is here; the data is on disk. */
+		/* The image or the template's settings changed: replace the
+		 * container once the image is here; the data is on disk. */
 		if (runtime_pull(e, want) < 0)
 			goto out;
-		printf("%s: image changed to %s, replacing the container\n", name, want);
+		printf("%s: configuration changed, replacing the container\n", name);
 		if (engine_container_stop(e, name, s->stop_timeout) < 0 || engine_container_remove(e, name) < 0)
 			goto out;
 	}
-	if (runtime_pull(e, want) < 0 || !(cfg = service_config(cl, s, net)) ||
-	    engine_container_create(e, name, cfg, NULL) < 0 || engine_container_start(e, name) < 0)
+	if (runtime_pull(e, want) < 0 || engine_container_create(e, name, cfg, NULL) < 0 ||
+	    engine_container_start(e, name) < 0)
 		goto out;
 	printf("%s: started\n", name);
 	*changed = 1;

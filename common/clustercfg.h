@@ -19,6 +19,7 @@
 #define LABEL_ROLE "korcluster.role"
 #define LABEL_INSTANCE "korcluster.instance"
 #define LABEL_ENV "korcluster.env"
+#define LABEL_CONFIG "korcluster.config"
 
 /* The front proxy's name among services: a template may not use it. */
 #define CLUSTER_PROXY "proxy"

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -728,4 +729,22 @@ int engine_container_resize(struct engine *e, const char *id, int rows, int cols
 json_t *engine_mount(const char *src, const char *dst, int readonly)
 {
 	return json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source", src, "Target", dst, "ReadOnly", readonly);
+}
+
+int engine_config_label(json_t *config)
+{
+	json_t *labels = json_object_get(config, "Labels");
+	char *text, hex[17];
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+	if (!labels)
+		return err_set("container config has no labels");
+	json_object_del(labels, "korcluster.config");
+	if (!(text = json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS)))
+		return err_set("out of memory");
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	free(text);
+	snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
+	return json_object_set_new(labels, "korcluster.config", json_string(hex)) ? err_set("out of memory") : 0;
 }

@@ -80,6 +80,10 @@ int engine_container_resize(struct engine *e, const char *id, int rows, int cols
  * (a moved cluster must not boot on empty databases). */
 json_t *engine_mount(const char *src, const char *dst, int readonly);
 
+/* Add to a container config the label korcluster.config: a hash of the
+ * rest of it, so that a changed configuration can be told from the old. */
+int engine_config_label(json_t *config);
+
 /* The IP address of a container on a network, from an inspect reply. */
 const char *engine_container_ip(json_t *inspect, const char *network);
 

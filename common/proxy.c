@@ -12,6 +12,7 @@
 #include "progress.h"
 #include "fs.h"
 #include "http.h"
+#include "runtime.h"
 
 #define PROXY_DIR "/etc/korcluster-proxy"
 
@@ -74,29 +75,6 @@ int proxy_ensure(struct engine *e, struct cluster *cl)
 		goto out;
 	if (fs_mkdirs(confd, 0755) < 0 || fs_write_atomic(conf, nginx_conf, strlen(nginx_conf), 0644) < 0)
 		goto out;
-	if (engine_container_inspect(e, name, &info) < 0)
-		goto out;
-	if (info && cluster_foreign(cl, json_object_get(json_object_get(info, "Config"), "Labels"))) {
-		err_set("container \"%s\" exists and is not this cluster's; korcluster leaves it alone", name);
-		goto out;
-	}
-	if (info) {
-		const char *img = json_string_value(json_object_get(json_object_get(info, "Config"), "Image"));
-
-		if (img && strcmp(img, image) == 0) {
-			if (!json_is_true(json_object_get(json_object_get(info, "State"), "Running"))) {
-				if (engine_container_start(e, name) < 0)
-					goto out;
-				printf("%s: started\n", name);
-			}
-			rc = 0;
-			goto out;
-		}
-		if (engine_container_remove(e, name) < 0)
-			goto out;
-	}
-	if (engine_image_present(e, image) == 0 && engine_image_pull(e, image, NULL, NULL) < 0)
-		goto out;
 	cfg = json_pack("{s:s, s:[s,s,s,s,s], s:{s:s, s:s, s:s}, s:i,"
 			" s:{s:[o], s:{s:s}, s:s}}",
 			"Image", image, "Cmd", "nginx", "-c", PROXY_DIR "/nginx.conf", "-g", "daemon off;",
@@ -108,6 +86,31 @@ int proxy_ensure(struct engine *e, struct cluster *cl)
 		err_set("out of memory");
 		goto out;
 	}
+	if (engine_config_label(cfg) < 0 || engine_container_inspect(e, name, &info) < 0)
+		goto out;
+	if (info) {
+		json_t *labels = json_object_get(json_object_get(info, "Config"), "Labels");
+		const char *had = json_string_value(json_object_get(labels, LABEL_CONFIG));
+		const char *wants = json_string_value(json_object_get(json_object_get(cfg, "Labels"), LABEL_CONFIG));
+
+		if (cluster_foreign(cl, labels)) {
+			err_set("container \"%s\" exists and is not this cluster's; korcluster leaves it alone", name);
+			goto out;
+		}
+		if (had && wants && strcmp(had, wants) == 0) {
+			if (!json_is_true(json_object_get(json_object_get(info, "State"), "Running"))) {
+				if (engine_container_start(e, name) < 0)
+					goto out;
+				printf("%s: started\n", name);
+			}
+			rc = 0;
+			goto out;
+		}
+		if (runtime_pull(e, image) < 0 || engine_container_remove(e, name) < 0)
+			goto out;
+	}
+	if (runtime_pull(e, image) < 0)
+		goto out;
 	if (engine_container_create(e, name, cfg, NULL) < 0 || engine_container_start(e, name) < 0)
 		goto out;
 	printf("%s: started\n", name);

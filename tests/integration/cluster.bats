@@ -119,6 +119,14 @@ ${NAME}_redis running" ]
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"${NAME}_redis: started"* ]]
 	[[ "$output" != *"${NAME}_db: started"* ]]
+	# A changed setting of one service replaces that container only.
+	db=$($DOCKER inspect -f '{{.Id}}' "${NAME}_db")
+	mkdir "$T/tpl"
+	sed 's/^stop_timeout = 10$/stop_timeout = 11/' "$REPO/templates/sample.ini" >"$T/tpl/sample.ini"
+	KORCLUSTER_TEMPLATES=$T/tpl run -0 "$C/cluster.sh" boot
+	[[ "$output" == *"${NAME}_redis: configuration changed, replacing the container"* ]]
+	[ "$($DOCKER inspect -f '{{.Config.StopTimeout}}' "${NAME}_redis")" = 11 ]
+	[ "$($DOCKER inspect -f '{{.Id}}' "${NAME}_db")" = "$db" ]
 }
 
 @test "shutdown leaves no container of the cluster behind, and boot brings the data back" {
