@@ -6,6 +6,7 @@
  *   korcluster [-C DIR] CMD ...  whichever DIR (default .) holds
  * The commands themselves are in cluster.c and instance.c. */
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "common/cli.h"
 #include "common/err.h"
 #include "common/fs.h"
+#include "common/http.h"
 
 #ifndef KC_VERSION
 #define KC_VERSION "unknown"
@@ -105,8 +107,15 @@ static enum scope scope_of(const char *root)
 	return SCOPE_NONE;
 }
 
+static void on_signal(int sig)
+{
+	(void)sig;
+	http_interrupt();
+}
+
 int main(int argc, char **argv)
 {
+	struct sigaction sa = {0};
 	struct ctx ctx = {0};
 	const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	const char *dir = NULL;
@@ -197,6 +206,12 @@ int main(int argc, char **argv)
 		free(ctx.root);
 		return KC_FAIL;
 	}
+	/* SIGINT/SIGTERM end the step under way; the command then cleans up
+	 * as on any failure and exits 1 ("interrupted"). */
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	err_clear();
 	rc = c->fn(&ctx, argc - i, argv + i);
 	/* What the command said comes before why it failed, even through a pipe. */

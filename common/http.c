@@ -2,11 +2,36 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "err.h"
+
+/* Interrupts so far (SIGINT/SIGTERM); see http_interrupt(). */
+static volatile sig_atomic_t interrupts;
+
+void http_interrupt(void)
+{
+	interrupts++;
+}
+
+int http_interrupted(void)
+{
+	return interrupts != 0;
+}
+
+/* Abort a transfer that was under way when an interrupt came; transfers
+ * started after it (the cleanup) run. */
+static int on_progress(void *p, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	return interrupts != *(sig_atomic_t *)p;
+}
 
 struct http {
 	CURL *curl;
@@ -88,6 +113,7 @@ int http_do(struct http *h, const struct http_req *r, long *status, struct buf *
 	CURL *c = h->curl;
 	struct curl_slist *hdr = NULL;
 	struct xfer x = {h, r, out, 0};
+	sig_atomic_t gen = interrupts;
 	struct buf dummy = BUF_INIT;
 	CURLcode rc;
 	char errbuf[CURL_ERROR_SIZE] = "";
@@ -104,6 +130,9 @@ int http_do(struct http *h, const struct http_req *r, long *status, struct buf *
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, headers ? headers : &dummy);
 	curl_easy_setopt(c, CURLOPT_PROXY, "");
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, &gen);
 	if (r->timeout_ms > 0)
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, r->timeout_ms);
 	if (r->connect_timeout_ms)
@@ -127,6 +156,8 @@ int http_do(struct http *h, const struct http_req *r, long *status, struct buf *
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
 	if (x.failed)
 		return -1;
+	if (rc == CURLE_ABORTED_BY_CALLBACK)
+		return err_set("interrupted");
 	if (rc != CURLE_OK) {
 		const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
 

@@ -23,6 +23,11 @@ struct http_req {
 	long connect_timeout_ms;
 };
 
+/* For SIGINT/SIGTERM handlers (async-signal-safe): the transfers under way
+ * abort; waits check http_interrupted() and give up. */
+void http_interrupt(void);
+int http_interrupted(void);
+
 /* socket: unix socket path, or NULL for TCP.  Owned by the caller. */
 struct http *http_open(const char *socket);
 void http_close(struct http *h);

@@ -203,6 +203,10 @@ int proxy_wait(const char *bind, int port, const char *path, int up, int timeout
 			rc = 0;
 			break;
 		}
+		if (http_interrupted()) {
+			err_set("interrupted");
+			break;
+		}
 		if (progress_now() >= deadline) {
 			err_set("port %d %s after %d s", port, up ? "does not answer through the proxy" : "still answers",
 				timeout);

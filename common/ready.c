@@ -202,6 +202,10 @@ int ready_wait(struct engine *e, const struct ready_target *t, int timeout, doub
 				return -1;
 			}
 		}
+		if (http_interrupted()) {
+			progress_clear();
+			return err_set("interrupted");
+		}
 		if (progress_now() >= deadline)
 			break;
 		progress_update("waiting for %s: %.0f s (%s)", t->container, progress_now() - start, why);

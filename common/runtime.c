@@ -255,6 +255,10 @@ int runtime_wait_healthy(struct instance *in, const char *address, int timeout, 
 		buf_free(&b);
 		if (rc == 0 || progress_now() - start >= timeout)
 			break;
+		if (http_interrupted()) {
+			snprintf(why, sizeof why, "interrupted");
+			break;
+		}
 		progress_update("waiting for %s to get healthy: %.0f s (%s)", in->name, progress_now() - start, why);
 		usleep(200 * 1000);
 	}

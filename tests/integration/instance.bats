@@ -209,3 +209,17 @@ processed() {
 	[ -z "$($DOCKER ps -aq --filter "label=korcluster.instance=a")" ]
 	! kc_get "$P1" / >/dev/null 2>&1
 }
+
+@test "an interrupted start cleans up and leaves the instance stopped" {
+	kc_boot
+	"$C/cluster.sh" new --port "$P1" --version v3 a >/dev/null
+	start=$SECONDS
+	run -1 timeout --preserve-status -s INT 4 "$C/instances/a/instance.sh" start
+	[[ "${lines[-1]}" == *"interrupted" ]]
+	[ $((SECONDS - start)) -lt 30 ]
+	[ -z "$($DOCKER ps -aq --filter "label=korcluster.instance=a")" ]
+	! kc_get "$P1" / >/dev/null 2>&1
+	# and it can start again afterwards (the lock was released).
+	run -1 timeout --preserve-status -s TERM 3 "$C/instances/a/instance.sh" start
+	[[ "${lines[-1]}" == *"interrupted" ]]
+}
