@@ -650,7 +650,7 @@ static int cmd_status(struct ctx *ctx, int argc, char **argv)
 		out = json_pack("{s:s, s:s, s:s, s:s, s:o, s:{s:s, s:s}}", "cluster", cl.name, "template",
 				cl.template_name, "folder", cl.root, "state",
 				healthy == (int)cl.tpl.nsvc && proxy_running ? "booted"
-				: up == 0 && json_array_size(list) == 0    ? "down"
+				: up == 0 && !proxy_running                ? "down"
 									   : "partial",
 				"services", svcs, "proxy", "container", pname ? pname : "", "state", ps ? ps : "unknown");
 		free(pname);

@@ -163,6 +163,8 @@ int fs_symlink_atomic(const char *target, const char *link)
 	else if (rename(tmp, link) < 0) {
 		rc = err_errno("linking \"%s\"", link);
 		unlink(tmp);
+	} else {
+		rc = fsync_dir_of(link);
 	}
 	free(tmp);
 	return rc;

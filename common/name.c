@@ -66,6 +66,18 @@ int name_check_image(const char *s)
 			return err_set("image reference \"%s\" holds a character not allowed there", s);
 	if (!in(s[0], LOWER DIGIT) || s[n - 1] == ':' || s[n - 1] == '/' || strstr(s, "//"))
 		return err_set("image reference \"%s\" is malformed", s);
+	/* The repository (after any registry host) is lowercase; tags may not be. */
+	{
+		const char *slash = strchr(s, '/'), *repo = s, *end;
+
+		if (slash && (memchr(s, '.', (size_t)(slash - s)) || memchr(s, ':', (size_t)(slash - s)) ||
+			      strncmp(s, "localhost/", 10) == 0))
+			repo = slash + 1;
+		end = repo + strcspn(repo, ":@");
+		for (const char *p = repo; p < end; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				return err_set("image reference \"%s\": the repository name must be lowercase", s);
+	}
 	return 0;
 }
 

@@ -29,10 +29,25 @@ int progress_tty(void)
 
 void progress_update(const char *fmt, ...)
 {
+	static double last;
 	va_list ap;
 
-	if (!progress_tty())
+	/* Not a terminal (a log): a whole line every 10 s of a long wait. */
+	if (!progress_tty()) {
+		double t = progress_now();
+
+		if (last == 0)
+			last = t;
+		if (t - last < 10)
+			return;
+		last = t;
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+		fputc('\n', stdout);
+		fflush(stdout);
 		return;
+	}
 	fputs("\r", stdout);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);

@@ -8,7 +8,8 @@
 double progress_now(void);
 /* 1 if stdout is a terminal (progress is shown). */
 int progress_tty(void);
-/* Replace the status line (terminal only). */
+/* Replace the status line on a terminal; elsewhere print it as a line at
+ * most every 10 s, so that long waits show in logs. */
 void progress_update(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Clear the status line (terminal only). */
 void progress_clear(void);

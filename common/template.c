@@ -344,6 +344,11 @@ int template_load_file(struct template *t, const char *name, const char *path, s
 			s->timeout = get_int(t, d, sec, "timeout", 120, 1, 3600);
 			s->stop_timeout = get_int(t, d, sec, "stop_timeout", 30, 0, 3600);
 			parse_ready(t, d, sec, s);
+			if (s->password_env && (!*s->password_env ||
+						strspn(s->password_env, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
+							strlen(s->password_env)))
+				diag_add(d, path, conf_get(c, sec, "password_env")->line,
+					 "\"password_env\" must be an environment variable name ([A-Za-z0-9_]+)");
 			if (s->ready == READY_MYSQL && !s->password_env)
 				diag_add(d, path, c->s[i].line,
 					 "a mysql service needs \"password_env\", the variable that names its root password file");

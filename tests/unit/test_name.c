@@ -102,10 +102,12 @@ static void test_image(void **state)
 		"mariadb@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 		"host:5000/x/y@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 		"0image",
+		"redis:Latest",
 	};
 	static const char *bad[] = {
 		"", " mariadb", "maria db", "mariadb:", "mariadb/", "a//b", "Mariadb",
 		"/mariadb", ":tag", "mari$db", "a\tb", "a;rm -rf", "-x",
+		"coneda/Kor:v5", "127.0.0.1:5000/korcluster-test/Sample:v1",
 	};
 
 	(void)state;
@@ -121,6 +123,8 @@ static void test_image(void **state)
 	assert_err_has("character not allowed");
 	assert_int_equal(name_check_image("a:"), -1);
 	assert_err_has("malformed");
+	assert_int_equal(name_check_image("coneda/Kor"), -1);
+	assert_err_has("must be lowercase");
 	assert_int_equal(name_check_image(rep('a', 255)), 0);
 	assert_int_equal(name_check_image(rep('a', 256)), -1);
 	assert_err_has("too long");
