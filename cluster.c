@@ -323,51 +323,9 @@ static int ensure_service(struct engine *e, struct cluster *cl, const struct tpl
 			  const char *net, int *changed)
 {
 	char *name = cluster_container(cl, s->name);
-	json_t *info = NULL, *cfg = NULL;
-	const char *want = cluster_image(cl, s->name);
-	int rc = -1;
+	json_t *cfg = service_config(cl, s, net);
+	int rc = name && cfg ? runtime_ensure(e, cl, name, cfg, changed) : -1;
 
-	*changed = 0;
-	if (!name || !(cfg = service_config(cl, s, net)) || engine_config_label(cfg) < 0 ||
-	    engine_container_inspect(e, name, &info) < 0)
-		goto out;
-	if (info) {
-		json_t *labels = json_object_get(json_object_get(info, "Config"), "Labels");
-		const char *had = json_string_value(json_object_get(labels, LABEL_CONFIG));
-		const char *wants = json_string_value(json_object_get(json_object_get(cfg, "Labels"), LABEL_CONFIG));
-		int running = json_is_true(json_object_get(json_object_get(info, "State"), "Running"));
-
-		if (cluster_foreign(cl, labels)) {
-			err_set("container \"%s\" exists and is not this cluster's (another cluster of the same name, or "
-				"not made by korcluster); korcluster leaves it alone", name);
-			goto out;
-		}
-		if (had && wants && strcmp(had, wants) == 0) {
-			if (!running) {
-				if (engine_container_start(e, name) < 0)
-					goto out;
-				printf("%s: started\n", name);
-				*changed = 1;
-			}
-			rc = 0;
-			goto out;
-		}
-		/* The image or the template's settings changed: replace the
-		 * container once the image is here; the data is on disk. */
-		if (runtime_pull(e, want) < 0)
-			goto out;
-		printf("%s: configuration changed, replacing the container\n", name);
-		if (engine_container_stop(e, name, s->stop_timeout) < 0 || engine_container_remove(e, name) < 0)
-			goto out;
-	}
-	if (runtime_pull(e, want) < 0 || engine_container_create(e, name, cfg, NULL) < 0 ||
-	    engine_container_start(e, name) < 0)
-		goto out;
-	printf("%s: started\n", name);
-	*changed = 1;
-	rc = 0;
-out:
-	json_decref(info);
 	json_decref(cfg);
 	free(name);
 	return rc;
@@ -459,17 +417,11 @@ static int cmd_boot(struct ctx *ctx, int argc, char **argv)
 		changed_any |= changed;
 	}
 	{
-		/* The proxy only says something when it had to start. */
-		char *pname = cluster_container(&cl, CLUSTER_PROXY);
-		json_t *pinfo = NULL;
-		int was = pname && engine_container_inspect(e, pname, &pinfo) == 0 && pinfo &&
-			  json_is_true(json_object_get(json_object_get(pinfo, "State"), "Running"));
+		int changed;
 
-		json_decref(pinfo);
-		free(pname);
-		if (proxy_ensure(e, &cl) < 0)
+		if (proxy_ensure(e, &cl, &changed) < 0)
 			goto out;
-		changed_any |= !was;
+		changed_any |= changed;
 	}
 	for (size_t i = 0; i < cl.tpl.nsvc; i++) {
 		const struct tpl_service *s = &cl.tpl.svc[i];

@@ -56,58 +56,44 @@ static void end(struct instance *in, struct engine *e, int lock)
 	instance_free(in);
 }
 
-static int cmd_start(struct ctx *ctx, int argc, char **argv)
+/* The body of start, stop and restart: op under the instance's lock. */
+static int lifecycle(struct ctx *ctx, int argc, char **argv, const char *cmd, const char *doing,
+		     int (*op)(struct engine *e, struct instance *in))
 {
 	struct instance in;
 	struct engine *e;
 	int lock, rc = KC_FAIL;
 
-	if (no_args(ctx, "start", argc, argv))
+	if (no_args(ctx, cmd, argc, argv))
 		return KC_USAGE;
 	if (begin(ctx, &in, &e, &lock) < 0)
 		return KC_FAIL;
-	if (runtime_serve(e, &in) == 0)
+	if (op(e, &in) == 0)
 		rc = KC_OK;
 	else
-		err_wrap("starting instance \"%s\"", in.name);
+		err_wrap("%s instance \"%s\"", doing, in.name);
 	end(&in, e, lock);
 	return rc;
+}
+
+static int restart(struct engine *e, struct instance *in)
+{
+	return runtime_unserve(e, in) < 0 ? -1 : runtime_serve(e, in);
+}
+
+static int cmd_start(struct ctx *ctx, int argc, char **argv)
+{
+	return lifecycle(ctx, argc, argv, "start", "starting", runtime_serve);
 }
 
 static int cmd_stop(struct ctx *ctx, int argc, char **argv)
 {
-	struct instance in;
-	struct engine *e;
-	int lock, rc = KC_FAIL;
-
-	if (no_args(ctx, "stop", argc, argv))
-		return KC_USAGE;
-	if (begin(ctx, &in, &e, &lock) < 0)
-		return KC_FAIL;
-	if (runtime_unserve(e, &in) == 0)
-		rc = KC_OK;
-	else
-		err_wrap("stopping instance \"%s\"", in.name);
-	end(&in, e, lock);
-	return rc;
+	return lifecycle(ctx, argc, argv, "stop", "stopping", runtime_unserve);
 }
 
 static int cmd_restart(struct ctx *ctx, int argc, char **argv)
 {
-	struct instance in;
-	struct engine *e;
-	int lock, rc = KC_FAIL;
-
-	if (no_args(ctx, "restart", argc, argv))
-		return KC_USAGE;
-	if (begin(ctx, &in, &e, &lock) < 0)
-		return KC_FAIL;
-	if (runtime_unserve(e, &in) == 0 && runtime_serve(e, &in) == 0)
-		rc = KC_OK;
-	else
-		err_wrap("restarting instance \"%s\"", in.name);
-	end(&in, e, lock);
-	return rc;
+	return lifecycle(ctx, argc, argv, "restart", "restarting", restart);
 }
 
 static int cmd_status(struct ctx *ctx, int argc, char **argv)

@@ -52,6 +52,20 @@ int err_wrap(const char *fmt, ...)
 	return -1;
 }
 
+int err_wrap_after(const char *fmt, ...)
+{
+	size_t n = strlen(msg);
+	va_list ap;
+
+	if (n + 2 >= sizeof msg)
+		return -1;
+	memcpy(msg + n, ": ", 3);
+	va_start(ap, fmt);
+	vsnprintf(msg + n + 2, sizeof msg - n - 2, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 const char *err_msg(void)
 {
 	return msg[0] ? msg : "unknown error";

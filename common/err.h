@@ -20,6 +20,8 @@ int err_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int err_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prefix the current message with "<what>: ". */
 int err_wrap(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Append ": <more>" to the current message. */
+int err_wrap_after(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *err_msg(void);
 void err_clear(void);
 

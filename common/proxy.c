@@ -63,12 +63,12 @@ static char *container_name(const struct cluster *cl)
 	return cluster_container(cl, CLUSTER_PROXY);
 }
 
-int proxy_ensure(struct engine *e, struct cluster *cl)
+int proxy_ensure(struct engine *e, struct cluster *cl, int *changed)
 {
 	char *dir = cluster_path(cl, "proxy"), *confd = cluster_path(cl, "proxy/conf.d"),
 	     *conf = cluster_path(cl, "proxy/nginx.conf"), *name = container_name(cl);
 	const char *image = cluster_image(cl, CLUSTER_PROXY);
-	json_t *info = NULL, *cfg = NULL;
+	json_t *cfg = NULL;
 	int rc = -1;
 
 	if (!dir || !confd || !conf || !name)
@@ -86,39 +86,12 @@ int proxy_ensure(struct engine *e, struct cluster *cl)
 		err_set("out of memory");
 		goto out;
 	}
-	if (engine_config_label(cfg) < 0 || engine_container_inspect(e, name, &info) < 0)
+	if (runtime_ensure(e, cl, name, cfg, changed) < 0)
 		goto out;
-	if (info) {
-		json_t *labels = json_object_get(json_object_get(info, "Config"), "Labels");
-		const char *had = json_string_value(json_object_get(labels, LABEL_CONFIG));
-		const char *wants = json_string_value(json_object_get(json_object_get(cfg, "Labels"), LABEL_CONFIG));
-
-		if (cluster_foreign(cl, labels)) {
-			err_set("container \"%s\" exists and is not this cluster's; korcluster leaves it alone", name);
-			goto out;
-		}
-		if (had && wants && strcmp(had, wants) == 0) {
-			if (!json_is_true(json_object_get(json_object_get(info, "State"), "Running"))) {
-				if (engine_container_start(e, name) < 0)
-					goto out;
-				printf("%s: started\n", name);
-			}
-			rc = 0;
-			goto out;
-		}
-		if (runtime_pull(e, image) < 0 || engine_container_remove(e, name) < 0)
-			goto out;
-	}
-	if (runtime_pull(e, image) < 0)
-		goto out;
-	if (engine_container_create(e, name, cfg, NULL) < 0 || engine_container_start(e, name) < 0)
-		goto out;
-	printf("%s: started\n", name);
 	rc = 0;
 out:
 	if (rc < 0)
 		err_wrap("starting the front proxy");
-	json_decref(info);
 	json_decref(cfg);
 	free(dir);
 	free(confd);

@@ -13,8 +13,9 @@
 #include "clustercfg.h"
 #include "engine.h"
 
-/* Write nginx.conf and make the proxy container exist and run. */
-int proxy_ensure(struct engine *e, struct cluster *cl);
+/* Write nginx.conf and make the proxy container exist and run; *changed
+ * says whether it had to be started. */
+int proxy_ensure(struct engine *e, struct cluster *cl, int *changed);
 /* The server block for an instance; caller frees.  readonly: non-GET
  * requests get 503 with Retry-After. */
 char *proxy_instance_conf(const char *instance, const char *bind, int port, const char *upstream,

@@ -196,8 +196,13 @@ int ready_wait(struct engine *e, const struct ready_target *t, int timeout, doub
 				for (size_t i = 0; i < n; i++)
 					if (out.data[i] == '\n' || out.data[i] == '\r')
 						out.data[i] = ' ';
-				err_set("service \"%s\" stopped while starting (exit %d)%s%.*s", t->svc->name, code,
-					n ? ": " : "", (int)(n > 300 ? 300 : n), n ? out.data + (n > 300 ? n - 300 : 0) : "");
+				if (now_count < 0)
+					err_set("service \"%s\" stopped while starting (exit %d)", t->svc->name, code);
+				else
+					err_set("service \"%s\" crashed while starting (the engine restarted it)",
+						t->svc->name);
+				if (n)
+					err_wrap_after("%.*s", (int)(n > 300 ? 300 : n), out.data + (n > 300 ? n - 300 : 0));
 				buf_free(&out);
 				return -1;
 			}

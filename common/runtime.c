@@ -446,3 +446,51 @@ int runtime_served(const struct instance *in)
 	free(p);
 	return r;
 }
+
+int runtime_ensure(struct engine *e, struct cluster *cl, const char *name, json_t *cfg, int *changed)
+{
+	const char *image = json_string_value(json_object_get(cfg, "Image"));
+	json_t *info = NULL;
+	int rc = -1;
+
+	*changed = 0;
+	if (!image || engine_config_label(cfg) < 0 || engine_container_inspect(e, name, &info) < 0)
+		goto out;
+	if (info) {
+		json_t *labels = json_object_get(json_object_get(info, "Config"), "Labels");
+		const char *had = json_string_value(json_object_get(labels, LABEL_CONFIG));
+		const char *wants = json_string_value(json_object_get(json_object_get(cfg, "Labels"), LABEL_CONFIG));
+
+		if (cluster_foreign(cl, labels)) {
+			err_set("container \"%s\" exists and is not this cluster's (another cluster of the same name, or "
+				"not made by korcluster); korcluster leaves it alone", name);
+			goto out;
+		}
+		if (had && wants && strcmp(had, wants) == 0) {
+			if (!json_is_true(json_object_get(json_object_get(info, "State"), "Running"))) {
+				if (engine_container_start(e, name) < 0)
+					goto out;
+				printf("%s: started\n", name);
+				*changed = 1;
+			}
+			rc = 0;
+			goto out;
+		}
+		/* The image or the settings changed: replace the container once
+		 * the image is here; the data is on disk. */
+		if (runtime_pull(e, image) < 0)
+			goto out;
+		printf("%s: configuration changed, replacing the container\n", name);
+		if (engine_container_stop(e, name, -1) < 0 || engine_container_remove(e, name) < 0)
+			goto out;
+	}
+	if (runtime_pull(e, image) < 0 || engine_container_create(e, name, cfg, NULL) < 0 ||
+	    engine_container_start(e, name) < 0)
+		goto out;
+	printf("%s: started\n", name);
+	*changed = 1;
+	rc = 0;
+out:
+	json_decref(info);
+	return rc;
+}

@@ -16,6 +16,11 @@
 
 /* Pull ref unless present, with progress on a terminal. */
 int runtime_pull(struct engine *e, const char *ref);
+/* Make the container name run cfg (a cluster's service or its proxy):
+ * create it, start it if stopped, or replace it if its configuration
+ * changed (label korcluster.config).  Refuses a container of another
+ * cluster.  *changed says whether anything was done. */
+int runtime_ensure(struct engine *e, struct cluster *cl, const char *name, json_t *cfg, int *changed);
 /* The app's image for the instance's version; caller frees. */
 char *runtime_image(const struct instance *in);
 /* Log in to the cluster's MySQL service as root. */
