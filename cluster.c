@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/backup.h"
 #include "common/cli.h"
 #include "common/clustercfg.h"
 #include "common/engine.h"
@@ -713,7 +714,10 @@ static int port_free_on_host(const char *bind_addr, int port)
 	if (getaddrinfo(bind_addr, ps, &hints, &ai) != 0)
 		return err_set("cannot use address \"%s\"", bind_addr);
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+	/* As nginx binds: connections lingering in TIME_WAIT do not count. */
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int));
+	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 1) < 0)
 		rc = err_errno("port %d on %s is taken on this host", port, bind_addr);
 	if (fd >= 0)
 		close(fd);
@@ -734,44 +738,54 @@ static int capture_frame(void *ctx, int stream, const char *data, size_t len)
 	return buf_append(&((struct capture *)ctx)->out, data, len);
 }
 
-static int cmd_new(struct ctx *ctx, int argc, char **argv)
+/* What makes a new instance's content, while everything made so far can
+ * still be undone: the app's setup for "new", an import for "clone". */
+typedef int (*fill_fn)(void *ctx, struct engine *e, struct instance *in);
+
+static int run_setup(void *ctx, struct engine *e, struct instance *in)
 {
-	static const struct option opts[] = {
-		{"version", required_argument, NULL, 'v'}, {"port", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0}};
-	const struct cmd *c = cmd_named("new");
-	const char *version = getenv("VERSION"), *portarg = getenv("PORT"), *name;
-	struct cluster cl;
+	struct capture cap = {BUF_INIT};
+	struct strv setup = STRV_INIT;
+	char *p = NULL;
+	int code = 0, rc = -1;
+
+	(void)ctx;
+	if (!in->cl.tpl.setup)
+		return 0;
+	printf("running setup of \"%s\" (%s)\n", in->name, in->version);
+	fflush(stdout);
+	if (strv_split(&setup, in->cl.tpl.setup) < 0 ||
+	    runtime_oneoff(e, in, in->env, setup.v, capture_frame, &cap, &code, NULL) < 0)
+		goto out;
+	if (!(p = fs_pathf("%s/log/setup.log", in->root)) || fs_write_atomic(p, buf_str(&cap.out), cap.out.len, 0640) < 0)
+		goto out;
+	if (code != 0) {
+		fflush(stdout);
+		fprintf(stderr, "--- setup output:\n%s---\n", buf_str(&cap.out));
+		err_set("setup \"%s\" exited %d (output above); nothing was kept", in->cl.tpl.setup, code);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(p);
+	strv_free(&setup);
+	buf_free(&cap.out);
+	return rc;
+}
+
+/* Make instance name: checks, database and user, folder, instance.ini,
+ * then fill(); on any failure nothing is kept.  Takes the cluster's lock. */
+static int create_instance(struct cluster *cl, const char *name, const char *version, const char *portarg,
+			   fill_fn fill, void *fill_ctx)
+{
 	struct engine *e = NULL;
 	struct db *db = NULL;
 	struct taken taken;
 	struct instance in;
-	struct capture cap = {BUF_INIT};
-	struct strv setup = STRV_INIT;
 	char *dir = NULL, *p = NULL, *text = NULL, *self = NULL, *dbs[3] = {NULL, NULL, NULL};
 	char dbpw[33], skb[65];
-	int o, port = 0, slot = 0, lock = -1, rc = KC_FAIL, made_db = 0, made_dir = 0, code = 0, loaded = 0;
+	int port = 0, slot = 0, lock = -1, rc = -1, made_db = 0, made_dir = 0, loaded = 0;
 
-	optind = 0;
-	opterr = 0;
-	while ((o = getopt_long(argc, argv, "v:p:", opts, NULL)) != -1) {
-		if (o == 'v')
-			version = optarg;
-		else if (o == 'p')
-			portarg = optarg;
-		else
-			return cli_bad_option(ctx, c, argv);
-	}
-	if (optind >= argc)
-		return cli_usage_error(ctx, c, "missing NAME");
-	if (argc - optind > 1)
-		return cli_usage_error(ctx, c, "unexpected argument \"%s\"", argv[optind + 1]);
-	name = argv[optind];
-	if (!portarg || !*portarg)
-		return cli_usage_error(ctx, c, "missing port: give --port P or PORT=P");
-	if (cluster_open(&cl, ctx->root) < 0)
-		return KC_FAIL;
-	if (!version || !*version)
-		version = cl.tpl.default_version;
 	/* Every input first. */
 	if (name_check_instance(name) < 0 || instance_check_version(version) < 0 ||
 	    name_check_port(portarg, &port) < 0)
@@ -781,13 +795,13 @@ static int cmd_new(struct ctx *ctx, int argc, char **argv)
 			err_set("instance name \"%s\" is reserved by MySQL", name);
 			goto out;
 		}
-	if ((lock = lock_take(cl.root, "the cluster")) < 0 || !(dir = cluster_path(&cl, "instances/%s", name)))
+	if ((lock = lock_take(cl->root, "the cluster")) < 0 || !(dir = cluster_path(cl, "instances/%s", name)))
 		goto out;
 	if (fs_exists(dir)) {
 		err_set("instance \"%s\" exists already", name);
 		goto out;
 	}
-	if (scan_instances(&cl, &taken, NULL) < 0)
+	if (scan_instances(cl, &taken, NULL) < 0)
 		goto out;
 	for (size_t i = 0; i < taken.n; i++)
 		if (taken.ports[i] == port) {
@@ -802,7 +816,7 @@ static int cmd_new(struct ctx *ctx, int argc, char **argv)
 		if (i == taken.n)
 			break;
 	}
-	if (port_free_on_host(cl.bind, port) < 0 || engine_open(&e) < 0 || runtime_db_connect(e, &cl, &db) < 0)
+	if (port_free_on_host(cl->bind, port) < 0 || engine_open(&e) < 0 || runtime_db_connect(e, cl, &db) < 0)
 		goto out;
 	/* Now make things, and unmake them on any failure. */
 	if (name_random(dbpw, 32, NAME_ALNUM) < 0 || name_random(skb, 64, NAME_ALNUM) < 0 ||
@@ -812,7 +826,7 @@ static int cmd_new(struct ctx *ctx, int argc, char **argv)
 		goto out;
 	made_db = 1;
 	made_dir = 1;
-	if (fs_mkdirs(dir, 0750) < 0 || !(p = fs_pathf("%s/data", dir)) || fs_mkdirs(p, 0755) < 0)
+	if (fs_mkdirs(dir, 0750) < 0 || !(p = fs_pathf("%s/data/blue", dir)) || fs_mkdirs(p, 0755) < 0)
 		goto out;
 	free(p);
 	if (!(p = fs_pathf("%s/log", dir)) || fs_mkdirs(p, 0750) < 0)
@@ -827,26 +841,11 @@ static int cmd_new(struct ctx *ctx, int argc, char **argv)
 	if (instance_open(&in, dir) < 0)
 		goto out;
 	loaded = 1;
-	if (cl.tpl.setup) {
-		printf("running setup of \"%s\" (%s)\n", name, version);
-		fflush(stdout);
-		if (strv_split(&setup, cl.tpl.setup) < 0 ||
-		    runtime_oneoff(e, &in, "blue", setup.v, capture_frame, &cap, &code, NULL) < 0)
-			goto out;
-		free(p);
-		if (!(p = fs_pathf("%s/log/setup.log", dir)) || fs_write_atomic(p, buf_str(&cap.out), cap.out.len, 0640) < 0)
-			goto out;
-		if (code != 0) {
-			fflush(stdout);
-			fprintf(stderr, "--- setup output:\n%s---\n", buf_str(&cap.out));
-			err_set("setup \"%s\" exited %d (output above); nothing was kept", cl.tpl.setup, code);
-			goto out;
-		}
-	}
-	printf("created instance \"%s\" (%s) on port %d\nnext: %s/instance.sh start\n", name, version, port, dir);
-	rc = KC_OK;
+	if (fill(fill_ctx, e, &in) < 0)
+		goto out;
+	rc = 0;
 out:
-	if (rc != KC_OK) {
+	if (rc < 0) {
 		err_wrap("creating instance \"%s\"", name);
 		if (made_db && db)
 			db_instance_drop(db, name, dbs);
@@ -855,8 +854,6 @@ out:
 	}
 	if (loaded)
 		instance_free(&in);
-	strv_free(&setup);
-	buf_free(&cap.out);
 	explicit_bzero(dbpw, sizeof dbpw);
 	explicit_bzero(skb, sizeof skb);
 	if (text)
@@ -870,6 +867,122 @@ out:
 	db_close(db);
 	engine_close(e);
 	lock_release(lock);
+	return rc;
+}
+
+/* Options of new and clone: --version, --port, with VERSION and PORT from
+ * the environment as KorCluster took them. */
+static int new_options(struct ctx *ctx, const struct cmd *c, int argc, char **argv, int nargs,
+		       const char **version, const char **port)
+{
+	static const struct option opts[] = {
+		{"version", required_argument, NULL, 'v'}, {"port", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0}};
+	int o;
+
+	*version = getenv("VERSION");
+	*port = getenv("PORT");
+	optind = 0;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, nargs == 1 ? "v:p:" : "p:", opts, NULL)) != -1) {
+		if (o == 'v' && nargs == 1)
+			*version = optarg;
+		else if (o == 'p')
+			*port = optarg;
+		else
+			return cli_bad_option(ctx, c, argv);
+	}
+	if (argc - optind < nargs)
+		return cli_usage_error(ctx, c, "missing NAME");
+	if (argc - optind > nargs)
+		return cli_usage_error(ctx, c, "unexpected argument \"%s\"", argv[optind + nargs]);
+	if (!*port || !**port)
+		return cli_usage_error(ctx, c, "missing port: give --port P or PORT=P");
+	return 0;
+}
+
+static int cmd_new(struct ctx *ctx, int argc, char **argv)
+{
+	const char *version, *port, *name;
+	struct cluster cl;
+	int rc;
+
+	if ((rc = new_options(ctx, cmd_named("new"), argc, argv, 1, &version, &port)))
+		return rc;
+	name = argv[optind];
+	if (cluster_open(&cl, ctx->root) < 0)
+		return KC_FAIL;
+	if (!version || !*version)
+		version = cl.tpl.default_version;
+	rc = create_instance(&cl, name, version, port, run_setup, NULL) < 0 ? KC_FAIL : KC_OK;
+	if (rc == KC_OK)
+		printf("created instance \"%s\" (%s) on port %s\nnext: %s/instances/%s/instance.sh start\n", name, version,
+		       port, cl.root, name);
+	cluster_free(&cl);
+	return rc;
+}
+
+/* ---- clone ---- */
+
+struct clone {
+	const char *archive; /* the source's snapshot */
+};
+
+static int import_clone(void *ctx, struct engine *e, struct instance *in)
+{
+	return backup_import(e, in, ((struct clone *)ctx)->archive);
+}
+
+static int cmd_clone(struct ctx *ctx, int argc, char **argv)
+{
+	const char *version, *port, *src, *name;
+	struct cluster cl;
+	struct instance from;
+	struct engine *e = NULL;
+	struct backup_result res = {0};
+	struct clone cc = {NULL};
+	char *sdir = NULL, *tmp = NULL;
+	int rc, lock = -1, loaded = 0;
+
+	if ((rc = new_options(ctx, cmd_named("clone"), argc, argv, 2, &version, &port)))
+		return rc;
+	src = argv[optind];
+	name = argv[optind + 1];
+	rc = KC_FAIL;
+	if (cluster_open(&cl, ctx->root) < 0)
+		return KC_FAIL;
+	if (name_check_instance(src) < 0 || name_check_instance(name) < 0 ||
+	    !(sdir = cluster_path(&cl, "instances/%s", src)))
+		goto out;
+	if (instance_open(&from, sdir) < 0)
+		goto out;
+	loaded = 1;
+	if (!(tmp = cluster_path(&cl, "snapshots/.clone-%s-%d.tar.zst", name, (int)getpid())))
+		goto out;
+	/* The source's current state, taken online under its lock. */
+	if ((lock = lock_take(from.root, "the instance")) < 0 || engine_open(&e) < 0 ||
+	    backup_snapshot(e, &from, tmp, 0, &res) < 0)
+		goto out;
+	lock_release(lock);
+	lock = -1;
+	printf("took %s's state in %.1f s (writes held %.2f s)\n", src, res.seconds, res.held);
+	cc.archive = res.path;
+	if (create_instance(&cl, name, from.version, port, import_clone, &cc) < 0)
+		goto out;
+	printf("cloned \"%s\" to \"%s\" (%s) on port %s\nnext: %s/instances/%s/instance.sh start\n", src, name,
+	       from.version, port, cl.root, name);
+	rc = KC_OK;
+out:
+	if (rc != KC_OK)
+		err_wrap("cloning \"%s\" to \"%s\"", src, name);
+	if (res.path)
+		unlink(res.path);
+	backup_result_free(&res);
+	lock_release(lock);
+	engine_close(e);
+	if (loaded)
+		instance_free(&from);
+	free(tmp);
+	free(sdir);
 	cluster_free(&cl);
 	return rc;
 }
@@ -1066,6 +1179,83 @@ static int cmd_validate(struct ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
+/* ---- snapshots, prune ---- */
+
+static int cmd_snapshots(struct ctx *ctx, int argc, char **argv)
+{
+	struct cluster cl;
+	json_t *all, *s;
+	size_t i;
+	int json, rc;
+
+	if ((rc = parse_json_flag(ctx, cmd_named("snapshots"), argc, argv, &json)))
+		return rc;
+	if (cluster_open(&cl, ctx->root) < 0)
+		return KC_FAIL;
+	if (!(all = backup_list(&cl))) {
+		err_wrap("listing snapshots of cluster \"%s\"", cl.name);
+		cluster_free(&cl);
+		return KC_FAIL;
+	}
+	if (json) {
+		char *t = json_dumps(all, JSON_INDENT(2));
+
+		printf("%s\n", t);
+		free(t);
+	} else {
+		printf("%-20s %-12s %-20s %10s  %s\n", "INSTANCE", "VERSION", "CREATED", "SIZE", "FILE");
+		json_array_foreach(all, i, s)
+			printf("%-20s %-12s %-20s %8.1f M  %s\n", json_string_value(json_object_get(s, "instance")),
+			       json_string_value(json_object_get(s, "version")),
+			       json_string_value(json_object_get(s, "created")),
+			       (double)json_integer_value(json_object_get(s, "size")) / (1 << 20),
+			       json_string_value(json_object_get(s, "file")));
+	}
+	json_decref(all);
+	cluster_free(&cl);
+	return KC_OK;
+}
+
+static int cmd_prune(struct ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {{"keep", required_argument, NULL, 'k'}, {NULL, 0, NULL, 0}};
+	const struct cmd *c = cmd_named("prune");
+	struct cluster cl;
+	const char *instance = NULL;
+	char *end;
+	long keep = -1;
+	int o, removed = 0, lock = -1, rc = KC_FAIL;
+
+	optind = 0;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "k:", opts, NULL)) != -1) {
+		if (o != 'k')
+			return cli_bad_option(ctx, c, argv);
+		keep = strtol(optarg, &end, 10);
+		if (*end || !*optarg || keep < 0 || keep > 100000)
+			return cli_usage_error(ctx, c, "--keep needs a number from 0");
+	}
+	if (keep < 0)
+		return cli_usage_error(ctx, c, "missing --keep N");
+	if (optind < argc)
+		instance = argv[optind++];
+	if (optind < argc)
+		return cli_usage_error(ctx, c, "unexpected argument \"%s\"", argv[optind]);
+	if (cluster_open(&cl, ctx->root) < 0)
+		return KC_FAIL;
+	if ((!instance || name_check_instance(instance) == 0) && (lock = lock_take(cl.root, "the cluster")) >= 0 &&
+	    backup_prune(&cl, instance, (int)keep, &removed) == 0) {
+		printf("removed %d snapshot%s; kept the newest %ld of %s\n", removed, removed == 1 ? "" : "s", keep,
+		       instance ? instance : "each instance");
+		rc = KC_OK;
+	}
+	if (rc != KC_OK)
+		err_wrap("pruning snapshots of cluster \"%s\"", cl.name);
+	lock_release(lock);
+	cluster_free(&cl);
+	return rc;
+}
+
 const struct cmd cluster_cmds[] = {
 	{"create", cmd_create, "[--template NAME] [--bind ADDR] DIR [NAME]",
 	 "make a new cluster in DIR (NAME: 6 random characters if not given)",
@@ -1085,6 +1275,13 @@ const struct cmd cluster_cmds[] = {
 	 "The port must be free on this host and among the cluster's instances.\n"
 	 "If anything fails, nothing is kept: no database, no user, no folder.\n", CMD_NEEDS_SCOPE},
 	{"list", cmd_list, "[--json]", "every instance with version, port, state and health", NULL, CMD_NEEDS_SCOPE},
+	{"clone", cmd_clone, "[--port P] SRC NEW",
+	 "make instance NEW from SRC's current state, taken online: own database, user, secrets and port",
+	 "SRC keeps serving; NEW gets SRC's version and is left stopped.  PORT may come from the environment.\n",
+	 CMD_NEEDS_SCOPE},
+	{"snapshots", cmd_snapshots, "[--json]", "the snapshots in snapshots/, newest first", NULL, CMD_NEEDS_SCOPE},
+	{"prune", cmd_prune, "--keep N [INSTANCE]", "remove all but the newest N snapshots of each instance",
+	 "Only files named as snapshots are touched (NAME.YYYYmmdd_HHMMSS.VERSION.tar.zst|gz).\n", CMD_NEEDS_SCOPE},
 	{"destroy", cmd_destroy, "[--yes] NAME", "remove an instance: containers, databases, user and folder",
 	 "Asks for the instance's name unless --yes is given.\n", CMD_NEEDS_SCOPE},
 	{"validate", cmd_validate, "", "check cluster.ini and its template, listing every problem", NULL,

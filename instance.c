@@ -9,9 +9,11 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "common/backup.h"
 #include "common/cli.h"
 #include "common/engine.h"
 #include "common/err.h"
+#include "common/fs.h"
 #include "common/instcfg.h"
 #include "common/lock.h"
 #include "common/proxy.h"
@@ -239,6 +241,115 @@ static int cmd_run(struct ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
+static int cmd_snapshot(struct ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {{"gzip", no_argument, NULL, 'z'},
+					      {"output", required_argument, NULL, 'o'},
+					      {"keep", required_argument, NULL, 'k'},
+					      {NULL, 0, NULL, 0}};
+	const struct cmd *c = cmd_named("snapshot");
+	struct instance in;
+	struct engine *e;
+	struct backup_result res = {0};
+	const char *out = NULL;
+	char *rest;
+	long keep = -1;
+	int o, gzip = 0, lock, removed = 0, rc = KC_FAIL;
+
+	optind = 0;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "zo:k:", opts, NULL)) != -1) {
+		if (o == 'z') {
+			gzip = 1;
+		} else if (o == 'o') {
+			out = optarg;
+		} else if (o == 'k') {
+			keep = strtol(optarg, &rest, 10);
+			if (*rest || !*optarg || keep < 1 || keep > 100000)
+				return cli_usage_error(ctx, c, "--keep needs a number from 1");
+		} else {
+			return cli_bad_option(ctx, c, argv);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(ctx, c, "unexpected argument \"%s\"", argv[optind]);
+	if (begin(ctx, &in, &e, &lock) < 0)
+		return KC_FAIL;
+	if (backup_snapshot(e, &in, out, gzip, &res) == 0) {
+		printf("snapshot of \"%s\" (%s): %s\n  %.1f MiB (%.1f MiB before compression) in %.1f s", in.name,
+		       in.version, res.path, (double)res.bytes / (1 << 20), (double)res.raw / (1 << 20), res.seconds);
+		if (res.held > 0)
+			printf("; writes held %.2f s", res.held);
+		printf("\n");
+		rc = KC_OK;
+		if (keep > 0) {
+			fflush(stdout);
+			if (backup_prune(&in.cl, in.name, (int)keep, &removed) < 0) {
+				err_wrap("pruning snapshots of instance \"%s\"", in.name);
+				rc = KC_FAIL;
+			}
+		}
+	}
+	backup_result_free(&res);
+	end(&in, e, lock);
+	return rc;
+}
+
+static int cmd_import(struct ctx *ctx, int argc, char **argv)
+{
+	struct instance in;
+	struct engine *e;
+	char *path;
+	int lock, rc = KC_FAIL;
+
+	if (argc != 2 || argv[1][0] == '-')
+		return cli_usage_error(ctx, cmd_named("import"), argc < 2 ? "missing FILE" : "unexpected argument \"%s\"",
+				       argv[argc < 2 ? 0 : argc - 1]);
+	if (!(path = fs_absolute(argv[1])))
+		return KC_FAIL;
+	if (!fs_exists(path)) {
+		err_set("\"%s\" does not exist", path);
+		free(path);
+		return KC_FAIL;
+	}
+	if (begin(ctx, &in, &e, &lock) == 0) {
+		if (backup_import(e, &in, path) == 0)
+			rc = KC_OK;
+		end(&in, e, lock);
+	}
+	free(path);
+	return rc;
+}
+
+/* instance.sh clone NEW: the cluster's clone with this instance as SRC. */
+static int cmd_clone(struct ctx *ctx, int argc, char **argv)
+{
+	struct instance in;
+	struct ctx cctx = *ctx;
+	struct strv args = STRV_INIT;
+	const struct cmd *cc;
+	int rc = KC_FAIL;
+
+	if (argc < 2)
+		return cli_usage_error(ctx, cmd_named("clone"), "missing NEW");
+	if (instance_open(&in, ctx->root) < 0)
+		return KC_FAIL;
+	for (cc = cluster_cmds; cc->name && strcmp(cc->name, "clone") != 0; cc++)
+		;
+	strv_push(&args, "clone");
+	for (int i = 1; i < argc - 1; i++)
+		strv_push(&args, argv[i]);
+	strv_push(&args, in.name);
+	strv_push(&args, argv[argc - 1]);
+	cctx.root = in.cl.root;
+	cctx.scope = SCOPE_CLUSTER;
+	if (cc->fn && args.v)
+		rc = cc->fn(&cctx, (int)args.n, args.v);
+	strv_free(&args);
+	instance_free(&in);
+	return rc;
+}
+
 static int cmd_validate(struct ctx *ctx, int argc, char **argv)
 {
 	struct instance in;
@@ -275,6 +386,22 @@ const struct cmd instance_cmds[] = {
 	{"run", cmd_run, "COMMAND [ARG...]",
 	 "run a command once in a new container with the instance's environment; its exit code is ours",
 	 "A single argument with blanks is split into words (run \"rake db:migrate\").\n", CMD_NEEDS_SCOPE},
+	{"snapshot", cmd_snapshot, "[--gzip] [-o FILE] [--keep N]",
+	 "archive the database and files, online: the instance keeps serving",
+	 "  -z, --gzip         write .tar.gz instead of .tar.zst (multi-threaded zstd)\n"
+	 "  -o, --output FILE  where to write (default snapshots/NAME.YYYYmmdd_HHMMSS.VERSION.tar.zst)\n"
+	 "  -k, --keep N       then remove all but the newest N snapshots of this instance\n"
+	 "Writes (non-GET requests) get 503 with Retry-After for the moment the dump's transaction\n"
+	 "takes to start; reads are served throughout.  The file appears only when complete.\n",
+	 CMD_NEEDS_SCOPE},
+	{"import", cmd_import, "FILE", "restore a snapshot (korcluster's or KorCluster's) into the instance",
+	 "The archive is checked whole first (checksums, paths, links, size, template); then it is\n"
+	 "restored into the inactive environment, migrated if older, started, checked healthy, and\n"
+	 "only then served.  The state before stays in the other environment; a failure leaves the\n"
+	 "instance as it was, serving.\n",
+	 CMD_NEEDS_SCOPE},
+	{"clone", cmd_clone, "[--port P] NEW", "make instance NEW from this one's current state (see cluster.sh clone)",
+	 NULL, CMD_NEEDS_SCOPE},
 	{"validate", cmd_validate, "", "check instance.ini and its cluster, listing every problem", NULL,
 	 CMD_NEEDS_SCOPE},
 	{NULL, NULL, NULL, NULL, NULL, 0},

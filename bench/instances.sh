@@ -54,7 +54,7 @@ floor_total=0
 for i in 1 2 3; do
 	t0=$(now)
 	$DOCKER run -d --name "${NAME}_floor" --network "${NAME}_net" "${env_args[@]}" \
-		-v "$C/instances/one/data:/data" 127.0.0.1:5000/korcluster-test/sample:v1 \
+		-v "$C/instances/one/data/blue:/data" 127.0.0.1:5000/korcluster-test/sample:v1 \
 		python3 /app/app.py web >/dev/null
 	ip=$($DOCKER inspect -f "{{.NetworkSettings.Networks.${NAME}_net.IPAddress}}" "${NAME}_floor")
 	first200 "http://$ip:8000/health"

@@ -14,17 +14,23 @@ struct db {
 int db_connect(struct db **out, const char *host, int port, const char *user,
 	       const char *password, int connect_timeout)
 {
+	return db_connect_to(out, host, port, user, password, NULL, connect_timeout, connect_timeout);
+}
+
+int db_connect_to(struct db **out, const char *host, int port, const char *user, const char *password,
+		  const char *database, int connect_timeout, int io_timeout)
+{
 	struct db *db = calloc(1, sizeof *db);
-	unsigned int t = (unsigned int)connect_timeout;
+	unsigned int t = (unsigned int)connect_timeout, io = (unsigned int)io_timeout;
 
 	if (!db || !(db->my = mysql_init(NULL))) {
 		free(db);
 		return err_set("out of memory");
 	}
 	mysql_options(db->my, MYSQL_OPT_CONNECT_TIMEOUT, &t);
-	mysql_options(db->my, MYSQL_OPT_READ_TIMEOUT, &t);
-	mysql_options(db->my, MYSQL_OPT_WRITE_TIMEOUT, &t);
-	if (!mysql_real_connect(db->my, host, user, password, NULL, (unsigned int)port, NULL, 0)) {
+	mysql_options(db->my, MYSQL_OPT_READ_TIMEOUT, &io);
+	mysql_options(db->my, MYSQL_OPT_WRITE_TIMEOUT, &io);
+	if (!mysql_real_connect(db->my, host, user, password, database, (unsigned int)port, NULL, 0)) {
 		err_set("%s", mysql_error(db->my));
 		db_close(db);
 		return -1;
@@ -41,6 +47,19 @@ int db_exec(struct db *db, const char *sql)
 		return err_set("%s", mysql_error(db->my));
 	if ((res = mysql_store_result(db->my)))
 		mysql_free_result(res);
+	return 0;
+}
+
+int db_exec_n(struct db *db, const char *sql, size_t len)
+{
+	MYSQL_RES *res;
+
+	if (mysql_real_query(db->my, sql, (unsigned long)len) != 0)
+		return err_set("%s", mysql_error(db->my));
+	if ((res = mysql_store_result(db->my)))
+		mysql_free_result(res);
+	else if (mysql_field_count(db->my) != 0)
+		return err_set("%s", mysql_error(db->my));
 	return 0;
 }
 

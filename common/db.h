@@ -11,6 +11,11 @@ int db_connect(struct db **out, const char *host, int port, const char *user,
 	       const char *password, int connect_timeout);
 /* Run one statement that returns no rows. */
 int db_exec(struct db *db, const char *sql);
+/* Connect with a default database and an I/O timeout for long statements. */
+int db_connect_to(struct db **out, const char *host, int port, const char *user, const char *password,
+		  const char *database, int connect_timeout, int io_timeout);
+/* One statement of len bytes (may hold NULs); results are discarded. */
+int db_exec_n(struct db *db, const char *sql, size_t len);
 /* First column of the first row of a query, copied into out. */
 int db_query_value(struct db *db, const char *sql, char *out, size_t outlen);
 void db_close(struct db *db);

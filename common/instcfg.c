@@ -152,6 +152,39 @@ char *instance_db_name(const char *name, const char *env)
 	return asprintf(&s, "%s_%s", name, env) < 0 ? NULL : s;
 }
 
+char *instance_data_dir(const struct instance *in, const char *env)
+{
+	return fs_pathf("%s/data/%s", in->root, env);
+}
+
+const char *instance_other_env(const char *env)
+{
+	return strcmp(env, "blue") == 0 ? "green" : "blue";
+}
+
+int instance_set_env(struct instance *in, const char *env)
+{
+	char *text = instance_ini_text(in->name, in->version, in->port, in->slot, env, in->db_password,
+				       in->secret_key_base);
+	char *path = fs_pathf("%s/instance.ini", in->root);
+	struct conf_entry *ce = conf_get(&in->conf, "instance", "env");
+	int rc = -1;
+
+	if (!text || !path || !ce)
+		goto out;
+	if (fs_write_atomic(path, text, strlen(text), 0600) < 0)
+		goto out;
+	/* The conf owns the value; env is one of two literals. */
+	in->env = strcmp(env, "blue") == 0 ? "blue" : "green";
+	rc = 0;
+out:
+	if (text)
+		explicit_bzero(text, strlen(text));
+	free(text);
+	free(path);
+	return rc;
+}
+
 int instance_address(const struct instance *in, const char *subnet, const char *env, char *out, size_t n)
 {
 	return ipnet_fixed(subnet, (unsigned)in->slot * 2 + (strcmp(env, "green") == 0), out, n);

@@ -2,7 +2,9 @@
  *
  *   CLUSTER/instances/NAME/instance.ini   mode 0600 (holds the secrets)
  *   CLUSTER/instances/NAME/instance.sh    link to the korcluster binary
- *   CLUSTER/instances/NAME/data/          the app's files
+ *   CLUSTER/instances/NAME/data/ENV/      the app's files of environment ENV
+ *                                         (blue, green), mounted at the
+ *                                         template's data path
  *   CLUSTER/instances/NAME/log/
  *
  * instance.ini:
@@ -39,6 +41,12 @@ int instance_check_version(const char *v);
 /* Names of things an environment owns (caller frees). */
 char *instance_container(const struct instance *in, const char *env, const char *process);
 char *instance_db_name(const char *name, const char *env);
+char *instance_data_dir(const struct instance *in, const char *env);
+/* The environment that is not env. */
+const char *instance_other_env(const char *env);
+/* Rewrite instance.ini (atomically) with env as the active environment;
+ * in->env follows. */
+int instance_set_env(struct instance *in, const char *env);
 /* The environment's fixed address on the cluster network. */
 int instance_address(const struct instance *in, const char *subnet, const char *env, char *out, size_t n);
 /* The app's environment ("K=V") for env: the template's [env] expanded. */

@@ -49,11 +49,12 @@ char *proxy_instance_conf(const char *instance, const char *bind, int port, cons
 		       "upstream kc_%s {\n    server %s:%d;\n    keepalive 16;\n}\n"
 		       "server {\n    listen %s%s%s:%d;\n", instance, instance, upstream, upstream_port,
 		   v6 ? "[" : "", bind, v6 ? "]" : "", port);
+	buf_printf(&b, "    location / {\n");
 	if (readonly)
-		buf_printf(&b, "    # writes wait while the instance changes environment\n"
-			       "    if ($request_method !~ ^(GET|HEAD|OPTIONS)$) {\n"
-			       "        add_header Retry-After 5 always;\n        return 503;\n    }\n");
-	buf_printf(&b, "    location / {\n        proxy_pass http://kc_%s;\n"
+		buf_printf(&b, "        # writes wait while korcluster works on the instance\n"
+			       "        if ($request_method !~ ^(GET|HEAD|OPTIONS)$) {\n"
+			       "            add_header Retry-After 5 always;\n            return 503;\n        }\n");
+	buf_printf(&b, "        proxy_pass http://kc_%s;\n"
 		       "        proxy_next_upstream error timeout http_502;\n    }\n}\n", instance);
 	return b.data;
 }
@@ -149,6 +150,86 @@ out:
 		err_wrap("configuring the front proxy for \"%s\"", instance);
 	buf_free(&out);
 	free(old);
+	free(path);
+	free(name);
+	return rc;
+}
+
+/* The PIDs of the proxy's nginx worker processes, as the engine lists them. */
+static int workers(struct engine *e, const char *path, json_t **pids)
+{
+	json_t *top = NULL, *row, *titles;
+	size_t i, pidcol = 1, cmdcol = 7;
+	const char *t;
+
+	*pids = NULL;
+	if (engine_call(e, "GET", path, NULL, &top, 0) < 0)
+		return -1;
+	titles = json_object_get(top, "Titles");
+	json_array_foreach(titles, i, row) {
+		if ((t = json_string_value(row)) && strcmp(t, "PID") == 0)
+			pidcol = i;
+		if (t && (strcmp(t, "CMD") == 0 || strcmp(t, "COMMAND") == 0))
+			cmdcol = i;
+	}
+	*pids = json_object();
+	json_array_foreach(json_object_get(top, "Processes"), i, row) {
+		const char *cmd = json_string_value(json_array_get(row, cmdcol));
+		const char *pid = json_string_value(json_array_get(row, pidcol));
+
+		if (cmd && pid && strstr(cmd, "nginx: worker process"))
+			json_object_set_new(*pids, pid, json_true());
+	}
+	json_decref(top);
+	return 0;
+}
+
+int proxy_workers(struct engine *e, struct cluster *cl, json_t **pids)
+{
+	char *name = container_name(cl), *path = name ? fs_pathf("/containers/%s/top", name) : NULL;
+	int rc = path ? workers(e, path, pids) : -1;
+
+	free(path);
+	free(name);
+	return rc < 0 ? err_wrap("listing the front proxy's workers") : 0;
+}
+
+int proxy_drain(struct engine *e, struct cluster *cl, const json_t *old, int timeout)
+{
+	char *name = container_name(cl), *path = NULL;
+	double deadline = progress_now() + timeout;
+	int rc = -1;
+
+	if (!name || !(path = fs_pathf("/containers/%s/top", name)))
+		goto out;
+	for (;;) {
+		json_t *now = NULL;
+		const char *pid;
+		json_t *v;
+		int left = 0;
+
+		if (workers(e, path, &now) < 0)
+			goto out;
+		json_object_foreach((json_t *)old, pid, v)
+			left += json_object_get(now, pid) != NULL;
+		json_decref(now);
+		if (!left) {
+			rc = 0;
+			break;
+		}
+		if (http_interrupted()) {
+			err_set("interrupted");
+			break;
+		}
+		if (progress_now() >= deadline) {
+			err_set("requests begun before the reload are still running after %d s", timeout);
+			break;
+		}
+		usleep(20 * 1000);
+	}
+out:
+	if (rc < 0)
+		err_wrap("waiting for the front proxy's old workers");
 	free(path);
 	free(name);
 	return rc;

@@ -10,6 +10,8 @@
 #ifndef KC_PROXY_H
 #define KC_PROXY_H
 
+#include <jansson.h>
+
 #include "clustercfg.h"
 #include "engine.h"
 
@@ -23,6 +25,12 @@ char *proxy_instance_conf(const char *instance, const char *bind, int port, cons
 /* Install conf for instance (NULL removes it), check it, reload.  On a bad
  * check the previous file is put back and nothing is reloaded. */
 int proxy_set(struct engine *e, struct cluster *cl, const char *instance, const char *conf);
+/* The PIDs of the proxy's nginx workers, as keys of a new object. */
+int proxy_workers(struct engine *e, struct cluster *cl, json_t **pids);
+/* Wait until the workers old (from proxy_workers() before a reload) have
+ * finished their requests and exited: then only the configuration loaded
+ * since is in force (after one that holds writes: none is under way). */
+int proxy_drain(struct engine *e, struct cluster *cl, const json_t *old, int timeout);
 /* Wait until bind:port answers GET path with 2xx (up) or refuses (down). */
 int proxy_wait(const char *bind, int port, const char *path, int up, int timeout);
 

@@ -47,33 +47,138 @@ char *runtime_image(const struct instance *in)
 	return out;
 }
 
-int runtime_db_connect(struct engine *e, struct cluster *cl, struct db **db)
+/* The MySQL service's container name and address on the cluster network. */
+static int db_where(struct engine *e, struct cluster *cl, char **name, char *ip, size_t n)
 {
 	const struct tpl_service *s = template_db(&cl->tpl);
-	char *name = cluster_container(cl, s->name), *net = cluster_network(cl), *pw = NULL;
+	char *net = cluster_network(cl);
 	json_t *info = NULL;
-	const char *ip;
+	const char *addr;
 	int rc = -1;
 
-	if (!name || !net || engine_container_inspect(e, name, &info) < 0)
+	*name = cluster_container(cl, s->name);
+	if (!*name || !net || engine_container_inspect(e, *name, &info) < 0)
 		goto out;
-	if (!info || !(ip = engine_container_ip(info, net)) ||
+	if (!info || !(addr = engine_container_ip(info, net)) ||
 	    !json_is_true(json_object_get(json_object_get(info, "State"), "Running"))) {
 		err_set("cluster \"%s\" is not booted: run \"cluster.sh boot\" first", cl->name);
 		goto out;
 	}
-	if (!(pw = cluster_root_password(cl, s)))
+	snprintf(ip, n, "%s", addr);
+	rc = 0;
+out:
+	if (rc < 0) {
+		free(*name);
+		*name = NULL;
+	}
+	json_decref(info);
+	free(net);
+	return rc;
+}
+
+int runtime_db_connect_as(struct engine *e, struct cluster *cl, const char *user, const char *password,
+			  const char *database, int io_timeout, struct db **db)
+{
+	char ip[64], *name = NULL;
+	int rc = -1;
+
+	if (db_where(e, cl, &name, ip, sizeof ip) < 0)
+		return -1;
+	if (db_connect_to(db, ip, template_db(&cl->tpl)->port, user, password, database, 5, io_timeout) < 0)
+		err_wrap("logging in to \"%s\" as \"%s\"", name, user);
+	else
+		rc = 0;
+	free(name);
+	return rc;
+}
+
+int runtime_db_connect(struct engine *e, struct cluster *cl, struct db **db)
+{
+	char *pw = cluster_root_password(cl, template_db(&cl->tpl));
+	int rc;
+
+	if (!pw)
+		return -1;
+	rc = runtime_db_connect_as(e, cl, "root", pw, NULL, 30, db);
+	explicit_bzero(pw, strlen(pw));
+	free(pw);
+	return rc;
+}
+
+struct dump_out {
+	frame_fn fn;
+	void *ctx;
+	struct buf err;
+};
+
+static int dump_frame(void *ctx, int stream, const char *data, size_t len)
+{
+	struct dump_out *d = ctx;
+
+	if (stream == FRAME_STDERR)
+		return d->err.len < 4096 ? buf_append(&d->err, data, len) : 0;
+	return d->fn(d->ctx, stream, data, len);
+}
+
+int runtime_dump(struct engine *e, struct cluster *cl, const char *dbname, frame_fn fn, void *ctx)
+{
+	const struct tpl_service *s = template_db(&cl->tpl);
+	char *name = NULL, *pw = NULL, *env[2] = {NULL, NULL}, port[16], ip[64];
+	const char *tool = NULL;
+	struct dump_out d = {fn, ctx, BUF_INIT};
+	int code = -1, rc = -1;
+
+	if (db_ident_check(dbname) < 0 || db_where(e, cl, &name, ip, sizeof ip) < 0 ||
+	    !(pw = cluster_root_password(cl, s)) || asprintf(&env[0], "MYSQL_PWD=%s", pw) < 0)
 		goto out;
-	if (db_connect(db, ip, s->port, "root", pw, 5) < 0) {
-		err_wrap("logging in to \"%s\"", name);
+	/* mariadb-dump on MariaDB (its mysqldump may go), mysqldump on MySQL. */
+	for (const char *const *t = (const char *const[]){"mariadb-dump", "mysqldump", NULL}; *t; t++) {
+		char *const probe[] = {(char *)*t, "--version", NULL};
+		struct buf out = BUF_INIT;
+
+		if (engine_exec(e, name, probe, &code, &out, 30000) < 0) {
+			buf_free(&out);
+			goto out;
+		}
+		buf_free(&out);
+		if (code == 0) {
+			tool = *t;
+			break;
+		}
+	}
+	if (!tool) {
+		err_set("neither mariadb-dump nor mysqldump runs in \"%s\"", name);
+		goto out;
+	}
+	snprintf(port, sizeof port, "%d", s->port);
+	{
+		char *const argv[] = {(char *)tool, "--protocol=tcp", "-h127.0.0.1", "-P", port, "-uroot",
+				      "--single-transaction", "--quick", "--routines", "--triggers", "--hex-blob",
+				      "--default-character-set=utf8mb4", "--no-tablespaces", (char *)dbname, NULL};
+
+		if (engine_exec_stream(e, name, argv, env, dump_frame, &d, &code, 0) < 0)
+			goto out;
+	}
+	if (code != 0) {
+		size_t n = d.err.len;
+
+		while (n && strchr("\r\n ", d.err.data[n - 1]))
+			n--;
+		err_set("%s exited %d: %.*s", tool, code, (int)n, d.err.data ? d.err.data : "");
 		goto out;
 	}
 	rc = 0;
 out:
-	json_decref(info);
+	if (rc < 0)
+		err_wrap("dumping database \"%s\"", dbname);
+	if (env[0])
+		explicit_bzero(env[0], strlen(env[0]));
+	free(env[0]);
+	if (pw)
+		explicit_bzero(pw, strlen(pw));
 	free(pw);
 	free(name);
-	free(net);
+	buf_free(&d.err);
 	return rc;
 }
 
@@ -100,7 +205,7 @@ static json_t *app_config(struct instance *in, const char *env, const char *role
 	char *image = runtime_image(in), *data = NULL, *net = cluster_network(&in->cl);
 	json_t *cfg = NULL, *envj = json_array(), *cmd = json_array(), *endpoint;
 
-	if (!image || !net || !(data = fs_pathf("%s/data", in->root)) ||
+	if (!image || !net || !(data = instance_data_dir(in, env)) || fs_mkdirs(data, 0755) < 0 ||
 	    instance_app_env(in, env, &vars) < 0)
 		goto out;
 	for (size_t i = 0; i < vars.n; i++)
@@ -349,10 +454,30 @@ static void show_logs(struct engine *e, const char *container, int tail)
 	fprintf(stderr, "---\n");
 }
 
+int runtime_route(struct engine *e, struct instance *in, const char *env, int readonly)
+{
+	char subnet[64], address[64], *conf = NULL;
+	json_t *old = NULL;
+	int rc = -1;
+
+	if (runtime_subnet(e, &in->cl, subnet, sizeof subnet) < 0 ||
+	    instance_address(in, subnet, env, address, sizeof address) < 0)
+		return -1;
+	if (!(conf = proxy_instance_conf(in->name, in->cl.bind, in->port, address, in->cl.tpl.port, readonly)) ||
+	    (readonly && proxy_workers(e, &in->cl, &old) < 0) || proxy_set(e, &in->cl, in->name, conf) < 0 ||
+	    (readonly && proxy_drain(e, &in->cl, old, 60) < 0))
+		goto out;
+	rc = 0;
+out:
+	json_decref(old);
+	free(conf);
+	return rc;
+}
+
 /* Start the active environment, wait for health, then route the port. */
 int runtime_serve(struct engine *e, struct instance *in)
 {
-	char subnet[64], address[64], *conf = NULL, *web = NULL;
+	char subnet[64], address[64], *web = NULL;
 	double took;
 	int rc = -1;
 
@@ -368,15 +493,12 @@ int runtime_serve(struct engine *e, struct instance *in)
 		runtime_stop(e, in, in->env);
 		goto out;
 	}
-	if (!(conf = proxy_instance_conf(in->name, in->cl.bind, in->port, address, in->cl.tpl.port, 0)) ||
-	    proxy_set(e, &in->cl, in->name, conf) < 0 ||
-	    proxy_wait(in->cl.bind, in->port, in->cl.tpl.health, 1, 15) < 0)
+	if (runtime_route(e, in, in->env, 0) < 0 || proxy_wait(in->cl.bind, in->port, in->cl.tpl.health, 1, 15) < 0)
 		goto out;
 	printf("instance \"%s\" (%s) is up at http://%s:%d/ (healthy after %.1f s)\n", in->name, in->version,
 	       in->cl.bind, in->port, took);
 	rc = 0;
 out:
-	free(conf);
 	free(web);
 	return rc;
 }

@@ -25,6 +25,14 @@ int runtime_ensure(struct engine *e, struct cluster *cl, const char *name, json_
 char *runtime_image(const struct instance *in);
 /* Log in to the cluster's MySQL service as root. */
 int runtime_db_connect(struct engine *e, struct cluster *cl, struct db **db);
+/* Log in to the cluster's MySQL service as user, into database (may be
+ * NULL), with io_timeout seconds for each statement. */
+int runtime_db_connect_as(struct engine *e, struct cluster *cl, const char *user, const char *password,
+			  const char *database, int io_timeout, struct db **db);
+/* Dump database dbname (mysqldump text, one consistent transaction) from
+ * the cluster's MySQL service: mariadb-dump or mysqldump run in its
+ * container; stdout frames to fn as they come. */
+int runtime_dump(struct engine *e, struct cluster *cl, const char *dbname, frame_fn fn, void *ctx);
 /* The cluster network's subnet, or an error if the cluster is not booted. */
 int runtime_subnet(struct engine *e, struct cluster *cl, char *out, size_t n);
 /* A terminal for an interactive one-off run. */
@@ -50,6 +58,9 @@ int runtime_print_frame(void *ctx, int stream, const char *data, size_t len);
  * to it through the proxy.  On a health timeout the web container's last
  * output is shown and the environment removed. */
 int runtime_serve(struct engine *e, struct instance *in);
+/* Route the instance's port to env's web container; readonly: writes
+ * (non-GET) get 503 with Retry-After, and on return none is under way. */
+int runtime_route(struct engine *e, struct instance *in, const char *env, int readonly);
 /* Stop routing the port, then stop and remove every container. */
 int runtime_unserve(struct engine *e, struct instance *in);
 /* Whether the proxy routes the instance (it was started and not stopped). */

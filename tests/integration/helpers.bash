@@ -54,7 +54,8 @@ kc_json() {
 kc_ports() {
 	local base
 	for _ in $(seq 1 50); do
-		base=$((20000 + (RANDOM % 400) * 100))
+		# Below the ephemeral range: the load tests' client ports linger there.
+		base=$((20000 + (RANDOM % 120) * 100))
 		if ! (exec 3<>/dev/tcp/127.0.0.1/$base) 2>/dev/null &&
 			! (exec 3<>/dev/tcp/127.0.0.1/$((base + 1))) 2>/dev/null; then
 			P1=$base P2=$((base + 1))

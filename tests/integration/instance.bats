@@ -27,7 +27,7 @@ processed() {
 	VERSION=v1 PORT=$P2 "$C/cluster.sh" new b >/dev/null
 	[ "$(stat -c %a "$C/instances/a/instance.ini")" = 600 ]
 	[ "$(readlink "$C/instances/a/instance.sh")" = "$REPO/korcluster" ]
-	[ -d "$C/instances/a/data" ] && [ -d "$C/instances/a/log" ]
+	[ -d "$C/instances/a/data/blue" ] && [ -d "$C/instances/a/log" ]
 	skb=$(sed -n 's/^secret_key_base = //p' "$C/instances/a/instance.ini")
 	[ ${#skb} -eq 64 ]
 
@@ -39,7 +39,7 @@ processed() {
 	processed "$P1" "$ida"
 	processed "$P2" "$idb"
 	[ "$(kc_get "$P1" "/items/$ida" | kc_json 'd["derived"]')" = ALPHA ]
-	[ "$(cat "$C/instances/a/data/items/$ida.txt")" = alpha ]
+	[ "$(cat "$C/instances/a/data/blue/items/$ida.txt")" = alpha ]
 	fp=$(kc_get "$P1" / | kc_json 'd["secret_fingerprint"]')
 
 	# stop/start keeps the data and the secret; the other instance serves on.

@@ -1,0 +1,682 @@
+#include "backup.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "db.h"
+#include "err.h"
+#include "fs.h"
+#include "name.h"
+#include "progress.h"
+#include "runtime.h"
+#include "snapshot.h"
+#include "sqlsplit.h"
+#include "strv.h"
+
+/* ---- names ---- */
+
+char *backup_default_path(const struct instance *in, int gzip)
+{
+	char ts[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	strftime(ts, sizeof ts, "%Y%m%d_%H%M%S", localtime_r(&now, &tm));
+	return cluster_path(&in->cl, "snapshots/%s.%s.%s.tar.%s", in->name, ts, in->version, gzip ? "gz" : "zst");
+}
+
+/* NAME.YYYYmmdd_HHMMSS.VERSION.tar.(zst|gz): the parts, or -1. */
+static int parse_name(const char *file, char *name, char *ts, char *version, size_t n)
+{
+	const char *d1 = strchr(file, '.'), *d2, *ext;
+	size_t len = strlen(file);
+
+	if (len > 4 && strcmp(file + len - 4, ".tmp") == 0)
+		return -1;
+	if (len > 7 && strcmp(file + len - 7, ".tar.gz") == 0)
+		ext = file + len - 7;
+	else if (len > 8 && strcmp(file + len - 8, ".tar.zst") == 0)
+		ext = file + len - 8;
+	else
+		return -1;
+	if (!d1 || !(d2 = strchr(d1 + 1, '.')) || d2 >= ext || (size_t)(d1 - file) >= n ||
+	    (size_t)(d2 - d1 - 1) != 15 || (size_t)(ext - d2 - 1) >= n || ext == d2 + 1)
+		return -1;
+	snprintf(name, n, "%.*s", (int)(d1 - file), file);
+	snprintf(ts, n, "%.*s", (int)(d2 - d1 - 1), d1 + 1);
+	snprintf(version, n, "%.*s", (int)(ext - d2 - 1), d2 + 1);
+	return ts[8] == '_' && strspn(ts, "0123456789_") == 15 ? 0 : -1;
+}
+
+/* ---- the work tree: a hard-link copy of the data folder ---- */
+
+static int copy_fd(int in, int out)
+{
+	char buf[1 << 16];
+
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof buf), w = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -1 : 0;
+		while (w < n) {
+			ssize_t k = write(out, buf + w, (size_t)(n - w));
+
+			if (k < 0 && errno != EINTR)
+				return -1;
+			w += k > 0 ? k : 0;
+		}
+	}
+}
+
+/* Link (or, across file systems, copy) every entry of sfd into dfd. */
+static int link_tree(int sfd, int dfd, const char *where)
+{
+	DIR *d = fdopendir(sfd);
+	struct dirent *de;
+	int rc = 0;
+
+	if (!d) {
+		close(sfd);
+		return err_errno("reading \"%s\"", where);
+	}
+	while (rc == 0 && (errno = 0, de = readdir(d))) {
+		struct stat st;
+		const char *n = de->d_name;
+
+		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+			continue;
+		if (fstatat(sfd, n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT)
+				rc = err_errno("reading \"%s/%s\"", where, n);
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			int s2, d2;
+
+			if (mkdirat(dfd, n, st.st_mode & 07777) < 0) {
+				rc = err_errno("making \"%s\" in the work tree", n);
+				break;
+			}
+			if (geteuid() == 0)
+				fchownat(dfd, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+			if ((s2 = openat(sfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+				rc = errno == ENOENT ? 0 : err_errno("opening \"%s/%s\"", where, n);
+				continue;
+			}
+			if ((d2 = openat(dfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+				close(s2);
+				rc = err_errno("opening \"%s\" in the work tree", n);
+				break;
+			}
+			rc = link_tree(s2, d2, n);
+			close(d2);
+		} else if (S_ISLNK(st.st_mode)) {
+			char t[4097];
+			ssize_t k = readlinkat(sfd, n, t, sizeof t - 1);
+
+			if (k >= 0) {
+				t[k] = '\0';
+				if (symlinkat(t, dfd, n) < 0)
+					rc = err_errno("linking \"%s\" in the work tree", n);
+			}
+		} else if (S_ISREG(st.st_mode)) {
+			if (linkat(sfd, n, dfd, n, 0) == 0)
+				continue;
+			if (errno == ENOENT)
+				continue;
+			if (errno == EXDEV || errno == EPERM || errno == EMLINK) {
+				int in = openat(sfd, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+				int out = in < 0 ? -1 : openat(dfd, n, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 07777);
+
+				if (in < 0 || out < 0 || copy_fd(in, out) < 0)
+					rc = err_errno("copying \"%s/%s\" to the work tree", where, n);
+				if (in >= 0)
+					close(in);
+				if (out >= 0)
+					close(out);
+			} else {
+				rc = err_errno("linking \"%s/%s\" into the work tree", where, n);
+			}
+		}
+	}
+	if (rc == 0 && errno)
+		rc = err_errno("reading \"%s\"", where);
+	closedir(d);
+	return rc;
+}
+
+/* ---- snapshot ---- */
+
+/* Lines of the dump that come after its transaction has begun. */
+static const char *const after_start[] = {
+	"\n-- Table structure for table ", "\n-- Temporary table structure for view ",
+	"\n-- Temporary view structure for view ", "\n-- Dumping routines", "\n-- Dumping events",
+	"\n-- Dump completed", NULL};
+
+struct snap {
+	struct snapshot_out *out;
+	struct instance *in;
+	struct engine *e2;    /* for the proxy while the dump streams on the first */
+	int held;             /* writes are held */
+	double held_since, held_for;
+	int sfd, wfd;         /* the data folder, the work tree's copy of it */
+	int linked;           /* the work tree is made */
+	const char *data;     /* the instance's data folder */
+	char tail[64];        /* the end of the previous frame */
+	size_t ntail;
+	int failed_release;
+};
+
+/* Link the files once the dump's transaction has begun: files written
+ * before it are in, so every row the dump holds finds its file. */
+static int take_files(struct snap *s)
+{
+	int rc;
+
+	if (s->linked)
+		return 0;
+	s->linked = 1;
+	rc = link_tree(s->sfd, s->wfd, s->data);
+	s->sfd = -1; /* closed by link_tree */
+	return rc;
+}
+
+static int release(struct snap *s)
+{
+	if (!s->held)
+		return 0;
+	s->held = 0;
+	s->held_for = progress_now() - s->held_since;
+	if (runtime_route(s->e2, s->in, s->in->env, 0) < 0) {
+		s->failed_release = 1;
+		return err_wrap("letting writes through again");
+	}
+	return 0;
+}
+
+static int snap_frame(void *ctx, int stream, const char *data, size_t len)
+{
+	struct snap *s = ctx;
+
+	(void)stream;
+	if (s->held) {
+		char probe[64 + 4096];
+		size_t n = len < 4096 ? len : 4096, k = 0;
+
+		/* Look in the previous frame's end plus this one's start. */
+		memcpy(probe, s->tail, s->ntail);
+		memcpy(probe + s->ntail, data, n);
+		for (const char *const *m = after_start; *m && !k; m++)
+			k = memmem(probe, s->ntail + n, *m, strlen(*m)) != NULL;
+		if (k && (take_files(s) < 0 || release(s) < 0))
+			return -1;
+		if (!k) {
+			size_t keep = len < sizeof s->tail ? len : sizeof s->tail;
+
+			if (keep < sizeof s->tail && s->ntail + keep > sizeof s->tail) {
+				memmove(s->tail, s->tail + s->ntail + keep - sizeof s->tail, sizeof s->tail - keep);
+				s->ntail = sizeof s->tail - keep;
+			} else if (keep == sizeof s->tail) {
+				s->ntail = 0;
+			}
+			memcpy(s->tail + s->ntail, data + len - keep, keep);
+			s->ntail += keep;
+		}
+	}
+	return snapshot_dump_write(s->out, data, len);
+}
+
+static char *public_config(const struct instance *in)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "; instance.ini of the snapshot, without its secrets\n[instance]\nname = %s\nversion = %s\n"
+		       "port = %d\nenv = %s\ntemplate = %s\ncluster = %s\n",
+		   in->name, in->version, in->port, in->env, in->cl.template_name, in->cl.name);
+	return b.data;
+}
+
+static int sync_rename(const char *tmp, const char *path)
+{
+	int fd = open(tmp, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fsync(fd) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return err_errno("syncing \"%s\"", tmp);
+	}
+	close(fd);
+	if (rename(tmp, path) < 0)
+		return err_errno("renaming \"%s\" to \"%s\"", tmp, path);
+	return 0;
+}
+
+int backup_snapshot(struct engine *e, struct instance *in, const char *path, int gzip, struct backup_result *res)
+{
+	struct snap s = {0};
+	char *out = path ? fs_absolute(path) : backup_default_path(in, gzip), *tmp = NULL, *work = NULL,
+	     *workdata = NULL, *data = NULL, *dbname = NULL, *conf = NULL, created[32];
+	double t0 = progress_now();
+	time_t now = time(NULL);
+	struct tm tm;
+	json_t *meta = NULL;
+	struct stat st;
+	int rc = -1;
+
+	memset(res, 0, sizeof *res);
+	s.in = in;
+	s.sfd = s.wfd = -1;
+	if (!out || !(tmp = fs_pathf("%s.tmp", out)) || !(work = cluster_path(&in->cl, "snapshots/.work-%s-%d", in->name, (int)getpid())) ||
+	    !(workdata = fs_pathf("%s/data", work)) || !(data = instance_data_dir(in, in->env)) ||
+	    !(dbname = instance_db_name(in->name, in->env)) || !(conf = public_config(in)))
+		goto out;
+	if (fs_exists(out)) {
+		err_set("\"%s\" exists already", out);
+		goto out;
+	}
+	if (fs_mkdirs(data, 0755) < 0 || fs_remove_tree(work) < 0 || fs_mkdirs(workdata, 0700) < 0)
+		goto out;
+	if (engine_open(&s.e2) < 0 || snapshot_open(&s.out, tmp, gzip) < 0 ||
+	    snapshot_add_bytes(s.out, "config/instance.ini", conf, strlen(conf)) < 0)
+		goto out;
+	/* Hold writes while the transaction starts and the files are linked. */
+	if (runtime_served(in)) {
+		if (runtime_route(e, in, in->env, 1) < 0)
+			goto out;
+		s.held = 1;
+		s.held_since = progress_now();
+	}
+	if ((s.sfd = open(data, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		err_errno("opening \"%s\"", data);
+		goto out;
+	}
+	if ((s.wfd = open(workdata, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		err_errno("opening \"%s\"", workdata);
+		goto out;
+	}
+	s.data = data;
+	if (runtime_dump(e, &in->cl, dbname, snap_frame, &s) < 0 || take_files(&s) < 0 || release(&s) < 0 ||
+	    snapshot_dump_close(s.out) < 0 || snapshot_add_tree(s.out, workdata, "data") < 0)
+		goto out;
+	strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	meta = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s}", "format", SNAPSHOT_FORMAT, "format_version",
+			 SNAPSHOT_FORMAT_VERSION, "tool", "korcluster " KC_VERSION, "template", in->cl.template_name,
+			 "instance", in->name, "version", in->version, "cluster", in->cl.name, "created", created);
+	res->raw = snapshot_bytes(s.out);
+	rc = snapshot_close(s.out, meta);
+	s.out = NULL;
+	if (rc < 0)
+		goto out;
+	rc = -1;
+	if (sync_rename(tmp, out) < 0 || stat(out, &st) < 0)
+		goto out;
+	res->path = out;
+	out = NULL;
+	res->bytes = (uint64_t)st.st_size;
+	res->seconds = progress_now() - t0;
+	res->held = s.held_for;
+	rc = 0;
+out:
+	if (s.held && !s.failed_release)
+		release(&s);
+	progress_clear();
+	if (rc < 0) {
+		err_wrap("taking a snapshot of instance \"%s\"", in->name);
+		snapshot_abort(s.out);
+		if (tmp)
+			unlink(tmp);
+	}
+	if (s.sfd >= 0)
+		close(s.sfd);
+	if (s.wfd >= 0)
+		close(s.wfd);
+	if (work)
+		fs_remove_tree(work);
+	engine_close(s.e2);
+	json_decref(meta);
+	free(out);
+	free(tmp);
+	free(work);
+	free(workdata);
+	free(data);
+	free(dbname);
+	free(conf);
+	return rc;
+}
+
+void backup_result_free(struct backup_result *res)
+{
+	free(res->path);
+	memset(res, 0, sizeof *res);
+}
+
+/* ---- import ---- */
+
+struct load {
+	struct db *db;
+	struct sqlsplit split;
+	size_t statements;
+};
+
+static int load_statement(void *ctx, const char *stmt, size_t len)
+{
+	struct load *l = ctx;
+
+	if (sqlsplit_check(stmt) < 0 || db_exec_n(l->db, stmt, len) < 0)
+		return err_wrap("statement at line %zu of the dump", l->split.line);
+	l->statements++;
+	return 0;
+}
+
+static int load_data(void *ctx, const char *data, size_t len)
+{
+	struct load *l = ctx;
+
+	return sqlsplit_feed(&l->split, data, len, load_statement, l);
+}
+
+/* Free bytes on the file system of path. */
+static uint64_t free_space(const char *path)
+{
+	struct statvfs v;
+
+	if (statvfs(path, &v) < 0)
+		return UINT64_MAX;
+	return (uint64_t)v.f_bavail * v.f_frsize;
+}
+
+/* Empty database NAME_env, and a user of its own for the load: the dump
+ * can then reach no other database, whatever it holds. */
+static int fresh_database(struct db *root, const char *dbname, char *user, char *pw)
+{
+	char q[80], sql[512];
+
+	if (db_ident_quote(dbname, q, sizeof q) < 0)
+		return -1;
+	snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", q);
+	if (db_exec(root, sql) < 0 || db_create_database(root, dbname) < 0)
+		return err_wrap("emptying database \"%s\"", dbname);
+	memcpy(user, "kcload_", 7);
+	if (name_random(user + 7, 8, NAME_ALNUM_LOWER) < 0 || name_random(pw, 32, NAME_ALNUM) < 0)
+		return -1;
+	snprintf(sql, sizeof sql, "CREATE USER '%s'@'%%' IDENTIFIED BY '%s'", user, pw);
+	if (db_exec(root, sql) < 0)
+		return err_wrap("creating the loading user");
+	snprintf(sql, sizeof sql, "GRANT ALL PRIVILEGES ON %s.* TO '%s'@'%%'", q, user);
+	if (db_exec(root, sql) < 0)
+		return err_wrap("granting \"%s\" to the loading user", dbname);
+	return 0;
+}
+
+static void drop_user(struct db *root, const char *user)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof sql, "DROP USER IF EXISTS '%s'@'%%'", user);
+	db_exec(root, sql);
+}
+
+struct capture {
+	struct buf out;
+};
+
+static int capture_frame(void *ctx, int stream, const char *data, size_t len)
+{
+	(void)stream;
+	return buf_append(&((struct capture *)ctx)->out, data, len);
+}
+
+/* The app version a KorCluster archive is of: version.txt, else the file
+ * name's VERSION part. */
+static int legacy_version(const char *path, struct snapshot_info *info)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	char name[128], ts[128], version[128];
+
+	if (info->version)
+		return 0;
+	if (parse_name(base, name, ts, version, sizeof name) < 0)
+		return err_set("the KorCluster snapshot has no version.txt and its name is not NAME.TIMESTAMP.VERSION.tar.gz");
+	return (info->version = strdup(version)) ? 0 : err_set("out of memory");
+}
+
+int backup_import(struct engine *e, struct instance *in, const char *path)
+{
+	struct snapshot_info info = {0};
+	struct load l = {0};
+	struct db *root = NULL;
+	struct capture cap = {BUF_INIT};
+	struct strv migrate = STRV_INIT;
+	const char *target = instance_other_env(in->env), *active = in->env;
+	char *dbname = instance_db_name(in->name, target), *staging = NULL, *final = NULL, *extra = NULL;
+	char user[16] = "", pw[33], subnet[64], address[64];
+	int rc = -1, served = runtime_served(in), held = 0, started = 0, made_user = 0, code = 0, older;
+	double t0 = progress_now(), took;
+
+	sqlsplit_init(&l.split, 1u << 30);
+	if (!dbname || !(staging = fs_pathf("%s/data/%s.import", in->root, target)) ||
+	    !(final = instance_data_dir(in, target)) || !(extra = fs_pathf("%s/imported", in->root)))
+		goto out;
+	/* 1. The whole archive, before anything changes. */
+	printf("checking %s\n", path);
+	fflush(stdout);
+	if (snapshot_verify(path, free_space(in->root), &info) < 0)
+		goto out;
+	if (info.legacy && legacy_version(path, &info) < 0)
+		goto out;
+	if (!info.legacy && strcmp(info.template, in->cl.template_name) != 0) {
+		err_set("the snapshot is of template \"%s\", this instance runs \"%s\"", info.template,
+			in->cl.template_name);
+		goto out;
+	}
+	if (instance_check_version(info.version) < 0)
+		goto out;
+	older = strverscmp(info.version, in->version);
+	if (older > 0) {
+		err_set("the snapshot is of version %s, newer than the instance's %s: upgrade the instance first",
+			info.version, in->version);
+		goto out;
+	}
+	printf("archive ok: %s of %s, %zu files (%.1f MiB), dump %.1f MiB\n", info.legacy ? "KorCluster snapshot" : "snapshot",
+	       info.version, info.files, (double)info.data_bytes / (1 << 20),
+	       (double)info.dump_bytes / (1 << 20));
+	/* 2. Restore into the inactive environment; the active one serves reads. */
+	if (runtime_stop(e, in, target) < 0 || runtime_db_connect(e, &in->cl, &root) < 0)
+		goto out;
+	if (served) {
+		if (runtime_route(e, in, active, 1) < 0)
+			goto out;
+		held = 1;
+	}
+	made_user = 1;
+	if (fresh_database(root, dbname, user, pw) < 0 ||
+	    runtime_db_connect_as(e, &in->cl, user, pw, dbname, 600, &l.db) < 0)
+		goto out;
+	if (fs_remove_tree(staging) < 0 || fs_mkdirs(staging, 0755) < 0 ||
+	    (info.legacy && (fs_remove_tree(extra) < 0 || fs_mkdirs(extra, 0750) < 0)))
+		goto out;
+	{
+		struct snapshot_sink sink = {load_data, &l, staging, info.legacy ? extra : NULL};
+
+		printf("restoring into environment %s\n", target);
+		fflush(stdout);
+		if (snapshot_restore(path, &info, &sink) < 0 || sqlsplit_finish(&l.split, load_statement, &l) < 0)
+			goto out;
+	}
+	db_close(l.db);
+	l.db = NULL;
+	drop_user(root, user);
+	made_user = 0;
+	if (fs_remove_tree(final) < 0 || rename(staging, final) < 0) {
+		err_errno("moving the restored files to \"%s\"", final);
+		goto out;
+	}
+	/* 3. An older snapshot is migrated to the instance's version. */
+	if (older < 0 && in->cl.tpl.migrate) {
+		printf("migrating from %s to %s\n", info.version, in->version);
+		fflush(stdout);
+		if (strv_split(&migrate, in->cl.tpl.migrate) < 0 ||
+		    runtime_oneoff(e, in, target, migrate.v, capture_frame, &cap, &code, NULL) < 0)
+			goto out;
+		if (code != 0) {
+			fflush(stdout);
+			fprintf(stderr, "--- migrate output:\n%s---\n", buf_str(&cap.out));
+			err_set("migrate \"%s\" exited %d (output above)", in->cl.tpl.migrate, code);
+			goto out;
+		}
+	}
+	/* 4. Switch: start, wait until healthy, route, then stop the old one. */
+	if (served) {
+		if (runtime_subnet(e, &in->cl, subnet, sizeof subnet) < 0 ||
+		    instance_address(in, subnet, target, address, sizeof address) < 0)
+			goto out;
+		started = 1;
+		if (runtime_start(e, in, target, subnet) < 0 ||
+		    runtime_wait_healthy(in, address, in->cl.tpl.health_timeout, &took) < 0 ||
+		    runtime_route(e, in, target, 0) < 0)
+			goto out;
+		held = 0;
+	}
+	if (instance_set_env(in, target) < 0)
+		goto out;
+	started = 0;
+	if (served && runtime_stop(e, in, active) < 0)
+		fprintf(stderr, "korcluster: warning: stopping the old environment %s: %s\n", active, err_msg());
+	printf("imported %s into instance \"%s\" in %.1f s: environment %s is active%s; %s keeps the state before\n",
+	       path, in->name, progress_now() - t0, target, served ? " and serving" : "", active);
+	if (info.legacy && fs_nonempty_dir(extra) > 0)
+		printf("KorCluster's configuration files are in %s\n", extra);
+	rc = 0;
+out:
+	progress_clear();
+	if (rc < 0) {
+		err_wrap("importing \"%s\" into instance \"%s\"", path, in->name);
+		/* The active environment serves as before. */
+		if (held && runtime_route(e, in, active, 0) < 0)
+			fprintf(stderr, "korcluster: warning: could not let writes through again: %s\n", err_msg());
+		if (started)
+			runtime_stop(e, in, target);
+		if (staging)
+			fs_remove_tree(staging);
+	}
+	db_close(l.db);
+	if (made_user && root && user[0])
+		drop_user(root, user);
+	db_close(root);
+	explicit_bzero(pw, sizeof pw);
+	sqlsplit_free(&l.split);
+	snapshot_info_free(&info);
+	strv_free(&migrate);
+	buf_free(&cap.out);
+	free(dbname);
+	free(staging);
+	free(final);
+	free(extra);
+	return rc;
+}
+
+/* ---- listing and retention ---- */
+
+static int newest_first(const void *a, const void *b)
+{
+	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	int c = strcmp(json_string_value(json_object_get(y, "created")), json_string_value(json_object_get(x, "created")));
+
+	return c ? c : strcmp(json_string_value(json_object_get(x, "file")), json_string_value(json_object_get(y, "file")));
+}
+
+json_t *backup_list(const struct cluster *cl)
+{
+	char *dir = cluster_path(cl, "snapshots");
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *de;
+	json_t **v = NULL, *out = json_array();
+	size_t n = 0;
+
+	if (!d) {
+		if (dir && errno == ENOENT) {
+			free(dir);
+			return out;
+		}
+		err_errno("reading \"%s\"", dir ? dir : "snapshots");
+		free(dir);
+		json_decref(out);
+		return NULL;
+	}
+	while ((de = readdir(d))) {
+		char name[256], ts[256], version[256], created[32];
+		struct stat st;
+		char *p;
+		json_t **nv;
+
+		if (de->d_name[0] == '.' || parse_name(de->d_name, name, ts, version, sizeof name) < 0)
+			continue;
+		if (!(p = fs_pathf("%s/%s", dir, de->d_name)) || stat(p, &st) < 0 || !S_ISREG(st.st_mode)) {
+			free(p);
+			continue;
+		}
+		snprintf(created, sizeof created, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2s", ts, ts + 4, ts + 6, ts + 9, ts + 11,
+			 ts + 13);
+		if (!(nv = realloc(v, (n + 1) * sizeof *v))) {
+			free(p);
+			break;
+		}
+		v = nv;
+		v[n++] = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "file", de->d_name, "path", p, "instance", name,
+				   "version", version, "created", created, "size", (json_int_t)st.st_size);
+		free(p);
+	}
+	closedir(d);
+	if (n)
+		qsort(v, n, sizeof *v, newest_first);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(out, v[i]);
+	free(v);
+	free(dir);
+	return out;
+}
+
+int backup_prune(const struct cluster *cl, const char *instance, int keep, int *removed)
+{
+	json_t *all = backup_list(cl), *s, *kept = json_object();
+	size_t i;
+	int rc = 0;
+
+	*removed = 0;
+	if (!all) {
+		json_decref(kept);
+		return -1;
+	}
+	json_array_foreach(all, i, s) {
+		const char *name = json_string_value(json_object_get(s, "instance"));
+		json_int_t k = json_integer_value(json_object_get(kept, name));
+
+		if (instance && strcmp(name, instance) != 0)
+			continue;
+		if (k < keep) {
+			json_object_set_new(kept, name, json_integer(k + 1));
+			continue;
+		}
+		if (unlink(json_string_value(json_object_get(s, "path"))) < 0) {
+			rc = err_errno("removing \"%s\"", json_string_value(json_object_get(s, "path")));
+			break;
+		}
+		printf("removed %s\n", json_string_value(json_object_get(s, "file")));
+		(*removed)++;
+	}
+	json_decref(kept);
+	json_decref(all);
+	return rc;
+}

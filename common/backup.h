@@ -1,0 +1,48 @@
+/* backup: taking an instance's snapshot online and importing one, on top
+ * of the archive format (snapshot.h), the engine and the front proxy.
+ *
+ * Snapshot: while the instance is served, the proxy holds writes (503 with
+ * Retry-After) for the moment it takes to start the dump's transaction and
+ * to hard-link the data folder into a work tree; reads go on throughout.
+ * Rows and files are then of one point in time, and the archive is
+ * streamed from the transaction and the work tree.
+ *
+ * Import: the archive is verified whole, then restored into the inactive
+ * environment (its database and data/ENV), migrated if it is older, started
+ * and checked healthy, and only then does the proxy switch to it.  The
+ * active environment serves (reads) until the switch and stays as it was,
+ * as the rollback target; any failure leaves it serving. */
+#ifndef KC_BACKUP_H
+#define KC_BACKUP_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "instcfg.h"
+
+struct backup_result {
+	char *path;         /* owned */
+	uint64_t bytes;     /* archive size */
+	uint64_t raw;       /* bytes before compression */
+	double seconds;     /* whole snapshot */
+	double held;        /* writes held, seconds (0 when not served) */
+};
+
+/* snapshots/NAME.YYYYmmdd_HHMMSS.VERSION.tar.zst (.tar.gz); caller frees. */
+char *backup_default_path(const struct instance *in, int gzip);
+/* Snapshot in to path (NULL: the default path); written under a temporary
+ * name and renamed when complete. */
+int backup_snapshot(struct engine *e, struct instance *in, const char *path, int gzip, struct backup_result *res);
+void backup_result_free(struct backup_result *res);
+/* Import archive path into in (see above). */
+int backup_import(struct engine *e, struct instance *in, const char *path);
+
+/* The cluster's snapshots (files in snapshots/ named as the default path),
+ * newest first: [{file, path, instance, version, created, size}]. */
+json_t *backup_list(const struct cluster *cl);
+/* Remove all but the newest keep snapshots of instance (NULL: of every
+ * instance); *removed counts them. */
+int backup_prune(const struct cluster *cl, const char *instance, int keep, int *removed);
+
+#endif

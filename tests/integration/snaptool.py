@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""Test helper for the snapshot tests (stdlib only).
+
+  snaptool.py load PORT STOPFILE OUT
+      Writes (POST /items) and reads (GET /, GET /items/ID) on 127.0.0.1:PORT
+      from four threads until STOPFILE exists (at most 120 s), then writes a
+      JSON report to OUT: counts per method and status, failures (no answer,
+      or a status other than 2xx; a 503 to a POST must carry Retry-After).
+  snaptool.py consistent PORT DATADIR
+      Checks an instance whose state came from a snapshot: every item row has
+      its file in DATADIR, every file its row, and every processed item its
+      derived file.  Prints a summary; exits 1 on a mismatch.
+  snaptool.py craft KIND SRC OUT
+      From SRC (a folder holding an extracted korcluster snapshot) writes a
+      .tar.gz archive OUT that is bad in one way: dotdot, absolute, symlink
+      (a link out of the tree), template (made for another template, with a
+      consistent manifest).  Checksums in the manifest are right, so only the
+      named flaw is wrong.
+  snaptool.py files DIR
+      sha256 of every file under DIR, by relative path, sorted.
+"""
+import hashlib
+import http.client
+import io
+import json
+import os
+import sys
+import tarfile
+import threading
+import time
+
+
+def request(port, method, path, body=None):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        c.request(method, path, body=body, headers=headers)
+        r = c.getresponse()
+        data = r.read()
+        return r.status, r.getheader("Retry-After"), data
+    except OSError as e:
+        return None, None, str(e).encode()
+    finally:
+        c.close()
+
+
+def load(port, stopfile, out):
+    port = int(port)
+    lock = threading.Lock()
+    report = {"counts": {}, "failures": [], "acked": []}
+    deadline = time.monotonic() + 120
+
+    def note(method, status, retry, data):
+        key = "%s %s" % (method, status)
+        with lock:
+            report["counts"][key] = report["counts"].get(key, 0) + 1
+            ok = status is not None and 200 <= status < 300
+            if method == "POST" and status == 503 and retry:
+                ok = True
+            if not ok and len(report["failures"]) < 50:
+                report["failures"].append({"method": method, "status": status,
+                                           "body": data[:200].decode("utf-8", "replace")})
+            if method == "POST" and status == 201:
+                report["acked"].append(json.loads(data)["id"])
+
+    def writer(n):
+        i = 0
+        while not os.path.exists(stopfile) and time.monotonic() < deadline:
+            i += 1
+            st, retry, data = request(port, "POST", "/items", json.dumps({"body": "w%d-%d" % (n, i)}))
+            note("POST", st, retry, data)
+            if st == 503:
+                time.sleep(0.05)
+
+    def reader():
+        while not os.path.exists(stopfile) and time.monotonic() < deadline:
+            st, retry, data = request(port, "GET", "/")
+            note("GET", st, retry, data)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(2)]
+    threads += [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with open(out + ".tmp", "w") as f:
+        json.dump(report, f)
+    os.replace(out + ".tmp", out)
+
+
+def get(port, path):
+    st, _, data = request(int(port), "GET", path)
+    if st != 200:
+        raise SystemExit("GET %s: %s %s" % (path, st, data[:200]))
+    return json.loads(data)
+
+
+def consistent(port, datadir):
+    ids = get(port, "/items")["ids"]
+    bad = []
+    processed = 0
+    for i in ids:
+        item = get(port, "/items/%d" % i)
+        if item["file"] is None:
+            bad.append("item %d has no file" % i)
+        if item["processed"]:
+            processed += 1
+            if item["derived"] is None:
+                bad.append("item %d is processed but has no derived file" % i)
+    files = set()
+    items = os.path.join(datadir, "items")
+    for name in os.listdir(items) if os.path.isdir(items) else []:
+        stem = name.split(".")[0]
+        if name.endswith(".txt") and not name.endswith(".derived.txt") and stem.isdigit():
+            files.add(int(stem))
+        elif os.path.isdir(os.path.join(items, name)) and name.isdigit():
+            if os.path.exists(os.path.join(items, name, "original.txt")):
+                files.add(int(name))
+    orphans = sorted(files - set(ids))
+    if orphans:
+        bad.append("files without a row: %s" % orphans[:20])
+    print("%d items (%d processed), %d files; %s" % (len(ids), processed, len(files),
+                                                    "consistent" if not bad else "INCONSISTENT"))
+    for b in bad[:20]:
+        print("  " + b)
+    return 1 if bad else 0
+
+
+def add_bytes(tar, name, data, mode=0o644):
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = mode
+    info.mtime = int(time.time())
+    tar.addfile(info, io.BytesIO(data))
+
+
+def craft(kind, src, out):
+    manifest = json.load(open(os.path.join(src, "manifest.json")))
+    extra = []  # (TarInfo, data)
+    if kind == "dotdot":
+        extra.append(("../escaped.txt", b"out of the tree\n"))
+    elif kind == "absolute":
+        extra.append(("/tmp/korcluster-absolute.txt", b"absolute\n"))
+    elif kind == "template":
+        manifest["template"] = "kor"
+    elif kind != "symlink":
+        raise SystemExit("unknown kind " + kind)
+    with tarfile.open(out, "w:gz", format=tarfile.PAX_FORMAT) as tar:
+        for m in manifest["members"]:
+            path = os.path.join(src, m["path"])
+            if m["type"] == "dir":
+                info = tarfile.TarInfo(m["path"])
+                info.type = tarfile.DIRTYPE
+                info.mode = 0o755
+                tar.addfile(info)
+            elif m["type"] == "file":
+                add_bytes(tar, m["path"], open(path, "rb").read())
+            elif m["type"] == "link":
+                info = tarfile.TarInfo(m["path"])
+                info.type = tarfile.SYMTYPE
+                info.linkname = m["target"]
+                tar.addfile(info)
+        for name, data in extra:
+            add_bytes(tar, name, data)
+            manifest["members"].append({"path": name, "type": "file", "size": len(data),
+                                        "sha256": hashlib.sha256(data).hexdigest()})
+        if kind == "symlink":
+            info = tarfile.TarInfo("data/items/evil")
+            info.type = tarfile.SYMTYPE
+            info.linkname = "../../../../../etc/passwd"
+            tar.addfile(info)
+            manifest["members"].append({"path": "data/items/evil", "type": "link", "size": 0,
+                                        "target": info.linkname})
+        add_bytes(tar, "manifest.json", json.dumps(manifest).encode())
+
+
+def files(d):
+    for root, _, names in sorted(os.walk(d)):
+        for n in sorted(names):
+            p = os.path.join(root, n)
+            if os.path.isfile(p) and not os.path.islink(p):
+                print(hashlib.sha256(open(p, "rb").read()).hexdigest(), os.path.relpath(p, d))
+
+
+if __name__ == "__main__":
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "load":
+        load(*args)
+    elif cmd == "consistent":
+        sys.exit(consistent(*args))
+    elif cmd == "craft":
+        craft(*args)
+    elif cmd == "files":
+        files(*args)
+    else:
+        raise SystemExit(__doc__)
