@@ -11,10 +11,10 @@ PKGS = libcurl jansson libarchive libmariadb inih
 WERROR ?= -Werror
 SANITIZE ?=
 
-KC_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) -O2 -g \
+KC_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra $(WERROR) -O2 -g \
 	-DKC_VERSION='"$(VERSION)"' -DKC_DATADIR='"$(DATADIR)"' \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS))
-KC_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
+KC_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) -pthread
 ifneq ($(SANITIZE),)
 KC_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 KC_LDFLAGS += -fsanitize=$(SANITIZE)

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,10 +166,16 @@ static const char *const after_start[] = {
 	"\n-- Temporary view structure for view ", "\n-- Dumping routines", "\n-- Dumping events",
 	"\n-- Dump completed", NULL};
 
+/* Full dump pieces waiting for the archive: at most QUEUE of them. */
+#define QUEUE 3
+
+/* The dump runs in a thread of its own (its engine connection streams the
+ * dump; e2 changes the proxy); the main thread writes the archive: the
+ * files, with the dump's pieces put in between them as they come. */
 struct snap {
-	struct snapshot_out *out;
 	struct instance *in;
-	struct engine *e2;    /* for the proxy while the dump streams on the first */
+	struct engine *e, *e2;
+	const char *dbname;
 	int held;             /* writes are held */
 	double held_since, held_for;
 	int sfd, wfd;         /* the data folder, the work tree's copy of it */
@@ -176,7 +183,13 @@ struct snap {
 	const char *data;     /* the instance's data folder */
 	char tail[64];        /* the end of the previous frame */
 	size_t ntail;
-	int failed_release;
+	struct buf cur;       /* the piece being filled */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct buf q[QUEUE];  /* full pieces, oldest at qhead */
+	size_t qhead, qn;
+	int done, failed, stop;
+	char why[2048];       /* the thread's error */
 };
 
 /* Link the files once the dump's transaction has begun: files written
@@ -187,9 +200,12 @@ static int take_files(struct snap *s)
 
 	if (s->linked)
 		return 0;
-	s->linked = 1;
 	rc = link_tree(s->sfd, s->wfd, s->data);
 	s->sfd = -1; /* closed by link_tree */
+	pthread_mutex_lock(&s->mu);
+	s->linked = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
 	return rc;
 }
 
@@ -199,11 +215,29 @@ static int release(struct snap *s)
 		return 0;
 	s->held = 0;
 	s->held_for = progress_now() - s->held_since;
-	if (runtime_route(s->e2, s->in, s->in->env, 0) < 0) {
-		s->failed_release = 1;
+	if (runtime_route(s->e2, s->in, s->in->env, 0) < 0)
 		return err_wrap("letting writes through again");
-	}
 	return 0;
+}
+
+/* Queue the filled piece, waiting while the queue is full. */
+static int push_piece(struct snap *s)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&s->mu);
+	while (s->qn == QUEUE && !s->stop)
+		pthread_cond_wait(&s->cv, &s->mu);
+	if (s->stop) {
+		rc = err_set("stopped");
+	} else {
+		s->q[(s->qhead + s->qn) % QUEUE] = s->cur;
+		s->qn++;
+		s->cur = (struct buf)BUF_INIT;
+		pthread_cond_broadcast(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return rc;
 }
 
 static int snap_frame(void *ctx, int stream, const char *data, size_t len)
@@ -211,7 +245,7 @@ static int snap_frame(void *ctx, int stream, const char *data, size_t len)
 	struct snap *s = ctx;
 
 	(void)stream;
-	if (s->held) {
+	if (s->held || !s->linked) {
 		char probe[64 + 4096];
 		size_t n = len < 4096 ? len : 4096, k = 0;
 
@@ -235,7 +269,78 @@ static int snap_frame(void *ctx, int stream, const char *data, size_t len)
 			s->ntail += keep;
 		}
 	}
-	return snapshot_dump_write(s->out, data, len);
+	while (len) {
+		size_t room = SNAPSHOT_CHUNK - s->cur.len, n = len < room ? len : room;
+
+		if (buf_append(&s->cur, data, n) < 0)
+			return -1;
+		data += n;
+		len -= n;
+		if (s->cur.len == SNAPSHOT_CHUNK && push_piece(s) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void *dump_thread(void *ctx)
+{
+	struct snap *s = ctx;
+	int rc = runtime_dump(s->e, &s->in->cl, s->dbname, snap_frame, s);
+
+	/* A dump with no marker line: its transaction is over, take the
+	 * files now.  The last piece goes even if empty (one at least). */
+	if (rc == 0)
+		rc = take_files(s) < 0 || release(s) < 0 || push_piece(s) < 0 ? -1 : 0;
+	pthread_mutex_lock(&s->mu);
+	if (rc < 0) {
+		s->failed = 1;
+		snprintf(s->why, sizeof s->why, "%s", err_msg());
+	}
+	s->done = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* Main thread: write the queued pieces; with wait, until the dump ends. */
+static int drain(struct snap *s, int wait, struct snapshot_out *out)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (s->qn && rc == 0) {
+			struct buf b = s->q[s->qhead];
+
+			s->q[s->qhead] = (struct buf)BUF_INIT;
+			s->qhead = (s->qhead + 1) % QUEUE;
+			s->qn--;
+			pthread_cond_broadcast(&s->cv);
+			pthread_mutex_unlock(&s->mu);
+			rc = snapshot_add_dump(out, b.data, b.len);
+			buf_free(&b);
+			pthread_mutex_lock(&s->mu);
+		}
+		if (rc < 0 || !wait || s->done)
+			break;
+		pthread_cond_wait(&s->cv, &s->mu);
+	}
+	if (rc == 0 && s->failed)
+		rc = err_set("%s", s->why);
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+struct hook {
+	struct snap *s;
+	struct snapshot_out *out;
+};
+
+static int between_files(void *ctx)
+{
+	struct hook *h = ctx;
+
+	return drain(h->s, 0, h->out);
 }
 
 static char *public_config(const struct instance *in)
@@ -266,38 +371,39 @@ static int sync_rename(const char *tmp, const char *path)
 int backup_snapshot(struct engine *e, struct instance *in, const char *path, int gzip, struct backup_result *res)
 {
 	struct snap s = {0};
-	char *out = path ? fs_absolute(path) : backup_default_path(in, gzip), *tmp = NULL, *work = NULL,
+	struct snapshot_out *out = NULL;
+	struct hook hook = {&s, NULL};
+	char *dest = path ? fs_absolute(path) : backup_default_path(in, gzip), *tmp = NULL, *work = NULL,
 	     *workdata = NULL, *data = NULL, *dbname = NULL, *conf = NULL, created[32];
 	double t0 = progress_now();
 	time_t now = time(NULL);
 	struct tm tm;
 	json_t *meta = NULL;
 	struct stat st;
-	int rc = -1;
+	pthread_t tid;
+	int rc = -1, running = 0;
 
 	memset(res, 0, sizeof *res);
 	s.in = in;
+	s.e = e;
 	s.sfd = s.wfd = -1;
-	if (!out || !(tmp = fs_pathf("%s.tmp", out)) || !(work = cluster_path(&in->cl, "snapshots/.work-%s-%d", in->name, (int)getpid())) ||
+	pthread_mutex_init(&s.mu, NULL);
+	pthread_cond_init(&s.cv, NULL);
+	if (!dest || !(tmp = fs_pathf("%s.tmp", dest)) ||
+	    !(work = cluster_path(&in->cl, "snapshots/.work-%s-%d", in->name, (int)getpid())) ||
 	    !(workdata = fs_pathf("%s/data", work)) || !(data = instance_data_dir(in, in->env)) ||
 	    !(dbname = instance_db_name(in->name, in->env)) || !(conf = public_config(in)))
 		goto out;
-	if (fs_exists(out)) {
-		err_set("\"%s\" exists already", out);
+	if (fs_exists(dest)) {
+		err_set("\"%s\" exists already", dest);
 		goto out;
 	}
 	if (fs_mkdirs(data, 0755) < 0 || fs_remove_tree(work) < 0 || fs_mkdirs(workdata, 0700) < 0)
 		goto out;
-	if (engine_open(&s.e2) < 0 || snapshot_open(&s.out, tmp, gzip) < 0 ||
-	    snapshot_add_bytes(s.out, "config/instance.ini", conf, strlen(conf)) < 0)
+	if (engine_open(&s.e2) < 0 || snapshot_open(&out, tmp, gzip) < 0 ||
+	    snapshot_add_bytes(out, "config/instance.ini", conf, strlen(conf)) < 0)
 		goto out;
-	/* Hold writes while the transaction starts and the files are linked. */
-	if (runtime_served(in)) {
-		if (runtime_route(e, in, in->env, 1) < 0)
-			goto out;
-		s.held = 1;
-		s.held_since = progress_now();
-	}
+	hook.out = out;
 	if ((s.sfd = open(data, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		err_errno("opening \"%s\"", data);
 		goto out;
@@ -307,46 +413,80 @@ int backup_snapshot(struct engine *e, struct instance *in, const char *path, int
 		goto out;
 	}
 	s.data = data;
-	if (runtime_dump(e, &in->cl, dbname, snap_frame, &s) < 0 || take_files(&s) < 0 || release(&s) < 0 ||
-	    snapshot_dump_close(s.out) < 0 || snapshot_add_tree(s.out, workdata, "data") < 0)
+	s.dbname = dbname;
+	/* Hold writes while the transaction starts and the files are linked. */
+	if (runtime_served(in)) {
+		if (runtime_route(e, in, in->env, 1) < 0)
+			goto out;
+		s.held = 1;
+		s.held_since = progress_now();
+	}
+	if (pthread_create(&tid, NULL, dump_thread, &s) != 0) {
+		err_set("cannot start a thread");
 		goto out;
+	}
+	running = 1;
+	/* The files, once linked, with the dump's pieces in between. */
+	pthread_mutex_lock(&s.mu);
+	while (!s.linked && !s.done)
+		pthread_cond_wait(&s.cv, &s.mu);
+	pthread_mutex_unlock(&s.mu);
+	snapshot_set_hook(out, between_files, &hook);
+	if (drain(&s, 0, out) < 0 || (s.linked && snapshot_add_tree(out, workdata, "data") < 0) ||
+	    drain(&s, 1, out) < 0)
+		goto out;
+	pthread_join(tid, NULL);
+	running = 0;
 	strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 	meta = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s}", "format", SNAPSHOT_FORMAT, "format_version",
 			 SNAPSHOT_FORMAT_VERSION, "tool", "korcluster " KC_VERSION, "template", in->cl.template_name,
 			 "instance", in->name, "version", in->version, "cluster", in->cl.name, "created", created);
-	res->raw = snapshot_bytes(s.out);
-	rc = snapshot_close(s.out, meta);
-	s.out = NULL;
+	res->raw = snapshot_bytes(out);
+	rc = snapshot_close(out, meta);
+	out = NULL;
 	if (rc < 0)
 		goto out;
 	rc = -1;
-	if (sync_rename(tmp, out) < 0 || stat(out, &st) < 0)
+	if (sync_rename(tmp, dest) < 0 || stat(dest, &st) < 0)
 		goto out;
-	res->path = out;
-	out = NULL;
+	res->path = dest;
+	dest = NULL;
 	res->bytes = (uint64_t)st.st_size;
 	res->seconds = progress_now() - t0;
 	res->held = s.held_for;
 	rc = 0;
 out:
-	if (s.held && !s.failed_release)
+	if (running) {
+		/* Unblock and end the dump (it fails on a full queue). */
+		pthread_mutex_lock(&s.mu);
+		s.stop = 1;
+		pthread_cond_broadcast(&s.cv);
+		pthread_mutex_unlock(&s.mu);
+		pthread_join(tid, NULL);
+	}
+	if (s.held)
 		release(&s);
 	progress_clear();
 	if (rc < 0) {
 		err_wrap("taking a snapshot of instance \"%s\"", in->name);
-		snapshot_abort(s.out);
+		snapshot_abort(out);
 		if (tmp)
 			unlink(tmp);
 	}
+	for (size_t i = 0; i < QUEUE; i++)
+		buf_free(&s.q[i]);
+	buf_free(&s.cur);
 	if (s.sfd >= 0)
 		close(s.sfd);
 	if (s.wfd >= 0)
 		close(s.wfd);
 	if (work)
 		fs_remove_tree(work);
+	pthread_mutex_destroy(&s.mu);
+	pthread_cond_destroy(&s.cv);
 	engine_close(s.e2);
 	json_decref(meta);
-	free(out);
+	free(dest);
 	free(tmp);
 	free(work);
 	free(workdata);
@@ -368,7 +508,12 @@ struct load {
 	struct db *db;
 	struct sqlsplit split;
 	size_t statements;
+	size_t uncommitted; /* bytes since the last COMMIT */
 };
+
+/* Rows are committed every LOAD_COMMIT bytes rather than one statement at
+ * a time (a log flush each); the database is not in use meanwhile. */
+#define LOAD_COMMIT (64u << 20)
 
 static int load_statement(void *ctx, const char *stmt, size_t len)
 {
@@ -377,6 +522,11 @@ static int load_statement(void *ctx, const char *stmt, size_t len)
 	if (sqlsplit_check(stmt) < 0 || db_exec_n(l->db, stmt, len) < 0)
 		return err_wrap("statement at line %zu of the dump", l->split.line);
 	l->statements++;
+	if ((l->uncommitted += len) >= LOAD_COMMIT) {
+		l->uncommitted = 0;
+		if (db_exec(l->db, "COMMIT") < 0)
+			return err_wrap("committing the restored rows");
+	}
 	return 0;
 }
 
@@ -502,7 +652,8 @@ int backup_import(struct engine *e, struct instance *in, const char *path)
 	}
 	made_user = 1;
 	if (fresh_database(root, dbname, user, pw) < 0 ||
-	    runtime_db_connect_as(e, &in->cl, user, pw, dbname, 600, &l.db) < 0)
+	    runtime_db_connect_as(e, &in->cl, user, pw, dbname, 600, &l.db) < 0 ||
+	    db_exec(l.db, "SET autocommit = 0") < 0)
 		goto out;
 	if (fs_remove_tree(staging) < 0 || fs_mkdirs(staging, 0755) < 0 ||
 	    (info.legacy && (fs_remove_tree(extra) < 0 || fs_mkdirs(extra, 0750) < 0)))
@@ -512,9 +663,12 @@ int backup_import(struct engine *e, struct instance *in, const char *path)
 
 		printf("restoring into environment %s\n", target);
 		fflush(stdout);
-		if (snapshot_restore(path, &info, &sink) < 0 || sqlsplit_finish(&l.split, load_statement, &l) < 0)
+		if (snapshot_restore(path, &info, &sink) < 0 || sqlsplit_finish(&l.split, load_statement, &l) < 0 ||
+		    db_exec(l.db, "COMMIT") < 0)
 			goto out;
 	}
+	printf("restored %zu files and %zu statements in %.1f s\n", info.files, l.statements, progress_now() - t0);
+	fflush(stdout);
 	db_close(l.db);
 	l.db = NULL;
 	drop_user(root, user);
@@ -544,8 +698,11 @@ int backup_import(struct engine *e, struct instance *in, const char *path)
 			goto out;
 		started = 1;
 		if (runtime_start(e, in, target, subnet) < 0 ||
-		    runtime_wait_healthy(in, address, in->cl.tpl.health_timeout, &took) < 0 ||
-		    runtime_route(e, in, target, 0) < 0)
+		    runtime_wait_healthy(in, address, in->cl.tpl.health_timeout, &took) < 0)
+			goto out;
+		printf("environment %s is healthy (%.1f s); switching\n", target, took);
+		fflush(stdout);
+		if (runtime_route(e, in, target, 0) < 0)
 			goto out;
 		held = 0;
 	}

@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static char msg[2048];
+/* Per thread: a snapshot's dump runs in a thread of its own. */
+static _Thread_local char msg[2048];
 
 static void vset(const char *fmt, va_list ap)
 {

@@ -125,6 +125,7 @@ int http_do(struct http *h, const struct http_req *r, long *status, struct buf *
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, r->method ? r->method : "GET");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 256L * 1024); /* streams: fewer, larger callbacks */
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);

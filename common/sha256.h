@@ -23,6 +23,10 @@ struct sha256 {
 	size_t n;              /* bytes in buf */
 };
 
+/* Set to 1 to use the portable C code even where the CPU has SHA
+ * instructions (for tests). */
+extern int sha256_portable;
+
 void sha256_init(struct sha256 *s);
 /* data may be NULL when len is 0. */
 void sha256_update(struct sha256 *s, const void *data, size_t len);

@@ -93,8 +93,9 @@ int snapshot_link_check(const char *name, const char *target)
 struct snapshot_out {
 	struct archive *a;
 	json_t *members;   /* [{path, type, size, sha256|target}] */
-	struct buf chunk;  /* the dump piece being filled */
-	unsigned nchunk;
+	unsigned nchunk;   /* dump pieces written */
+	int (*hook)(void *ctx);
+	void *hook_ctx;
 	uint64_t bytes;
 	double shown;
 	char *io;          /* IO_SIZE */
@@ -118,11 +119,13 @@ int snapshot_open(struct snapshot_out **out, const char *path, int gzip)
 		snapshot_abort(o);
 		return err_set("out of memory");
 	}
-	snprintf(threads, sizeof threads, "%ld", n > 0 ? n : 1);
+	/* Level 1 on up to 8 threads: about 2.5 MiB each, a better ratio than
+	 * gzip -6 at many times its speed. */
+	snprintf(threads, sizeof threads, "%ld", n < 1 ? 1 : n > 8 ? 8 : n);
 	if (archive_write_set_format_pax_restricted(o->a) != ARCHIVE_OK ||
 	    (gzip ? archive_write_add_filter_gzip(o->a)
 		  : archive_write_add_filter_zstd(o->a)) != ARCHIVE_OK ||
-	    (!gzip && (archive_write_set_filter_option(o->a, "zstd", "compression-level", "3") != ARCHIVE_OK ||
+	    (!gzip && (archive_write_set_filter_option(o->a, "zstd", "compression-level", "1") != ARCHIVE_OK ||
 		       archive_write_set_filter_option(o->a, "zstd", "threads", threads) != ARCHIVE_OK)) ||
 	    archive_write_set_bytes_in_last_block(o->a, 1) != ARCHIVE_OK ||
 	    archive_write_open_filename(o->a, path) != ARCHIVE_OK) {
@@ -214,40 +217,20 @@ int snapshot_add_bytes(struct snapshot_out *o, const char *name, const void *dat
 	return rc;
 }
 
-static int flush_chunk(struct snapshot_out *o)
+int snapshot_add_dump(struct snapshot_out *o, const char *data, size_t len)
 {
 	char name[64];
-	int rc;
 
+	if (len > SNAPSHOT_CHUNK)
+		return err_set("dump piece of %zu bytes is too large", len);
 	snprintf(name, sizeof name, "db/dump.%06u.sql", o->nchunk++);
-	rc = snapshot_add_bytes(o, name, o->chunk.data ? o->chunk.data : "", o->chunk.len);
-	buf_consume(&o->chunk, o->chunk.len);
-	return rc;
+	return snapshot_add_bytes(o, name, data ? data : "", len);
 }
 
-int snapshot_dump_write(struct snapshot_out *o, const char *data, size_t len)
+void snapshot_set_hook(struct snapshot_out *o, int (*fn)(void *ctx), void *ctx)
 {
-	while (len) {
-		size_t room = SNAPSHOT_CHUNK - o->chunk.len, n = len < room ? len : room;
-
-		if (buf_append(&o->chunk, data, n) < 0)
-			return -1;
-		data += n;
-		len -= n;
-		if (o->chunk.len == SNAPSHOT_CHUNK && flush_chunk(o) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-int snapshot_dump_close(struct snapshot_out *o)
-{
-	int rc = 0;
-
-	if (o->chunk.len || o->nchunk == 0)
-		rc = flush_chunk(o);
-	buf_free(&o->chunk);
-	return rc;
+	o->hook = fn;
+	o->hook_ctx = ctx;
 }
 
 /* One regular file, read through fd: exactly st->st_size bytes go in (a
@@ -340,7 +323,7 @@ static int add_dir(struct snapshot_out *o, int dfd, const char *name, const char
 		char *crel = *rel ? fs_pathf("%s/%s", rel, names[i]) : strdup(names[i]);
 		int r = -1;
 
-		if (!child || !crel)
+		if (!child || !crel || (o->hook && o->hook(o->hook_ctx) < 0))
 			goto next;
 		if (fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno == ENOENT) /* removed meanwhile */
@@ -492,7 +475,6 @@ void snapshot_abort(struct snapshot_out *o)
 	if (o->a)
 		archive_write_free(o->a);
 	json_decref(o->members);
-	buf_free(&o->chunk);
 	free(o->io);
 	free(o);
 }

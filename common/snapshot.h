@@ -32,9 +32,12 @@ struct snapshot_out;
 int snapshot_open(struct snapshot_out **out, const char *path, int gzip);
 /* A small member held in memory. */
 int snapshot_add_bytes(struct snapshot_out *o, const char *name, const void *data, size_t len);
-/* The dump, as it comes: buffered into SNAPSHOT_CHUNK pieces. */
-int snapshot_dump_write(struct snapshot_out *o, const char *data, size_t len);
-int snapshot_dump_close(struct snapshot_out *o);
+/* The next piece of the dump (db/dump.NNNNNN.sql), at most SNAPSHOT_CHUNK
+ * bytes; pieces may come between other members. */
+int snapshot_add_dump(struct snapshot_out *o, const char *data, size_t len);
+/* Call fn(ctx) before each member snapshot_add_tree() writes (to put dump
+ * pieces in as they come); fn returning -1 stops it. */
+void snapshot_set_hook(struct snapshot_out *o, int (*fn)(void *ctx), void *ctx);
 /* Every file, folder and symlink under dir, named prefix/RELATIVE.  A
  * symlink leading out of dir and special files are left out with a
  * warning on stderr. */

@@ -175,16 +175,29 @@ static void test_reuse(void **state)
 	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+/* Every test runs with the CPU's SHA instructions (where it has them) and
+ * with the portable code: both must give the same digests. */
+static int native(void **state)
+{
+	(void)state;
+	sha256_portable = 0;
+	return 0;
+}
+
+static int portable(void **state)
+{
+	(void)state;
+	sha256_portable = 1;
+	return 0;
+}
+
+#define BOTH(t) cmocka_unit_test_setup(t, native), cmocka_unit_test_setup(t, portable)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_nist),
-		cmocka_unit_test(test_million_a),
-		cmocka_unit_test(test_padding),
-		cmocka_unit_test(test_pieces),
-		cmocka_unit_test(test_hex),
-		cmocka_unit_test(test_reuse),
+		BOTH(test_nist), BOTH(test_million_a), BOTH(test_padding),
+		BOTH(test_pieces), BOTH(test_hex), BOTH(test_reuse),
 	};
-
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
