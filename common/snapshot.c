@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "err.h"
 #include "fs.h"
+#include "http.h"
 #include "progress.h"
 #include "sha256.h"
 #include "sqlsplit.h"
@@ -175,6 +176,8 @@ static int write_header(struct snapshot_out *o, struct archive_entry *e)
 
 static int write_data(struct snapshot_out *o, const void *data, size_t len)
 {
+	if (http_interrupted())
+		return err_set("interrupted");
 	if (len && archive_write_data(o->a, data, len) != (la_ssize_t)len)
 		return archive_fail(o->a, "writing the archive");
 	o->bytes += len;
@@ -316,7 +319,8 @@ static int add_dir(struct snapshot_out *o, int dfd, const char *name, const char
 		err_errno("reading folder \"%s\"", name);
 		goto out;
 	}
-	qsort(names, n, sizeof *names, cmp_names);
+	if (n > 1)
+		qsort(names, n, sizeof *names, cmp_names);
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
 		char *child = fs_pathf("%s/%s", name, names[i]);
@@ -529,7 +533,7 @@ static int member_data(struct archive *a, int gz, char *buf, data_fn fn, void *c
 
 	if (!gz) {
 		while ((n = archive_read_data(a, buf, IO_SIZE)) > 0)
-			if (fn(ctx, buf, (size_t)n) < 0)
+			if (http_interrupted() ? err_set("interrupted") : fn(ctx, buf, (size_t)n) < 0)
 				return -1;
 		return n < 0 ? archive_fail(a, "reading the archive") : 0;
 	}
@@ -549,7 +553,7 @@ static int member_data(struct archive *a, int gz, char *buf, data_fn fn, void *c
 		goto out;
 	}
 	while ((n = archive_read_data(r, buf, IO_SIZE)) > 0)
-		if (fn(ctx, buf, (size_t)n) < 0)
+		if (http_interrupted() ? err_set("interrupted") : fn(ctx, buf, (size_t)n) < 0)
 			goto out;
 	if (n < 0) {
 		archive_fail(r, "reading db.sql.gz");
