@@ -835,7 +835,7 @@ static int create_instance(struct cluster *cl, const char *name, const char *ver
 	if (!(self = fs_self_exe()) || !(p = fs_pathf("%s/instance.sh", dir)) || fs_symlink_atomic(self, p) < 0)
 		goto out;
 	free(p);
-	if (!(text = instance_ini_text(name, version, port, slot, "blue", dbpw, skb)) ||
+	if (!(text = instance_ini_text(name, version, port, slot, dbpw, skb)) ||
 	    !(p = fs_pathf("%s/instance.ini", dir)) || fs_write_atomic(p, text, strlen(text), 0600) < 0)
 		goto out;
 	if (instance_open(&in, dir) < 0)
@@ -960,7 +960,7 @@ static int cmd_clone(struct ctx *ctx, int argc, char **argv)
 		goto out;
 	/* The source's current state, taken online under its lock. */
 	if ((lock = lock_take(from.root, "the instance")) < 0 || engine_open(&e) < 0 ||
-	    backup_snapshot(e, &from, tmp, 0, &res) < 0)
+	    backup_snapshot(e, &from, from.env, tmp, 0, &res) < 0)
 		goto out;
 	lock_release(lock);
 	lock = -1;

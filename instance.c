@@ -19,6 +19,7 @@
 #include "common/proxy.h"
 #include "common/runtime.h"
 #include "common/strv.h"
+#include "common/upgrade.h"
 
 static const struct cmd *cmd_named(const char *name)
 {
@@ -35,14 +36,20 @@ static int no_args(struct ctx *ctx, const char *cmd, int argc, char **argv)
 	return 0;
 }
 
-/* Open the instance, take its lock and reach the engine. */
+/* Open the instance, take its lock and reach the engine; first finish or
+ * undo what a killed upgrade left. */
 static int begin(struct ctx *ctx, struct instance *in, struct engine **e, int *lock)
 {
+	int did;
+
 	*e = NULL;
 	*lock = -1;
 	if (instance_open(in, ctx->root) < 0)
 		return -1;
-	if ((*lock = lock_take(in->root, "the instance")) < 0 || engine_open(e) < 0) {
+	if ((*lock = lock_take(in->root, "the instance")) < 0 || engine_open(e) < 0 ||
+	    upgrade_recover(*e, in, &did) < 0) {
+		engine_close(*e);
+		*e = NULL;
 		lock_release(*lock);
 		*lock = -1;
 		instance_free(in);
@@ -98,6 +105,23 @@ static int cmd_restart(struct ctx *ctx, int argc, char **argv)
 	return lifecycle(ctx, argc, argv, "restart", "restarting", restart);
 }
 
+/* For commands that take no lock: recover what a killed upgrade left if
+ * nobody works on the instance now. */
+static int recover_quietly(struct engine *e, struct instance *in)
+{
+	int did, lock, rc = 0;
+
+	if (!in || !fs_exists(in->root))
+		return 0;
+	if ((lock = lock_take(in->root, "the instance")) < 0) {
+		err_clear();
+		return 0;
+	}
+	rc = upgrade_recover(e, in, &did);
+	lock_release(lock);
+	return rc;
+}
+
 static int cmd_status(struct ctx *ctx, int argc, char **argv)
 {
 	struct instance in;
@@ -109,7 +133,7 @@ static int cmd_status(struct ctx *ctx, int argc, char **argv)
 		return cli_usage_error(ctx, cmd_named("status"), "unexpected argument \"%s\"", argv[1]);
 	if (instance_open(&in, ctx->root) < 0)
 		return KC_FAIL;
-	if (engine_open(&e) == 0 && (st = runtime_status(e, &in))) {
+	if (engine_open(&e) == 0 && recover_quietly(e, &in) == 0 && (st = runtime_status(e, &in))) {
 		if (json) {
 			char *s = json_dumps(st, JSON_INDENT(2));
 
@@ -275,7 +299,7 @@ static int cmd_snapshot(struct ctx *ctx, int argc, char **argv)
 		return cli_usage_error(ctx, c, "unexpected argument \"%s\"", argv[optind]);
 	if (begin(ctx, &in, &e, &lock) < 0)
 		return KC_FAIL;
-	if (backup_snapshot(e, &in, out, gzip, &res) == 0) {
+	if (backup_snapshot(e, &in, in.env, out, gzip, &res) == 0) {
 		printf("snapshot of \"%s\" (%s): %s\n  %.1f MiB (%.1f MiB before compression) in %.1f s", in.name,
 		       in.version, res.path, (double)res.bytes / (1 << 20), (double)res.raw / (1 << 20), res.seconds);
 		if (res.held > 0)
@@ -318,6 +342,90 @@ static int cmd_import(struct ctx *ctx, int argc, char **argv)
 		end(&in, e, lock);
 	}
 	free(path);
+	return rc;
+}
+
+static int cmd_upgrade(struct ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {{"keep", required_argument, NULL, 'k'}, {NULL, 0, NULL, 0}};
+	const struct cmd *c = cmd_named("upgrade");
+	struct instance in;
+	struct engine *e;
+	char *rest;
+	long keep = 0;
+	int o, lock, rc = KC_FAIL;
+
+	optind = 0;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "k:", opts, NULL)) != -1) {
+		if (o != 'k')
+			return cli_bad_option(ctx, c, argv);
+		keep = strtol(optarg, &rest, 10);
+		if (*rest || !*optarg || keep < 1 || keep > 100000)
+			return cli_usage_error(ctx, c, "--keep needs a number from 1");
+	}
+	if (optind >= argc)
+		return cli_usage_error(ctx, c, "missing VERSION");
+	if (optind + 1 < argc)
+		return cli_usage_error(ctx, c, "unexpected argument \"%s\"", argv[optind + 1]);
+	if (begin(ctx, &in, &e, &lock) < 0)
+		return KC_FAIL;
+	if (upgrade_run(e, &in, argv[optind], (int)keep) == 0)
+		rc = KC_OK;
+	end(&in, e, lock);
+	return rc;
+}
+
+static int cmd_rollback(struct ctx *ctx, int argc, char **argv)
+{
+	struct instance in;
+	struct engine *e;
+	int lock, rc = KC_FAIL;
+
+	if (no_args(ctx, "rollback", argc, argv))
+		return KC_USAGE;
+	if (begin(ctx, &in, &e, &lock) < 0)
+		return KC_FAIL;
+	if (upgrade_rollback(e, &in) == 0)
+		rc = KC_OK;
+	end(&in, e, lock);
+	return rc;
+}
+
+static int cmd_envs(struct ctx *ctx, int argc, char **argv)
+{
+	struct instance in;
+	struct engine *e = NULL;
+	json_t *envs = NULL, *v;
+	size_t i;
+	int json = argc == 2 && strcmp(argv[1], "--json") == 0, rc = KC_FAIL;
+
+	if (argc > 1 && !json)
+		return cli_usage_error(ctx, cmd_named("envs"), "unexpected argument \"%s\"", argv[1]);
+	if (instance_open(&in, ctx->root) < 0)
+		return KC_FAIL;
+	if (engine_open(&e) == 0 && recover_quietly(e, &in) == 0 && (envs = upgrade_envs(e, &in))) {
+		if (json) {
+			char *t = json_dumps(envs, JSON_INDENT(2));
+
+			printf("%s\n", t);
+			free(t);
+		} else {
+			printf("%-6s %-7s %-12s %-9s %s\n", "ENV", "ACTIVE", "VERSION", "STATE", "CREATED");
+			json_array_foreach(envs, i, v)
+				printf("%-6s %-7s %-12s %-9s %s\n", json_string_value(json_object_get(v, "env")),
+				       json_is_true(json_object_get(v, "active")) ? "*" : "",
+				       json_string_value(json_object_get(v, "version")) ?: "-",
+				       json_string_value(json_object_get(v, "state")),
+				       json_string_value(json_object_get(v, "created")) ?: "-");
+		}
+		rc = KC_OK;
+	}
+	if (rc != KC_OK)
+		err_wrap("listing environments of instance \"%s\"", in.name);
+	json_decref(envs);
+	engine_close(e);
+	instance_free(&in);
 	return rc;
 }
 
@@ -399,6 +507,21 @@ const struct cmd instance_cmds[] = {
 	 "restored into the inactive environment, migrated if older, started, checked healthy, and\n"
 	 "only then served.  The state before stays in the other environment; a failure leaves the\n"
 	 "instance as it was, serving.\n",
+	 CMD_NEEDS_SCOPE},
+	{"upgrade", cmd_upgrade, "[--keep N] VERSION",
+	 "move to VERSION on the other environment, switching only when it is healthy",
+	 "The inactive environment gets a consistent copy of the database and a copy of the files,\n"
+	 "the template's migrate, and the new version's containers; once they are healthy the proxy\n"
+	 "switches to them and the old environment stops, its database and files kept for rollback.\n"
+	 "Until the switch, reads are served and writes get 503 with Retry-After.  Any failure, or\n"
+	 "Ctrl-C, removes the new environment and leaves the old one serving.\n"
+	 "The inactive environment's earlier state is archived to snapshots/ first;\n"
+	 "  -k, --keep N   then keep only the newest N snapshots of the instance\n",
+	 CMD_NEEDS_SCOPE},
+	{"rollback", cmd_rollback, "", "go back to the other environment, as it was at the switch",
+	 "Writes made since the switch stay in the environment left, which becomes the inactive one.\n",
+	 CMD_NEEDS_SCOPE},
+	{"envs", cmd_envs, "[--json]", "the blue and green environments: version, state, which is active", NULL,
 	 CMD_NEEDS_SCOPE},
 	{"clone", cmd_clone, "[--port P] NEW", "make instance NEW from this one's current state (see cluster.sh clone)",
 	 NULL, CMD_NEEDS_SCOPE},

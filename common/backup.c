@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -16,6 +18,7 @@
 #include "db.h"
 #include "err.h"
 #include "fs.h"
+#include "http.h"
 #include "name.h"
 #include "progress.h"
 #include "runtime.h"
@@ -25,14 +28,15 @@
 
 /* ---- names ---- */
 
-char *backup_default_path(const struct instance *in, int gzip)
+char *backup_default_path(const struct instance *in, const char *env, int gzip)
 {
 	char ts[32];
 	time_t now = time(NULL);
 	struct tm tm;
 
 	strftime(ts, sizeof ts, "%Y%m%d_%H%M%S", localtime_r(&now, &tm));
-	return cluster_path(&in->cl, "snapshots/%s.%s.%s.tar.%s", in->name, ts, in->version, gzip ? "gz" : "zst");
+	return cluster_path(&in->cl, "snapshots/%s.%s.%s.tar.%s", in->name, ts, instance_env_version(in, env),
+			    gzip ? "gz" : "zst");
 }
 
 /* NAME.YYYYmmdd_HHMMSS.VERSION.tar.(zst|gz): the parts, or -1. */
@@ -58,15 +62,28 @@ static int parse_name(const char *file, char *name, char *ts, char *version, siz
 	return ts[8] == '_' && strspn(ts, "0123456789_") == 15 ? 0 : -1;
 }
 
-/* ---- the work tree: a hard-link copy of the data folder ---- */
+/* ---- copies of the data folder: hard links (the snapshot's work tree) or
+ * real copies (a new environment's files) ---- */
 
+/* Copy in to out: a reflink where the file system can, else in the kernel,
+ * else by read and write. */
 static int copy_fd(int in, int out)
 {
 	char buf[1 << 16];
+	ssize_t n;
 
+	if (ioctl(out, FICLONE, in) == 0)
+		return 0;
+	while ((n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0)) > 0)
+		;
+	if (n == 0)
+		return 0;
+	if (lseek(in, 0, SEEK_SET) < 0 || ftruncate(out, 0) < 0 || lseek(out, 0, SEEK_SET) < 0)
+		return -1;
 	for (;;) {
-		ssize_t n = read(in, buf, sizeof buf), w = 0;
+		ssize_t w = 0;
 
+		n = read(in, buf, sizeof buf);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -81,8 +98,30 @@ static int copy_fd(int in, int out)
 	}
 }
 
-/* Link (or, across file systems, copy) every entry of sfd into dfd. */
-static int link_tree(int sfd, int dfd, const char *where)
+static int copy_file(int sfd, int dfd, const char *n, const struct stat *st)
+{
+	int in = openat(sfd, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), out = -1, rc = -1;
+	struct timespec ts[2] = {st->st_atim, st->st_mtim};
+
+	if (in < 0)
+		return errno == ENOENT ? 0 : -1; /* removed meanwhile */
+	if ((out = openat(dfd, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st->st_mode & 07777)) >= 0 &&
+	    copy_fd(in, out) == 0) {
+		if (geteuid() == 0)
+			fchown(out, st->st_uid, st->st_gid);
+		fchmod(out, st->st_mode & 07777);
+		futimens(out, ts);
+		rc = 0;
+	}
+	close(in);
+	if (out >= 0)
+		close(out);
+	return rc;
+}
+
+/* Every entry of sfd into dfd: files hard-linked (copy 0; copied where
+ * linking is not possible) or copied (copy 1); sfd is closed. */
+static int copy_tree(int sfd, int dfd, const char *where, int copy)
 {
 	DIR *d = fdopendir(sfd);
 	struct dirent *de;
@@ -96,6 +135,10 @@ static int link_tree(int sfd, int dfd, const char *where)
 		struct stat st;
 		const char *n = de->d_name;
 
+		if (http_interrupted()) {
+			rc = err_set("interrupted");
+			break;
+		}
 		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
 			continue;
 		if (fstatat(sfd, n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -107,7 +150,7 @@ static int link_tree(int sfd, int dfd, const char *where)
 			int s2, d2;
 
 			if (mkdirat(dfd, n, st.st_mode & 07777) < 0) {
-				rc = err_errno("making \"%s\" in the work tree", n);
+				rc = err_errno("making folder \"%s\"", n);
 				break;
 			}
 			if (geteuid() == 0)
@@ -118,10 +161,10 @@ static int link_tree(int sfd, int dfd, const char *where)
 			}
 			if ((d2 = openat(dfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 				close(s2);
-				rc = err_errno("opening \"%s\" in the work tree", n);
+				rc = err_errno("opening folder \"%s\"", n);
 				break;
 			}
-			rc = link_tree(s2, d2, n);
+			rc = copy_tree(s2, d2, n, copy);
 			close(d2);
 		} else if (S_ISLNK(st.st_mode)) {
 			char t[4097];
@@ -130,25 +173,16 @@ static int link_tree(int sfd, int dfd, const char *where)
 			if (k >= 0) {
 				t[k] = '\0';
 				if (symlinkat(t, dfd, n) < 0)
-					rc = err_errno("linking \"%s\" in the work tree", n);
+					rc = err_errno("making symlink \"%s\"", n);
 			}
 		} else if (S_ISREG(st.st_mode)) {
-			if (linkat(sfd, n, dfd, n, 0) == 0)
+			if (!copy && (linkat(sfd, n, dfd, n, 0) == 0 || errno == ENOENT))
 				continue;
-			if (errno == ENOENT)
-				continue;
-			if (errno == EXDEV || errno == EPERM || errno == EMLINK) {
-				int in = openat(sfd, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-				int out = in < 0 ? -1 : openat(dfd, n, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 07777);
-
-				if (in < 0 || out < 0 || copy_fd(in, out) < 0)
-					rc = err_errno("copying \"%s/%s\" to the work tree", where, n);
-				if (in >= 0)
-					close(in);
-				if (out >= 0)
-					close(out);
+			if (copy || errno == EXDEV || errno == EPERM || errno == EMLINK) {
+				if (copy_file(sfd, dfd, n, &st) < 0)
+					rc = err_errno("copying \"%s/%s\"", where, n);
 			} else {
-				rc = err_errno("linking \"%s/%s\" into the work tree", where, n);
+				rc = err_errno("linking \"%s/%s\"", where, n);
 			}
 		}
 	}
@@ -156,6 +190,11 @@ static int link_tree(int sfd, int dfd, const char *where)
 		rc = err_errno("reading \"%s\"", where);
 	closedir(d);
 	return rc;
+}
+
+static int link_tree(int sfd, int dfd, const char *where)
+{
+	return copy_tree(sfd, dfd, where, 0);
 }
 
 /* ---- snapshot ---- */
@@ -343,13 +382,13 @@ static int between_files(void *ctx)
 	return drain(h->s, 0, h->out);
 }
 
-static char *public_config(const struct instance *in)
+static char *public_config(const struct instance *in, const char *env)
 {
 	struct buf b = BUF_INIT;
 
 	buf_printf(&b, "; instance.ini of the snapshot, without its secrets\n[instance]\nname = %s\nversion = %s\n"
 		       "port = %d\nenv = %s\ntemplate = %s\ncluster = %s\n",
-		   in->name, in->version, in->port, in->env, in->cl.template_name, in->cl.name);
+		   in->name, instance_env_version(in, env), in->port, env, in->cl.template_name, in->cl.name);
 	return b.data;
 }
 
@@ -368,12 +407,13 @@ static int sync_rename(const char *tmp, const char *path)
 	return 0;
 }
 
-int backup_snapshot(struct engine *e, struct instance *in, const char *path, int gzip, struct backup_result *res)
+int backup_snapshot(struct engine *e, struct instance *in, const char *env, const char *path, int gzip,
+		    struct backup_result *res)
 {
 	struct snap s = {0};
 	struct snapshot_out *out = NULL;
 	struct hook hook = {&s, NULL};
-	char *dest = path ? fs_absolute(path) : backup_default_path(in, gzip), *tmp = NULL, *work = NULL,
+	char *dest = path ? fs_absolute(path) : backup_default_path(in, env, gzip), *tmp = NULL, *work = NULL,
 	     *workdata = NULL, *data = NULL, *dbname = NULL, *conf = NULL, created[32];
 	double t0 = progress_now();
 	time_t now = time(NULL);
@@ -391,8 +431,8 @@ int backup_snapshot(struct engine *e, struct instance *in, const char *path, int
 	pthread_cond_init(&s.cv, NULL);
 	if (!dest || !(tmp = fs_pathf("%s.tmp", dest)) ||
 	    !(work = cluster_path(&in->cl, "snapshots/.work-%s-%d", in->name, (int)getpid())) ||
-	    !(workdata = fs_pathf("%s/data", work)) || !(data = instance_data_dir(in, in->env)) ||
-	    !(dbname = instance_db_name(in->name, in->env)) || !(conf = public_config(in)))
+	    !(workdata = fs_pathf("%s/data", work)) || !(data = instance_data_dir(in, env)) ||
+	    !(dbname = instance_db_name(in->name, env)) || !(conf = public_config(in, env)))
 		goto out;
 	if (fs_exists(dest)) {
 		err_set("\"%s\" exists already", dest);
@@ -414,8 +454,9 @@ int backup_snapshot(struct engine *e, struct instance *in, const char *path, int
 	}
 	s.data = data;
 	s.dbname = dbname;
-	/* Hold writes while the transaction starts and the files are linked. */
-	if (runtime_served(in)) {
+	/* Hold writes while the transaction starts and the files are linked
+	 * (an inactive environment takes none). */
+	if (strcmp(env, in->env) == 0 && runtime_served(in)) {
 		if (runtime_route(e, in, in->env, 1) < 0)
 			goto out;
 		s.held = 1;
@@ -440,7 +481,8 @@ int backup_snapshot(struct engine *e, struct instance *in, const char *path, int
 	strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 	meta = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s}", "format", SNAPSHOT_FORMAT, "format_version",
 			 SNAPSHOT_FORMAT_VERSION, "tool", "korcluster " KC_VERSION, "template", in->cl.template_name,
-			 "instance", in->name, "version", in->version, "cluster", in->cl.name, "created", created);
+			 "instance", in->name, "version", instance_env_version(in, env), "cluster", in->cl.name, "created",
+			 created);
 	res->raw = snapshot_bytes(out);
 	rc = snapshot_close(out, meta);
 	out = NULL;
@@ -464,11 +506,18 @@ out:
 		pthread_mutex_unlock(&s.mu);
 		pthread_join(tid, NULL);
 	}
-	if (s.held)
-		release(&s);
+	if (rc < 0)
+		err_wrap("taking a snapshot of instance \"%s\"", in->name);
+	if (s.held) {
+		char why[2048];
+
+		snprintf(why, sizeof why, "%s", err_msg());
+		if (release(&s) < 0)
+			fprintf(stderr, "korcluster: warning: %s\n", err_msg());
+		err_set("%s", why);
+	}
 	progress_clear();
 	if (rc < 0) {
-		err_wrap("taking a snapshot of instance \"%s\"", in->name);
 		snapshot_abort(out);
 		if (tmp)
 			unlink(tmp);
@@ -504,8 +553,11 @@ void backup_result_free(struct backup_result *res)
 
 /* ---- import ---- */
 
+/* A dump loaded into one database, as a temporary MySQL user granted on
+ * that database only: whatever the dump holds, it reaches nothing else. */
 struct load {
-	struct db *db;
+	struct db *root, *db;
+	char user[16], pw[33];
 	struct sqlsplit split;
 	size_t statements;
 	size_t uncommitted; /* bytes since the last COMMIT */
@@ -537,6 +589,162 @@ static int load_data(void *ctx, const char *data, size_t len)
 	return sqlsplit_feed(&l->split, data, len, load_statement, l);
 }
 
+static void load_close(struct load *l)
+{
+	char sql[128];
+
+	db_close(l->db);
+	l->db = NULL;
+	if (l->root && l->user[0]) {
+		snprintf(sql, sizeof sql, "DROP USER IF EXISTS '%s'@'%%'", l->user);
+		db_exec(l->root, sql);
+	}
+	db_close(l->root);
+	explicit_bzero(l->pw, sizeof l->pw);
+	sqlsplit_free(&l->split);
+	memset(l, 0, sizeof *l);
+}
+
+/* Empty database dbname and log in to it as a user of its own. */
+static int load_open(struct engine *e, struct cluster *cl, const char *dbname, struct load *l)
+{
+	char q[80], sql[512];
+
+	memset(l, 0, sizeof *l);
+	sqlsplit_init(&l->split, 1u << 30);
+	if (db_ident_quote(dbname, q, sizeof q) < 0 || runtime_db_connect(e, cl, &l->root) < 0)
+		goto fail;
+	snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", q);
+	if (db_exec(l->root, sql) < 0 || db_create_database(l->root, dbname) < 0) {
+		err_wrap("emptying database \"%s\"", dbname);
+		goto fail;
+	}
+	memcpy(l->user, "kcload_", 7);
+	if (name_random(l->user + 7, 8, NAME_ALNUM_LOWER) < 0 || name_random(l->pw, 32, NAME_ALNUM) < 0)
+		goto fail;
+	snprintf(sql, sizeof sql, "CREATE USER '%s'@'%%' IDENTIFIED BY '%s'", l->user, l->pw);
+	if (db_exec(l->root, sql) < 0) {
+		l->user[0] = '\0';
+		err_wrap("creating the loading user");
+		goto fail;
+	}
+	snprintf(sql, sizeof sql, "GRANT ALL PRIVILEGES ON %s.* TO '%s'@'%%'", q, l->user);
+	if (db_exec(l->root, sql) < 0) {
+		err_wrap("granting \"%s\" to the loading user", dbname);
+		goto fail;
+	}
+	if (runtime_db_connect_as(e, cl, l->user, l->pw, dbname, 600, &l->db) < 0 ||
+	    db_exec(l->db, "SET autocommit = 0") < 0)
+		goto fail;
+	return 0;
+fail:
+	load_close(l);
+	return -1;
+}
+
+int backup_cleanup(struct engine *e, struct instance *in)
+{
+	char *staging[2] = {fs_pathf("%s/data/blue.import", in->root), fs_pathf("%s/data/green.import", in->root)};
+	char *blue = instance_db_name(in->name, "blue"), *green = instance_db_name(in->name, "green");
+	char sql[512], users[4096];
+	struct db *root = NULL;
+	int rc = -1;
+
+	if (!staging[0] || !staging[1] || !blue || !green)
+		goto out;
+	for (int i = 0; i < 2; i++)
+		if (fs_remove_tree(staging[i]) < 0)
+			goto out;
+	/* Loading users of this instance's databases left by a killed load. */
+	snprintf(sql, sizeof sql,
+		 "SELECT IFNULL(GROUP_CONCAT(DISTINCT User), '') FROM mysql.db WHERE Db IN ('%s', '%s') AND User LIKE "
+		 "'kcload\\_%%'",
+		 blue, green);
+	if (runtime_db_connect(e, &in->cl, &root) < 0 || db_query_value(root, sql, users, sizeof users) < 0)
+		goto out;
+	for (char *u = strtok(users, ","); u; u = strtok(NULL, ",")) {
+		if (strncmp(u, "kcload_", 7) != 0 || strspn(u, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(u))
+			continue;
+		snprintf(sql, sizeof sql, "DROP USER IF EXISTS '%s'@'%%'", u);
+		if (db_exec(root, sql) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		err_wrap("removing what an interrupted load left");
+	db_close(root);
+	free(staging[0]);
+	free(staging[1]);
+	free(blue);
+	free(green);
+	return rc;
+}
+
+/* The end of the dump: its last statement, and the last rows committed. */
+static int load_finish(struct load *l)
+{
+	if (sqlsplit_finish(&l->split, load_statement, l) < 0 || db_exec(l->db, "COMMIT") < 0)
+		return err_wrap("loading the dump");
+	return 0;
+}
+
+static int copy_frame(void *ctx, int stream, const char *data, size_t len)
+{
+	(void)stream;
+	return load_data(ctx, data, len);
+}
+
+int backup_copy_env(struct engine *e, struct instance *in, const char *from, const char *to)
+{
+	struct load l;
+	char *src = instance_db_name(in->name, from), *dst = instance_db_name(in->name, to);
+	char *sdir = instance_data_dir(in, from), *ddir = instance_data_dir(in, to);
+	double t0 = progress_now();
+	int sfd = -1, dfd = -1, rc = -1, open_l = 0;
+
+	if (!src || !dst || !sdir || !ddir)
+		goto out;
+	/* The database: one consistent transaction, streamed into the copy. */
+	if (load_open(e, &in->cl, dst, &l) < 0)
+		goto out;
+	open_l = 1;
+	if (runtime_dump(e, &in->cl, src, copy_frame, &l) < 0 || load_finish(&l) < 0)
+		goto out;
+	printf("copied database %s to %s (%zu statements) in %.1f s\n", src, dst, l.statements, progress_now() - t0);
+	fflush(stdout);
+	/* The files: real copies (reflinks where the file system has them), so
+	 * that whatever the new environment does to them, these stay. */
+	t0 = progress_now();
+	if (fs_remove_tree(ddir) < 0 || fs_mkdirs(sdir, 0755) < 0 || fs_mkdirs(ddir, 0755) < 0)
+		goto out;
+	if ((sfd = open(sdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (dfd = open(ddir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		err_errno("opening the data folders");
+		goto out;
+	}
+	rc = copy_tree(sfd, dfd, sdir, 1);
+	sfd = -1;
+	if (rc == 0) {
+		printf("copied files of %s to %s in %.1f s\n", from, to, progress_now() - t0);
+		fflush(stdout);
+	}
+out:
+	if (rc < 0)
+		err_wrap("copying environment %s to %s", from, to);
+	if (open_l)
+		load_close(&l);
+	if (sfd >= 0)
+		close(sfd);
+	if (dfd >= 0)
+		close(dfd);
+	free(src);
+	free(dst);
+	free(sdir);
+	free(ddir);
+	return rc;
+}
+
 /* Free bytes on the file system of path. */
 static uint64_t free_space(const char *path)
 {
@@ -545,37 +753,6 @@ static uint64_t free_space(const char *path)
 	if (statvfs(path, &v) < 0)
 		return UINT64_MAX;
 	return (uint64_t)v.f_bavail * v.f_frsize;
-}
-
-/* Empty database NAME_env, and a user of its own for the load: the dump
- * can then reach no other database, whatever it holds. */
-static int fresh_database(struct db *root, const char *dbname, char *user, char *pw)
-{
-	char q[80], sql[512];
-
-	if (db_ident_quote(dbname, q, sizeof q) < 0)
-		return -1;
-	snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", q);
-	if (db_exec(root, sql) < 0 || db_create_database(root, dbname) < 0)
-		return err_wrap("emptying database \"%s\"", dbname);
-	memcpy(user, "kcload_", 7);
-	if (name_random(user + 7, 8, NAME_ALNUM_LOWER) < 0 || name_random(pw, 32, NAME_ALNUM) < 0)
-		return -1;
-	snprintf(sql, sizeof sql, "CREATE USER '%s'@'%%' IDENTIFIED BY '%s'", user, pw);
-	if (db_exec(root, sql) < 0)
-		return err_wrap("creating the loading user");
-	snprintf(sql, sizeof sql, "GRANT ALL PRIVILEGES ON %s.* TO '%s'@'%%'", q, user);
-	if (db_exec(root, sql) < 0)
-		return err_wrap("granting \"%s\" to the loading user", dbname);
-	return 0;
-}
-
-static void drop_user(struct db *root, const char *user)
-{
-	char sql[128];
-
-	snprintf(sql, sizeof sql, "DROP USER IF EXISTS '%s'@'%%'", user);
-	db_exec(root, sql);
 }
 
 struct capture {
@@ -606,16 +783,14 @@ int backup_import(struct engine *e, struct instance *in, const char *path)
 {
 	struct snapshot_info info = {0};
 	struct load l = {0};
-	struct db *root = NULL;
 	struct capture cap = {BUF_INIT};
 	struct strv migrate = STRV_INIT;
-	const char *target = instance_other_env(in->env), *active = in->env;
+	const char *target = instance_other_env(in->env), *active = instance_other_env(target);
 	char *dbname = instance_db_name(in->name, target), *staging = NULL, *final = NULL, *extra = NULL;
-	char user[16] = "", pw[33], subnet[64], address[64];
-	int rc = -1, served = runtime_served(in), held = 0, started = 0, made_user = 0, code = 0, older;
+	char *now = NULL;
+	int rc = -1, served = runtime_served(in), held = 0, started = 0, open_l = 0, code = 0, older;
 	double t0 = progress_now(), took;
 
-	sqlsplit_init(&l.split, 1u << 30);
 	if (!dbname || !(staging = fs_pathf("%s/data/%s.import", in->root, target)) ||
 	    !(final = instance_data_dir(in, target)) || !(extra = fs_pathf("%s/imported", in->root)))
 		goto out;
@@ -642,19 +817,19 @@ int backup_import(struct engine *e, struct instance *in, const char *path)
 	printf("archive ok: %s of %s, %zu files (%.1f MiB), dump %.1f MiB\n", info.legacy ? "KorCluster snapshot" : "snapshot",
 	       info.version, info.files, (double)info.data_bytes / (1 << 20),
 	       (double)info.dump_bytes / (1 << 20));
-	/* 2. Restore into the inactive environment; the active one serves reads. */
-	if (runtime_stop(e, in, target) < 0 || runtime_db_connect(e, &in->cl, &root) < 0)
+	/* 2. Restore into the inactive environment; the active one serves reads.
+	 * It will run the instance's version. */
+	in->env_version[instance_env_index(target)] = in->version;
+	if (runtime_stop(e, in, target) < 0)
 		goto out;
 	if (served) {
 		if (runtime_route(e, in, active, 1) < 0)
 			goto out;
 		held = 1;
 	}
-	made_user = 1;
-	if (fresh_database(root, dbname, user, pw) < 0 ||
-	    runtime_db_connect_as(e, &in->cl, user, pw, dbname, 600, &l.db) < 0 ||
-	    db_exec(l.db, "SET autocommit = 0") < 0)
+	if (load_open(e, &in->cl, dbname, &l) < 0)
 		goto out;
+	open_l = 1;
 	if (fs_remove_tree(staging) < 0 || fs_mkdirs(staging, 0755) < 0 ||
 	    (info.legacy && (fs_remove_tree(extra) < 0 || fs_mkdirs(extra, 0750) < 0)))
 		goto out;
@@ -663,16 +838,13 @@ int backup_import(struct engine *e, struct instance *in, const char *path)
 
 		printf("restoring into environment %s\n", target);
 		fflush(stdout);
-		if (snapshot_restore(path, &info, &sink) < 0 || sqlsplit_finish(&l.split, load_statement, &l) < 0 ||
-		    db_exec(l.db, "COMMIT") < 0)
+		if (snapshot_restore(path, &info, &sink) < 0 || load_finish(&l) < 0)
 			goto out;
 	}
 	printf("restored %zu files and %zu statements in %.1f s\n", info.files, l.statements, progress_now() - t0);
 	fflush(stdout);
-	db_close(l.db);
-	l.db = NULL;
-	drop_user(root, user);
-	made_user = 0;
+	load_close(&l);
+	open_l = 0;
 	if (fs_remove_tree(final) < 0 || rename(staging, final) < 0) {
 		err_errno("moving the restored files to \"%s\"", final);
 		goto out;
@@ -693,20 +865,18 @@ int backup_import(struct engine *e, struct instance *in, const char *path)
 	}
 	/* 4. Switch: start, wait until healthy, route, then stop the old one. */
 	if (served) {
-		if (runtime_subnet(e, &in->cl, subnet, sizeof subnet) < 0 ||
-		    instance_address(in, subnet, target, address, sizeof address) < 0)
-			goto out;
 		started = 1;
-		if (runtime_start(e, in, target, subnet) < 0 ||
-		    runtime_wait_healthy(in, address, in->cl.tpl.health_timeout, &took) < 0)
-			goto out;
-		printf("environment %s is healthy (%.1f s); switching\n", target, took);
-		fflush(stdout);
-		if (runtime_route(e, in, target, 0) < 0)
+		if (runtime_promote(e, in, target, &took) < 0)
 			goto out;
 		held = 0;
+		printf("environment %s is healthy (%.1f s) and serving\n", target, took);
+		fflush(stdout);
 	}
-	if (instance_set_env(in, target) < 0)
+	if (!(now = instance_now()))
+		goto out;
+	in->env_version[instance_env_index(target)] = in->version;
+	in->env_created[instance_env_index(target)] = now;
+	if (instance_save(in, target) < 0)
 		goto out;
 	started = 0;
 	if (served && runtime_stop(e, in, active) < 0)
@@ -719,7 +889,10 @@ int backup_import(struct engine *e, struct instance *in, const char *path)
 out:
 	progress_clear();
 	if (rc < 0) {
+		char why[2048];
+
 		err_wrap("importing \"%s\" into instance \"%s\"", path, in->name);
+		snprintf(why, sizeof why, "%s", err_msg());
 		/* The active environment serves as before. */
 		if (held && runtime_route(e, in, active, 0) < 0)
 			fprintf(stderr, "korcluster: warning: could not let writes through again: %s\n", err_msg());
@@ -727,13 +900,10 @@ out:
 			runtime_stop(e, in, target);
 		if (staging)
 			fs_remove_tree(staging);
+		err_set("%s", why);
 	}
-	db_close(l.db);
-	if (made_user && root && user[0])
-		drop_user(root, user);
-	db_close(root);
-	explicit_bzero(pw, sizeof pw);
-	sqlsplit_free(&l.split);
+	if (open_l)
+		load_close(&l);
 	snapshot_info_free(&info);
 	strv_free(&migrate);
 	buf_free(&cap.out);
@@ -741,6 +911,7 @@ out:
 	free(staging);
 	free(final);
 	free(extra);
+	free(now);
 	return rc;
 }
 

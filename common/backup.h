@@ -29,12 +29,22 @@ struct backup_result {
 	double held;        /* writes held, seconds (0 when not served) */
 };
 
-/* snapshots/NAME.YYYYmmdd_HHMMSS.VERSION.tar.zst (.tar.gz); caller frees. */
-char *backup_default_path(const struct instance *in, int gzip);
-/* Snapshot in to path (NULL: the default path); written under a temporary
- * name and renamed when complete. */
-int backup_snapshot(struct engine *e, struct instance *in, const char *path, int gzip, struct backup_result *res);
+/* snapshots/NAME.YYYYmmdd_HHMMSS.VERSION.tar.zst (.tar.gz) for env's
+ * version; caller frees. */
+char *backup_default_path(const struct instance *in, const char *env, int gzip);
+/* Snapshot environment env of in (the active one, or the inactive one
+ * before it is reused) to path (NULL: the default path); written under a
+ * temporary name and renamed when complete. */
+int backup_snapshot(struct engine *e, struct instance *in, const char *env, const char *path, int gzip,
+		    struct backup_result *res);
 void backup_result_free(struct backup_result *res);
+/* Make environment to a copy of environment from: its database (one
+ * consistent dump, loaded), its files (copied, not linked).  What it held
+ * before is gone; the caller holds writes if from is in use. */
+int backup_copy_env(struct engine *e, struct instance *in, const char *from, const char *to);
+/* Remove what a killed import or copy left: staging folders, temporary
+ * loading users. */
+int backup_cleanup(struct engine *e, struct instance *in);
 /* Import archive path into in (see above). */
 int backup_import(struct engine *e, struct instance *in, const char *path);
 

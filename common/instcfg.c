@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "err.h"
@@ -91,9 +92,25 @@ int instance_load(struct instance *in, const char *root, struct diag *d)
 	}
 	in->db_password = field(in, d, "secrets", "db_password", check_secret);
 	in->secret_key_base = field(in, d, "secrets", "secret_key_base", check_secret);
+	for (int i = 0; i < 2; i++) {
+		const char *sec = i == ENV_BLUE ? "env.blue" : "env.green";
+
+		if (conf_section_line(&in->conf, sec) <= 0)
+			continue;
+		in->env_version[i] = field(in, d, sec, "version", instance_check_version);
+		if ((v = field(in, d, sec, "created", NULL)))
+			in->env_created[i] = v;
+	}
 	for (size_t i = 0; i < in->conf.ns; i++)
-		if (strcmp(in->conf.s[i].name, "instance") && strcmp(in->conf.s[i].name, "secrets"))
+		if (strcmp(in->conf.s[i].name, "instance") && strcmp(in->conf.s[i].name, "secrets") &&
+		    strcmp(in->conf.s[i].name, "env.blue") && strcmp(in->conf.s[i].name, "env.green"))
 			diag_add(d, ini, in->conf.s[i].line, "unknown section [%s]", in->conf.s[i].name);
+	/* The active environment runs the instance's version. */
+	if (in->env && in->version && in->env_version[instance_env_index(in->env)] &&
+	    strcmp(in->env_version[instance_env_index(in->env)], in->version) != 0)
+		diag_add(d, ini, conf_section_line(&in->conf, strcmp(in->env, "blue") == 0 ? "env.blue" : "env.green"),
+			 "the active environment %s holds version %s, [instance] says %s", in->env,
+			 in->env_version[instance_env_index(in->env)], in->version);
 	conf_unknown(&in->conf, d);
 	rc = 0;
 out:
@@ -124,18 +141,44 @@ void instance_free(struct instance *in)
 	memset(in, 0, sizeof *in);
 }
 
-char *instance_ini_text(const char *name, const char *version, int port, int slot, const char *env,
-			const char *db_password, const char *secret_key_base)
+char *instance_now(void)
+{
+	char ts[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	return strdup(ts);
+}
+
+static char *ini_text(const char *name, const char *version, int port, int slot, const char *env,
+		      const char *const ver[2], const char *const created[2], const char *db_password,
+		      const char *secret_key_base)
 {
 	struct buf b = BUF_INIT;
 
 	buf_printf(&b, "; korcluster instance configuration (mode 0600: it holds secrets)\n"
 		       "[instance]\nname = %s\nversion = %s\nport = %d\n"
 		       "; index of the instance's fixed addresses on the cluster network\nslot = %d\n"
-		       "; the active environment\nenv = %s\n\n"
-		       "[secrets]\ndb_password = %s\nsecret_key_base = %s\n",
-		   name, version, port, slot, env, db_password, secret_key_base);
+		       "; the active environment\nenv = %s\n",
+		   name, version, port, slot, env);
+	for (int i = 0; i < 2; i++)
+		if (ver[i])
+			buf_printf(&b, "\n[env.%s]\nversion = %s\ncreated = %s\n", i == ENV_BLUE ? "blue" : "green", ver[i],
+				   created[i] ? created[i] : "unknown");
+	buf_printf(&b, "\n[secrets]\ndb_password = %s\nsecret_key_base = %s\n", db_password, secret_key_base);
 	return b.data;
+}
+
+char *instance_ini_text(const char *name, const char *version, int port, int slot, const char *db_password,
+			const char *secret_key_base)
+{
+	char *now = instance_now(), *text;
+	const char *ver[2] = {version, NULL}, *created[2] = {now, NULL};
+
+	text = now ? ini_text(name, version, port, slot, "blue", ver, created, db_password, secret_key_base) : NULL;
+	free(now);
+	return text;
 }
 
 char *instance_container(const struct instance *in, const char *env, const char *process)
@@ -162,25 +205,38 @@ const char *instance_other_env(const char *env)
 	return strcmp(env, "blue") == 0 ? "green" : "blue";
 }
 
-int instance_set_env(struct instance *in, const char *env)
+int instance_env_index(const char *env)
 {
-	char *text = instance_ini_text(in->name, in->version, in->port, in->slot, env, in->db_password,
-				       in->secret_key_base);
-	char *path = fs_pathf("%s/instance.ini", in->root);
-	struct conf_entry *ce = conf_get(&in->conf, "instance", "env");
+	return strcmp(env, "green") == 0 ? ENV_GREEN : ENV_BLUE;
+}
+
+const char *instance_env_version(const struct instance *in, const char *env)
+{
+	const char *v = in->env_version[instance_env_index(env)];
+
+	return v ? v : in->version;
+}
+
+int instance_save(struct instance *in, const char *env)
+{
+	char *root = strdup(in->root), *path = fs_pathf("%s/instance.ini", in->root), *text = NULL;
+	const char *version = instance_env_version(in, env);
 	int rc = -1;
 
-	if (!text || !path || !ce)
+	if (!root || !path)
+		goto out;
+	if (check_env(env) < 0 || !(text = ini_text(in->name, version, in->port, in->slot, env, in->env_version,
+						    in->env_created, in->db_password, in->secret_key_base)))
 		goto out;
 	if (fs_write_atomic(path, text, strlen(text), 0600) < 0)
 		goto out;
-	/* The conf owns the value; env is one of two literals. */
-	in->env = strcmp(env, "blue") == 0 ? "blue" : "green";
-	rc = 0;
+	instance_free(in);
+	rc = instance_open(in, root);
 out:
 	if (text)
 		explicit_bzero(text, strlen(text));
 	free(text);
+	free(root);
 	free(path);
 	return rc;
 }

@@ -8,8 +8,12 @@
  *   CLUSTER/instances/NAME/log/
  *
  * instance.ini:
- *   [instance] name, version, port, slot (its fixed-address index), env
- *              (the active environment: blue or green)
+ *   [instance] name, version (the active environment's), port, slot (its
+ *              fixed-address index), env (the active environment: blue or
+ *              green)
+ *   [env.blue], [env.green]  version, created: what each environment holds
+ *              (the inactive one: the state before the last switch); absent
+ *              for an environment never filled
  *   [secrets]  db_password, secret_key_base (made once by "new", kept)
  */
 #ifndef KC_INSTCFG_H
@@ -25,7 +29,15 @@ struct instance {
 	struct conf conf;      /* owns the strings below */
 	const char *name, *version, *env, *db_password, *secret_key_base;
 	int port, slot;
+	/* Per environment (ENV_BLUE, ENV_GREEN): its app version and when it
+	 * was filled (ISO 8601 UTC), NULL if unknown.  Point into conf, or at
+	 * strings the caller keeps while it uses in. */
+	const char *env_version[2], *env_created[2];
 };
+
+enum { ENV_BLUE, ENV_GREEN };
+/* ENV_BLUE or ENV_GREEN for "blue" or "green". */
+int instance_env_index(const char *env);
 
 /* Load root/instance.ini and its cluster (root/../..); problems go to d. */
 int instance_load(struct instance *in, const char *root, struct diag *d);
@@ -33,9 +45,10 @@ int instance_load(struct instance *in, const char *root, struct diag *d);
 int instance_open(struct instance *in, const char *root);
 void instance_free(struct instance *in);
 
-/* Text of an instance.ini; caller frees. */
-char *instance_ini_text(const char *name, const char *version, int port, int slot, const char *env,
-			const char *db_password, const char *secret_key_base);
+/* Text of a new instance's instance.ini (env blue holding version, made
+ * now); caller frees. */
+char *instance_ini_text(const char *name, const char *version, int port, int slot, const char *db_password,
+			const char *secret_key_base);
 int instance_check_version(const char *v);
 
 /* Names of things an environment owns (caller frees). */
@@ -44,9 +57,14 @@ char *instance_db_name(const char *name, const char *env);
 char *instance_data_dir(const struct instance *in, const char *env);
 /* The environment that is not env. */
 const char *instance_other_env(const char *env);
-/* Rewrite instance.ini (atomically) with env as the active environment;
- * in->env follows. */
-int instance_set_env(struct instance *in, const char *env);
+/* The app version environment env runs: its own, else the instance's. */
+const char *instance_env_version(const struct instance *in, const char *env);
+/* Rewrite instance.ini (atomically) from in's fields, with env active, then
+ * load it again into in.  Takes in->env_version[] and env_created[] as
+ * they are; the instance's version becomes env's. */
+int instance_save(struct instance *in, const char *env);
+/* The current time as instance.ini keeps it; caller frees. */
+char *instance_now(void);
 /* The environment's fixed address on the cluster network. */
 int instance_address(const struct instance *in, const char *subnet, const char *env, char *out, size_t n);
 /* The app's environment ("K=V") for env: the template's [env] expanded. */

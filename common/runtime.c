@@ -34,11 +34,11 @@ int runtime_pull(struct engine *e, const char *ref)
 	return 0;
 }
 
-char *runtime_image(const struct instance *in)
+char *runtime_image(const struct instance *in, const char *env)
 {
 	char *var = NULL, *vars[2] = {NULL, NULL}, *out = NULL;
 
-	if (asprintf(&var, "version=%s", in->version) < 0)
+	if (asprintf(&var, "version=%s", instance_env_version(in, env)) < 0)
 		return NULL;
 	vars[0] = var;
 	if (template_expand(in->cl.tpl.image, vars, &out) < 0)
@@ -202,7 +202,7 @@ static json_t *app_config(struct instance *in, const char *env, const char *role
 			  const char *address, int restart)
 {
 	struct strv vars = STRV_INIT;
-	char *image = runtime_image(in), *data = NULL, *net = cluster_network(&in->cl);
+	char *image = runtime_image(in, env), *data = NULL, *net = cluster_network(&in->cl);
 	json_t *cfg = NULL, *envj = json_array(), *cmd = json_array(), *endpoint;
 
 	if (!image || !net || !(data = instance_data_dir(in, env)) || fs_mkdirs(data, 0755) < 0 ||
@@ -256,7 +256,7 @@ int runtime_oneoff(struct engine *e, struct instance *in, const char *env, char 
 	char rnd[7], *name = NULL;
 	json_t *cfg = NULL;
 	int rc = -1, created = 0;
-	char *image = runtime_image(in);
+	char *image = runtime_image(in, env);
 
 	if (!image || runtime_pull(e, image) < 0) {
 		free(image);
@@ -298,10 +298,11 @@ out:
 	return rc;
 }
 
-int runtime_start(struct engine *e, struct instance *in, const char *env, const char *subnet)
+/* Create and start env's processes; resume: only those not running. */
+static int start_env(struct engine *e, struct instance *in, const char *env, const char *subnet, int resume)
 {
 	const struct template *t = &in->cl.tpl;
-	char address[64], *image = runtime_image(in);
+	char address[64], *image = runtime_image(in, env);
 	int rc = -1;
 
 	if (!image || runtime_pull(e, image) < 0 || instance_address(in, subnet, env, address, sizeof address) < 0)
@@ -315,6 +316,10 @@ int runtime_start(struct engine *e, struct instance *in, const char *env, const 
 
 		if (!name || strv_split(&argv, p->command) < 0 || engine_container_inspect(e, name, &info) < 0)
 			goto next;
+		if (resume && info && json_is_true(json_object_get(json_object_get(info, "State"), "Running"))) {
+			r = 0;
+			goto next;
+		}
 		/* A container of another version or config is replaced. */
 		if (info && engine_container_remove(e, name) < 0)
 			goto next;
@@ -333,6 +338,31 @@ next:
 	rc = 0;
 out:
 	free(image);
+	return rc;
+}
+
+int runtime_start(struct engine *e, struct instance *in, const char *env, const char *subnet)
+{
+	return start_env(e, in, env, subnet, 0);
+}
+
+int runtime_resume(struct engine *e, struct instance *in, const char *env)
+{
+	char subnet[64];
+
+	return runtime_subnet(e, &in->cl, subnet, sizeof subnet) < 0 ? -1 : start_env(e, in, env, subnet, 1);
+}
+
+int runtime_stop_process(struct engine *e, struct instance *in, const char *env, const char *process)
+{
+	char *name = instance_container(in, env, process);
+	json_t *info = NULL;
+	int rc = -1;
+
+	if (name && engine_container_inspect(e, name, &info) == 0)
+		rc = !info ? 0 : engine_container_stop(e, name, -1) < 0 || engine_container_remove(e, name) < 0 ? -1 : 0;
+	json_decref(info);
+	free(name);
 	return rc;
 }
 
@@ -464,8 +494,11 @@ int runtime_route(struct engine *e, struct instance *in, const char *env, int re
 	    instance_address(in, subnet, env, address, sizeof address) < 0)
 		return -1;
 	if (!(conf = proxy_instance_conf(in->name, in->cl.bind, in->port, address, in->cl.tpl.port, readonly)) ||
-	    (readonly && proxy_workers(e, &in->cl, &old) < 0) || proxy_set(e, &in->cl, in->name, conf) < 0 ||
-	    (readonly && proxy_drain(e, &in->cl, old, 60) < 0))
+	    proxy_workers(e, &in->cl, &old) < 0 || proxy_set(e, &in->cl, in->name, conf) < 0)
+		goto out;
+	/* On return the new configuration is the one in force: holding writes
+	 * needs that; letting them through again is better with it. */
+	if (proxy_drain(e, &in->cl, old, readonly ? 60 : 10) < 0 && readonly)
 		goto out;
 	rc = 0;
 out:
@@ -474,33 +507,41 @@ out:
 	return rc;
 }
 
-/* Start the active environment, wait for health, then route the port. */
-int runtime_serve(struct engine *e, struct instance *in)
+int runtime_promote(struct engine *e, struct instance *in, const char *env, double *took)
 {
 	char subnet[64], address[64], *web = NULL;
-	double took;
 	int rc = -1;
 
 	if (runtime_subnet(e, &in->cl, subnet, sizeof subnet) < 0 ||
-	    instance_address(in, subnet, in->env, address, sizeof address) < 0 ||
-	    !(web = instance_container(in, in->env, "web")))
+	    instance_address(in, subnet, env, address, sizeof address) < 0 ||
+	    !(web = instance_container(in, env, "web")))
 		goto out;
-	if (runtime_start(e, in, in->env, subnet) < 0)
+	if (runtime_start(e, in, env, subnet) < 0)
 		goto out;
-	if (runtime_wait_healthy(in, address, in->cl.tpl.health_timeout, &took) < 0) {
+	if (runtime_wait_healthy(in, address, in->cl.tpl.health_timeout, took) < 0) {
 		show_logs(e, web, 20);
 		/* Leave nothing crash-looping behind. */
-		runtime_stop(e, in, in->env);
+		runtime_stop(e, in, env);
 		goto out;
 	}
-	if (runtime_route(e, in, in->env, 0) < 0 || proxy_wait(in->cl.bind, in->port, in->cl.tpl.health, 1, 15) < 0)
+	if (runtime_route(e, in, env, 0) < 0 || proxy_wait(in->cl.bind, in->port, in->cl.tpl.health, 1, 15) < 0)
 		goto out;
-	printf("instance \"%s\" (%s) is up at http://%s:%d/ (healthy after %.1f s)\n", in->name, in->version,
-	       in->cl.bind, in->port, took);
 	rc = 0;
 out:
 	free(web);
 	return rc;
+}
+
+/* Start the active environment, wait for health, then route the port. */
+int runtime_serve(struct engine *e, struct instance *in)
+{
+	double took;
+
+	if (runtime_promote(e, in, in->env, &took) < 0)
+		return -1;
+	printf("instance \"%s\" (%s) is up at http://%s:%d/ (healthy after %.1f s)\n", in->name, in->version,
+	       in->cl.bind, in->port, took);
+	return 0;
 }
 
 int runtime_unserve(struct engine *e, struct instance *in)

@@ -21,8 +21,8 @@ int runtime_pull(struct engine *e, const char *ref);
  * changed (label korcluster.config).  Refuses a container of another
  * cluster.  *changed says whether anything was done. */
 int runtime_ensure(struct engine *e, struct cluster *cl, const char *name, json_t *cfg, int *changed);
-/* The app's image for the instance's version; caller frees. */
-char *runtime_image(const struct instance *in);
+/* The app's image for the version env runs; caller frees. */
+char *runtime_image(const struct instance *in, const char *env);
 /* Log in to the cluster's MySQL service as root. */
 int runtime_db_connect(struct engine *e, struct cluster *cl, struct db **db);
 /* Log in to the cluster's MySQL service as user, into database (may be
@@ -48,12 +48,21 @@ int runtime_oneoff(struct engine *e, struct instance *in, const char *env, char 
 		   frame_fn fn, void *ctx, int *code, const struct runtime_tty *tty);
 /* Create and start every process of env (web with its fixed address). */
 int runtime_start(struct engine *e, struct instance *in, const char *env, const char *subnet);
+/* Start env's processes that are not running (after a partial stop). */
+int runtime_resume(struct engine *e, struct instance *in, const char *env);
+/* Stop and remove one process's container of env, if there is one. */
+int runtime_stop_process(struct engine *e, struct instance *in, const char *env, const char *process);
 /* Wait until env's web answers its health check. */
 int runtime_wait_healthy(struct instance *in, const char *address, int timeout, double *took);
 /* Stop and remove env's containers (env NULL: all of the instance's). */
 int runtime_stop(struct engine *e, struct instance *in, const char *env);
 /* A frame_fn writing stdout frames to stdout and stderr ones to stderr. */
 int runtime_print_frame(void *ctx, int stream, const char *data, size_t len);
+/* Start env (with the version it runs), wait until it is healthy (*took
+ * seconds), then route the port to it and wait until the proxy serves it.
+ * On a health timeout env's last output is shown and its containers are
+ * removed. */
+int runtime_promote(struct engine *e, struct instance *in, const char *env, double *took);
 /* Start the active environment, wait until healthy, then route the port
  * to it through the proxy.  On a health timeout the web container's last
  * output is shown and the environment removed. */

@@ -68,3 +68,37 @@ kc_ports() {
 # HTTP through the front proxy.
 kc_get() { curl -fsS -m 10 "http://127.0.0.1:$1$2"; }
 kc_post() { curl -fsS -m 10 -X POST -H 'Content-Type: application/json' -d "{\"body\": \"$2\"}" "http://127.0.0.1:$1/items"; }
+
+# The instance tests' helpers: snaptool.py is stdlib Python.
+TOOL=$BATS_TEST_DIRNAME/snaptool.py
+
+# Wait (bounded) until item $2 on port $1 is processed by the worker.
+processed() {
+	for _ in $(seq 1 50); do
+		kc_get "$1" "/items/$2" | grep -q '"processed": true' && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# A booted cluster with instance a (VERSION, default v1) on P1, started,
+# holding three processed items.
+with_items() {
+	kc_boot
+	"$C/cluster.sh" new --port "$P1" --version "${1:-v1}" a >/dev/null
+	"$C/instances/a/instance.sh" start >/dev/null
+	for i in 1 2 3; do kc_post "$P1" "item $i" >/dev/null; done
+	processed "$P1" 3
+}
+
+env_of() { sed -n 's/^env = //p' "$C/instances/$1/instance.ini"; }
+
+# Per-table checksums of instance $1's environment $2 (default the active
+# one): its database and its files.
+fingerprint() {
+	local env=${2:-$(env_of "$1")} db tables
+	db="$1_$env"
+	tables=$(kc_sql "SELECT GROUP_CONCAT(CONCAT('\`$db\`.\`', table_name, '\`')) FROM information_schema.tables WHERE table_schema = '$db'")
+	kc_sql "CHECKSUM TABLE $tables EXTENDED" | sed "s/^$db\.//"
+	python3 "$TOOL" files "$C/instances/$1/data/$env"
+}

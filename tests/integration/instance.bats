@@ -10,15 +10,6 @@ setup() {
 }
 teardown() { kc_teardown; }
 
-# Wait (bounded) until item $2 on port $1 is processed by the worker.
-processed() {
-	for _ in $(seq 1 50); do
-		kc_get "$1" "/items/$2" | grep -q '"processed": true' && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
 @test "two instances through their whole life keep their data" {
 	kc_boot
 	run "$C/cluster.sh" new --port "$P1" a

@@ -4,8 +4,6 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-TOOL=$BATS_TEST_DIRNAME/snaptool.py
-
 setup() {
 	kc_setup
 	kc_ports
@@ -14,33 +12,6 @@ setup() {
 teardown() {
 	[ -z "${T:-}" ] || touch "$T/stop"
 	kc_teardown
-}
-
-processed() {
-	for _ in $(seq 1 50); do
-		kc_get "$1" "/items/$2" | grep -q '"processed": true' && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
-# A booted cluster with instance a (v1) on P1, started, holding a few items.
-with_items() {
-	kc_boot
-	"$C/cluster.sh" new --port "$P1" a >/dev/null
-	"$C/instances/a/instance.sh" start >/dev/null
-	for i in 1 2 3; do kc_post "$P1" "item $i" >/dev/null; done
-	processed "$P1" 3
-}
-
-env_of() { sed -n 's/^env = //p' "$C/instances/$1/instance.ini"; }
-
-# Per-table checksums of instance $1's active database, and its files.
-fingerprint() {
-	local db="$1_$(env_of "$1")" tables
-	tables=$(kc_sql "SELECT GROUP_CONCAT(CONCAT('\`$db\`.\`', table_name, '\`')) FROM information_schema.tables WHERE table_schema = '$db'")
-	kc_sql "CHECKSUM TABLE $tables EXTENDED" | sed "s/^$db\.//"
-	python3 "$TOOL" files "$C/instances/$1/data/$(env_of "$1")"
 }
 
 @test "a snapshot taken while a client writes is consistent, and every request is answered" {

@@ -18,8 +18,16 @@
       named flaw is wrong.
   snaptool.py files DIR
       sha256 of every file under DIR, by relative path, sorted.
+  snaptool.py killat TEXT CMD...
+      Runs CMD, passing its output on, and kills it (SIGKILL) as soon as a
+      line of its standard output holds TEXT; exits 0 if it did, 1 if CMD
+      ended first.
+  snaptool.py acked REPORT PORT
+      Every POST the load report says was acknowledged (201) is there now.
 """
 import hashlib
+import signal
+import subprocess
 import http.client
 import io
 import json
@@ -182,6 +190,30 @@ def files(d):
                 print(hashlib.sha256(open(p, "rb").read()).hexdigest(), os.path.relpath(p, d))
 
 
+def killat(text, *cmd):
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    killed = False
+    for line in p.stdout:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+        if text in line and not killed:
+            os.kill(p.pid, signal.SIGKILL)
+            killed = True
+    p.wait()
+    return 0 if killed else 1
+
+
+def acked(report, port):
+    ids = json.load(open(report))["acked"]
+    missing = []
+    for i in ids:
+        st, _, _ = request(int(port), "GET", "/items/%d" % i)
+        if st != 200:
+            missing.append(i)
+    print("%d acknowledged writes, %d missing %s" % (len(ids), len(missing), missing[:20]))
+    return 1 if missing else 0
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "load":
@@ -192,5 +224,9 @@ if __name__ == "__main__":
         craft(*args)
     elif cmd == "files":
         files(*args)
+    elif cmd == "killat":
+        sys.exit(killat(*args))
+    elif cmd == "acked":
+        sys.exit(acked(*args))
     else:
         raise SystemExit(__doc__)

@@ -1,0 +1,112 @@
+#!/usr/bin/env bats
+# Blue/green upgrades, rollback and recovery against the real engine.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+	kc_setup
+	kc_ports
+}
+teardown() {
+	[ -z "${T:-}" ] || touch "$T/stop"
+	kc_teardown
+}
+
+version_on() { kc_get "$1" / | kc_json 'd["version"]'; }
+
+@test "v1 to v2 under load: no failed read, no lost write, the data in v2's layout" {
+	with_items v1
+	python3 "$TOOL" load "$P1" "$T/stop" "$T/load.json" 3>&- &
+	sleep 1
+	run -0 "$C/instances/a/instance.sh" upgrade v2
+	echo "$output"
+	[[ "$output" == *'instance "a" runs v2 on environment green'* ]]
+	sleep 1
+	touch "$T/stop"
+	wait
+	run python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["counts"]); print(r["failures"]); sys.exit(1 if r["failures"] else 0)' "$T/load.json"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# Reads all answered; writes in the window refused (503 with Retry-After).
+	[[ "${lines[0]}" == *"'GET 200'"* ]] && [[ "${lines[0]}" == *"'POST 503'"* ]]
+	[[ "${lines[0]}" != *"'GET 5"* ]]
+	# Every acknowledged write is there afterwards.
+	run python3 "$TOOL" acked "$T/load.json" "$P1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(version_on "$P1")" = v2 ]
+	[ "$(kc_get "$P1" /items/1 | kc_json 'd["layout"]')" = v2 ]
+	[ "$(kc_get "$P1" /items/1 | kc_json 'd["file"]')" = "item 1" ]
+	[ -f "$C/instances/a/data/green/items/1/original.txt" ]
+	# The old environment is stopped and kept as it was.
+	[ -f "$C/instances/a/data/blue/items/1.txt" ]
+	run -0 "$C/instances/a/instance.sh" envs --json
+	[ "$(echo "$output" | kc_json '[(e["env"], e["version"], e["active"], e["state"]) for e in d]')" = \
+		"[('blue', 'v1', False, 'stopped'), ('green', 'v2', True, 'running')]" ]
+}
+
+@test "v2 to v3 (never healthy) rolls back by itself: still v2, serving, with its data" {
+	with_items v2
+	before=$(fingerprint a)
+	run -1 "$C/instances/a/instance.sh" upgrade v3
+	echo "$output"
+	[[ "$output" == *'upgrading instance "a" to v3 (it still runs v2 on blue): instance "a" is not healthy'* ]]
+	[ "$(version_on "$P1")" = v2 ]
+	[ "$(env_of a)" = blue ]
+	[ "$(fingerprint a)" = "$before" ]
+	kc_post "$P1" "after the failed upgrade" >/dev/null
+	processed "$P1" 4
+	[ -z "$(kc_containers | grep _green_)" ]
+	[ ! -e "$C/instances/a/upgrade.journal" ]
+}
+
+@test "rollback after a good upgrade gives back v1 with its data; upgrading again archives first" {
+	with_items v1
+	before=$(fingerprint a)
+	"$C/instances/a/instance.sh" upgrade v2 >/dev/null
+	kc_post "$P1" "written on v2" >/dev/null
+	[ "$(kc_get "$P1" / | kc_json 'd["items"]')" = 4 ]
+	run -0 "$C/instances/a/instance.sh" rollback
+	[[ "$output" == *'runs v1 on environment blue again'* ]]
+	[ "$(version_on "$P1")" = v1 ]
+	[ "$(kc_get "$P1" / | kc_json 'd["items"]')" = 3 ]
+	[ "$(fingerprint a)" = "$before" ]
+	[ "$(kc_get "$P1" /items/2 | kc_json 'd["layout"]')" = v1 ]
+	# Rolling back again returns to v2 as it was left.
+	"$C/instances/a/instance.sh" rollback >/dev/null
+	[ "$(version_on "$P1")" = v2 ]
+	[ "$(kc_get "$P1" / | kc_json 'd["items"]')" = 4 ]
+	# v2 -> v3 reuses blue: its v1 state is archived first, and kept.
+	run -1 "$C/instances/a/instance.sh" upgrade --keep 5 v3
+	[[ "$output" == *"archiving environment blue (v1)"* ]]
+	[ "$(ls "$C"/snapshots/a.*.v1.tar.zst | wc -l)" = 1 ]
+	run -1 "$C/instances/a/instance.sh" rollback
+	[[ "$output" == *"environment blue holds nothing to go back to"* ]]
+	[ "$(version_on "$P1")" = v2 ]
+}
+
+@test "kill -9 at each step of an upgrade: the next command puts the instance back, data intact" {
+	with_items v1
+	before=$(fingerprint a)
+	for step in "holding writes" "copied database" "copied files" "migrating environment" "starting environment"; do
+		run -0 python3 "$TOOL" killat "$step" "$C/instances/a/instance.sh" upgrade v2
+		[ -e "$C/instances/a/upgrade.journal" ]
+		run -0 "$C/instances/a/instance.sh" status
+		echo "$step: $output"
+		[[ "${lines[0]}" == *'undid an interrupted upgrade of "a" to v2: it serves v1 on blue'* ]]
+		[ ! -e "$C/instances/a/upgrade.journal" ]
+		[ "$(version_on "$P1")" = v1 ]
+		[ "$(fingerprint a)" = "$before" ]
+		[ -z "$(kc_containers | grep _green_)" ]
+		[ "$(kc_sql "SELECT COUNT(*) FROM mysql.user WHERE User LIKE 'kcload%'")" = 0 ]
+		# Writes go through again, and the worker runs.
+		id=$(kc_post "$P1" "after $step" | kc_json 'd["id"]')
+		processed "$P1" "$id"
+		before=$(fingerprint a)
+	done
+	# And the upgrade then goes through.
+	run -0 "$C/instances/a/instance.sh" upgrade v2
+	[ "$(version_on "$P1")" = v2 ]
+	[ "$(kc_get "$P1" / | kc_json 'd["items"]')" = 8 ]
+}
