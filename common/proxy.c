@@ -194,7 +194,7 @@ int proxy_workers(struct engine *e, struct cluster *cl, json_t **pids)
 	return rc < 0 ? err_wrap("listing the front proxy's workers") : 0;
 }
 
-int proxy_drain(struct engine *e, struct cluster *cl, const json_t *old, int timeout)
+int proxy_drain(struct engine *e, struct cluster *cl, const json_t *old, int timeout, int interruptible)
 {
 	char *name = container_name(cl), *path = NULL;
 	double deadline = progress_now() + timeout;
@@ -217,7 +217,7 @@ int proxy_drain(struct engine *e, struct cluster *cl, const json_t *old, int tim
 			rc = 0;
 			break;
 		}
-		if (http_interrupted()) {
+		if (interruptible && http_interrupted()) {
 			err_set("interrupted");
 			break;
 		}

@@ -29,8 +29,9 @@ int proxy_set(struct engine *e, struct cluster *cl, const char *instance, const 
 int proxy_workers(struct engine *e, struct cluster *cl, json_t **pids);
 /* Wait until the workers old (from proxy_workers() before a reload) have
  * finished their requests and exited: then only the configuration loaded
- * since is in force (after one that holds writes: none is under way). */
-int proxy_drain(struct engine *e, struct cluster *cl, const json_t *old, int timeout);
+ * since is in force (after one that holds writes: none is under way).
+ * interruptible: SIGINT/SIGTERM end the wait (not when cleaning up). */
+int proxy_drain(struct engine *e, struct cluster *cl, const json_t *old, int timeout, int interruptible);
 /* Wait until bind:port answers GET path with 2xx (up) or refuses (down). */
 int proxy_wait(const char *bind, int port, const char *path, int up, int timeout);
 

@@ -498,7 +498,7 @@ int runtime_route(struct engine *e, struct instance *in, const char *env, int re
 		goto out;
 	/* On return the new configuration is the one in force: holding writes
 	 * needs that; letting them through again is better with it. */
-	if (proxy_drain(e, &in->cl, old, readonly ? 60 : 10) < 0 && readonly)
+	if (proxy_drain(e, &in->cl, old, readonly ? 60 : 10, readonly) < 0 && readonly)
 		goto out;
 	rc = 0;
 out:
