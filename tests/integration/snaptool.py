@@ -5,7 +5,9 @@
       Writes (POST /items) and reads (GET /, GET /items/ID) on 127.0.0.1:PORT
       from four threads until STOPFILE exists (at most 120 s), then writes a
       JSON report to OUT: counts per method and status, failures (no answer,
-      or a status other than 2xx; a 503 to a POST must carry Retry-After).
+      or a status other than 2xx; a 503 to a POST must carry Retry-After),
+      the acknowledged POSTs' ids, and the time spans (seconds from the
+      start) of failures and of held writes.
   snaptool.py consistent PORT DATADIR
       Checks an instance whose state came from a snapshot: every item row has
       its file in DATADIR, every file its row, and every processed item its
@@ -55,8 +57,15 @@ def request(port, method, path, body=None):
 def load(port, stopfile, out):
     port = int(port)
     lock = threading.Lock()
-    report = {"counts": {}, "failures": [], "acked": []}
-    deadline = time.monotonic() + 120
+    report = {"counts": {}, "failures": [], "acked": [], "failed": 0, "held": 0,
+              "fail_window": None, "held_window": None}
+    t0 = time.monotonic()
+    deadline = t0 + 120
+
+    def window(key):
+        now = round(time.monotonic() - t0, 3)
+        w = report[key]
+        report[key] = [now, now] if w is None else [w[0], now]
 
     def note(method, status, retry, data):
         key = "%s %s" % (method, status)
@@ -65,6 +74,11 @@ def load(port, stopfile, out):
             ok = status is not None and 200 <= status < 300
             if method == "POST" and status == 503 and retry:
                 ok = True
+                report["held"] += 1
+                window("held_window")
+            if not ok:
+                report["failed"] += 1
+                window("fail_window")
             if not ok and len(report["failures"]) < 50:
                 report["failures"].append({"method": method, "status": status,
                                            "body": data[:200].decode("utf-8", "replace")})
