@@ -728,49 +728,18 @@ static int port_free_on_host(const char *bind_addr, int port)
 static const char *const reserved_users[] = {"root", "mysql", "sys", "test", "information_schema",
 					     "performance_schema", "mariadb", NULL};
 
-struct capture {
-	struct buf out;
-};
-
-static int capture_frame(void *ctx, int stream, const char *data, size_t len)
-{
-	(void)stream;
-	return buf_append(&((struct capture *)ctx)->out, data, len);
-}
-
 /* What makes a new instance's content, while everything made so far can
  * still be undone: the app's setup for "new", an import for "clone". */
 typedef int (*fill_fn)(void *ctx, struct engine *e, struct instance *in);
 
 static int run_setup(void *ctx, struct engine *e, struct instance *in)
 {
-	struct capture cap = {BUF_INIT};
-	struct strv setup = STRV_INIT;
-	char *p = NULL;
-	int code = 0, rc = -1;
-
 	(void)ctx;
-	if (!in->cl.tpl.setup)
-		return 0;
-	printf("running setup of \"%s\" (%s)\n", in->name, in->version);
-	fflush(stdout);
-	if (strv_split(&setup, in->cl.tpl.setup) < 0 ||
-	    runtime_oneoff(e, in, in->env, setup.v, capture_frame, &cap, &code, NULL) < 0)
-		goto out;
-	if (!(p = fs_pathf("%s/log/setup.log", in->root)) || fs_write_atomic(p, buf_str(&cap.out), cap.out.len, 0640) < 0)
-		goto out;
-	if (code != 0) {
+	if (in->cl.tpl.setup) {
+		printf("running setup of \"%s\" (%s)\n", in->name, in->version);
 		fflush(stdout);
-		fprintf(stderr, "--- setup output:\n%s---\n", buf_str(&cap.out));
-		err_set("setup \"%s\" exited %d (output above); nothing was kept", in->cl.tpl.setup, code);
-		goto out;
 	}
-	rc = 0;
-out:
-	free(p);
-	strv_free(&setup);
-	buf_free(&cap.out);
-	return rc;
+	return runtime_task(e, in, in->env, "setup", in->cl.tpl.setup, "; nothing was kept");
 }
 
 /* Make instance name: checks, database and user, folder, instance.ini,

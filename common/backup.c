@@ -755,16 +755,6 @@ static uint64_t free_space(const char *path)
 	return (uint64_t)v.f_bavail * v.f_frsize;
 }
 
-struct capture {
-	struct buf out;
-};
-
-static int capture_frame(void *ctx, int stream, const char *data, size_t len)
-{
-	(void)stream;
-	return buf_append(&((struct capture *)ctx)->out, data, len);
-}
-
 /* The app version a KorCluster archive is of: version.txt, else the file
  * name's VERSION part. */
 static int legacy_version(const char *path, struct snapshot_info *info)
@@ -783,12 +773,10 @@ int backup_import(struct engine *e, struct instance *in, const char *path)
 {
 	struct snapshot_info info = {0};
 	struct load l = {0};
-	struct capture cap = {BUF_INIT};
-	struct strv migrate = STRV_INIT;
 	const char *target = instance_other_env(in->env), *active = instance_other_env(target);
 	char *dbname = instance_db_name(in->name, target), *staging = NULL, *final = NULL, *extra = NULL;
 	char *now = NULL;
-	int rc = -1, served = runtime_served(in), held = 0, started = 0, open_l = 0, code = 0, older;
+	int rc = -1, served = runtime_served(in), held = 0, started = 0, open_l = 0, older;
 	double t0 = progress_now(), took;
 
 	if (!dbname || !(staging = fs_pathf("%s/data/%s.import", in->root, target)) ||
@@ -853,15 +841,8 @@ int backup_import(struct engine *e, struct instance *in, const char *path)
 	if (older < 0 && in->cl.tpl.migrate) {
 		printf("migrating from %s to %s\n", info.version, in->version);
 		fflush(stdout);
-		if (strv_split(&migrate, in->cl.tpl.migrate) < 0 ||
-		    runtime_oneoff(e, in, target, migrate.v, capture_frame, &cap, &code, NULL) < 0)
+		if (runtime_task(e, in, target, "migrate", in->cl.tpl.migrate, "") < 0)
 			goto out;
-		if (code != 0) {
-			fflush(stdout);
-			fprintf(stderr, "--- migrate output:\n%s---\n", buf_str(&cap.out));
-			err_set("migrate \"%s\" exited %d (output above)", in->cl.tpl.migrate, code);
-			goto out;
-		}
 	}
 	/* 4. Switch: start, wait until healthy, route, then stop the old one. */
 	if (served) {
@@ -905,8 +886,6 @@ out:
 	if (open_l)
 		load_close(&l);
 	snapshot_info_free(&info);
-	strv_free(&migrate);
-	buf_free(&cap.out);
 	free(dbname);
 	free(staging);
 	free(final);

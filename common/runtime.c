@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "err.h"
 #include "fs.h"
 #include "http.h"
@@ -338,6 +339,41 @@ next:
 	rc = 0;
 out:
 	free(image);
+	return rc;
+}
+
+static int capture_frame(void *ctx, int stream, const char *data, size_t len)
+{
+	(void)stream;
+	return buf_append(ctx, data, len);
+}
+
+int runtime_task(struct engine *e, struct instance *in, const char *env, const char *what, const char *command,
+		 const char *after)
+{
+	struct strv argv = STRV_INIT;
+	struct buf out = BUF_INIT;
+	char *log = NULL;
+	int code = 0, rc = -1;
+
+	if (!command)
+		return 0;
+	if (strv_split(&argv, command) < 0 || runtime_oneoff(e, in, env, argv.v, capture_frame, &out, &code, NULL) < 0)
+		goto out;
+	if (!(log = fs_pathf("%s/log/%s.log", in->root, what)) ||
+	    fs_write_atomic(log, buf_str(&out), out.len, 0640) < 0)
+		goto out;
+	if (code != 0) {
+		fflush(stdout);
+		fprintf(stderr, "--- %s output:\n%s---\n", what, buf_str(&out));
+		err_set("%s \"%s\" exited %d (output above)%s", what, command, code, after);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(log);
+	strv_free(&argv);
+	buf_free(&out);
 	return rc;
 }
 

@@ -46,6 +46,11 @@ struct runtime_tty {
  * TTY wired to tty's descriptors.  *code gets the exit status. */
 int runtime_oneoff(struct engine *e, struct instance *in, const char *env, char *const *argv,
 		   frame_fn fn, void *ctx, int *code, const struct runtime_tty *tty);
+/* Run the template's command (setup, migrate: what) once in env, its
+ * output kept in log/WHAT.log; when it fails, the output goes to stderr and
+ * the error says so, followed by after. */
+int runtime_task(struct engine *e, struct instance *in, const char *env, const char *what, const char *command,
+		 const char *after);
 /* Create and start every process of env (web with its fixed address). */
 int runtime_start(struct engine *e, struct instance *in, const char *env, const char *subnet);
 /* Start env's processes that are not running (after a partial stop). */

@@ -6,12 +6,10 @@
 #include <unistd.h>
 
 #include "backup.h"
-#include "buf.h"
 #include "err.h"
 #include "fs.h"
 #include "progress.h"
 #include "runtime.h"
-#include "strv.h"
 
 /* ---- the journal ---- */
 
@@ -45,44 +43,6 @@ static void journal_remove(const struct instance *in)
 }
 
 /* ---- the steps ---- */
-
-struct capture {
-	struct buf out;
-};
-
-static int capture_frame(void *ctx, int stream, const char *data, size_t len)
-{
-	(void)stream;
-	return buf_append(&((struct capture *)ctx)->out, data, len);
-}
-
-static int migrate(struct engine *e, struct instance *in, const char *env)
-{
-	struct strv argv = STRV_INIT;
-	struct capture cap = {BUF_INIT};
-	char *p = NULL;
-	int code = 0, rc = -1;
-
-	if (!in->cl.tpl.migrate)
-		return 0;
-	if (strv_split(&argv, in->cl.tpl.migrate) < 0 ||
-	    runtime_oneoff(e, in, env, argv.v, capture_frame, &cap, &code, NULL) < 0)
-		goto out;
-	if ((p = fs_pathf("%s/log/migrate.log", in->root)))
-		fs_write_atomic(p, buf_str(&cap.out), cap.out.len, 0640);
-	if (code != 0) {
-		fflush(stdout);
-		fprintf(stderr, "--- migrate output:\n%s---\n", buf_str(&cap.out));
-		err_set("migrate \"%s\" exited %d (output above)", in->cl.tpl.migrate, code);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(p);
-	strv_free(&argv);
-	buf_free(&cap.out);
-	return rc;
-}
 
 /* Stop every process of env but the web: background jobs write too. */
 static int stop_background(struct engine *e, struct instance *in, const char *env)
@@ -187,7 +147,7 @@ int upgrade_run(struct engine *e, struct instance *in, const char *version, int 
 	/* 4. Migrate the copy. */
 	printf("migrating environment %s to %s\n", to, version);
 	fflush(stdout);
-	if (journal_write(in, j, "migrate") < 0 || migrate(e, in, to) < 0)
+	if (journal_write(in, j, "migrate") < 0 || runtime_task(e, in, to, "migrate", in->cl.tpl.migrate, "") < 0)
 		goto out;
 	/* 5. Start it, wait until healthy, switch. */
 	if (!(now = instance_now()))

@@ -24,7 +24,7 @@ teardown() {
 	touch "$T/stop"
 	wait
 	# Every request answered: 2xx, or 503 with Retry-After to a write.
-	run python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["counts"]); print(r["failures"]); sys.exit(1 if r["failures"] else 0)' "$T/load.json"
+	run python3 "$TOOL" verdict "$T/load.json"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == *"'GET 200'"* ]] && [[ "${lines[0]}" == *"'POST 201'"* ]]

@@ -24,6 +24,8 @@
       Runs CMD, passing its output on, and kills it (SIGKILL) as soon as a
       line of its standard output holds TEXT; exits 0 if it did, 1 if CMD
       ended first.
+  snaptool.py verdict REPORT
+      Prints the load report's counts, then its failures; exits 1 if any.
   snaptool.py acked REPORT PORT
       Every POST the load report says was acknowledged (201) is there now.
 """
@@ -217,6 +219,13 @@ def killat(text, *cmd):
     return 0 if killed else 1
 
 
+def verdict(report):
+    r = json.load(open(report))
+    print(r["counts"])
+    print(r["failures"])
+    return 1 if r["failures"] else 0
+
+
 def acked(report, port):
     ids = json.load(open(report))["acked"]
     missing = []
@@ -240,6 +249,8 @@ if __name__ == "__main__":
         files(*args)
     elif cmd == "killat":
         sys.exit(killat(*args))
+    elif cmd == "verdict":
+        sys.exit(verdict(*args))
     elif cmd == "acked":
         sys.exit(acked(*args))
     else:

@@ -25,7 +25,7 @@ version_on() { kc_get "$1" / | kc_json 'd["version"]'; }
 	sleep 1
 	touch "$T/stop"
 	wait
-	run python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["counts"]); print(r["failures"]); sys.exit(1 if r["failures"] else 0)' "$T/load.json"
+	run python3 "$TOOL" verdict "$T/load.json"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	# Reads all answered; writes in the window refused (503 with Retry-After).
