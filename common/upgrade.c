@@ -160,6 +160,8 @@ int upgrade_run(struct engine *e, struct instance *in, const char *version, int 
 		held = progress_now() - held_at;
 		if (journal_write(in, j, "switched") < 0)
 			goto out;
+		printf("environment %s (%s) is healthy and serving; writes go through again\n", to, version);
+		fflush(stdout);
 	}
 	/* 6. Record the switch; stop the old environment, keep its data. */
 	if (finish(e, in, from, to, ver, now) < 0)

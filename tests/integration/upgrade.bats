@@ -105,8 +105,17 @@ version_on() { kc_get "$1" / | kc_json 'd["version"]'; }
 		processed "$P1" "$id"
 		before=$(fingerprint a)
 	done
-	# And the upgrade then goes through.
-	run -0 "$C/instances/a/instance.sh" upgrade v2
+	# Killed once the proxy has switched: the next command finishes the job.
+	run -0 python3 "$TOOL" killat "is healthy and serving" "$C/instances/a/instance.sh" upgrade v2
+	run -0 "$C/instances/a/instance.sh" envs
+	echo "$output"
+	[[ "${lines[0]}" == *'finished an interrupted upgrade of "a": it serves v2 on green'* ]]
+	[ ! -e "$C/instances/a/upgrade.journal" ]
 	[ "$(version_on "$P1")" = v2 ]
+	[ "$(env_of a)" = green ]
 	[ "$(kc_get "$P1" / | kc_json 'd["items"]')" = 8 ]
+	[ -z "$(kc_containers | grep _blue_)" ]
+	[ "$(fingerprint a blue)" = "$before" ]
+	id=$(kc_post "$P1" "on v2" | kc_json 'd["id"]')
+	processed "$P1" "$id"
 }
