@@ -215,7 +215,7 @@ struct snap {
 	struct instance *in;
 	struct engine *e, *e2;
 	const char *dbname;
-	int held;             /* writes are held */
+	int hold, held;       /* writes are to be held, are held */
 	double held_since, held_for;
 	int sfd, wfd;         /* the data folder, the work tree's copy of it */
 	int linked;           /* the work tree is made */
@@ -321,10 +321,25 @@ static int snap_frame(void *ctx, int stream, const char *data, size_t len)
 	return 0;
 }
 
+/* Hold writes while the transaction starts and the files are linked (an
+ * inactive environment takes none): from the moment the dump starts. */
+static int hold(void *ctx)
+{
+	struct snap *s = ctx;
+
+	if (!s->hold)
+		return 0;
+	if (runtime_route(s->e2, s->in, s->in->env, 1) < 0)
+		return -1;
+	s->held = 1;
+	s->held_since = progress_now();
+	return 0;
+}
+
 static void *dump_thread(void *ctx)
 {
 	struct snap *s = ctx;
-	int rc = runtime_dump(s->e, &s->in->cl, s->dbname, snap_frame, s);
+	int rc = runtime_dump(s->e, &s->in->cl, s->dbname, hold, snap_frame, s);
 
 	/* A dump with no marker line: its transaction is over, take the
 	 * files now.  The last piece goes even if empty (one at least). */
@@ -454,14 +469,7 @@ int backup_snapshot(struct engine *e, struct instance *in, const char *env, cons
 	}
 	s.data = data;
 	s.dbname = dbname;
-	/* Hold writes while the transaction starts and the files are linked
-	 * (an inactive environment takes none). */
-	if (strcmp(env, in->env) == 0 && runtime_served(in)) {
-		if (runtime_route(e, in, in->env, 1) < 0)
-			goto out;
-		s.held = 1;
-		s.held_since = progress_now();
-	}
+	s.hold = strcmp(env, in->env) == 0 && runtime_served(in);
 	if (pthread_create(&tid, NULL, dump_thread, &s) != 0) {
 		err_set("cannot start a thread");
 		goto out;
@@ -642,38 +650,113 @@ fail:
 	return -1;
 }
 
-int backup_cleanup(struct engine *e, struct instance *in)
+/* Remove snapshots/ENTRY when it belongs to instance in and was left by a
+ * killed command: its work trees, partial archives, dump folders (and
+ * their containers). */
+static int clean_entry(struct engine *e, struct instance *in, const char *entry, int *did)
+{
+	size_t n = strlen(in->name), len = strlen(entry);
+	char *path = NULL, *container = NULL;
+	const char *rnd;
+	int rc = 0;
+
+	if (strncmp(entry, ".work-", 6) == 0 && strncmp(entry + 6, in->name, n) == 0 && entry[6 + n] == '-') {
+		path = cluster_path(&in->cl, "snapshots/%s", entry);
+	} else if (strncmp(entry, in->name, n) == 0 && entry[n] == '.' && len > 4 && strcmp(entry + len - 4, ".tmp") == 0) {
+		path = cluster_path(&in->cl, "snapshots/%s", entry);
+	} else if (strncmp(entry, ".dump-", 6) == 0 && strncmp(entry + 6, in->name, n) == 0 && entry[6 + n] == '_' &&
+		   (rnd = strrchr(entry, '-')) && rnd > entry + 6) {
+		/* .dump-DBNAME-RND and its container CLUSTER_dump_DBNAME_RND */
+		json_t *info = NULL;
+
+		if (!(container = fs_pathf("%s_dump_%.*s_%s", in->cl.name, (int)(rnd - entry - 6), entry + 6, rnd + 1)))
+			return -1;
+		if (engine_container_inspect(e, container, &info) < 0) {
+			free(container);
+			return -1;
+		}
+		if (info) {
+			engine_container_stop(e, container, 1);
+			rc = engine_container_remove(e, container);
+		}
+		json_decref(info);
+		path = cluster_path(&in->cl, "snapshots/%s", entry);
+	} else {
+		return 0;
+	}
+	if (rc == 0 && path) {
+		rc = fs_remove_tree(path) < 0 || (fs_exists(path) && unlink(path) < 0) ? -1 : 0;
+		*did = 1;
+	}
+	free(path);
+	free(container);
+	return rc;
+}
+
+int backup_cleanup(struct engine *e, struct instance *in, int loads, int *did)
 {
 	char *staging[2] = {fs_pathf("%s/data/blue.import", in->root), fs_pathf("%s/data/green.import", in->root)};
 	char *blue = instance_db_name(in->name, "blue"), *green = instance_db_name(in->name, "green");
-	char sql[512], users[4096];
+	char *snaps = cluster_path(&in->cl, "snapshots"), *conf = NULL, sql[512], users[4096];
+	char *confpath = cluster_path(&in->cl, "proxy/conf.d/%s.conf", in->name);
 	struct db *root = NULL;
+	DIR *d = NULL;
+	struct dirent *de;
+	size_t clen;
 	int rc = -1;
 
-	if (!staging[0] || !staging[1] || !blue || !green)
+	*did = 0;
+	if (!staging[0] || !staging[1] || !blue || !green || !snaps || !confpath)
 		goto out;
-	for (int i = 0; i < 2; i++)
+	if ((d = opendir(snaps))) {
+		while ((de = readdir(d)))
+			if (clean_entry(e, in, de->d_name, did) < 0)
+				goto out;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (fs_exists(staging[i]))
+			loads = *did = 1;
 		if (fs_remove_tree(staging[i]) < 0)
 			goto out;
-	/* Loading users of this instance's databases left by a killed load. */
-	snprintf(sql, sizeof sql,
-		 "SELECT IFNULL(GROUP_CONCAT(DISTINCT User), '') FROM mysql.db WHERE Db IN ('%s', '%s') AND User LIKE "
-		 "'kcload\\_%%'",
-		 blue, green);
-	if (runtime_db_connect(e, &in->cl, &root) < 0 || db_query_value(root, sql, users, sizeof users) < 0)
-		goto out;
-	for (char *u = strtok(users, ","); u; u = strtok(NULL, ",")) {
-		if (strncmp(u, "kcload_", 7) != 0 || strspn(u, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(u))
-			continue;
-		snprintf(sql, sizeof sql, "DROP USER IF EXISTS '%s'@'%%'", u);
-		if (db_exec(root, sql) < 0)
+	}
+	/* Writes held by a command that is gone; after any killed command the
+	 * proxy may not have loaded its file yet: it is applied again. */
+	if (fs_exists(confpath) && fs_read(confpath, &conf, &clen) == 0 && (strstr(conf, "Retry-After") || *did)) {
+		if (runtime_route(e, in, in->env, 0) < 0)
 			goto out;
+		if (strstr(conf, "Retry-After"))
+			printf("korcluster: writes to \"%s\" were held by an interrupted command; they go through again\n",
+			       in->name);
+		*did = 1;
+	}
+	/* Loading users of this instance's databases left by a killed load. */
+	if (loads) {
+		snprintf(sql, sizeof sql,
+			 "SELECT IFNULL(GROUP_CONCAT(DISTINCT User), '') FROM mysql.db WHERE Db IN ('%s', '%s') AND "
+			 "User LIKE 'kcload\\_%%'",
+			 blue, green);
+		if (runtime_db_connect(e, &in->cl, &root) < 0 || db_query_value(root, sql, users, sizeof users) < 0)
+			goto out;
+		for (char *u = strtok(users, ","); u; u = strtok(NULL, ",")) {
+			if (strncmp(u, "kcload_", 7) != 0 ||
+			    strspn(u, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(u))
+				continue;
+			snprintf(sql, sizeof sql, "DROP USER IF EXISTS '%s'@'%%'", u);
+			if (db_exec(root, sql) < 0)
+				goto out;
+			*did = 1;
+		}
 	}
 	rc = 0;
 out:
 	if (rc < 0)
-		err_wrap("removing what an interrupted load left");
+		err_wrap("removing what an interrupted command left");
+	if (d)
+		closedir(d);
 	db_close(root);
+	free(conf);
+	free(confpath);
+	free(snaps);
 	free(staging[0]);
 	free(staging[1]);
 	free(blue);
@@ -709,7 +792,7 @@ int backup_copy_env(struct engine *e, struct instance *in, const char *from, con
 	if (load_open(e, &in->cl, dst, &l) < 0)
 		goto out;
 	open_l = 1;
-	if (runtime_dump(e, &in->cl, src, copy_frame, &l) < 0 || load_finish(&l) < 0)
+	if (runtime_dump(e, &in->cl, src, NULL, copy_frame, &l) < 0 || load_finish(&l) < 0)
 		goto out;
 	printf("copied database %s to %s (%zu statements) in %.1f s\n", src, dst, l.statements, progress_now() - t0);
 	fflush(stdout);

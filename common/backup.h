@@ -42,9 +42,12 @@ void backup_result_free(struct backup_result *res);
  * consistent dump, loaded), its files (copied, not linked).  What it held
  * before is gone; the caller holds writes if from is in use. */
 int backup_copy_env(struct engine *e, struct instance *in, const char *from, const char *to);
-/* Remove what a killed import or copy left: staging folders, temporary
- * loading users. */
-int backup_cleanup(struct engine *e, struct instance *in);
+/* Put right what a killed snapshot, import or copy of instance in left:
+ * writes held at the proxy, work trees, partial archives and dump folders
+ * in snapshots/, dump containers, staging folders, and (with loads, or
+ * when a staging folder was there) temporary loading users.  *did says
+ * whether there was anything.  The caller holds the instance's lock. */
+int backup_cleanup(struct engine *e, struct instance *in, int loads, int *did);
 /* Import archive path into in (see above). */
 int backup_import(struct engine *e, struct instance *in, const char *path);
 

@@ -1,9 +1,13 @@
 #include "runtime.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -106,80 +110,178 @@ int runtime_db_connect(struct engine *e, struct cluster *cl, struct db **db)
 	return rc;
 }
 
-struct dump_out {
-	frame_fn fn;
-	void *ctx;
-	struct buf err;
-};
-
-static int dump_frame(void *ctx, int stream, const char *data, size_t len)
+/* The dump tool the service's image has: mariadb-dump on MariaDB (its
+ * mysqldump may go), mysqldump on MySQL; probed in the running service. */
+static const char *dump_tool(struct engine *e, const char *container)
 {
-	struct dump_out *d = ctx;
-
-	if (stream == FRAME_STDERR)
-		return d->err.len < 4096 ? buf_append(&d->err, data, len) : 0;
-	return d->fn(d->ctx, stream, data, len);
-}
-
-int runtime_dump(struct engine *e, struct cluster *cl, const char *dbname, frame_fn fn, void *ctx)
-{
-	const struct tpl_service *s = template_db(&cl->tpl);
-	char *name = NULL, *pw = NULL, *env[2] = {NULL, NULL}, port[16], ip[64];
-	const char *tool = NULL;
-	struct dump_out d = {fn, ctx, BUF_INIT};
-	int code = -1, rc = -1;
-
-	if (db_ident_check(dbname) < 0 || db_where(e, cl, &name, ip, sizeof ip) < 0 ||
-	    !(pw = cluster_root_password(cl, s)) || asprintf(&env[0], "MYSQL_PWD=%s", pw) < 0)
-		goto out;
-	/* mariadb-dump on MariaDB (its mysqldump may go), mysqldump on MySQL. */
 	for (const char *const *t = (const char *const[]){"mariadb-dump", "mysqldump", NULL}; *t; t++) {
 		char *const probe[] = {(char *)*t, "--version", NULL};
 		struct buf out = BUF_INIT;
+		int code = -1, r = engine_exec(e, container, probe, &code, &out, 30000);
 
-		if (engine_exec(e, name, probe, &code, &out, 30000) < 0) {
-			buf_free(&out);
+		buf_free(&out);
+		if (r < 0)
+			return NULL;
+		if (code == 0)
+			return *t;
+	}
+	err_set("neither mariadb-dump nor mysqldump runs in \"%s\"", container);
+	return NULL;
+}
+
+/* Read the FIFO until the dump container has exited and nothing is left. */
+static int read_fifo(struct engine *e, const char *container, int fd, frame_fn fn, void *ctx)
+{
+	char *buf = malloc(1 << 18);
+	double checked = 0;
+	int rc = -1;
+
+	if (!buf)
+		return err_set("out of memory");
+	for (;;) {
+		ssize_t n = read(fd, buf, 1 << 18);
+
+		if (n > 0) {
+			if (fn(ctx, FRAME_STDOUT, buf, (size_t)n) < 0)
+				goto out;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			err_errno("reading the dump");
 			goto out;
 		}
-		buf_free(&out);
-		if (code == 0) {
-			tool = *t;
-			break;
+		/* Nothing now: no writer yet, a pause, or the end. */
+		if (http_interrupted()) {
+			err_set("interrupted");
+			goto out;
 		}
+		if (progress_now() - checked >= 0.1) {
+			json_t *info = NULL;
+			int running;
+
+			checked = progress_now();
+			if (engine_container_inspect(e, container, &info) < 0)
+				goto out;
+			running = info && json_is_true(json_object_get(json_object_get(info, "State"), "Running"));
+			json_decref(info);
+			if (!running) {
+				/* Exited: what it wrote is in the pipe still; drain it. */
+				while ((n = read(fd, buf, 1 << 18)) > 0)
+					if (fn(ctx, FRAME_STDOUT, buf, (size_t)n) < 0)
+						goto out;
+				break;
+			}
+		}
+		struct pollfd p = {fd, POLLIN, 0};
+
+		if (n == 0)
+			usleep(10 * 1000); /* no writer: poll() would not wait */
+		else
+			poll(&p, 1, 100);
 	}
-	if (!tool) {
-		err_set("neither mariadb-dump nor mysqldump runs in \"%s\"", name);
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}
+
+static int keep_frame(void *ctx, int stream, const char *data, size_t len)
+{
+	struct buf *b = ctx;
+
+	(void)stream;
+	return b->len < 4096 ? buf_append(b, data, len) : 0;
+}
+
+int runtime_dump(struct engine *e, struct cluster *cl, const char *dbname, int (*ready)(void *ctx), frame_fn fn,
+		 void *ctx)
+{
+	const struct tpl_service *s = template_db(&cl->tpl);
+	char *db = NULL, *pw = NULL, *dir = NULL, *fifo = NULL, *cnf = NULL, *name = NULL, *net = NULL;
+	char ip[64], rnd[9];
+	const char *tool;
+	struct buf cnftext = BUF_INIT, err = BUF_INIT;
+	json_t *cfg = NULL;
+	int fd = -1, code = -1, created = 0, rc = -1;
+
+	/* The dump runs in a container of the service's image on the cluster
+	 * network and writes into a FIFO in a private folder: the engine's
+	 * output relay would take longer than the dump itself. */
+	if (db_ident_check(dbname) < 0 || db_where(e, cl, &db, ip, sizeof ip) < 0 || !(tool = dump_tool(e, db)) ||
+	    !(pw = cluster_root_password(cl, s)) || name_random(rnd, 8, NAME_ALNUM_LOWER) < 0 ||
+	    !(dir = cluster_path(cl, "snapshots/.dump-%s-%s", dbname, rnd)) || !(fifo = fs_pathf("%s/dump.sql", dir)) ||
+	    !(cnf = fs_pathf("%s/client.cnf", dir)) || !(name = fs_pathf("%s_dump_%s_%s", cl->name, dbname, rnd)) ||
+	    !(net = cluster_network(cl)))
+		goto out;
+	if (mkdir(dir, 0700) < 0 || mkfifo(fifo, 0600) < 0) {
+		err_errno("making \"%s\"", fifo);
 		goto out;
 	}
-	snprintf(port, sizeof port, "%d", s->port);
-	{
-		char *const argv[] = {(char *)tool, "--protocol=tcp", "-h127.0.0.1", "-P", port, "-uroot",
-				      "--single-transaction", "--quick", "--routines", "--triggers", "--hex-blob",
-				      "--default-character-set=utf8mb4", "--no-tablespaces", (char *)dbname, NULL};
-
-		if (engine_exec_stream(e, name, argv, env, dump_frame, &d, &code, 0) < 0)
-			goto out;
+	/* The password in a file of mode 0600, never on a command line. */
+	buf_printf(&cnftext, "[client]\nuser = root\npassword = \"%s\"\nhost = %s\nport = %d\nprotocol = tcp\n", pw, ip,
+		   s->port);
+	if (!cnftext.data || fs_write_atomic(cnf, cnftext.data, cnftext.len, 0600) < 0)
+		goto out;
+	cfg = json_pack("{s:s, s:s, s:[s], s:[s,s,s,s,s,s,s,s,s,s], s:{s:s, s:s, s:s}, s:{s:[o], s:s}}",
+			"Image", cluster_image(cl, s->name), "User", "0:0", "Entrypoint", tool, "Cmd", "--defaults-extra-file=/dump/client.cnf",
+			"--single-transaction", "--quick", "--routines", "--triggers", "--hex-blob",
+			"--default-character-set=utf8mb4", "--no-tablespaces", "--result-file=/dump/dump.sql", dbname,
+			"Labels", LABEL_CLUSTER, cl->name, LABEL_ROOT, cl->root, LABEL_ROLE, "dump",
+			"HostConfig", "Mounts", engine_mount(dir, "/dump", 0), "NetworkMode", net);
+	if (!cfg) {
+		err_set("out of memory");
+		goto out;
 	}
+	if ((fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+		err_errno("opening \"%s\"", fifo);
+		goto out;
+	}
+	if (engine_container_create(e, name, cfg, NULL) < 0)
+		goto out;
+	created = 1;
+	if ((ready && ready(ctx) < 0) || engine_container_start(e, name) < 0 || read_fifo(e, name, fd, fn, ctx) < 0 ||
+	    engine_container_wait(e, name, &code) < 0)
+		goto out;
 	if (code != 0) {
-		size_t n = d.err.len;
+		size_t n;
 
-		while (n && strchr("\r\n ", d.err.data[n - 1]))
+		engine_logs(e, name, 0, 20, keep_frame, &err);
+		n = err.len;
+		while (n && strchr("\r\n ", err.data[n - 1]))
 			n--;
-		err_set("%s exited %d: %.*s", tool, code, (int)n, d.err.data ? d.err.data : "");
+		err_set("%s exited %d: %.*s", tool, code, (int)n, err.data ? err.data : "");
 		goto out;
 	}
 	rc = 0;
 out:
 	if (rc < 0)
 		err_wrap("dumping database \"%s\"", dbname);
-	if (env[0])
-		explicit_bzero(env[0], strlen(env[0]));
-	free(env[0]);
+	if (created) {
+		char why[2048];
+
+		snprintf(why, sizeof why, "%s", err_msg());
+		engine_container_stop(e, name, 1);
+		engine_container_remove(e, name);
+		err_set("%s", why);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (dir)
+		fs_remove_tree(dir);
+	if (cnftext.data)
+		explicit_bzero(cnftext.data, cnftext.len);
+	buf_free(&cnftext);
+	buf_free(&err);
 	if (pw)
 		explicit_bzero(pw, strlen(pw));
+	json_decref(cfg);
 	free(pw);
+	free(db);
+	free(dir);
+	free(fifo);
+	free(cnf);
 	free(name);
-	buf_free(&d.err);
+	free(net);
 	return rc;
 }
 

@@ -30,9 +30,11 @@ int runtime_db_connect(struct engine *e, struct cluster *cl, struct db **db);
 int runtime_db_connect_as(struct engine *e, struct cluster *cl, const char *user, const char *password,
 			  const char *database, int io_timeout, struct db **db);
 /* Dump database dbname (mysqldump text, one consistent transaction) from
- * the cluster's MySQL service: mariadb-dump or mysqldump run in its
- * container; stdout frames to fn as they come. */
-int runtime_dump(struct engine *e, struct cluster *cl, const char *dbname, frame_fn fn, void *ctx);
+ * the cluster's MySQL service: mariadb-dump or mysqldump of the service's
+ * image, in a container on the cluster network; ready(ctx) (may be NULL)
+ * is called just before it starts, then the text goes to fn as it comes. */
+int runtime_dump(struct engine *e, struct cluster *cl, const char *dbname, int (*ready)(void *ctx), frame_fn fn,
+		 void *ctx);
 /* The cluster network's subnet, or an error if the cluster is not booted. */
 int runtime_subnet(struct engine *e, struct cluster *cl, char *out, size_t n);
 /* A terminal for an interactive one-off run. */

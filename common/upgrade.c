@@ -256,14 +256,9 @@ int upgrade_recover(struct engine *e, struct instance *in, int *did)
 	if (!path)
 		return -1;
 	if (!fs_exists(path)) {
-		char *b = fs_pathf("%s/data/blue.import", in->root), *g = fs_pathf("%s/data/green.import", in->root);
-
-		/* A killed import: nothing changed but its leftovers. */
-		rc = b && g && (fs_exists(b) || fs_exists(g)) ? backup_cleanup(e, in) : b && g ? 0 : -1;
-		free(b);
-		free(g);
+		/* No upgrade under way: maybe what a killed snapshot or import left. */
 		free(path);
-		return rc;
+		return backup_cleanup(e, in, 0, did);
 	}
 	if (fs_read(path, &text, &len) < 0)
 		goto out;
@@ -292,11 +287,11 @@ int upgrade_recover(struct engine *e, struct instance *in, int *did)
 		printf("korcluster: finished an interrupted %s of \"%s\": it serves %s on %s\n", op, in->name, version,
 		       to);
 	} else {
-		int copied = strcmp(op, "upgrade") == 0 && strcmp(step, "prepare") != 0;
+		int copied = strcmp(op, "upgrade") == 0 && strcmp(step, "prepare") != 0, left;
 
-		if (copied && backup_cleanup(e, in) < 0)
-			goto out;
 		undo(e, in, from, to, served, copied);
+		if (backup_cleanup(e, in, copied, &left) < 0)
+			goto out;
 		journal_remove(in);
 		printf("korcluster: undid an interrupted %s of \"%s\" to %s: it %s %s on %s\n", op, in->name, version,
 		       served ? "serves" : "keeps", in->version, from);

@@ -169,3 +169,27 @@ teardown() {
 	[ "$(sed -n 's/^port = //p' "$C/instances/d/instance.ini")" = "$P3" ]
 	[ -z "$(ls -A "$C/snapshots")" ]
 }
+
+@test "a snapshot killed (kill -9) at any moment: the next command lets writes through and clears what it left" {
+	with_items
+	mkdir "$C/instances/a/data/blue/big"
+	for i in $(seq 1 20); do head -c 4M /dev/urandom >"$C/instances/a/data/blue/big/$i"; done
+	before=$(fingerprint a)
+	for delay in 0.2 0.4 0.6 0.9; do
+		"$C/instances/a/instance.sh" snapshot >/dev/null 2>&1 3>&- &
+		pid=$!
+		sleep "$delay"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" || true
+		run -0 "$C/instances/a/instance.sh" status
+		echo "$delay: $output"
+		rm -f "$C"/snapshots/a.*.tar.zst # finished before the kill
+		[ -z "$(ls -A "$C/snapshots")" ]
+		[ -z "$(kc_containers | grep _dump_)" ]
+		! grep -q Retry-After "$C/proxy/conf.d/a.conf"
+		[ "$(fingerprint a)" = "$before" ]
+		id=$(kc_post "$P1" "after a kill at $delay s" | kc_json 'd["id"]')
+		processed "$P1" "$id"
+		before=$(fingerprint a)
+	done
+}
