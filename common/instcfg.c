@@ -1,6 +1,8 @@
 #include "instcfg.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -119,6 +121,43 @@ out:
 	return rc;
 }
 
+/* Instances made before environments had their files right in data/: they
+ * move, whole, to data/ENV of the active environment.  Each step can be
+ * repeated after a crash (data.moving is the old data/ on its way). */
+static int move_to_env_layout(struct instance *in)
+{
+	char *data = fs_pathf("%s/data", in->root), *moving = fs_pathf("%s/data.moving", in->root);
+	char *blue = fs_pathf("%s/data/blue", in->root), *green = fs_pathf("%s/data/green", in->root);
+	char *dest = fs_pathf("%s/data/%s", in->root, in->env);
+	int rc = -1;
+
+	if (!data || !moving || !blue || !green || !dest)
+		goto out;
+	if (!fs_exists(moving)) {
+		if (!fs_nonempty_dir(data) || fs_exists(blue) || fs_exists(green)) {
+			rc = 0;
+			goto out;
+		}
+		if (rename(data, moving) < 0 && errno != ENOENT) {
+			err_errno("moving \"%s\"", data);
+			goto out;
+		}
+	}
+	if ((mkdir(data, 0755) < 0 && errno != EEXIST) || (rename(moving, dest) < 0 && errno != ENOENT)) {
+		err_errno("moving the files of instance \"%s\" to \"%s\"", in->name, dest);
+		goto out;
+	}
+	printf("korcluster: instance \"%s\": its files moved to %s (one folder per environment)\n", in->name, dest);
+	rc = 0;
+out:
+	free(data);
+	free(moving);
+	free(blue);
+	free(green);
+	free(dest);
+	return rc;
+}
+
 int instance_open(struct instance *in, const char *root)
 {
 	struct diag d = DIAG_INIT;
@@ -128,6 +167,8 @@ int instance_open(struct instance *in, const char *root)
 	if (rc == 0)
 		rc = diag_report(&d, "checking the instance's configuration");
 	diag_free(&d);
+	if (rc == 0)
+		rc = move_to_env_layout(in);
 	if (rc < 0)
 		instance_free(in);
 	return rc;

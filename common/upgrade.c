@@ -112,6 +112,10 @@ int upgrade_run(struct engine *e, struct instance *in, const char *version, int 
 		err_set("instance \"%s\" runs %s already", in->name, version);
 		goto out;
 	}
+	/* What the active environment holds (older instance.ini files do not
+	 * say), so that rollback can return to it. */
+	if (!in->env_version[instance_env_index(from)])
+		in->env_version[instance_env_index(from)] = old;
 	/* 1. Before it is reused, the inactive environment is archived. */
 	if (in->env_version[instance_env_index(to)]) {
 		printf("archiving environment %s (%s) before it is reused\n", to, in->env_version[instance_env_index(to)]);
