@@ -146,8 +146,13 @@ ${NAME}_redis running" ]
 
 @test "a missing image is pulled from the registry" {
 	kc_create
-	img=127.0.0.1:5000/korcluster-test/redis:bookworm
+	# A tag of its own in the registry, absent here: other clusters on this
+	# engine may be using the image itself.
+	img=127.0.0.1:5000/korcluster-test/redis:pull-test
+	$DOCKER tag 127.0.0.1:5000/korcluster-test/redis:bookworm "$img"
+	$DOCKER push "$img" >/dev/null
 	$DOCKER rmi "$img" >/dev/null
+	sed -i "s|^redis = .*|redis = $img|" "$C/cluster.ini"
 	run "$C/cluster.sh" boot
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"pulled $img"* ]]

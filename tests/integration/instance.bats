@@ -214,3 +214,22 @@ teardown() { kc_teardown; }
 	run -1 timeout --preserve-status -s TERM 3 "$C/instances/a/instance.sh" start
 	[[ "${lines[-1]}" == *"interrupted" ]]
 }
+
+@test "an instance made before environments gets its files moved to data/blue, once" {
+	kc_boot
+	"$C/cluster.sh" new --port "$P1" a >/dev/null
+	"$C/instances/a/instance.sh" start >/dev/null
+	id=$(kc_post "$P1" "from the old layout" | kc_json 'd["id"]')
+	processed "$P1" "$id"
+	"$C/instances/a/instance.sh" stop >/dev/null
+	# The old layout: files right in data/, no [env.*] sections.
+	d=$C/instances/a/data
+	mv "$d/blue/items" "$d/" && rmdir "$d/blue"
+	sed -i '/^\[env.blue\]/,/^created/d' "$C/instances/a/instance.ini"
+	run -0 "$C/instances/a/instance.sh" start
+	[[ "${lines[0]}" == *'instance "a": its files moved to '"$d"'/blue'* ]]
+	[ "$(ls "$d")" = blue ]
+	[ "$(kc_get "$P1" "/items/$id" | kc_json 'd["derived"]')" = "FROM THE OLD LAYOUT" ]
+	run -0 "$C/instances/a/instance.sh" status
+	[[ "$output" != *"moved"* ]]
+}
