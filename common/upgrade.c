@@ -135,15 +135,14 @@ int upgrade_run(struct engine *e, struct instance *in, const char *version, int 
 	    journal_write(in, j, "prepare") < 0)
 		goto out;
 	journaled = 1;
-	/* 3. Hold writes and background jobs; copy the database and files. */
+	/* 3. Stop background jobs (they queue meanwhile), hold writes; copy the
+	 * database and files. */
 	if (served) {
-		printf("holding writes to \"%s\" (reads go on)\n", in->name);
+		printf("stopping background processes, then holding writes to \"%s\" (reads go on)\n", in->name);
 		fflush(stdout);
-		if (runtime_route(e, in, from, 1) < 0)
+		if (stop_background(e, in, from) < 0 || runtime_route(e, in, from, 1) < 0)
 			goto out;
 		held_at = progress_now();
-		if (stop_background(e, in, from) < 0)
-			goto out;
 	}
 	copied = 1;
 	if (journal_write(in, j, "copy") < 0 || runtime_stop(e, in, to) < 0 || backup_copy_env(e, in, from, to) < 0)
