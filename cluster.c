@@ -612,10 +612,7 @@ static int cmd_status(struct ctx *ctx, int argc, char **argv)
 		goto out;
 	json_object_set_new(out, "instances", insts);
 	if (json) {
-		char *s = json_dumps(out, JSON_INDENT(2));
-
-		printf("%s\n", s);
-		free(s);
+		cli_print_json(out);
 	} else {
 		size_t i;
 		json_t *s;
@@ -1022,10 +1019,7 @@ static int cmd_list(struct ctx *ctx, int argc, char **argv)
 	if (engine_open(&e) < 0 || !(all = instances_json(e, &cl)))
 		goto out;
 	if (json) {
-		char *s = json_dumps(all, JSON_INDENT(2));
-
-		printf("%s\n", s);
-		free(s);
+		cli_print_json(all);
 	} else {
 		print_instances(all);
 	}
@@ -1167,10 +1161,7 @@ static int cmd_snapshots(struct ctx *ctx, int argc, char **argv)
 		return KC_FAIL;
 	}
 	if (json) {
-		char *t = json_dumps(all, JSON_INDENT(2));
-
-		printf("%s\n", t);
-		free(t);
+		cli_print_json(all);
 	} else {
 		printf("%-20s %-12s %-20s %10s  %s\n", "INSTANCE", "VERSION", "CREATED", "SIZE", "FILE");
 		json_array_foreach(all, i, s)

@@ -135,10 +135,7 @@ static int cmd_status(struct ctx *ctx, int argc, char **argv)
 		return KC_FAIL;
 	if (engine_open(&e) == 0 && recover_quietly(e, &in) == 0 && (st = runtime_status(e, &in))) {
 		if (json) {
-			char *s = json_dumps(st, JSON_INDENT(2));
-
-			printf("%s\n", s);
-			free(s);
+			cli_print_json(st);
 		} else {
 			size_t i;
 			json_t *c;
@@ -406,10 +403,7 @@ static int cmd_envs(struct ctx *ctx, int argc, char **argv)
 		return KC_FAIL;
 	if (engine_open(&e) == 0 && recover_quietly(e, &in) == 0 && (envs = upgrade_envs(e, &in))) {
 		if (json) {
-			char *t = json_dumps(envs, JSON_INDENT(2));
-
-			printf("%s\n", t);
-			free(t);
+			cli_print_json(envs);
 		} else {
 			printf("%-6s %-7s %-12s %-9s %s\n", "ENV", "ACTIVE", "VERSION", "STATE", "CREATED");
 			json_array_foreach(envs, i, v)

@@ -22,6 +22,14 @@
 #define KC_VERSION "unknown"
 #endif
 
+void cli_print_json(const json_t *v)
+{
+	char *s = json_dumps(v, JSON_INDENT(2));
+
+	printf("%s\n", s ? s : "null");
+	free(s);
+}
+
 void cli_usage(FILE *f, const struct ctx *ctx, const struct cmd *c)
 {
 	fprintf(f, "usage: %s %s%s%s\n", ctx->prog, c->name, c->usage[0] ? " " : "", c->usage);

@@ -2,6 +2,7 @@
 #ifndef KC_CLI_H
 #define KC_CLI_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 #include "err.h"
@@ -32,6 +33,9 @@ void cli_usage(FILE *f, const struct ctx *ctx, const struct cmd *c);
 /* Print "korcluster: <msg>" and the usage to stderr; returns KC_USAGE. */
 int cli_usage_error(const struct ctx *ctx, const struct cmd *c, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* --json output: v indented, on stdout. */
+void cli_print_json(const json_t *v);
 
 /* After getopt_long() returned '?' or ':': name the option; returns KC_USAGE. */
 int cli_bad_option(const struct ctx *ctx, const struct cmd *c, char **argv);
