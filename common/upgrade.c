@@ -66,7 +66,9 @@ static void undo(struct engine *e, struct instance *in, const char *from, const 
 	if (runtime_stop(e, in, to) < 0)
 		fprintf(stderr, "korcluster: warning: removing environment %s: %s\n", to, err_msg());
 	if (served) {
-		if (runtime_resume(e, in, from) < 0)
+		/* The background processes were stopped, or are being stopped by
+		 * the engine for a command that is gone: they start afresh. */
+		if (stop_background(e, in, from) < 0 || runtime_resume(e, in, from) < 0)
 			fprintf(stderr, "korcluster: warning: restarting environment %s: %s\n", from, err_msg());
 		if (runtime_route(e, in, from, 0) < 0)
 			fprintf(stderr, "korcluster: warning: letting writes through to %s: %s\n", from, err_msg());
