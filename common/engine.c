@@ -507,20 +507,18 @@ out:
 	return rc;
 }
 
-int engine_exec_stream(struct engine *e, const char *id, char *const *argv, char *const *env, frame_fn fn,
-		       void *ctx, int *exit_code, long timeout_ms)
+int engine_exec(struct engine *e, const char *id, char *const *argv, int *exit_code,
+		struct buf *out, long timeout_ms)
 {
-	json_t *cmd = json_array(), *envj = json_array(), *body = NULL, *reply = NULL;
+	json_t *cmd = json_array(), *body = NULL, *reply = NULL;
 	char *p = NULL;
 	const char *eid;
 	int rc = -1;
 
 	for (size_t i = 0; argv[i]; i++)
 		json_array_append_new(cmd, json_string(argv[i]));
-	for (size_t i = 0; env && env[i]; i++)
-		json_array_append_new(envj, json_string(env[i]));
-	body = json_pack("{s:b, s:b, s:b, s:o, s:o}", "AttachStdin", 0, "AttachStdout", 1,
-			 "AttachStderr", 1, "Cmd", cmd, "Env", envj);
+	body = json_pack("{s:b, s:b, s:b, s:o}", "AttachStdin", 0, "AttachStdout", 1,
+			 "AttachStderr", 1, "Cmd", cmd);
 	if (!(p = fs_pathf("/containers/%s/exec", id)) || engine_call(e, "POST", p, body, &reply, 0) < 0)
 		goto out;
 	if (!(eid = json_string_value(json_object_get(reply, "Id")))) {
@@ -530,7 +528,8 @@ int engine_exec_stream(struct engine *e, const char *id, char *const *argv, char
 	free(p);
 	json_decref(body);
 	body = json_pack("{s:b, s:b}", "Detach", 0, "Tty", 0);
-	if (!(p = fs_pathf("/exec/%s/start", eid)) || stream_frames(e, "POST", p, body, fn, ctx, timeout_ms) < 0)
+	if (!(p = fs_pathf("/exec/%s/start", eid)) ||
+	    stream_frames(e, "POST", p, body, collect_frame, out, timeout_ms) < 0)
 		goto out;
 	free(p);
 	if (!(p = fs_pathf("/exec/%s/json", eid)))
@@ -552,12 +551,6 @@ out:
 	json_decref(reply);
 	free(p);
 	return rc;
-}
-
-int engine_exec(struct engine *e, const char *id, char *const *argv, int *exit_code,
-		struct buf *out, long timeout_ms)
-{
-	return engine_exec_stream(e, id, argv, NULL, collect_frame, out, exit_code, timeout_ms);
 }
 
 int engine_logs(struct engine *e, const char *id, int follow, int tail, frame_fn fn, void *ctx)

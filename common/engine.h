@@ -64,12 +64,6 @@ int engine_container_list(struct engine *e, const char *label, json_t **out);
  * appended to out if not NULL.  timeout_ms: 0 for none. */
 int engine_exec(struct engine *e, const char *id, char *const *argv, int *exit_code,
 		struct buf *out, long timeout_ms);
-/* Run argv in a running container with env ("K=V", may be NULL) added;
- * output goes to fn as it comes (fn returning -1 stops the command's
- * stream with an error).  Env is not part of what the engine shows of the
- * exec, so a password may go there. */
-int engine_exec_stream(struct engine *e, const char *id, char *const *argv, char *const *env, frame_fn fn,
-		       void *ctx, int *exit_code, long timeout_ms);
 /* Stream a container's logs through fn. tail < 0: all. */
 int engine_logs(struct engine *e, const char *id, int follow, int tail, frame_fn fn,
 		void *ctx);
