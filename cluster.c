@@ -1182,7 +1182,6 @@ static int cmd_prune(struct ctx *ctx, int argc, char **argv)
 	const struct cmd *c = cmd_named("prune");
 	struct cluster cl;
 	const char *instance = NULL;
-	char *end;
 	long keep = -1;
 	int o, removed = 0, lock = -1, rc = KC_FAIL;
 
@@ -1191,9 +1190,8 @@ static int cmd_prune(struct ctx *ctx, int argc, char **argv)
 	while ((o = getopt_long(argc, argv, "k:", opts, NULL)) != -1) {
 		if (o != 'k')
 			return cli_bad_option(ctx, c, argv);
-		keep = strtol(optarg, &end, 10);
-		if (*end || !*optarg || keep < 0 || keep > 100000)
-			return cli_usage_error(ctx, c, "--keep needs a number from 0");
+		if (cli_number(ctx, c, "--keep", optarg, 0, &keep))
+			return KC_USAGE;
 	}
 	if (keep < 0)
 		return cli_usage_error(ctx, c, "missing --keep N");

@@ -273,7 +273,6 @@ static int cmd_snapshot(struct ctx *ctx, int argc, char **argv)
 	struct engine *e;
 	struct backup_result res = {0};
 	const char *out = NULL;
-	char *rest;
 	long keep = -1;
 	int o, gzip = 0, lock, removed = 0, rc = KC_FAIL;
 
@@ -285,9 +284,8 @@ static int cmd_snapshot(struct ctx *ctx, int argc, char **argv)
 		} else if (o == 'o') {
 			out = optarg;
 		} else if (o == 'k') {
-			keep = strtol(optarg, &rest, 10);
-			if (*rest || !*optarg || keep < 1 || keep > 100000)
-				return cli_usage_error(ctx, c, "--keep needs a number from 1");
+			if (cli_number(ctx, c, "--keep", optarg, 1, &keep))
+				return KC_USAGE;
 		} else {
 			return cli_bad_option(ctx, c, argv);
 		}
@@ -348,7 +346,6 @@ static int cmd_upgrade(struct ctx *ctx, int argc, char **argv)
 	const struct cmd *c = cmd_named("upgrade");
 	struct instance in;
 	struct engine *e;
-	char *rest;
 	long keep = 0;
 	int o, lock, rc = KC_FAIL;
 
@@ -357,9 +354,8 @@ static int cmd_upgrade(struct ctx *ctx, int argc, char **argv)
 	while ((o = getopt_long(argc, argv, "k:", opts, NULL)) != -1) {
 		if (o != 'k')
 			return cli_bad_option(ctx, c, argv);
-		keep = strtol(optarg, &rest, 10);
-		if (*rest || !*optarg || keep < 1 || keep > 100000)
-			return cli_usage_error(ctx, c, "--keep needs a number from 1");
+		if (cli_number(ctx, c, "--keep", optarg, 1, &keep))
+			return KC_USAGE;
 	}
 	if (optind >= argc)
 		return cli_usage_error(ctx, c, "missing VERSION");

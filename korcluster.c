@@ -22,6 +22,17 @@
 #define KC_VERSION "unknown"
 #endif
 
+int cli_number(const struct ctx *ctx, const struct cmd *c, const char *opt, const char *arg, long min, long *out)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (*end || !*arg || v < min || v > 100000)
+		return cli_usage_error(ctx, c, "%s needs a number from %ld", opt, min);
+	*out = v;
+	return 0;
+}
+
 void cli_print_json(const json_t *v)
 {
 	char *s = json_dumps(v, JSON_INDENT(2));

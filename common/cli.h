@@ -34,6 +34,10 @@ void cli_usage(FILE *f, const struct ctx *ctx, const struct cmd *c);
 int cli_usage_error(const struct ctx *ctx, const struct cmd *c, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* The number arg of option opt (e.g. "--keep"), from min to 100000, into
+ * *out; 0, or KC_USAGE after saying what it needs. */
+int cli_number(const struct ctx *ctx, const struct cmd *c, const char *opt, const char *arg, long min, long *out);
+
 /* --json output: v indented, on stdout. */
 void cli_print_json(const json_t *v);
 
