@@ -45,8 +45,6 @@ static int parse_name(const char *file, char *name, char *ts, char *version, siz
 	const char *d1 = strchr(file, '.'), *d2, *ext;
 	size_t len = strlen(file);
 
-	if (len > 4 && strcmp(file + len - 4, ".tmp") == 0)
-		return -1;
 	if (len > 7 && strcmp(file + len - 7, ".tar.gz") == 0)
 		ext = file + len - 7;
 	else if (len > 8 && strcmp(file + len - 8, ".tar.zst") == 0)
