@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <libgen.h>
 #include <limits.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "strv.h"
 
 static int fsync_dir_of(const char *path)
 {
@@ -184,20 +184,139 @@ int fs_is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* The folders between the top and where removal stands: their names and,
+ * to check the way back up, their parents' identities. */
+struct descent {
+	struct strv names;
+	dev_t *dev;
+	ino_t *ino;
+	size_t cap;
+};
+
+static int push_parent(struct descent *d, const char *name, const struct stat *parent)
 {
-	(void)st;
-	(void)ftw;
-	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT)
-		return err_errno("removing \"%s\"", path);
-	return 0;
+	if (d->names.n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 32;
+		dev_t *dv = realloc(d->dev, cap * sizeof *dv);
+		ino_t *iv;
+
+		if (dv)
+			d->dev = dv;
+		if (!dv || !(iv = realloc(d->ino, cap * sizeof *iv)))
+			return err_set("out of memory");
+		d->ino = iv;
+		d->cap = cap;
+	}
+	d->dev[d->names.n] = parent->st_dev;
+	d->ino[d->names.n] = parent->st_ino;
+	return strv_push(&d->names, name);
+}
+
+/* Empty the folder open as top, at any depth: descending and climbing by
+ * descriptors (openat, "..") rather than by paths, which could be longer
+ * than PATH_MAX; links are removed, never followed. */
+static int empty_dir(int top, const char *where)
+{
+	struct descent d = {STRV_INIT, NULL, NULL, 0};
+	int fd = dup(top), rc = -1;
+
+	if (fd < 0)
+		return err_errno("removing \"%s\"", where);
+	for (;;) {
+		int lfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		DIR *dir = lfd >= 0 ? fdopendir(lfd) : NULL;
+		struct dirent *de;
+		char *sub = NULL;
+		struct stat st;
+
+		if (!dir) {
+			if (lfd >= 0)
+				close(lfd);
+			err_errno("reading \"%s\"", where);
+			goto out;
+		}
+		while ((errno = 0, de = readdir(dir))) {
+			const char *n = de->d_name;
+
+			if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+				continue;
+			if (unlinkat(fd, n, 0) == 0 || errno == ENOENT)
+				continue;
+			if (errno == EISDIR && (unlinkat(fd, n, AT_REMOVEDIR) == 0 || errno == ENOENT))
+				continue;
+			if (errno == ENOTEMPTY || errno == EEXIST) {
+				sub = strdup(n);
+				break;
+			}
+			err_errno("removing \"%s/.../%s\"", where, n);
+			closedir(dir);
+			goto out;
+		}
+		closedir(dir);
+		if (sub) {
+			int c = openat(fd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (c < 0 || fstat(fd, &st) < 0 || push_parent(&d, sub, &st) < 0) {
+				if (c >= 0)
+					close(c);
+				err_errno("removing \"%s/.../%s\"", where, sub);
+				free(sub);
+				goto out;
+			}
+			free(sub);
+			close(fd);
+			fd = c;
+			continue;
+		}
+		if (d.names.n == 0)
+			break;
+		/* This folder is empty: back up, and remove it. */
+		{
+			int up = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			size_t k = d.names.n - 1;
+
+			if (up < 0 || fstat(up, &st) < 0 || st.st_dev != d.dev[k] || st.st_ino != d.ino[k]) {
+				if (up >= 0)
+					close(up);
+				err_set("removing \"%s\": a folder moved while it was removed", where);
+				goto out;
+			}
+			close(fd);
+			fd = up;
+			if (unlinkat(fd, d.names.v[k], AT_REMOVEDIR) < 0 && errno != ENOENT) {
+				err_errno("removing \"%s/.../%s\"", where, d.names.v[k]);
+				goto out;
+			}
+			free(d.names.v[k]);
+			d.names.v[k] = NULL;
+			d.names.n--;
+		}
+	}
+	rc = 0;
+out:
+	close(fd);
+	strv_free(&d.names);
+	free(d.dev);
+	free(d.ino);
+	return rc;
 }
 
 int fs_remove_tree(const char *path)
 {
-	if (!fs_exists(path))
-		return 0;
-	return nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : err_errno("removing \"%s\"", path);
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path) < 0 && errno != ENOENT ? err_errno("removing \"%s\"", path) : 0;
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return err_errno("removing \"%s\"", path);
+	rc = empty_dir(fd, path);
+	close(fd);
+	if (rc == 0 && rmdir(path) < 0 && errno != ENOENT)
+		rc = err_errno("removing \"%s\"", path);
+	return rc;
 }
 
 char *fs_absolute(const char *path)

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,6 +173,40 @@ static void test_remove_tree_symlink(void **state)
 	assert_int_equal(count_entries(at("out")), 2);
 }
 
+/* A tree deeper than PATH_MAX (an archive's long names once made one):
+ * removed all the same. */
+static void test_remove_tree_deep(void **state)
+{
+	char name[201];
+	int fd, cwd = open(".", O_RDONLY | O_DIRECTORY);
+
+	(void)state;
+	memset(name, 'd', 200);
+	name[200] = '\0';
+	assert_true(cwd >= 0);
+	assert_int_equal(mkdir(at("deep"), 0755), 0);
+	assert_int_equal(chdir(at("deep")), 0);
+	/* 40 levels of 201 bytes: about 8 KiB of path. */
+	for (int i = 0; i < 40; i++) {
+		assert_int_equal(mkdir(name, 0755), 0);
+		assert_int_equal(chdir(name), 0);
+		write_file("f", "x");
+		if (i % 10 == 0) {
+			assert_int_equal(mkdir("side", 0755), 0);
+			write_file("side/g", "y");
+			assert_int_equal(symlink("/", "root"), 0);
+		}
+	}
+	assert_int_equal(fchdir(cwd), 0);
+	close(cwd);
+	assert_int_equal(fs_remove_tree(at("deep")), 0);
+	assert_false(fs_exists(at("deep")));
+	/* Only the tree went. */
+	fd = open("/", O_RDONLY | O_DIRECTORY);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
 static void test_symlink_atomic(void **state)
 {
 	char target[PATH_MAX];
@@ -228,6 +263,7 @@ int main(void)
 		cmocka_unit_test(test_read_big),
 		cmocka_unit_test(test_mkdirs),
 		cmocka_unit_test(test_remove_tree_symlink),
+		cmocka_unit_test(test_remove_tree_deep),
 		cmocka_unit_test(test_symlink_atomic),
 		cmocka_unit_test(test_absolute),
 	};
