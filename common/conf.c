@@ -8,6 +8,9 @@
 
 #include "err.h"
 
+/* inih cuts section names at this many characters. */
+#define SECTION_MAX 49
+
 void diag_add(struct diag *d, const char *path, int line, const char *fmt, ...)
 {
 	char msg[1024];
@@ -16,6 +19,10 @@ void diag_add(struct diag *d, const char *path, int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	/* Values quoted from a file stay text: no terminal escapes. */
+	for (char *c = msg; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
 	if (line > 0)
 		strv_pushf(&d->lines, "%s:%d: %s", path, line, msg);
 	else
@@ -89,6 +96,11 @@ static void note_section(struct parse *p, const char *raw)
 	if (s[0] != '[' || !(end = strchr(s, ']')))
 		return;
 	*end = '\0';
+	if (strlen(s + 1) > SECTION_MAX) {
+		diag_add(p->d, c->path, p->line, "section name \"%.20s...\" is longer than %d characters", s + 1,
+			 SECTION_MAX);
+		return;
+	}
 	if (c->ns == c->scap) {
 		size_t cap = c->scap ? c->scap * 2 : 8;
 		struct conf_section *ns = realloc(c->s, cap * sizeof *ns);
@@ -117,7 +129,7 @@ static char *reader(char *str, int num, void *stream)
 {
 	struct parse *p = stream;
 	size_t n = 0, max = (size_t)num - 2; /* room for "\n\0" */
-	int c, cut = 0;
+	int c, cut = 0, nul = 0;
 
 	if (p->f ? feof(p->f) : !*p->text)
 		return NULL;
@@ -125,6 +137,11 @@ static char *reader(char *str, int num, void *stream)
 		c = p->f ? getc(p->f) : (*p->text ? (unsigned char)*p->text++ : EOF);
 		if (c == EOF || c == '\n')
 			break;
+		if (c == '\0') {
+			/* inih would end the line there: "x\0evil" read as "x". */
+			nul = 1;
+			continue;
+		}
 		if (n < max)
 			str[n++] = (char)c;
 		else
@@ -137,6 +154,8 @@ static char *reader(char *str, int num, void *stream)
 	p->line++;
 	if (cut)
 		diag_add(p->d, p->c->path, p->line, "line longer than %zu characters", max);
+	if (nul)
+		diag_add(p->d, p->c->path, p->line, "the line holds a NUL byte");
 	n = strspn(str, " \t");
 	memmove(str, str + n, strlen(str + n) + 1);
 	note_section(p, str);

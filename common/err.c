@@ -7,9 +7,19 @@
 /* Per thread: a snapshot's dump runs in a thread of its own. */
 static _Thread_local char msg[2048];
 
+/* One line, whatever went into it: control characters (a terminal's
+ * escape sequences, newlines from a file) become blanks. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
 static void vset(const char *fmt, va_list ap)
 {
 	vsnprintf(msg, sizeof msg, fmt, ap);
+	one_line(msg);
 }
 
 int err_set(const char *fmt, ...)
@@ -50,6 +60,7 @@ int err_wrap(const char *fmt, ...)
 	/* what is shorter than msg, so n stays inside it. */
 	n = (size_t)snprintf(msg, sizeof msg, old[0] ? "%s: " : "%s", what);
 	snprintf(msg + n, sizeof msg - n, "%s", old);
+	one_line(msg);
 	return -1;
 }
 
@@ -64,6 +75,7 @@ int err_wrap_after(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg + n + 2, sizeof msg - n - 2, fmt, ap);
 	va_end(ap);
+	one_line(msg);
 	return -1;
 }
 

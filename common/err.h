@@ -2,7 +2,8 @@
  *
  * A function that fails sets the reason with err_set()/err_errno() and
  * returns -1; a caller that knows what was being done adds it in front with
- * err_wrap().  main() prints the result once as "korcluster: <what>: <why>". */
+ * err_wrap().  main() prints the result once as "korcluster: <what>: <why>".
+ * The message is one line: control characters in it become blanks. */
 #ifndef KC_ERR_H
 #define KC_ERR_H
 

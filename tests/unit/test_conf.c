@@ -285,6 +285,43 @@ static void test_indented_key(void **state)
 	diag_free(&d);
 }
 
+/* A NUL byte would cut the value where inih sees the line end: refused. */
+static void test_nul(void **state)
+{
+	static const char text[] = "[cluster]\nname = x\0evil\nbind = 1\n";
+	struct conf c;
+	struct diag d = DIAG_INIT;
+	int fd;
+
+	(void)state;
+	snprintf(tmp_path, sizeof tmp_path, "/tmp/kc_test_conf.XXXXXX");
+	assert_true((fd = mkstemp(tmp_path)) >= 0);
+	assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+	close(fd);
+	assert_int_equal(conf_load(&c, tmp_path, &d), 0);
+	assert_int_equal(d.lines.n, 1);
+	assert_non_null(strstr(d.lines.v[0], ":2: the line holds a NUL byte"));
+	conf_free(&c);
+	diag_free(&d);
+}
+
+/* Section names inih would cut are reported, not silently cut. */
+static void test_long_section(void **state)
+{
+	struct conf c;
+	struct diag d = DIAG_INIT;
+	char text[200];
+
+	(void)state;
+	snprintf(text, sizeof text, "[%s]\nk = 1\n[%s]\nj = 2\n",
+		 "service.a_rather_long_service_name_that_goes_on_and_on", "service.forty_nine_characters_long_name_is_fine_x");
+	assert_int_equal(conf_load_string(&c, "s.ini", text, &d), 0);
+	assert_int_equal(d.lines.n, 1);
+	assert_non_null(strstr(d.lines.v[0], "s.ini:1: section name \"service.a_rather_lon...\" is longer than 49"));
+	conf_free(&c);
+	diag_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +334,8 @@ int main(void)
 		cmocka_unit_test(test_diag),
 		cmocka_unit_test_teardown(test_long_line, remove_tmp),
 		cmocka_unit_test(test_indented_key),
+		cmocka_unit_test_teardown(test_nul, remove_tmp),
+		cmocka_unit_test(test_long_section),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
