@@ -143,6 +143,38 @@ static char *url(struct engine *e, const char *path)
 	return u;
 }
 
+char *engine_path(struct engine *e, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+	int ok = 1;
+
+	va_start(ap, fmt);
+	for (const char *f = fmt; *f && ok; f++) {
+		if (f[0] != '%') {
+			ok = buf_append(&b, f, 1) == 0;
+		} else if (f[1] == 's') {
+			char *seg = http_escape(e->http, va_arg(ap, const char *));
+
+			ok = seg && buf_append(&b, seg, strlen(seg)) == 0;
+			free(seg);
+			f++;
+		} else if (f[1] == 'd') {
+			ok = buf_printf(&b, "%d", va_arg(ap, int)) == 0;
+			f++;
+		} else {
+			ok = buf_append(&b, f, 1) == 0;
+		}
+	}
+	va_end(ap);
+	if (!ok) {
+		buf_free(&b);
+		err_set("out of memory");
+		return NULL;
+	}
+	return b.data;
+}
+
 long engine_call(struct engine *e, const char *method, const char *path, json_t *body,
 		 json_t **out, long tolerate)
 {
@@ -170,7 +202,7 @@ long engine_call(struct engine *e, const char *method, const char *path, json_t 
 		status = -1;
 		goto out;
 	}
-	if (status >= 400 && status != tolerate) {
+	if ((status >= 400 || (status >= 301 && status <= 308 && status != 304)) && status != tolerate) {
 		fail_with(status, &resp);
 		status = -1;
 		goto out;
@@ -192,7 +224,7 @@ out:
 
 int engine_image_present(struct engine *e, const char *ref)
 {
-	char *p = fs_pathf("/images/%s/json", ref);
+	char *p = engine_path(e, "/images/%s/json", ref);
 	long s;
 
 	if (!p)
@@ -287,7 +319,7 @@ out:
 
 int engine_network_subnet(struct engine *e, const char *name, char *subnet, size_t n, int *found)
 {
-	char *p = fs_pathf("/networks/%s", name);
+	char *p = engine_path(e, "/networks/%s", name);
 	json_t *info = NULL;
 	const char *sub;
 	long s;
@@ -338,7 +370,7 @@ int engine_network_ensure(struct engine *e, const char *name, json_t *labels, ch
 
 int engine_network_remove(struct engine *e, const char *name)
 {
-	char *p = fs_pathf("/networks/%s", name);
+	char *p = engine_path(e, "/networks/%s", name);
 	long s;
 
 	if (!p)
@@ -350,7 +382,7 @@ int engine_network_remove(struct engine *e, const char *name)
 
 int engine_container_create(struct engine *e, const char *name, json_t *config, char **id)
 {
-	char *p = fs_pathf("/containers/create?name=%s", name);
+	char *p = engine_path(e, "/containers/create?name=%s", name);
 	json_t *out = NULL;
 	long s;
 
@@ -379,7 +411,7 @@ static int simple(struct engine *e, const char *method, const char *path, long t
 
 int engine_container_start(struct engine *e, const char *id)
 {
-	char *p = fs_pathf("/containers/%s/start", id);
+	char *p = engine_path(e, "/containers/%s/start", id);
 	int r = p ? simple(e, "POST", p, 0, "starting", id) : -1;
 
 	free(p);
@@ -388,7 +420,7 @@ int engine_container_start(struct engine *e, const char *id)
 
 int engine_container_stop(struct engine *e, const char *id, int timeout)
 {
-	char *p = timeout < 0 ? fs_pathf("/containers/%s/stop", id) : fs_pathf("/containers/%s/stop?t=%d", id, timeout);
+	char *p = timeout < 0 ? engine_path(e, "/containers/%s/stop", id) : engine_path(e, "/containers/%s/stop?t=%d", id, timeout);
 	int r = p ? simple(e, "POST", p, 404, "stopping", id) : -1;
 
 	free(p);
@@ -397,7 +429,7 @@ int engine_container_stop(struct engine *e, const char *id, int timeout)
 
 int engine_container_remove(struct engine *e, const char *id)
 {
-	char *p = fs_pathf("/containers/%s?force=1&v=1", id);
+	char *p = engine_path(e, "/containers/%s?force=1&v=1", id);
 	int r = p ? simple(e, "DELETE", p, 404, "removing", id) : -1;
 
 	free(p);
@@ -406,7 +438,7 @@ int engine_container_remove(struct engine *e, const char *id)
 
 int engine_container_wait(struct engine *e, const char *id, int *status)
 {
-	char *p = fs_pathf("/containers/%s/wait", id);
+	char *p = engine_path(e, "/containers/%s/wait", id);
 	json_t *out = NULL;
 	long s;
 
@@ -425,7 +457,7 @@ int engine_container_wait(struct engine *e, const char *id, int *status)
 
 int engine_container_inspect(struct engine *e, const char *id, json_t **out)
 {
-	char *p = fs_pathf("/containers/%s/json", id);
+	char *p = engine_path(e, "/containers/%s/json", id);
 	long s;
 
 	if (!p)
@@ -519,7 +551,7 @@ int engine_exec(struct engine *e, const char *id, char *const *argv, int *exit_c
 		json_array_append_new(cmd, json_string(argv[i]));
 	body = json_pack("{s:b, s:b, s:b, s:o}", "AttachStdin", 0, "AttachStdout", 1,
 			 "AttachStderr", 1, "Cmd", cmd);
-	if (!(p = fs_pathf("/containers/%s/exec", id)) || engine_call(e, "POST", p, body, &reply, 0) < 0)
+	if (!(p = engine_path(e, "/containers/%s/exec", id)) || engine_call(e, "POST", p, body, &reply, 0) < 0)
 		goto out;
 	if (!(eid = json_string_value(json_object_get(reply, "Id")))) {
 		err_set("engine gave no exec id");
@@ -528,11 +560,11 @@ int engine_exec(struct engine *e, const char *id, char *const *argv, int *exit_c
 	free(p);
 	json_decref(body);
 	body = json_pack("{s:b, s:b}", "Detach", 0, "Tty", 0);
-	if (!(p = fs_pathf("/exec/%s/start", eid)) ||
+	if (!(p = engine_path(e, "/exec/%s/start", eid)) ||
 	    stream_frames(e, "POST", p, body, collect_frame, out, timeout_ms) < 0)
 		goto out;
 	free(p);
-	if (!(p = fs_pathf("/exec/%s/json", eid)))
+	if (!(p = engine_path(e, "/exec/%s/json", eid)))
 		goto out;
 	json_decref(reply);
 	reply = NULL;
@@ -562,7 +594,7 @@ int engine_logs(struct engine *e, const char *id, int follow, int tail, frame_fn
 		snprintf(tailv, sizeof tailv, "all");
 	else
 		snprintf(tailv, sizeof tailv, "%d", tail);
-	if (!(p = fs_pathf("/containers/%s/logs?stdout=1&stderr=1&follow=%d&tail=%s", id, follow, tailv)))
+	if (!(p = engine_path(e, "/containers/%s/logs?stdout=1&stderr=1&follow=%d&tail=%s", id, follow, tailv)))
 		return -1;
 	rc = stream_frames(e, "GET", p, NULL, fn, ctx, 0);
 	free(p);
@@ -618,7 +650,7 @@ int engine_attach_tty(struct engine *e, const char *id, int (*started)(void *ctx
 		      int in_fd, int out_fd)
 {
 	CURL *c = curl_easy_init();
-	char *u = NULL, *req = NULL, head[4096];
+	char *u = NULL, *req = NULL, *eid = NULL, head[4096];
 	size_t have = 0;
 	curl_socket_t fd = CURL_SOCKET_BAD;
 	int rc = -1, in_open = 1;
@@ -627,10 +659,11 @@ int engine_attach_tty(struct engine *e, const char *id, int (*started)(void *ctx
 		err_set("out of memory");
 		goto out;
 	}
-	if (!(u = fs_pathf("http://docker/v%s/containers/%s/attach?stream=1&stdin=1&stdout=1&stderr=1", e->api, id)) ||
+	if (!(eid = http_escape(e->http, id)) ||
+	    !(u = fs_pathf("http://docker/v%s/containers/%s/attach?stream=1&stdin=1&stdout=1&stderr=1", e->api, eid)) ||
 	    !(req = fs_pathf("POST /v%s/containers/%s/attach?stream=1&stdin=1&stdout=1&stderr=1 HTTP/1.1\r\n"
 			     "Host: docker\r\nUpgrade: tcp\r\nConnection: Upgrade\r\nContent-Length: 0\r\n\r\n",
-			     e->api, id)))
+			     e->api, eid)))
 		goto out;
 	/* libcurl connects; the hijacked stream after the 101 is ours. */
 	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, e->socket);
@@ -714,12 +747,22 @@ out:
 	curl_easy_cleanup(c);
 	free(u);
 	free(req);
+	free(eid);
 	return rc;
+}
+
+int engine_container_top(struct engine *e, const char *id, json_t **out)
+{
+	char *p = engine_path(e, "/containers/%s/top", id);
+	long s = p ? engine_call(e, "GET", p, NULL, out, 0) : -1;
+
+	free(p);
+	return s < 0 ? err_wrap("listing the processes of \"%s\"", id) : 0;
 }
 
 int engine_container_resize(struct engine *e, const char *id, int rows, int cols)
 {
-	char *p = fs_pathf("/containers/%s/resize?h=%d&w=%d", id, rows, cols);
+	char *p = engine_path(e, "/containers/%s/resize?h=%d&w=%d", id, rows, cols);
 	long s = p ? engine_call(e, "POST", p, NULL, NULL, 0) : -1;
 
 	free(p);

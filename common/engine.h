@@ -24,6 +24,10 @@ const char *engine_api(const struct engine *e);
 /* Choose the API version to speak given the engine's; pure. */
 int engine_api_pick(const char *server, char *out, size_t outlen);
 
+/* A path of the API from fmt ("%s" and "%d" only): each "%s" argument is
+ * escaped as one URL segment, so that no name can add "/" or ".." to the
+ * path.  Caller frees. */
+char *engine_path(struct engine *e, const char *fmt, ...);
 /* One request to /vAPI/path.  body is borrowed.  On 2xx, *out (if not NULL)
  * gets the parsed JSON reply or NULL for an empty one.  Returns the HTTP
  * status, or -1 with err set when there was no answer or the status is 400
@@ -73,6 +77,8 @@ int engine_logs(struct engine *e, const char *id, int follow, int tail, frame_fn
  * its input and its output to out_fd until the output ends. */
 int engine_attach_tty(struct engine *e, const char *id, int (*started)(void *ctx), void *ctx,
 		      int in_fd, int out_fd);
+/* The processes of a running container (GET /containers/ID/top). */
+int engine_container_top(struct engine *e, const char *id, json_t **out);
 int engine_container_resize(struct engine *e, const char *id, int rows, int cols);
 
 /* A HostConfig.Mounts entry binding the host's src to dst.  Unlike Binds,

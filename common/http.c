@@ -122,6 +122,8 @@ int http_do(struct http *h, const struct http_req *r, long *status, struct buf *
 	if (h->socket)
 		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, h->socket);
 	curl_easy_setopt(c, CURLOPT_URL, r->url);
+	/* The path as given: no "/../" squashed away by libcurl. */
+	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, r->method ? r->method : "GET");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);

@@ -1,6 +1,7 @@
 #include "name.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,32 +54,157 @@ int name_check_template(const char *s)
 	return check("template", s, LOWER DIGIT, LOWER DIGIT "_-", 64, "[a-z0-9][a-z0-9_-]{0,63}");
 }
 
-int name_check_image(const char *s)
+/* [a-zA-Z0-9]+ runs of a domain, joined by "-" inside and "." between. */
+static int domain_ok(const char *s, size_t n)
 {
-	size_t n = strlen(s);
+	size_t i = 0, colon = n;
+
+	if (n && s[0] == '[') { /* [IPv6]:port */
+		const char *close = memchr(s, ']', n);
+
+		if (!close || close == s + 1)
+			return 0;
+		for (const char *p = s + 1; p < close; p++)
+			if (!strchr("0123456789abcdefABCDEF:.", *p))
+				return 0;
+		i = (size_t)(close - s) + 1;
+		colon = i;
+		if (i == n)
+			return 1;
+		if (s[i] != ':')
+			return 0;
+	} else {
+		const char *c = memchr(s, ':', n);
+
+		colon = c ? (size_t)(c - s) : n;
+		for (size_t k = 0; k < colon;) {
+			size_t start = k;
+
+			while (k < colon && (isalnum((unsigned char)s[k]) || s[k] == '-'))
+				k++;
+			if (k == start || s[start] == '-' || s[k - 1] == '-')
+				return 0;
+			if (k < colon) {
+				if (s[k] != '.' || k + 1 == colon)
+					return 0;
+				k++;
+			}
+		}
+		if (colon == n)
+			return 1;
+	}
+	/* :port */
+	if (colon + 1 >= n)
+		return 0;
+	for (i = colon + 1; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* A repository path: components of [a-z0-9]+ runs joined by ".", "_",
+ * "__" or dashes, separated by "/".  1 ok, 0 malformed, -1 uppercase. */
+static int path_ok(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t start = i;
+
+		for (;;) {
+			size_t run = i;
+
+			while (i < n && s[i] != '/' && (isalnum((unsigned char)s[i])))
+				if (isupper((unsigned char)s[i++]))
+					return -1;
+			if (i == run)
+				return 0;
+			if (i == n || s[i] == '/')
+				break;
+			if (s[i] == '.' || (s[i] == '_' && (i + 1 >= n || s[i + 1] != '_')))
+				i++;
+			else if (s[i] == '_')
+				i += 2;
+			else if (s[i] == '-')
+				while (i < n && s[i] == '-')
+					i++;
+			else
+				return 0;
+		}
+		if (i == start)
+			return 0;
+		if (i < n && ++i == n)
+			return 0; /* trailing "/" */
+	}
+	return n > 0;
+}
+
+int name_check_image(const char *ref)
+{
+	const char *s = ref;
+	size_t n = strlen(s), end, name_end;
+	const char *at, *slash, *colon;
+	int p;
 
 	if (n == 0)
 		return err_set("image reference is empty");
 	if (n > 255)
 		return err_set("image reference \"%.40s...\" is too long", s);
 	for (size_t i = 0; i < n; i++)
-		if (!in(s[i], LOWER DIGIT "ABCDEFGHIJKLMNOPQRSTUVWXYZ._-/:@"))
+		if (!in(s[i], LOWER DIGIT "ABCDEFGHIJKLMNOPQRSTUVWXYZ._-/:@[]+"))
 			return err_set("image reference \"%s\" holds a character not allowed there", s);
-	if (!in(s[0], LOWER DIGIT) || s[n - 1] == ':' || s[n - 1] == '/' || strstr(s, "//"))
-		return err_set("image reference \"%s\" is malformed", s);
-	/* The repository (after any registry host) is lowercase; tags may not be. */
-	{
-		const char *slash = strchr(s, '/'), *repo = s, *end;
+	/* Docker's grammar: [DOMAIN/]PATH[:TAG][@DIGEST]. */
+	at = strchr(s, '@');
+	end = at ? (size_t)(at - s) : n;
+	if (at) {
+		const char *dc = strchr(at + 1, ':');
+		size_t hex;
 
-		if (slash && (memchr(s, '.', (size_t)(slash - s)) || memchr(s, ':', (size_t)(slash - s)) ||
-			      strncmp(s, "localhost/", 10) == 0))
-			repo = slash + 1;
-		end = repo + strcspn(repo, ":@");
-		for (const char *p = repo; p < end; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				return err_set("image reference \"%s\": the repository name must be lowercase", s);
+		if (!dc || dc == at + 1 || !isalpha((unsigned char)at[1]))
+			goto malformed;
+		for (const char *q = at + 1; q < dc; q++)
+			if (!isalnum((unsigned char)*q) && !(strchr("+._-", *q) && q + 1 < dc && isalpha((unsigned char)q[1])))
+				goto malformed;
+		hex = strspn(dc + 1, "0123456789abcdefABCDEF");
+		if (hex < 32 || dc[1 + hex])
+			goto malformed;
 	}
+	slash = memrchr(s, '/', end);
+	colon = memrchr(s, ':', end);
+	name_end = end;
+	if (colon && (!slash || colon > slash)) {
+		size_t tl = end - (size_t)(colon - s) - 1;
+
+		if (tl == 0 || tl > 128 || !(isalnum((unsigned char)colon[1]) || colon[1] == '_'))
+			goto malformed;
+		for (size_t i = 1; i <= tl; i++)
+			if (!isalnum((unsigned char)colon[i]) && !strchr("_.-", colon[i]))
+				goto malformed;
+		name_end = (size_t)(colon - s);
+	}
+	/* The first component is a registry host if it looks like one. */
+	slash = memchr(s, '/', name_end);
+	if (slash) {
+		size_t dl = (size_t)(slash - s);
+		int upper = 0;
+
+		for (size_t i = 0; i < dl; i++)
+			upper |= isupper((unsigned char)s[i]) != 0;
+		if (memchr(s, '.', dl) || memchr(s, ':', dl) || (dl == 9 && strncmp(s, "localhost", 9) == 0) || upper) {
+			if (!domain_ok(s, dl))
+				goto malformed;
+			s += dl + 1;
+			name_end -= dl + 1;
+		}
+	}
+	p = path_ok(s, name_end);
+	if (p < 0)
+		return err_set("image reference \"%s\": the repository name must be lowercase", ref);
+	if (p == 0)
+		goto malformed;
 	return 0;
+malformed:
+	return err_set("image reference \"%s\" is malformed", ref);
 }
 
 int name_check_address(const char *s)
@@ -101,6 +227,52 @@ int name_check_port(const char *s, int *port)
 		return err_set("port \"%s\" is not a number from 1 to 65535", s);
 	if (port)
 		*port = (int)v;
+	return 0;
+}
+
+int name_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (!(*s >= '0' && *s <= '9') || errno)
+		return err_set("\"%s\" is not a size (a number of bytes, or with K, M, G or T)", s);
+	switch (*end) {
+	case '\0':
+		break;
+	case 'K': case 'k': shift = 10; break;
+	case 'M': case 'm': shift = 20; break;
+	case 'G': case 'g': shift = 30; break;
+	case 'T': case 't': shift = 40; break;
+	default:
+		return err_set("\"%s\" is not a size (a number of bytes, or with K, M, G or T)", s);
+	}
+	if (*end && end[1])
+		return err_set("\"%s\" is not a size (a number of bytes, or with K, M, G or T)", s);
+	if (shift && v > (UINT64_MAX >> shift))
+		return err_set("size \"%s\" is too large", s);
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+int name_parse_seconds(const char *s, int *out)
+{
+	char *end;
+	long v;
+	int mul = 1;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (!(*s >= '0' && *s <= '9') || errno || (*end && end[1]) ||
+	    (*end && *end != 's' && *end != 'm' && *end != 'h'))
+		return err_set("\"%s\" is not a duration (seconds, or a number with s, m or h)", s);
+	mul = *end == 'h' ? 3600 : *end == 'm' ? 60 : 1;
+	if (v > 100L * 24 * 3600 / mul)
+		return err_set("duration \"%s\" is longer than 100 days", s);
+	*out = (int)(v * mul);
 	return 0;
 }
 

@@ -3,6 +3,7 @@
 #define KC_NAME_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Each check returns 0 if valid, else -1 with the reason in err. */
 int name_check_cluster(const char *s);   /* [a-z0-9][a-z0-9_-]{0,31} */
@@ -12,6 +13,11 @@ int name_check_template(const char *s);  /* [a-z0-9][a-z0-9_-]{0,63} */
 int name_check_image(const char *s);     /* a Docker image reference */
 int name_check_address(const char *s);   /* IPv4 or IPv6 literal */
 int name_check_port(const char *s, int *port);
+
+/* A size: bytes, or a number with K, M, G or T (powers of 1024). */
+int name_parse_size(const char *s, uint64_t *out);
+/* A duration: seconds, or a number with s, m or h. */
+int name_parse_seconds(const char *s, int *out);
 
 /* Split an image reference into what /images/create takes: repo (with
  * registry) and tag or digest ("latest" if none).  Caller frees both. */

@@ -156,14 +156,14 @@ out:
 }
 
 /* The PIDs of the proxy's nginx worker processes, as the engine lists them. */
-static int workers(struct engine *e, const char *path, json_t **pids)
+static int workers(struct engine *e, const char *name, json_t **pids)
 {
 	json_t *top = NULL, *row, *titles;
 	size_t i, pidcol = 1, cmdcol = 7;
 	const char *t;
 
 	*pids = NULL;
-	if (engine_call(e, "GET", path, NULL, &top, 0) < 0)
+	if (engine_container_top(e, name, &top) < 0)
 		return -1;
 	titles = json_object_get(top, "Titles");
 	json_array_foreach(titles, i, row) {
@@ -186,21 +186,20 @@ static int workers(struct engine *e, const char *path, json_t **pids)
 
 int proxy_workers(struct engine *e, struct cluster *cl, json_t **pids)
 {
-	char *name = container_name(cl), *path = name ? fs_pathf("/containers/%s/top", name) : NULL;
-	int rc = path ? workers(e, path, pids) : -1;
+	char *name = container_name(cl);
+	int rc = name ? workers(e, name, pids) : -1;
 
-	free(path);
 	free(name);
 	return rc < 0 ? err_wrap("listing the front proxy's workers") : 0;
 }
 
 int proxy_drain(struct engine *e, struct cluster *cl, const json_t *old, int timeout, int interruptible)
 {
-	char *name = container_name(cl), *path = NULL;
+	char *name = container_name(cl);
 	double deadline = progress_now() + timeout;
 	int rc = -1;
 
-	if (!name || !(path = fs_pathf("/containers/%s/top", name)))
+	if (!name)
 		goto out;
 	for (;;) {
 		json_t *now = NULL;
@@ -208,7 +207,7 @@ int proxy_drain(struct engine *e, struct cluster *cl, const json_t *old, int tim
 		json_t *v;
 		int left = 0;
 
-		if (workers(e, path, &now) < 0)
+		if (workers(e, name, &now) < 0)
 			goto out;
 		json_object_foreach((json_t *)old, pid, v)
 			left += json_object_get(now, pid) != NULL;
@@ -230,7 +229,6 @@ int proxy_drain(struct engine *e, struct cluster *cl, const json_t *old, int tim
 out:
 	if (rc < 0)
 		err_wrap("waiting for the front proxy's old workers");
-	free(path);
 	free(name);
 	return rc;
 }

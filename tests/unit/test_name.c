@@ -103,11 +103,20 @@ static void test_image(void **state)
 		"host:5000/x/y@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 		"0image",
 		"redis:Latest",
+		"a__b/c-----d/e.f_g",
+		"[::1]:5000/x:y",
+		"Registry.Example.com/x",
 	};
 	static const char *bad[] = {
 		"", " mariadb", "maria db", "mariadb:", "mariadb/", "a//b", "Mariadb",
 		"/mariadb", ":tag", "mari$db", "a\tb", "a;rm -rf", "-x",
 		"coneda/Kor:v5", "127.0.0.1:5000/korcluster-test/Sample:v1",
+		/* Docker's grammar: no "..", "./" or empty component that the
+		 * engine's API path would take as a path of its own. */
+		"a/../../containers/x_db", "a/./b", "../x", "a/..", "a..b", "a._b", "a___b", "a-", "a_", "x/-a",
+		"a/b/", "host:5000/", "host:x/a", "a@sha256:12", "a@:0123456789abcdef0123456789abcdef", "a:-tag",
+		"a:t@g", ".a", "a:" "0123456789012345678901234567890123456789012345678901234567890123456789"
+		"012345678901234567890123456789012345678901234567890123456789",
 	};
 
 	(void)state;

@@ -238,7 +238,7 @@ static void test_broken(void **state)
 	has(&d, 22, "unknown section [weird]");
 	has(&d, 23, "unknown key \"x\" in [weird]");
 	has(&d, 24, "service name \"Bad\" must match [a-z][a-z0-9_]{0,30}");
-	has(&d, 25, "image reference \"UPPER:1\" is malformed");
+	has(&d, 25, "image reference \"UPPER:1\": the repository name must be lowercase");
 	has(&d, 0, "no [process.web] section: the app needs a web process");
 	has(&d, 0, "no service with \"ready = mysql\": instances need a MySQL server");
 	if (d.lines.n != 21) {
