@@ -23,6 +23,20 @@ int instance_check_version(const char *v)
 	return 0;
 }
 
+int instance_check_time(const char *v)
+{
+	static const char form[] = "dddd-dd-ddTdd:dd:ddZ";
+
+	if (strcmp(v, "unknown") == 0)
+		return 0;
+	for (size_t i = 0; i < sizeof form - 1; i++)
+		if (form[i] == 'd' ? !(v[i] >= '0' && v[i] <= '9') : v[i] != form[i])
+			return err_set("time \"%.40s\" is not YYYY-MM-DDTHH:MM:SSZ", v);
+	if (v[sizeof form - 1])
+		return err_set("time \"%.40s\" is not YYYY-MM-DDTHH:MM:SSZ", v);
+	return 0;
+}
+
 static int check_env(const char *v)
 {
 	if (strcmp(v, "blue") && strcmp(v, "green"))
@@ -100,7 +114,7 @@ int instance_load(struct instance *in, const char *root, struct diag *d)
 		if (conf_section_line(&in->conf, sec) <= 0)
 			continue;
 		in->env_version[i] = field(in, d, sec, "version", instance_check_version);
-		if ((v = field(in, d, sec, "created", NULL)))
+		if ((v = field(in, d, sec, "created", instance_check_time)))
 			in->env_created[i] = v;
 	}
 	for (size_t i = 0; i < in->conf.ns; i++)

@@ -50,6 +50,8 @@ void instance_free(struct instance *in);
 char *instance_ini_text(const char *name, const char *version, int port, int slot, const char *db_password,
 			const char *secret_key_base);
 int instance_check_version(const char *v);
+/* A time as instance.ini keeps it (instance_now()), or "unknown". */
+int instance_check_time(const char *v);
 
 /* Names of things an environment owns (caller frees). */
 char *instance_container(const struct instance *in, const char *env, const char *process);

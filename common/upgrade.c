@@ -33,6 +33,32 @@ static int journal_write(const struct instance *in, json_t *j, const char *step)
 	return rc;
 }
 
+/* Every field a journal may hold, each of its kind: its values go into
+ * messages and instance.ini. */
+static int journal_check(json_t *j)
+{
+	static const char *const steps[] = {"prepare", "copy", "migrate", "start", "switched", NULL};
+	const char *op = json_string_value(json_object_get(j, "op"));
+	const char *from = json_string_value(json_object_get(j, "from"));
+	const char *to = json_string_value(json_object_get(j, "to"));
+	const char *step = json_string_value(json_object_get(j, "step"));
+	const char *version = json_string_value(json_object_get(j, "version"));
+	json_t *previous = json_object_get(j, "previous"), *created = json_object_get(j, "created");
+	int known = 0;
+
+	if (!op || !from || !to || !step || !version || (strcmp(op, "upgrade") && strcmp(op, "rollback")) ||
+	    (strcmp(from, "blue") && strcmp(from, "green")) || strcmp(to, instance_other_env(from)) != 0 ||
+	    instance_check_version(version) < 0)
+		return -1;
+	for (size_t i = 0; steps[i]; i++)
+		known |= strcmp(step, steps[i]) == 0;
+	if (!known || (previous && (!json_is_string(previous) || instance_check_version(json_string_value(previous)) < 0)) ||
+	    (created && !json_is_null(created) &&
+	     (!json_is_string(created) || instance_check_time(json_string_value(created)) < 0)))
+		return -1;
+	return 0;
+}
+
 static void journal_remove(const struct instance *in)
 {
 	char *path = journal_path(in);
@@ -267,15 +293,13 @@ int upgrade_recover(struct engine *e, struct instance *in, int *did)
 	}
 	if (fs_read(path, &text, &len) < 0)
 		goto out;
-	if (!(j = json_loadb(text, len, 0, &je)) || !(op = json_string_value(json_object_get(j, "op"))) ||
-	    !(from = json_string_value(json_object_get(j, "from"))) ||
-	    !(to = json_string_value(json_object_get(j, "to"))) ||
-	    !(step = json_string_value(json_object_get(j, "step"))) ||
-	    !json_is_string(json_object_get(j, "version")) ||
-	    (strcmp(from, "blue") && strcmp(from, "green")) || strcmp(to, instance_other_env(from)) != 0) {
+	if (!(j = json_loadb(text, len, 0, &je)) || journal_check(j) < 0) {
 		err_set("%s is damaged; look at it, then remove it", path);
 		goto out;
 	}
+	op = json_string_value(json_object_get(j, "op"));
+	from = json_string_value(json_object_get(j, "from"));
+	step = json_string_value(json_object_get(j, "step"));
 	served = json_is_true(json_object_get(j, "served"));
 	from = strcmp(from, "blue") == 0 ? "blue" : "green";
 	to = instance_other_env(from);
