@@ -148,6 +148,11 @@ static int cmd_create(struct ctx *ctx, int argc, char **argv)
 		err_set("a folder name with \":\" cannot be mounted into containers");
 		goto out;
 	}
+	for (const char *c = dir; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+			err_set("a folder name with a control character (a newline, a tab...) is refused");
+			goto out;
+		}
 	if (fs_exists(dir) && !fs_is_dir(dir)) {
 		err_set("it is not a folder");
 		goto out;
@@ -389,6 +394,39 @@ static int serve_instances(struct engine *e, struct cluster *cl)
 	return rc;
 }
 
+/* Grants of instances made before database names were escaped. */
+static int narrow_grants(struct engine *e, struct cluster *cl)
+{
+	struct taken taken;
+	struct strv names = STRV_INIT;
+	int rc = 0;
+
+	if (scan_instances(cl, &taken, &names) < 0)
+		return -1;
+	for (size_t i = 0; i < names.n && rc == 0; i++) {
+		struct instance in;
+		char *dir;
+		int fixed = 0;
+
+		if (!strchr(names.v[i], '_'))
+			continue;
+		if (!(dir = cluster_path(cl, "instances/%s", names.v[i])) || instance_open(&in, dir) < 0) {
+			free(dir);
+			rc = -1;
+			break;
+		}
+		if (runtime_fix_grants(e, &in, &fixed) < 0)
+			rc = err_wrap("narrowing the database grant of instance \"%s\"", in.name);
+		else if (fixed)
+			printf("instance \"%s\": its database user was granted other instances' databases too (\"_\" in "
+			       "the name); now only its own\n", in.name);
+		instance_free(&in);
+		free(dir);
+	}
+	strv_free(&names);
+	return rc;
+}
+
 static int cmd_boot(struct ctx *ctx, int argc, char **argv)
 {
 	struct cluster cl;
@@ -435,6 +473,8 @@ static int cmd_boot(struct ctx *ctx, int argc, char **argv)
 	}
 	/* Instances that were serving when the cluster went down come back. */
 	if (changed_any && serve_instances(e, &cl) < 0)
+		goto out;
+	if (narrow_grants(e, &cl) < 0)
 		goto out;
 	if (changed_any)
 		printf("cluster \"%s\" is up: %zu services ready in %.1f s\n", cl.name, cl.tpl.nsvc, progress_now() - t0);

@@ -36,8 +36,21 @@ static int no_args(struct ctx *ctx, const char *cmd, int argc, char **argv)
 	return 0;
 }
 
+/* A grant of an instance made before names were escaped, narrowed. */
+static int fix_grants(struct engine *e, struct instance *in)
+{
+	int fixed;
+
+	if (runtime_fix_grants(e, in, &fixed) < 0)
+		return err_wrap("narrowing the database grant of instance \"%s\"", in->name);
+	if (fixed)
+		printf("korcluster: instance \"%s\": its database user was granted other instances' databases too "
+		       "(\"_\" in the name); now only its own\n", in->name);
+	return 0;
+}
+
 /* Open the instance, take its lock and reach the engine; first finish or
- * undo what a killed upgrade left. */
+ * undo what a killed upgrade left, and narrow an old grant. */
 static int begin(struct ctx *ctx, struct instance *in, struct engine **e, int *lock)
 {
 	int did;
@@ -47,7 +60,7 @@ static int begin(struct ctx *ctx, struct instance *in, struct engine **e, int *l
 	if (instance_open(in, ctx->root) < 0)
 		return -1;
 	if ((*lock = lock_take(in->root, "the instance")) < 0 || engine_open(e) < 0 ||
-	    upgrade_recover(*e, in, &did) < 0) {
+	    upgrade_recover(*e, in, &did) < 0 || fix_grants(*e, in) < 0) {
 		engine_close(*e);
 		*e = NULL;
 		lock_release(*lock);
@@ -493,10 +506,11 @@ const struct cmd instance_cmds[] = {
 	 "takes to start; reads are served throughout.  The file appears only when complete.\n",
 	 CMD_NEEDS_SCOPE},
 	{"import", cmd_import, "FILE", "restore a snapshot (korcluster's or KorCluster's) into the instance",
-	 "The archive is checked whole first (checksums, paths, links, size, template); then it is\n"
-	 "restored into the inactive environment, migrated if older, started, checked healthy, and\n"
-	 "only then served.  The state before stays in the other environment; a failure leaves the\n"
-	 "instance as it was, serving.\n",
+	 "The archive is checked whole first (checksums, paths, links, size, what the dump does,\n"
+	 "template); then it is restored into the inactive environment (the dump loaded by a user\n"
+	 "granted on that database only, within [limits] of cluster.ini), migrated if older,\n"
+	 "started, checked healthy, and only then served.  The state before stays in the other\n"
+	 "environment; a failure leaves the instance as it was, serving.\n",
 	 CMD_NEEDS_SCOPE},
 	{"upgrade", cmd_upgrade, "[--keep N] VERSION",
 	 "move to VERSION on the other environment, switching only when it is healthy",

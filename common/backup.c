@@ -16,14 +16,15 @@
 
 #include "buf.h"
 #include "db.h"
+#include "dbload.h"
 #include "err.h"
 #include "fs.h"
 #include "http.h"
 #include "name.h"
 #include "progress.h"
 #include "runtime.h"
+#include "snapread.h"
 #include "snapshot.h"
-#include "sqlsplit.h"
 #include "strv.h"
 
 /* ---- names ---- */
@@ -557,95 +558,34 @@ void backup_result_free(struct backup_result *res)
 	memset(res, 0, sizeof *res);
 }
 
-/* ---- import ---- */
-
-/* A dump loaded into one database, as a temporary MySQL user granted on
- * that database only: whatever the dump holds, it reaches nothing else. */
-struct load {
-	struct db *root, *db;
-	char user[16], pw[33];
-	struct sqlsplit split;
-	size_t statements;
-	size_t uncommitted; /* bytes since the last COMMIT */
-};
-
-/* Rows are committed every LOAD_COMMIT bytes rather than one statement at
- * a time (a log flush each); the database is not in use meanwhile. */
-#define LOAD_COMMIT (64u << 20)
-
-static int load_statement(void *ctx, const char *stmt, size_t len)
-{
-	struct load *l = ctx;
-
-	if (sqlsplit_check(stmt) < 0 || db_exec_n(l->db, stmt, len) < 0)
-		return err_wrap("statement at line %zu of the dump", l->split.line);
-	l->statements++;
-	if ((l->uncommitted += len) >= LOAD_COMMIT) {
-		l->uncommitted = 0;
-		if (db_exec(l->db, "COMMIT") < 0)
-			return err_wrap("committing the restored rows");
-	}
-	return 0;
-}
+/* ---- loading a dump ---- */
 
 static int load_data(void *ctx, const char *data, size_t len)
 {
-	struct load *l = ctx;
-
-	return sqlsplit_feed(&l->split, data, len, load_statement, l);
+	return dbload_feed(ctx, data, len);
 }
 
-static void load_close(struct load *l)
+static int load_frame(void *ctx, int stream, const char *data, size_t len)
 {
-	char sql[128];
-
-	db_close(l->db);
-	l->db = NULL;
-	if (l->root && l->user[0]) {
-		snprintf(sql, sizeof sql, "DROP USER IF EXISTS '%s'@'%%'", l->user);
-		db_exec(l->root, sql);
-	}
-	db_close(l->root);
-	explicit_bzero(l->pw, sizeof l->pw);
-	sqlsplit_free(&l->split);
-	memset(l, 0, sizeof *l);
+	(void)stream;
+	return dbload_feed(ctx, data, len);
 }
 
-/* Empty database dbname and log in to it as a user of its own. */
-static int load_open(struct engine *e, struct cluster *cl, const char *dbname, struct load *l)
+/* The bounds of a load into dbname from a dump that makes about base
+ * bytes: [limits] of the cluster, the size checked on the database's
+ * folder when the service's data is on this host.  *dir is the caller's
+ * to free. */
+static void load_limits(const struct cluster *cl, const char *dbname, uint64_t base, char **dir,
+			struct dbload_limits *lim)
 {
-	char q[80], sql[512];
+	unsigned g = cl->limits.load_growth;
 
-	memset(l, 0, sizeof *l);
-	sqlsplit_init(&l->split, 1u << 30);
-	if (db_ident_quote(dbname, q, sizeof q) < 0 || runtime_db_connect(e, cl, &l->root) < 0)
-		goto fail;
-	snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", q);
-	if (db_exec(l->root, sql) < 0 || db_create_database(l->root, dbname) < 0) {
-		err_wrap("emptying database \"%s\"", dbname);
-		goto fail;
-	}
-	memcpy(l->user, "kcload_", 7);
-	if (name_random(l->user + 7, 8, NAME_ALNUM_LOWER) < 0 || name_random(l->pw, 32, NAME_ALNUM) < 0)
-		goto fail;
-	snprintf(sql, sizeof sql, "CREATE USER '%s'@'%%' IDENTIFIED BY '%s'", l->user, l->pw);
-	if (db_exec(l->root, sql) < 0) {
-		l->user[0] = '\0';
-		err_wrap("creating the loading user");
-		goto fail;
-	}
-	snprintf(sql, sizeof sql, "GRANT ALL PRIVILEGES ON %s.* TO '%s'@'%%'", q, l->user);
-	if (db_exec(l->root, sql) < 0) {
-		err_wrap("granting \"%s\" to the loading user", dbname);
-		goto fail;
-	}
-	if (runtime_db_connect_as(e, cl, l->user, l->pw, dbname, 600, &l->db) < 0 ||
-	    db_exec(l->db, "SET autocommit = 0") < 0)
-		goto fail;
-	return 0;
-fail:
-	load_close(l);
-	return -1;
+	memset(lim, 0, sizeof *lim);
+	lim->timeout = cl->limits.load_timeout;
+	*dir = g ? runtime_db_dir(cl, dbname) : NULL;
+	lim->dir = *dir;
+	if (*dir)
+		lim->max_bytes = base > (UINT64_MAX - SNAPREAD_FLOOR) / g ? UINT64_MAX : base * g + SNAPREAD_FLOOR;
 }
 
 /* Remove snapshots/ENTRY when it belongs to instance in and was left by a
@@ -663,7 +603,10 @@ static int clean_entry(struct engine *e, struct instance *in, const char *entry,
 	} else if (strncmp(entry, in->name, n) == 0 && entry[n] == '.' && len > 4 && strcmp(entry + len - 4, ".tmp") == 0) {
 		path = cluster_path(&in->cl, "snapshots/%s", entry);
 	} else if (strncmp(entry, ".dump-", 6) == 0 && strncmp(entry + 6, in->name, n) == 0 && entry[6 + n] == '_' &&
-		   (rnd = strrchr(entry, '-')) && rnd > entry + 6) {
+		   (rnd = strrchr(entry, '-')) && rnd > entry + 6 &&
+		   ((rnd - entry == 6 + (long)n + 5 && strncmp(entry + 6 + n, "_blue", 5) == 0) ||
+		    (rnd - entry == 6 + (long)n + 6 && strncmp(entry + 6 + n, "_green", 6) == 0))) {
+		/* Exactly NAME_blue or NAME_green: instance "a" leaves "a_b"'s alone. */
 		/* .dump-DBNAME-RND and its container CLUSTER_dump_DBNAME_RND */
 		json_t *info = NULL;
 
@@ -689,6 +632,21 @@ static int clean_entry(struct engine *e, struct instance *in, const char *entry,
 	free(path);
 	free(container);
 	return rc;
+}
+
+/* name as a GRANT stores it, escaped, in a string literal: a_b -> a\\\\_b. */
+static void like_literal(const char *name, char *out, size_t n)
+{
+	size_t k = 0;
+
+	for (; *name && k + 4 < n; name++) {
+		if (*name == '_' || *name == '%') {
+			out[k++] = '\\';
+			out[k++] = '\\';
+		}
+		out[k++] = *name;
+	}
+	out[k] = '\0';
 }
 
 int backup_cleanup(struct engine *e, struct instance *in, int loads, int *did)
@@ -729,10 +687,15 @@ int backup_cleanup(struct engine *e, struct instance *in, int loads, int *did)
 	}
 	/* Loading users of this instance's databases left by a killed load. */
 	if (loads) {
+		char pb[160], pg[160];
+
+		/* Granted as patterns ("a\\_b\\_blue"), or as names before they were. */
+		like_literal(blue, pb, sizeof pb);
+		like_literal(green, pg, sizeof pg);
 		snprintf(sql, sizeof sql,
-			 "SELECT IFNULL(GROUP_CONCAT(DISTINCT User), '') FROM mysql.db WHERE Db IN ('%s', '%s') AND "
-			 "User LIKE 'kcload\\_%%'",
-			 blue, green);
+			 "SELECT IFNULL(GROUP_CONCAT(DISTINCT User), '') FROM mysql.db WHERE Db IN ('%s', '%s', '%s', '%s') "
+			 "AND User LIKE 'kcload\\_%%'",
+			 blue, green, pb, pg);
 		if (runtime_db_connect(e, &in->cl, &root) < 0 || db_query_value(root, sql, users, sizeof users) < 0)
 			goto out;
 		for (char *u = strtok(users, ","); u; u = strtok(NULL, ",")) {
@@ -762,37 +725,28 @@ out:
 	return rc;
 }
 
-/* The end of the dump: its last statement, and the last rows committed. */
-static int load_finish(struct load *l)
-{
-	if (sqlsplit_finish(&l->split, load_statement, l) < 0 || db_exec(l->db, "COMMIT") < 0)
-		return err_wrap("loading the dump");
-	return 0;
-}
-
-static int copy_frame(void *ctx, int stream, const char *data, size_t len)
-{
-	(void)stream;
-	return load_data(ctx, data, len);
-}
-
 int backup_copy_env(struct engine *e, struct instance *in, const char *from, const char *to)
 {
-	struct load l;
+	struct db_server srv = {0};
+	struct dbload *l = NULL;
+	struct dbload_limits lim;
 	char *src = instance_db_name(in->name, from), *dst = instance_db_name(in->name, to);
-	char *sdir = instance_data_dir(in, from), *ddir = instance_data_dir(in, to);
+	char *sdir = instance_data_dir(in, from), *ddir = instance_data_dir(in, to), *srcdb = NULL, *dbdir = NULL;
 	double t0 = progress_now();
-	int sfd = -1, dfd = -1, rc = -1, open_l = 0;
+	int sfd = -1, dfd = -1, rc = -1;
 
 	if (!src || !dst || !sdir || !ddir)
 		goto out;
-	/* The database: one consistent transaction, streamed into the copy. */
-	if (load_open(e, &in->cl, dst, &l) < 0)
+	/* The database: one consistent transaction, streamed into the copy,
+	 * which may grow to load_growth times the source's size. */
+	srcdb = runtime_db_dir(&in->cl, src);
+	load_limits(&in->cl, dst, srcdb ? dbload_dir_bytes(srcdb) : 0, &dbdir, &lim);
+	if (runtime_db_server(e, &in->cl, &srv) < 0 || dbload_open(&l, &srv, dst, &lim) < 0)
 		goto out;
-	open_l = 1;
-	if (runtime_dump(e, &in->cl, src, NULL, copy_frame, &l) < 0 || load_finish(&l) < 0)
+	if (runtime_dump(e, &in->cl, src, NULL, load_frame, l) < 0 || dbload_finish(l) < 0)
 		goto out;
-	printf("copied database %s to %s (%zu statements) in %.1f s\n", src, dst, l.statements, progress_now() - t0);
+	printf("copied database %s to %s (%zu statements) in %.1f s\n", src, dst, dbload_statements(l),
+	       progress_now() - t0);
 	fflush(stdout);
 	/* The files: real copies (reflinks where the file system has them), so
 	 * that whatever the new environment does to them, these stay. */
@@ -813,8 +767,8 @@ int backup_copy_env(struct engine *e, struct instance *in, const char *from, con
 out:
 	if (rc < 0)
 		err_wrap("copying environment %s to %s", from, to);
-	if (open_l)
-		load_close(&l);
+	dbload_close(l);
+	db_server_free(&srv);
 	if (sfd >= 0)
 		close(sfd);
 	if (dfd >= 0)
@@ -823,6 +777,8 @@ out:
 	free(dst);
 	free(sdir);
 	free(ddir);
+	free(srcdb);
+	free(dbdir);
 	return rc;
 }
 
@@ -838,7 +794,7 @@ static uint64_t free_space(const char *path)
 
 /* The app version a KorCluster archive is of: version.txt, else the file
  * name's VERSION part. */
-static int legacy_version(const char *path, struct snapshot_info *info)
+static int legacy_version(const char *path, struct snapread_info *info)
 {
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	char name[128], ts[128], version[128];
@@ -850,26 +806,52 @@ static int legacy_version(const char *path, struct snapshot_info *info)
 	return (info->version = strdup(version)) ? 0 : err_set("out of memory");
 }
 
+/* The longest statement the cluster's server takes. */
+static int server_statement_max(const struct db_server *srv, size_t *out)
+{
+	struct db *root = NULL;
+	int rc = db_server_root(srv, 30, &root) < 0 || db_max_statement(root, out) < 0 ? -1 : 0;
+
+	db_close(root);
+	return rc;
+}
+
 int backup_import(struct engine *e, struct instance *in, const char *path)
 {
-	struct snapshot_info info = {0};
-	struct load l = {0};
+	struct snapread *r = NULL;
+	struct snapread_info info = {0};
+	struct snapread_limits lim = {0};
+	struct dbload_limits dl;
+	struct db_server srv = {0};
+	struct dbload *l = NULL;
 	const char *target = instance_other_env(in->env), *active = instance_other_env(target);
 	char *dbname = instance_db_name(in->name, target), *staging = NULL, *final = NULL, *extra = NULL;
-	char *now = NULL;
-	int rc = -1, served = runtime_served(in), held = 0, started = 0, open_l = 0, older;
+	char *now = NULL, *dbdir = NULL;
+	int rc = -1, served = runtime_served(in), started = 0, older;
 	double t0 = progress_now(), took;
 
 	if (!dbname || !(staging = fs_pathf("%s/data/%s.import", in->root, target)) ||
 	    !(final = instance_data_dir(in, target)) || !(extra = fs_pathf("%s/imported", in->root)))
 		goto out;
-	/* 1. The whole archive, before anything changes. */
+	/* 1. The whole archive, before anything changes; the same open file
+	 * is restored from. */
 	printf("checking %s\n", path);
 	fflush(stdout);
-	if (snapshot_verify(path, free_space(in->root), &info) < 0)
+	if (snapread_open(&r, path) < 0 || runtime_db_server(e, &in->cl, &srv) < 0 ||
+	    server_statement_max(&srv, &lim.max_statement) < 0)
+		goto out;
+	lim.space = free_space(in->root);
+	lim.unpack_max = in->cl.limits.unpack_max;
+	lim.ratio = in->cl.limits.unpack_ratio;
+	lim.target_db = dbname;
+	if (snapread_verify(r, &lim, &info) < 0)
 		goto out;
 	if (info.legacy && legacy_version(path, &info) < 0)
 		goto out;
+	if (!info.legacy && name_check_template(info.template) < 0) {
+		err_set("the snapshot names no valid template");
+		goto out;
+	}
 	if (!info.legacy && strcmp(info.template, in->cl.template_name) != 0) {
 		err_set("the snapshot is of template \"%s\", this instance runs \"%s\"", info.template,
 			in->cl.template_name);
@@ -886,34 +868,32 @@ int backup_import(struct engine *e, struct instance *in, const char *path)
 	printf("archive ok: %s of %s, %zu files (%.1f MiB), dump %.1f MiB\n", info.legacy ? "KorCluster snapshot" : "snapshot",
 	       info.version, info.files, (double)info.data_bytes / (1 << 20),
 	       (double)info.dump_bytes / (1 << 20));
-	/* 2. Restore into the inactive environment; the active one serves reads.
-	 * It will run the instance's version. */
+	/* 2. Restore into the inactive environment.  The active one serves
+	 * reads and writes meanwhile: a hostile dump cannot hold them for as
+	 * long as its load takes (which is bounded, [limits]). */
 	in->env_version[instance_env_index(target)] = in->version;
 	if (runtime_stop(e, in, target) < 0)
 		goto out;
-	if (served) {
-		if (runtime_route(e, in, active, 1) < 0)
-			goto out;
-		held = 1;
-	}
-	if (load_open(e, &in->cl, dbname, &l) < 0)
+	load_limits(&in->cl, dbname, info.dump_bytes, &dbdir, &dl);
+	dl.max_statement = lim.max_statement;
+	if (dbload_open(&l, &srv, dbname, &dl) < 0)
 		goto out;
-	open_l = 1;
 	if (fs_remove_tree(staging) < 0 || fs_mkdirs(staging, 0755) < 0 ||
 	    (info.legacy && (fs_remove_tree(extra) < 0 || fs_mkdirs(extra, 0750) < 0)))
 		goto out;
 	{
-		struct snapshot_sink sink = {load_data, &l, staging, info.legacy ? extra : NULL};
+		struct snapread_sink sink = {load_data, l, staging, info.legacy ? extra : NULL};
 
 		printf("restoring into environment %s\n", target);
 		fflush(stdout);
-		if (snapshot_restore(path, &info, &sink) < 0 || load_finish(&l) < 0)
+		if (snapread_restore(r, &info, &sink) < 0 || dbload_finish(l) < 0)
 			goto out;
 	}
-	printf("restored %zu files and %zu statements in %.1f s\n", info.files, l.statements, progress_now() - t0);
+	printf("restored %zu files and %zu statements in %.1f s\n", info.files, dbload_statements(l),
+	       progress_now() - t0);
 	fflush(stdout);
-	load_close(&l);
-	open_l = 0;
+	dbload_close(l);
+	l = NULL;
 	if (fs_remove_tree(final) < 0 || rename(staging, final) < 0) {
 		err_errno("moving the restored files to \"%s\"", final);
 		goto out;
@@ -930,7 +910,6 @@ int backup_import(struct engine *e, struct instance *in, const char *path)
 		started = 1;
 		if (runtime_promote(e, in, target, &took) < 0)
 			goto out;
-		held = 0;
 		printf("environment %s is healthy (%.1f s) and serving\n", target, took);
 		fflush(stdout);
 	}
@@ -956,22 +935,22 @@ out:
 		err_wrap("importing \"%s\" into instance \"%s\"", path, in->name);
 		snprintf(why, sizeof why, "%s", err_msg());
 		/* The active environment serves as before. */
-		if (held && runtime_route(e, in, active, 0) < 0)
-			fprintf(stderr, "korcluster: warning: could not let writes through again: %s\n", err_msg());
 		if (started)
 			runtime_stop(e, in, target);
 		if (staging)
 			fs_remove_tree(staging);
 		err_set("%s", why);
 	}
-	if (open_l)
-		load_close(&l);
-	snapshot_info_free(&info);
+	dbload_close(l);
+	db_server_free(&srv);
+	snapread_info_free(&info);
+	snapread_close(r);
 	free(dbname);
 	free(staging);
 	free(final);
 	free(extra);
 	free(now);
+	free(dbdir);
 	return rc;
 }
 

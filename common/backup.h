@@ -7,11 +7,12 @@
  * Rows and files are then of one point in time, and the archive is
  * streamed from the transaction and the work tree.
  *
- * Import: the archive is verified whole, then restored into the inactive
- * environment (its database and data/ENV), migrated if it is older, started
- * and checked healthy, and only then does the proxy switch to it.  The
- * active environment serves (reads) until the switch and stays as it was,
- * as the rollback target; any failure leaves it serving. */
+ * Import: the archive is verified whole (snapread.h), then restored into
+ * the inactive environment (its database, loaded as dbload.h does, and
+ * data/ENV), migrated if it is older, started and checked healthy, and
+ * only then does the proxy switch to it.  The active environment serves
+ * reads and writes until the switch and stays as it was, as the rollback
+ * target; any failure leaves it serving. */
 #ifndef KC_BACKUP_H
 #define KC_BACKUP_H
 

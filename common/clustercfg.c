@@ -27,6 +27,35 @@ static void check_key(struct cluster *c, struct diag *d, const char *key,
 		*out = e->value;
 }
 
+/* A whole number of [limits] from 0 to max, into *out (unchanged if absent). */
+static void limit_number(struct cluster *c, struct diag *d, const char *key, unsigned max, unsigned *out)
+{
+	struct conf_entry *e = conf_get(&c->conf, "limits", key);
+	char *end;
+	unsigned long v;
+
+	if (!e)
+		return;
+	v = strtoul(e->value, &end, 10);
+	if (!(*e->value >= '0' && *e->value <= '9') || *end || v > max)
+		diag_add(d, c->conf.path, e->line, "\"%s\" must be a number from 0 to %u (0: no limit)", key, max);
+	else
+		*out = (unsigned)v;
+}
+
+static void read_limits(struct cluster *c, struct diag *d)
+{
+	struct conf_entry *e;
+
+	c->limits = (struct cluster_limits){CLUSTER_UNPACK_RATIO, 0, CLUSTER_LOAD_TIMEOUT, CLUSTER_LOAD_GROWTH};
+	limit_number(c, d, "unpack_ratio", 1000000, &c->limits.unpack_ratio);
+	limit_number(c, d, "load_growth", 100000, &c->limits.load_growth);
+	if ((e = conf_get(&c->conf, "limits", "unpack_max")) && name_parse_size(e->value, &c->limits.unpack_max) < 0)
+		diag_add(d, c->conf.path, e->line, "unpack_max: %s", err_msg());
+	if ((e = conf_get(&c->conf, "limits", "load_timeout")) && name_parse_seconds(e->value, &c->limits.load_timeout) < 0)
+		diag_add(d, c->conf.path, e->line, "load_timeout: %s", err_msg());
+}
+
 int cluster_load(struct cluster *c, const char *root, struct diag *d)
 {
 	char *ini = NULL;
@@ -46,8 +75,10 @@ int cluster_load(struct cluster *c, const char *root, struct diag *d)
 		check_key(c, d, "template", name_check_template, &c->template_name);
 		check_key(c, d, "bind", name_check_address, &c->bind);
 	}
+	read_limits(c, d);
 	for (size_t i = 0; i < c->conf.ns; i++)
-		if (strcmp(c->conf.s[i].name, "cluster") && strcmp(c->conf.s[i].name, "images"))
+		if (strcmp(c->conf.s[i].name, "cluster") && strcmp(c->conf.s[i].name, "images") &&
+		    strcmp(c->conf.s[i].name, "limits"))
 			diag_add(d, ini, c->conf.s[i].line, "unknown section [%s]", c->conf.s[i].name);
 	if (c->template_name) {
 		struct diag td = DIAG_INIT;
@@ -88,8 +119,8 @@ int cluster_load(struct cluster *c, const char *root, struct diag *d)
 		if (strcmp(e->section, "images") == 0 && c->tpl.name)
 			diag_add(d, ini, e->line, "[images] names \"%s\", which is no service of template \"%s\"",
 				 e->key, c->template_name ? c->template_name : "?");
-		else if (strcmp(e->section, "cluster") == 0)
-			diag_add(d, ini, e->line, "unknown key \"%s\" in [cluster]", e->key);
+		else if (strcmp(e->section, "cluster") == 0 || strcmp(e->section, "limits") == 0)
+			diag_add(d, ini, e->line, "unknown key \"%s\" in [%s]", e->key, e->section);
 	}
 	rc = 0;
 out:
@@ -166,6 +197,9 @@ char *cluster_ini_text(const char *name, const char *template_name, const char *
 		buf_printf(&b, "%s = %s\n", t->svc[i].name, t->svc[i].image);
 	buf_printf(&b, "; the front proxy serving every instance's port\n%s = %s\n", CLUSTER_PROXY,
 		   t->proxy_image);
+	buf_printf(&b, "\n; what an import may make (0: no bound); remove \";\" to change one\n;[limits]\n"
+		       ";unpack_ratio = %d\n;unpack_max = 0\n;load_timeout = %ds\n;load_growth = %d\n",
+		   CLUSTER_UNPACK_RATIO, CLUSTER_LOAD_TIMEOUT, CLUSTER_LOAD_GROWTH);
 	return b.data;
 }
 

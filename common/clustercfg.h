@@ -1,6 +1,7 @@
 /* clustercfg: a cluster's folder and its cluster.ini.
  *
- *   DIR/cluster.ini        [cluster] name, template, bind; [images] SERVICE = IMAGE
+ *   DIR/cluster.ini        [cluster] name, template, bind; [images] SERVICE = IMAGE;
+ *                          [limits] (optional) what an import or load may take
  *   DIR/cluster.sh         link to the korcluster binary
  *   DIR/secrets/           mode 0700; SERVICE_root_password, mode 0600
  *   DIR/services/SERVICE/  each shared service's data
@@ -10,6 +11,7 @@
 #define KC_CLUSTERCFG_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "conf.h"
 #include "template.h"
@@ -24,10 +26,23 @@
 /* The front proxy's name among services: a template may not use it. */
 #define CLUSTER_PROXY "proxy"
 
+/* [limits]: bounds on what an archive or a dump may make (0: no bound). */
+struct cluster_limits {
+	unsigned unpack_ratio; /* unpacked bytes per archive byte (unpack_ratio, default 1000) */
+	uint64_t unpack_max;   /* bytes an archive may unpack to (unpack_max, default none) */
+	int load_timeout;      /* seconds a dump's load may take (load_timeout, default 1 h) */
+	unsigned load_growth;  /* a loaded database's size per byte of its dump (load_growth, default 8) */
+};
+
+#define CLUSTER_UNPACK_RATIO 1000
+#define CLUSTER_LOAD_TIMEOUT 3600
+#define CLUSTER_LOAD_GROWTH 8
+
 struct cluster {
 	char *root;               /* owned, absolute */
 	struct conf conf;         /* owns name, template_name, bind */
 	const char *name, *template_name, *bind;
+	struct cluster_limits limits;
 	struct template tpl;
 };
 

@@ -81,17 +81,16 @@ out:
 	return rc;
 }
 
-int runtime_db_connect_as(struct engine *e, struct cluster *cl, const char *user, const char *password,
-			  const char *database, int io_timeout, struct db **db)
+int runtime_db_server(struct engine *e, struct cluster *cl, struct db_server *out)
 {
-	char ip[64], *name = NULL;
+	char *name = NULL;
 	int rc = -1;
 
-	if (db_where(e, cl, &name, ip, sizeof ip) < 0)
+	memset(out, 0, sizeof *out);
+	if (db_where(e, cl, &name, out->host, sizeof out->host) < 0)
 		return -1;
-	if (db_connect_to(db, ip, template_db(&cl->tpl)->port, user, password, database, 5, io_timeout) < 0)
-		err_wrap("logging in to \"%s\" as \"%s\"", name, user);
-	else
+	out->port = template_db(&cl->tpl)->port;
+	if ((out->root_password = cluster_root_password(cl, template_db(&cl->tpl))))
 		rc = 0;
 	free(name);
 	return rc;
@@ -99,15 +98,42 @@ int runtime_db_connect_as(struct engine *e, struct cluster *cl, const char *user
 
 int runtime_db_connect(struct engine *e, struct cluster *cl, struct db **db)
 {
-	char *pw = cluster_root_password(cl, template_db(&cl->tpl));
+	struct db_server srv;
 	int rc;
 
-	if (!pw)
+	if (runtime_db_server(e, cl, &srv) < 0)
 		return -1;
-	rc = runtime_db_connect_as(e, cl, "root", pw, NULL, 30, db);
-	explicit_bzero(pw, strlen(pw));
-	free(pw);
+	rc = db_server_root(&srv, 30, db);
+	db_server_free(&srv);
 	return rc;
+}
+
+int runtime_fix_grants(struct engine *e, struct instance *in, int *fixed)
+{
+	struct db *db = NULL;
+	char *dbs[3] = {instance_db_name(in->name, "blue"), instance_db_name(in->name, "green"), NULL};
+	int rc = -1;
+
+	*fixed = 0;
+	if (!strchr(in->name, '_')) {
+		rc = 0;
+		goto out;
+	}
+	if (dbs[0] && dbs[1] && runtime_db_connect(e, &in->cl, &db) == 0 &&
+	    db_instance_fix_grants(db, in->name, dbs, fixed) == 0)
+		rc = 0;
+out:
+	db_close(db);
+	free(dbs[0]);
+	free(dbs[1]);
+	return rc;
+}
+
+char *runtime_db_dir(const struct cluster *cl, const char *dbname)
+{
+	const struct tpl_service *s = template_db(&cl->tpl);
+
+	return s && s->data ? cluster_path(cl, "services/%s/%s", s->name, dbname) : NULL;
 }
 
 /* The dump tool the service's image has: mariadb-dump on MariaDB (its

@@ -23,12 +23,17 @@ int runtime_pull(struct engine *e, const char *ref);
 int runtime_ensure(struct engine *e, struct cluster *cl, const char *name, json_t *cfg, int *changed);
 /* The app's image for the version env runs; caller frees. */
 char *runtime_image(const struct instance *in, const char *env);
+/* Where the cluster's MySQL service answers, and its root password. */
+int runtime_db_server(struct engine *e, struct cluster *cl, struct db_server *out);
+/* The folder on this host holding database dbname's files (the service's
+ * data is bind-mounted), or NULL when it is not. */
+char *runtime_db_dir(const struct cluster *cl, const char *dbname);
+/* An instance made before database names were escaped in grants, whose
+ * name holds "_", had a grant matching other instances' databases: it is
+ * narrowed to its own (db_instance_fix_grants()). */
+int runtime_fix_grants(struct engine *e, struct instance *in, int *fixed);
 /* Log in to the cluster's MySQL service as root. */
 int runtime_db_connect(struct engine *e, struct cluster *cl, struct db **db);
-/* Log in to the cluster's MySQL service as user, into database (may be
- * NULL), with io_timeout seconds for each statement. */
-int runtime_db_connect_as(struct engine *e, struct cluster *cl, const char *user, const char *password,
-			  const char *database, int io_timeout, struct db **db);
 /* Dump database dbname (mysqldump text, one consistent transaction) from
  * the cluster's MySQL service: mariadb-dump or mysqldump of the service's
  * image, in a container on the cluster network; ready(ctx) (may be NULL)

@@ -12,7 +12,8 @@
  *
  * KorCluster's snapshots (NAME.TIMESTAMP.VERSION.tar.gz of the instance
  * folder: db.sql.gz, data/, version.txt and config files, with or without
- * a "./" or one top folder) are read too; they have no manifest. */
+ * a "./" or one top folder) are read too; they have no manifest.  Reading
+ * is snapread.h's. */
 #ifndef KC_SNAPSHOT_H
 #define KC_SNAPSHOT_H
 
@@ -49,46 +50,23 @@ int snapshot_close(struct snapshot_out *o, const json_t *meta);
 /* Give up: free o; the partial file is the caller's to remove. */
 void snapshot_abort(struct snapshot_out *o);
 
-/* ---- reading ---- */
-
-struct snapshot_info {
-	json_t *manifest;   /* owned; NULL for a KorCluster archive */
-	int legacy;         /* a KorCluster archive */
-	char *prefix;       /* legacy: "" or the one top folder, with '/' */
-	char *version;      /* the app version it was taken of */
-	char *template;     /* NULL for a KorCluster archive */
-	char *instance;     /* NULL for a KorCluster archive */
-	uint64_t data_bytes, dump_bytes;
-	size_t files;
-};
-
-/* Read the whole archive once: every member's path, type and checksum
- * against the manifest, links staying inside, the dump's statements
- * (sqlsplit_check), and a total unpacked size of at most space bytes.  A
- * refusal says what is wrong; nothing is written anywhere. */
-int snapshot_verify(const char *path, uint64_t space, struct snapshot_info *info);
-
-struct snapshot_sink {
-	/* The dump's text, in order (decompressed for KorCluster's db.sql.gz). */
-	int (*sql)(void *ctx, const char *data, size_t len);
-	void *ctx;
-	const char *data_dir;  /* empty folder data/ is restored into */
-	const char *extra_dir; /* KorCluster's config files go here; NULL: left out */
-};
-
-/* Second pass over a verified archive: files into s->data_dir (never
- * following a link), the dump to s->sql. */
-int snapshot_restore(const char *path, const struct snapshot_info *info, const struct snapshot_sink *s);
-void snapshot_info_free(struct snapshot_info *info);
-
 /* ---- pure checks (unit tested) ---- */
 
 /* name without leading "./" (a pointer into name). */
 const char *snapshot_normalize(const char *name);
+/* Member names: at most SNAPSHOT_NAME_MAX bytes, SNAPSHOT_DEPTH_MAX
+ * components of at most 255 bytes, so that a restored tree can be removed
+ * and copied by any tool; names longer than SNAPSHOT_RAW_MAX are not read. */
+#define SNAPSHOT_NAME_MAX 1024
+#define SNAPSHOT_DEPTH_MAX 128
+#define SNAPSHOT_RAW_MAX 4096
+
 /* A member name must be relative, without "." or ".." components or
- * empty ones, at most 4096 bytes. */
+ * empty ones, within the bounds above. */
 int snapshot_path_check(const char *name);
-/* A symlink named name pointing at target must stay inside the tree. */
+/* A symlink named name (a path below the tree) pointing at target must
+ * stay inside the tree, read as text (the writer leaves out those that do
+ * not; the reader judges the whole tree, vtree.h). */
 int snapshot_link_check(const char *name, const char *target);
 
 #endif

@@ -21,8 +21,8 @@
  *    ending with the delimiter inside a string does not happen in its output
  *    (bar a routine body, dumped as written, with a multi-line string one of
  *    whose lines ends with ";;").
- *  - No line length limit: one buffer holds the statement being read; it
- *    grows to the longest statement and is reused.  A statement longer than
+ *  - One buffer holds the statement being read; it grows to the longest
+ *    statement and is reused.  A statement longer than
  *    max_statement bytes (without its delimiter) is an error; so is a dump
  *    that ends inside a statement (sqlsplit_finish).
  *
@@ -59,13 +59,5 @@ int sqlsplit_feed(struct sqlsplit *s, const char *data, size_t len, sqlsplit_fn 
  * newline; fails if the dump ends inside a statement. */
 int sqlsplit_finish(struct sqlsplit *s, sqlsplit_fn fn, void *ctx);
 void sqlsplit_free(struct sqlsplit *s);
-
-/* The statements a dump restored into one given database must not hold:
- * USE, CREATE [OR REPLACE]/DROP/ALTER DATABASE|SCHEMA, recognised by their
- * first words after leading blanks and comments ("-- ", "#", "/\* *\/"),
- * case-insensitive, also inside executable comments ("/\*!40000 DROP
- * DATABASE x*\/", "/\*M!100101 ...*\/").  Returns 0, or -1 with an error
- * giving the start of the statement. */
-int sqlsplit_check(const char *stmt);
 
 #endif

@@ -212,6 +212,46 @@ static void test_problems(void **state)
 	}
 }
 
+/* [limits]: defaults, values with units, and refusals. */
+static void test_limits(void **state)
+{
+	struct cluster c;
+	struct diag d = DIAG_INIT;
+	char text[4096];
+	size_t line;
+
+	(void)state;
+	load(sample_text, &c, &d);
+	assert_int_equal(d.lines.n, 0);
+	assert_int_equal(c.limits.unpack_ratio, 1000);
+	assert_int_equal(c.limits.unpack_max, 0);
+	assert_int_equal(c.limits.load_timeout, 3600);
+	assert_int_equal(c.limits.load_growth, 8);
+	cluster_free(&c);
+	snprintf(text, sizeof text, "%s[limits]\nunpack_ratio = 0\nunpack_max = 20G\nload_timeout = 90m\nload_growth = 3\n",
+		 sample_text);
+	load(text, &c, &d);
+	assert_int_equal(d.lines.n, 0);
+	assert_int_equal(c.limits.unpack_ratio, 0);
+	assert_true(c.limits.unpack_max == 20ull << 30);
+	assert_int_equal(c.limits.load_timeout, 5400);
+	assert_int_equal(c.limits.load_growth, 3);
+	cluster_free(&c);
+	line = 1;
+	for (const char *p = sample_text; *p; p++)
+		line += *p == '\n';
+	snprintf(text, sizeof text, "%s[limits]\nunpack_ratio = -1\nunpack_max = 3X\nload_timeout = 1d\ncolour = 1\n",
+		 sample_text);
+	load(text, &c, &d);
+	has_problem(&d, 4, (int)line + 1, "\"unpack_ratio\" must be a number from 0 to 1000000 (0: no limit)");
+	has_problem(&d, 4, (int)line + 2,
+		    "unpack_max: \"3X\" is not a size (a number of bytes, or with K, M, G or T)");
+	has_problem(&d, 4, (int)line + 3, "load_timeout: \"1d\" is not a duration (seconds, or a number with s, m or h)");
+	has_problem(&d, 4, (int)line + 4, "unknown key \"colour\" in [limits]");
+	cluster_free(&c);
+	diag_free(&d);
+}
+
 static void test_no_cluster_section(void **state)
 {
 	struct cluster c;
@@ -314,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_round_trip_kor),
 		cmocka_unit_test(test_problems),
+		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_no_cluster_section),
 		cmocka_unit_test(test_template_problems),
 		cmocka_unit_test(test_template_round_trip),

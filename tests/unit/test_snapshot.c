@@ -44,10 +44,32 @@ static void test_paths(void **state)
 	assert_int_equal(snapshot_path_check("data//x"), -1);
 	assert_int_equal(snapshot_path_check("data/./x"), -1);
 	assert_int_equal(snapshot_path_check(""), -1);
+	/* Names a tree can be removed and copied with (an archive once made
+	 * one no tool could remove). */
 	memset(long_name, 'a', sizeof long_name - 1);
 	long_name[sizeof long_name - 1] = '\0';
 	assert_int_equal(snapshot_path_check(long_name), -1);
-	assert_err_has("longer than 4096");
+	assert_err_has("longer than 1024 bytes");
+	for (size_t i = 200; i < 1024; i += 201)
+		long_name[i] = '/';
+	long_name[1024] = '\0';
+	assert_int_equal(snapshot_path_check(long_name), 0);
+	long_name[1025] = '\0';
+	long_name[1024] = 'a';
+	assert_int_equal(snapshot_path_check(long_name), -1);
+	memset(long_name, 'a', 300);
+	long_name[256] = '\0';
+	assert_int_equal(snapshot_path_check(long_name), -1);
+	assert_err_has("longer than 255 bytes");
+	long_name[255] = '\0';
+	assert_int_equal(snapshot_path_check(long_name), 0);
+	for (int i = 0; i < 129; i++)
+		memcpy(long_name + 2 * i, "a/", 2);
+	long_name[2 * 129 - 1] = '\0';
+	assert_int_equal(snapshot_path_check(long_name), -1);
+	assert_err_has("more than 128 folders deep");
+	long_name[2 * 128 - 1] = '\0';
+	assert_int_equal(snapshot_path_check(long_name), 0);
 }
 
 static void test_links(void **state)

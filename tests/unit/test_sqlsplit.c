@@ -542,69 +542,6 @@ static void test_lines_and_stop(void **state)
 	sqlsplit_free(&s);
 }
 
-static void test_check(void **state)
-{
-	static const char *const ok[] = {
-		"CREATE TABLE `user_database` (`id` int)",
-		"INSERT INTO t VALUES ('USE x')",
-		"/*!40101 SET NAMES utf8mb4 */",
-		"/*!40000 ALTER TABLE `t` DISABLE KEYS */",
-		"DROP TABLE IF EXISTS `database`",
-		"ALTER TABLE schema_x ADD COLUMN d int",
-		"/*!50003 CREATE*/ /*!50017 DEFINER=`kor`@`%`*/ /*!50003 TRIGGER `t` BEFORE INSERT ON `t` "
-		"FOR EACH ROW SET NEW.a = 1 */",
-		"CREATE OR REPLACE VIEW v AS SELECT 1",
-		"CREATE DEFINER=`x`@`%` PROCEDURE database_p() BEGIN END",
-		"USER_FN()",
-		"SELECT 'CREATE DATABASE x'",
-		"/* USE x */ SELECT 1",
-		"-- USE x\nSELECT 1",
-		"--USE x",
-		"",
-		"   ",
-		"/* unterminated",
-		"*/ USE x",
-		"CREATE",
-		"CREATE OR DATABASE x",
-	};
-	static const char *const bad[] = {
-		"USE `other`",
-		"use other",
-		"USE`other`",
-		"CREATE DATABASE x",
-		"/*!40000 DROP DATABASE x*/",
-		"/*!40000 DROP DATABASE IF EXISTS `x`*/",
-		" drop schema x",
-		"CREATE DATABASE /*!32312 IF NOT EXISTS*/ `x`",
-		"CREATE DATABASE /*!32312 IF NOT EXISTS*/ `x` /*!40100 DEFAULT CHARACTER SET utf8mb4 */",
-		"ALTER DATABASE `x` CHARACTER SET utf8mb4",
-		"alter Schema x",
-		"CREATE OR REPLACE DATABASE x",
-		"/*M!100000 CREATE OR REPLACE SCHEMA x */",
-		"/*! USE x */",
-		"/* a comment */ -- another\n# a third\n\t USE x",
-		"/*!40000 CREATE */ /*!40000 DATABASE x */",
-		"CREATE/**/DATABASE x",
-		"\n\nUSE x",
-	};
-
-	(void)state;
-	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
-		if (sqlsplit_check(ok[i]) != 0)
-			fail_msg("\"%s\" refused: %s", ok[i], err_msg());
-	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-		if (sqlsplit_check(bad[i]) != -1)
-			fail_msg("\"%s\" accepted", bad[i]);
-	assert_int_equal(sqlsplit_check("USE `other`"), -1);
-	assert_err_has("the dump switches or creates databases (\"USE `other`\"): ");
-	assert_int_equal(sqlsplit_check("CREATE DATABASE /*!32312 IF NOT EXISTS*/ `a_rather_long_database_name` "
-					 "/*!40100 DEFAULT CHARACTER SET utf8mb4 */"),
-			 -1);
-	assert_err_has("(\"CREATE DATABASE /*!32312 IF NOT EXISTS*/ `a_rather_long_data...\")");
-	assert_int_equal(sqlsplit_check("\n\nUSE x"), -1);
-	assert_err_has("(\"  USE x\")");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -617,7 +554,6 @@ int main(void)
 		cmocka_unit_test(test_skipped_lines),
 		cmocka_unit_test(test_delimiter),
 		cmocka_unit_test(test_lines_and_stop),
-		cmocka_unit_test(test_check),
 	};
 
 	return cmocka_run_group_tests(tests, make_dump, free_dump);

@@ -1,0 +1,255 @@
+#include "dbload.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "name.h"
+#include "progress.h"
+#include "sqlcheck.h"
+#include "sqlsplit.h"
+
+/* How often the watchdog looks, in milliseconds. */
+#define WATCH_MS 200
+
+struct dbload {
+	struct db *root, *db;
+	char user[16], pw[33];
+	char dbname[72];
+	struct sqlsplit split;
+	struct sqlcheck check;
+	size_t statements;
+	size_t uncommitted; /* bytes since the last COMMIT */
+	/* The watchdog: its own root connection kills the load's. */
+	struct db *killer;
+	pthread_t tid;
+	int running, stop, fired;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	double deadline;    /* 0: none */
+	int timeout;
+	uint64_t max_bytes;
+	char *dir;
+	char why[256];      /* why the watchdog fired */
+};
+
+uint64_t dbload_dir_bytes(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	uint64_t sum = 0;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+			sum += (uint64_t)st.st_blocks * 512;
+	}
+	closedir(d);
+	return sum;
+}
+
+static void *watch(void *ctx)
+{
+	struct dbload *l = ctx;
+	char sql[64];
+
+	pthread_mutex_lock(&l->mu);
+	while (!l->stop) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += WATCH_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&l->cv, &l->mu, &ts);
+		if (l->stop)
+			break;
+		pthread_mutex_unlock(&l->mu);
+		if (l->deadline && progress_now() > l->deadline) {
+			snprintf(l->why, sizeof l->why, "the load took longer than %d s ([limits] load_timeout)", l->timeout);
+		} else if (l->dir && l->max_bytes) {
+			uint64_t now = dbload_dir_bytes(l->dir);
+
+			if (now > l->max_bytes)
+				snprintf(l->why, sizeof l->why,
+					 "the database grew past %.1f MiB, more than its dump can make ([limits] load_growth)",
+					 (double)l->max_bytes / (1 << 20));
+		}
+		pthread_mutex_lock(&l->mu);
+		if (l->why[0]) {
+			l->fired = 1;
+			pthread_mutex_unlock(&l->mu);
+			snprintf(sql, sizeof sql, "KILL CONNECTION %lu", db_thread_id(l->db));
+			db_exec(l->killer, sql);
+			pthread_mutex_lock(&l->mu);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&l->mu);
+	return NULL;
+}
+
+/* A failed statement: the watchdog's reason if it killed the load. */
+static int failed(struct dbload *l)
+{
+	int fired;
+
+	pthread_mutex_lock(&l->mu);
+	fired = l->fired;
+	pthread_mutex_unlock(&l->mu);
+	return fired ? err_set("%s", l->why) : -1;
+}
+
+static int statement(void *ctx, const char *stmt, size_t len)
+{
+	struct dbload *l = ctx;
+
+	if (sqlcheck_statement(&l->check, stmt, len) < 0)
+		return err_wrap("statement at line %zu of the dump", l->split.line);
+	if (db_exec_n(l->db, stmt, len) < 0) {
+		failed(l);
+		return err_wrap("statement at line %zu of the dump", l->split.line);
+	}
+	l->statements++;
+	if ((l->uncommitted += len) >= DBLOAD_COMMIT) {
+		l->uncommitted = 0;
+		if (db_exec(l->db, "COMMIT") < 0) {
+			failed(l);
+			return err_wrap("committing the restored rows");
+		}
+	}
+	return 0;
+}
+
+int dbload_feed(struct dbload *l, const char *data, size_t len)
+{
+	return sqlsplit_feed(&l->split, data, len, statement, l);
+}
+
+int dbload_finish(struct dbload *l)
+{
+	if (sqlsplit_finish(&l->split, statement, l) < 0)
+		return err_wrap("loading the dump");
+	if (db_exec(l->db, "COMMIT") < 0) {
+		failed(l);
+		return err_wrap("loading the dump");
+	}
+	return 0;
+}
+
+size_t dbload_statements(const struct dbload *l)
+{
+	return l->statements;
+}
+
+void dbload_close(struct dbload *l)
+{
+	char sql[128];
+
+	if (!l)
+		return;
+	if (l->running) {
+		pthread_mutex_lock(&l->mu);
+		l->stop = 1;
+		pthread_cond_broadcast(&l->cv);
+		pthread_mutex_unlock(&l->mu);
+		pthread_join(l->tid, NULL);
+	}
+	db_close(l->killer);
+	db_close(l->db);
+	if (l->root && l->user[0]) {
+		snprintf(sql, sizeof sql, "DROP USER IF EXISTS '%s'@'%%'", l->user);
+		db_exec(l->root, sql);
+	}
+	db_close(l->root);
+	explicit_bzero(l->pw, sizeof l->pw);
+	sqlsplit_free(&l->split);
+	sqlcheck_free(&l->check);
+	pthread_mutex_destroy(&l->mu);
+	pthread_cond_destroy(&l->cv);
+	free(l->dir);
+	free(l);
+}
+
+int dbload_open(struct dbload **out, const struct db_server *srv, const char *dbname,
+		const struct dbload_limits *lim)
+{
+	struct dbload *l = calloc(1, sizeof *l);
+	char q[80], sql[512];
+	size_t max = lim->max_statement;
+
+	*out = NULL;
+	if (!l)
+		return err_set("out of memory");
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_cond_init(&l->cv, NULL);
+	sqlcheck_init(&l->check, dbname);
+	snprintf(l->dbname, sizeof l->dbname, "%s", dbname);
+	if (db_ident_quote(dbname, q, sizeof q) < 0 || db_server_root(srv, 30, &l->root) < 0)
+		goto fail;
+	if (!max && db_max_statement(l->root, &max) < 0)
+		goto fail;
+	sqlsplit_init(&l->split, max);
+	snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", q);
+	if (db_exec(l->root, sql) < 0 || db_create_database(l->root, dbname) < 0) {
+		err_wrap("emptying database \"%s\"", dbname);
+		goto fail;
+	}
+	memcpy(l->user, DBLOAD_USER_PREFIX, sizeof DBLOAD_USER_PREFIX - 1);
+	if (name_random(l->user + sizeof DBLOAD_USER_PREFIX - 1, 8, NAME_ALNUM_LOWER) < 0 ||
+	    name_random(l->pw, 32, NAME_ALNUM) < 0)
+		goto fail;
+	snprintf(sql, sizeof sql, "CREATE USER '%s'@'%%' IDENTIFIED BY '%s'", l->user, l->pw);
+	if (db_exec(l->root, sql) < 0) {
+		l->user[0] = '\0';
+		err_wrap("creating the loading user");
+		goto fail;
+	}
+	if (db_grant_all(l->root, dbname, l->user) < 0)
+		goto fail;
+	if (db_connect_to(&l->db, srv->host, srv->port, l->user, l->pw, dbname, 5, 600) < 0) {
+		err_wrap("logging in as the loading user");
+		goto fail;
+	}
+	if (db_exec(l->db, "SET autocommit = 0") < 0)
+		goto fail;
+	/* The watchdog, with a root connection of its own. */
+	l->timeout = lim->timeout;
+	l->deadline = lim->timeout > 0 ? progress_now() + lim->timeout : 0;
+	l->max_bytes = lim->max_bytes;
+	if (lim->dir && !(l->dir = strdup(lim->dir))) {
+		err_set("out of memory");
+		goto fail;
+	}
+	if ((l->deadline || (l->dir && l->max_bytes)) && db_server_root(srv, 30, &l->killer) < 0)
+		goto fail;
+	if (l->killer) {
+		if (pthread_create(&l->tid, NULL, watch, l) != 0) {
+			err_set("cannot start a thread");
+			goto fail;
+		}
+		l->running = 1;
+	}
+	*out = l;
+	return 0;
+fail:
+	dbload_close(l);
+	return -1;
+}

@@ -1,0 +1,77 @@
+/* snapread: reading a snapshot (the format is in snapshot.h): verified
+ * whole, then restored.
+ *
+ * The archive is opened once; both passes read that open file, so what is
+ * restored is what was verified even if the path is replaced meanwhile.
+ * One reader serves both passes and decides alike what each member is:
+ *
+ *   korcluster's format (it has manifest.json): exactly the members the
+ *   manifest lists, each once, with their type, size, sha256 or link
+ *   target; config/instance.ini, db/dump.NNNNNN.sql (the dump, in order),
+ *   data/... and nothing else;
+ *   KorCluster's (no manifest): one db.sql.gz (the dump), version.txt,
+ *   data/..., log/... (left out) and config files (kept aside), all at the
+ *   top or in one top folder.
+ *
+ * The first pass refuses the archive, changing nothing, for: a member
+ * name that is absolute, holds "." or ".." or an empty component, is
+ * longer than SNAPSHOT_NAME_MAX bytes, has a component longer than 255
+ * bytes or more than SNAPSHOT_DEPTH_MAX of them; a hard link, device or
+ * FIFO; a member twice; a symlink that leads out of the folder it is
+ * restored into, resolved as the kernel will (vtree.h); a member below a
+ * symlink; a statement of the dump that sqlcheck.h refuses or that is
+ * longer than the server takes; more unpacked bytes than the limits allow
+ * (free space, a fixed maximum, a ratio to the archive's size); a
+ * truncated or corrupt stream.  The second pass runs the same checks and
+ * also compares every member with what the first pass read: a difference
+ * stops it (the caller discards what it restored). */
+#ifndef KC_SNAPREAD_H
+#define KC_SNAPREAD_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct snapread;
+
+struct snapread_limits {
+	uint64_t space;         /* free bytes where it is restored */
+	uint64_t unpack_max;    /* most bytes it may unpack to; 0: no limit but space */
+	unsigned ratio;         /* most unpacked bytes per archive byte (past SNAPREAD_FLOOR); 0: none */
+	size_t max_statement;   /* the longest statement of the dump */
+	const char *target_db;  /* the database the dump goes into (sqlcheck.h), or NULL */
+};
+
+/* Unpacked bytes every archive may reach whatever its ratio. */
+#define SNAPREAD_FLOOR (64ull << 20)
+
+struct snapread_info {
+	json_t *manifest;       /* owned; NULL for KorCluster's format */
+	json_t *members;        /* owned: name -> {type, size, sha256 | target} as the first pass read it */
+	int legacy;             /* KorCluster's format */
+	char *prefix;           /* legacy: "" or the one top folder, with "/" */
+	char *version;          /* the app version it was taken of (not yet checked) */
+	char *template;         /* NULL for KorCluster's format */
+	char *instance;         /* NULL for KorCluster's format */
+	uint64_t data_bytes, dump_bytes, archive_bytes;
+	size_t files;
+};
+
+struct snapread_sink {
+	/* The dump's text, in order (decompressed for KorCluster's db.sql.gz). */
+	int (*sql)(void *ctx, const char *data, size_t len);
+	void *ctx;
+	const char *data_dir;  /* empty folder data/ is restored into */
+	const char *extra_dir; /* KorCluster's config files go here; NULL: left out */
+};
+
+int snapread_open(struct snapread **out, const char *path);
+void snapread_close(struct snapread *r);
+/* The first pass: nothing is written anywhere. */
+int snapread_verify(struct snapread *r, const struct snapread_limits *lim, struct snapread_info *info);
+/* The second pass, over a verified archive: files into s->data_dir (never
+ * following a link; runs of zeros become holes), the dump to s->sql. */
+int snapread_restore(struct snapread *r, const struct snapread_info *info, const struct snapread_sink *s);
+void snapread_info_free(struct snapread_info *info);
+
+#endif
