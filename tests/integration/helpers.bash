@@ -102,3 +102,22 @@ fingerprint() {
 	kc_sql "CHECKSUM TABLE $tables EXTENDED" | sed "s/^$db\.//"
 	python3 "$TOOL" files "$C/instances/$1/data/$env"
 }
+
+# Run SQL as instance $1's own database user (its password from its
+# instance.ini, in an option file), over the cluster network.
+kc_sql_as() {
+	local cnf=$T/$1.cnf
+	printf '[client]\nuser=%s\npassword=%s\n' "$1" "$(sed -n 's/^db_password = //p' "$C/instances/$1/instance.ini")" >"$cnf"
+	chmod 600 "$cnf"
+	$DOCKER run --rm --network "${NAME}_net" -v "$cnf:/u.cnf:ro" \
+		127.0.0.1:5000/korcluster-test/python:bookworm \
+		mariadb --defaults-extra-file=/u.cnf -h "${NAME}_db" -N -B -e "$2"
+}
+
+# Instance $1 (default a) holds what it held ($2: an earlier fingerprint)
+# and serves on port $3 (default P1).
+kc_unchanged() {
+	[ "$(fingerprint "${1:-a}")" = "$2" ] || { echo "instance ${1:-a} changed"; return 1; }
+	kc_get "${3:-$P1}" / >/dev/null || { echo "instance ${1:-a} does not serve"; return 1; }
+	[ ! -e "$C/instances/${1:-a}/data/green.import" ] && [ ! -e "$C/instances/${1:-a}/data/blue.import" ]
+}

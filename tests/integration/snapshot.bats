@@ -87,7 +87,7 @@ teardown() {
 	before=$(fingerprint a)
 	envbefore=$(env_of a)
 	declare -A why=([corrupted]="" [truncated]="" [dotdot]='".." component' [absolute]="absolute path"
-		[symlink]="points out of the archive" [template]='template "kor"')
+		[symlink]="points out of data/" [template]='template "kor"')
 	for kind in corrupted truncated dotdot absolute symlink template; do
 		f=$(ls "$T/$kind".tar.*)
 		run -1 "$C/instances/a/instance.sh" import "$f"

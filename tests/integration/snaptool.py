@@ -18,6 +18,25 @@
       (a link out of the tree), template (made for another template, with a
       consistent manifest).  Checksums in the manifest are right, so only the
       named flaw is wrong.
+  snaptool.py hostile KIND SRC OUT [SQLFILE]
+      Like craft, for the hostile archives of the security tests:
+      sql (SQLFILE's statements appended to the dump as a piece of its own),
+      linkout (data/x -> ../blue), chain (data/a/b/up -> ../.. and data/x
+      through it to secrets/), under (a file below a symlink), longname (a
+      member name of 4000 bytes), deep (200 folders), dupmanifest (the
+      manifest lists a member twice and leaves another out), extragz (a
+      db.sql.gz beside the dump pieces, in the manifest too).
+  snaptool.py legacy KIND DIR OUT
+      A KorCluster-format archive of DIR (an extracted korcluster snapshot:
+      its dump becomes db.sql.gz) with one flaw: toplink (top/data/ini ->
+      ../../instance.ini), bigstatement (one 256 MiB statement in
+      db.sql.gz).
+  snaptool.py swapat TEXT NEW PATH CMD...
+      Runs CMD, passing its output on; when a line of its standard output
+      holds TEXT, renames NEW over PATH.  Exits with CMD's status.
+  snaptool.py peakrss CMD...
+      Runs CMD and prints its peak resident memory in MiB as the last line
+      of standard error; exits with CMD's status.
   snaptool.py files DIR
       sha256 of every file under DIR, by relative path, sorted.
   snaptool.py killat TEXT CMD...
@@ -198,6 +217,158 @@ def craft(kind, src, out):
         add_bytes(tar, "manifest.json", json.dumps(manifest).encode())
 
 
+def write_archive(out, members, manifest):
+    """members: list of (TarInfo, bytes or None); manifest: dict or None."""
+    with tarfile.open(out, "w:gz", format=tarfile.PAX_FORMAT) as tar:
+        for info, data in members:
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+        if manifest is not None:
+            add_bytes(tar, "manifest.json", json.dumps(manifest).encode())
+
+
+def member_list(src, manifest):
+    out = []
+    for m in manifest["members"]:
+        info = tarfile.TarInfo(m["path"])
+        if m["type"] == "dir":
+            info.type = tarfile.DIRTYPE
+            info.mode = 0o755
+            out.append((info, None))
+        elif m["type"] == "file":
+            data = open(os.path.join(src, m["path"]), "rb").read()
+            info.size = len(data)
+            info.mode = 0o644
+            out.append((info, data))
+        else:
+            info.type = tarfile.SYMTYPE
+            info.linkname = m["target"]
+            out.append((info, None))
+    return out
+
+
+def extra(members, manifest, name, kind, data=None, target=None):
+    info = tarfile.TarInfo(name)
+    if kind == "dir":
+        info.type = tarfile.DIRTYPE
+        info.mode = 0o755
+        members.append((info, None))
+        manifest["members"].append({"path": name, "type": "dir", "size": 0})
+    elif kind == "link":
+        info.type = tarfile.SYMTYPE
+        info.linkname = target
+        members.append((info, None))
+        manifest["members"].append({"path": name, "type": "link", "size": 0, "target": target})
+    else:
+        info.size = len(data)
+        info.mode = 0o644
+        members.append((info, data))
+        manifest["members"].append({"path": name, "type": "file", "size": len(data),
+                                    "sha256": hashlib.sha256(data).hexdigest()})
+
+
+def hostile(kind, src, out, sqlfile=None):
+    manifest = json.load(open(os.path.join(src, "manifest.json")))
+    members = member_list(src, manifest)
+    if kind == "sql":
+        n = sum(1 for m in manifest["members"] if m["path"].startswith("db/dump."))
+        extra(members, manifest, "db/dump.%06d.sql" % n, "file", b"\n" + open(sqlfile, "rb").read())
+    elif kind == "linkout":
+        extra(members, manifest, "data/x", "link", target="../blue")
+    elif kind == "chain":
+        extra(members, manifest, "data/a", "dir")
+        extra(members, manifest, "data/a/b", "dir")
+        extra(members, manifest, "data/a/b/up", "link", target="../..")
+        extra(members, manifest, "data/x", "link", target="a/b/up/../../../../secrets/db_root_password")
+    elif kind == "under":
+        extra(members, manifest, "data/dir", "link", target="items")
+        extra(members, manifest, "data/dir/escaped.txt", "file", b"below a link\n")
+    elif kind == "longname":
+        extra(members, manifest, "data/" + "n" * 250 + "/" + "a" * 3740, "file", b"long\n")
+    elif kind == "deep":
+        path = "data"
+        for _ in range(200):
+            path += "/d"
+            extra(members, manifest, path, "dir")
+    elif kind == "dupmanifest":
+        files = [m for m in manifest["members"] if m["type"] == "file" and m["path"].startswith("data/")]
+        left_out = files[-1]
+        manifest["members"].remove(left_out)
+        manifest["members"].append(files[0])
+        # The left-out member's content no longer matters to the manifest.
+        members = [(i, b"tampered\n" if i.name == left_out["path"] else d) for i, d in members]
+        for i, d in members:
+            if i.name == left_out["path"]:
+                i.size = len(d)
+    elif kind == "extragz":
+        import gzip
+        extra(members, manifest, "db.sql.gz", "file", gzip.compress(b"DROP TABLE items;\n"))
+    else:
+        raise SystemExit("unknown kind " + kind)
+    write_archive(out, members, manifest)
+
+
+def legacy(kind, src, out):
+    import gzip
+    import zlib
+    manifest = json.load(open(os.path.join(src, "manifest.json")))
+    dump = b"".join(open(os.path.join(src, m["path"]), "rb").read()
+                    for m in sorted(manifest["members"], key=lambda m: m["path"])
+                    if m["path"].startswith("db/dump."))
+    members = []
+
+    def add(name, data=None, target=None):
+        info = tarfile.TarInfo("top/" + name)
+        if target is not None:
+            info.type = tarfile.SYMTYPE
+            info.linkname = target
+        elif data is None:
+            info.type = tarfile.DIRTYPE
+            info.mode = 0o755
+        else:
+            info.size = len(data)
+            info.mode = 0o644
+        members.append((info, data))
+
+    add("data")
+    if kind == "toplink":
+        add("db.sql.gz", gzip.compress(dump))
+        add("version.txt", manifest["version"].encode() + b"\n")
+        add("data/ini", target="../../instance.ini")
+    elif kind == "bigstatement":
+        z = zlib.compressobj(1, zlib.DEFLATED, 31)
+        parts = [z.compress(b"INSERT INTO items (body) VALUES ('")]
+        block = b"a" * (1 << 20)
+        for _ in range(40):
+            parts.append(z.compress(block))
+        parts.append(z.compress(b"');\n"))
+        parts.append(z.flush())
+        add("db.sql.gz", b"".join(parts))
+        add("version.txt", manifest["version"].encode() + b"\n")
+    else:
+        raise SystemExit("unknown kind " + kind)
+    write_archive(out, members, None)
+
+
+def swapat(text, new, path, *cmd):
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    done = False
+    for line in p.stdout:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+        if text in line and not done:
+            os.replace(new, path)
+            done = True
+    return p.wait()
+
+
+def peakrss(*cmd):
+    import resource
+    rc = subprocess.call(cmd)
+    kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    sys.stderr.write("peak %d MiB\n" % (kib // 1024))
+    return rc
+
+
 def files(d):
     for root, _, names in sorted(os.walk(d)):
         for n in sorted(names):
@@ -247,6 +418,14 @@ if __name__ == "__main__":
         craft(*args)
     elif cmd == "files":
         files(*args)
+    elif cmd == "hostile":
+        hostile(*args)
+    elif cmd == "legacy":
+        legacy(*args)
+    elif cmd == "swapat":
+        sys.exit(swapat(*args))
+    elif cmd == "peakrss":
+        sys.exit(peakrss(*args))
     elif cmd == "killat":
         sys.exit(killat(*args))
     elif cmd == "verdict":
