@@ -2,6 +2,8 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share/korcluster
+MANDIR ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
 PKG_CONFIG ?= pkg-config
 VERSION = 0.1.0
@@ -28,20 +30,34 @@ FLAGS_STAMP = .build-flags
 $(shell echo '$(ALL_CFLAGS) $(ALL_LDFLAGS)' | cmp -s - $(FLAGS_STAMP) || echo '$(ALL_CFLAGS) $(ALL_LDFLAGS)' > $(FLAGS_STAMP))
 
 COMMON = $(patsubst %.c,%.o,$(wildcard common/*.c))
-OBJS = korcluster.o cluster.o instance.o $(COMMON)
+TABLES = cluster.o instance.o
+OBJS = korcluster.o $(TABLES) $(COMMON)
 UNIT = $(patsubst %.c,%,$(wildcard tests/unit/test_*.c))
 
-all: korcluster
+all: korcluster korcluster.1 korcluster.bash
 
 korcluster: $(OBJS) $(FLAGS_STAMP)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(KC_LIBS)
 
-%.o: %.c $(wildcard common/*.h) Makefile $(FLAGS_STAMP)
+%.o: %.c $(wildcard common/*.h) korcluster.h Makefile $(FLAGS_STAMP)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-tests/unit/test_%: tests/unit/test_%.c $(COMMON)
-	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags cmocka) $(ALL_LDFLAGS) -o $@ $< $(COMMON) \
-		$(KC_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
+# The manual page and the bash completion are made from the command tables.
+korcluster.1: korcluster
+	./korcluster man > $@.tmp && mv $@.tmp $@
+
+korcluster.bash: korcluster
+	./korcluster completion bash > $@.tmp && mv $@.tmp $@
+
+TEST_CFLAGS = $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags cmocka)
+TEST_LIBS = $(KC_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
+
+tests/unit/test_%: tests/unit/test_%.c tests/unit/check.h $(COMMON)
+	$(CC) $(TEST_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(COMMON) $(TEST_LIBS)
+
+# test_cli checks the real command tables.
+tests/unit/test_cli: tests/unit/test_cli.c tests/unit/check.h $(TABLES) $(COMMON)
+	$(CC) $(TEST_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(TABLES) $(COMMON) $(TEST_LIBS)
 
 unit: $(UNIT)
 
@@ -58,18 +74,26 @@ demo:
 	$(MAKE) korcluster
 	tests/demo.sh
 
-install: korcluster
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates
+install: korcluster korcluster.1 korcluster.bash
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(COMPLETIONDIR)
 	install -m 755 korcluster $(DESTDIR)$(BINDIR)/korcluster
 	ln -sf korcluster $(DESTDIR)$(BINDIR)/cluster.sh
 	ln -sf korcluster $(DESTDIR)$(BINDIR)/instance.sh
 	install -m 644 templates/*.ini $(DESTDIR)$(DATADIR)/templates/
+	install -m 644 korcluster.1 $(DESTDIR)$(MANDIR)/man1/korcluster.1
+	install -m 644 korcluster.bash $(DESTDIR)$(COMPLETIONDIR)/korcluster
+	ln -sf korcluster $(DESTDIR)$(COMPLETIONDIR)/cluster.sh
+	ln -sf korcluster $(DESTDIR)$(COMPLETIONDIR)/instance.sh
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/korcluster $(DESTDIR)$(BINDIR)/cluster.sh $(DESTDIR)$(BINDIR)/instance.sh
+	rm -f $(DESTDIR)$(MANDIR)/man1/korcluster.1
+	rm -f $(DESTDIR)$(COMPLETIONDIR)/korcluster $(DESTDIR)$(COMPLETIONDIR)/cluster.sh \
+		$(DESTDIR)$(COMPLETIONDIR)/instance.sh
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
-	rm -f korcluster *.o common/*.o $(UNIT) $(FLAGS_STAMP)
+	rm -f korcluster korcluster.1 korcluster.bash *.o common/*.o $(UNIT) $(FLAGS_STAMP)
 
 .PHONY: all unit check demo install uninstall clean

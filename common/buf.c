@@ -5,37 +5,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
+#include "mem.h"
 
-static int reserve(struct buf *b, size_t extra)
+static void reserve(struct buf *b, size_t extra)
 {
 	size_t want = b->len + extra + 1, cap = b->cap ? b->cap : 64;
-	char *p;
 
 	if (want <= b->cap)
-		return 0;
+		return;
 	while (cap < want)
 		cap *= 2;
-	p = realloc(b->data, cap);
-	if (!p)
-		return err_set("out of memory");
-	b->data = p;
+	b->data = xrealloc(b->data, cap);
 	b->cap = cap;
-	return 0;
 }
 
-int buf_append(struct buf *b, const void *p, size_t n)
+void buf_append(struct buf *b, const void *p, size_t n)
 {
-	if (reserve(b, n) < 0)
-		return -1;
+	reserve(b, n);
 	if (n)
 		memcpy(b->data + b->len, p, n);
 	b->len += n;
 	b->data[b->len] = '\0';
-	return 0;
 }
 
-int buf_printf(struct buf *b, const char *fmt, ...)
+void buf_puts(struct buf *b, const char *s)
+{
+	buf_append(b, s, strlen(s));
+}
+
+void buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -43,13 +41,13 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0 || reserve(b, (size_t)n) < 0)
-		return -1;
+	if (n < 0)
+		return;
+	reserve(b, (size_t)n);
 	va_start(ap, fmt);
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	b->len += (size_t)n;
-	return 0;
 }
 
 void buf_consume(struct buf *b, size_t n)
@@ -67,6 +65,15 @@ void buf_consume(struct buf *b, size_t n)
 const char *buf_str(const struct buf *b)
 {
 	return b->data ? b->data : "";
+}
+
+int buf_trimmed_len(const struct buf *b)
+{
+	size_t n = b->len;
+
+	while (n && strchr(" \t\r\n", b->data[n - 1]))
+		n--;
+	return (int)n;
 }
 
 void buf_free(struct buf *b)

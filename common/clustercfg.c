@@ -6,12 +6,12 @@
 #include <string.h>
 
 #include "buf.h"
-#include "err.h"
 #include "fs.h"
+#include "mem.h"
 #include "name.h"
 
 static void check_key(struct cluster *c, struct diag *d, const char *key,
-		      int (*check)(const char *), const char **out)
+		      const struct error *(*check)(const char *), const char **out)
 {
 	struct conf_entry *e = conf_get(&c->conf, "cluster", key);
 
@@ -21,8 +21,10 @@ static void check_key(struct cluster *c, struct diag *d, const char *key,
 			 "[cluster] needs a value for \"%s\"", key);
 		return;
 	}
-	if (check(e->value) < 0)
-		diag_add(d, c->conf.path, e->line, "%s", err_msg());
+	const struct error *err = check(e->value);
+
+	if (err)
+		diag_add(d, c->conf.path, e->line, "%s", err->msg);
 	else
 		*out = e->value;
 }
@@ -45,28 +47,29 @@ static void limit_number(struct cluster *c, struct diag *d, const char *key, uns
 
 static void read_limits(struct cluster *c, struct diag *d)
 {
+	const struct error *err;
 	struct conf_entry *e;
 
 	c->limits = (struct cluster_limits){CLUSTER_UNPACK_RATIO, 0, CLUSTER_LOAD_TIMEOUT, CLUSTER_LOAD_GROWTH};
 	limit_number(c, d, "unpack_ratio", 1000000, &c->limits.unpack_ratio);
 	limit_number(c, d, "load_growth", 100000, &c->limits.load_growth);
-	if ((e = conf_get(&c->conf, "limits", "unpack_max")) && name_parse_size(e->value, &c->limits.unpack_max) < 0)
-		diag_add(d, c->conf.path, e->line, "unpack_max: %s", err_msg());
-	if ((e = conf_get(&c->conf, "limits", "load_timeout")) && name_parse_seconds(e->value, &c->limits.load_timeout) < 0)
-		diag_add(d, c->conf.path, e->line, "load_timeout: %s", err_msg());
+	if ((e = conf_get(&c->conf, "limits", "unpack_max")) && (err = name_parse_size(e->value, &c->limits.unpack_max)))
+		diag_add(d, c->conf.path, e->line, "unpack_max: %s", err->msg);
+	if ((e = conf_get(&c->conf, "limits", "load_timeout")) &&
+	    (err = name_parse_seconds(e->value, &c->limits.load_timeout)))
+		diag_add(d, c->conf.path, e->line, "load_timeout: %s", err->msg);
 }
 
-int cluster_load(struct cluster *c, const char *root, struct diag *d)
+const struct error *cluster_load(struct cluster *c, const char *root, struct diag *d)
 {
-	char *ini = NULL;
-	int rc = -1;
+	const struct error *err;
+	char *ini;
 
 	memset(c, 0, sizeof *c);
-	if (!(c->root = fs_absolute(root)))
-		return -1;
-	if (!(ini = cluster_path(c, "cluster.ini")))
-		return -1;
-	if (conf_load(&c->conf, ini, d) < 0)
+	if ((err = fs_absolute(root, &c->root)))
+		return err;
+	ini = cluster_path(c, "cluster.ini");
+	if ((err = conf_load(&c->conf, ini, d)))
 		goto out;
 	if (!conf_section_line(&c->conf, "cluster")) {
 		diag_add(d, ini, 0, "no [cluster] section (name, template, bind)");
@@ -83,8 +86,9 @@ int cluster_load(struct cluster *c, const char *root, struct diag *d)
 	if (c->template_name) {
 		struct diag td = DIAG_INIT;
 
-		if (template_load(&c->tpl, c->template_name, &td) < 0) {
-			diag_add(d, ini, conf_get(&c->conf, "cluster", "template")->line, "%s", err_msg());
+		if ((err = template_load(&c->tpl, c->template_name, &td))) {
+			diag_add(d, ini, conf_get(&c->conf, "cluster", "template")->line, "%s", err->msg);
+			err = NULL;
 		} else {
 			for (size_t i = 0; i < td.lines.n; i++)
 				strv_push(&d->lines, td.lines.v[i]);
@@ -95,8 +99,8 @@ int cluster_load(struct cluster *c, const char *root, struct diag *d)
 				if (!e)
 					diag_add(d, ini, conf_section_line(&c->conf, "images"),
 						 "[images] needs an image for service \"%s\"", svc);
-				else if (name_check_image(e->value) < 0)
-					diag_add(d, ini, e->line, "%s", err_msg());
+				else if ((err = name_check_image(e->value)))
+					diag_add(d, ini, e->line, "%s", err->msg);
 			}
 		}
 		diag_free(&td);
@@ -106,8 +110,8 @@ int cluster_load(struct cluster *c, const char *root, struct diag *d)
 			if (!e)
 				diag_add(d, ini, conf_section_line(&c->conf, "images"),
 					 "[images] needs an image for the front proxy (\"%s\")", CLUSTER_PROXY);
-			else if (name_check_image(e->value) < 0)
-				diag_add(d, ini, e->line, "%s", err_msg());
+			else if ((err = name_check_image(e->value)))
+				diag_add(d, ini, e->line, "%s", err->msg);
 		}
 	}
 	/* What is left unread under [images] names no service of the template. */
@@ -122,65 +126,55 @@ int cluster_load(struct cluster *c, const char *root, struct diag *d)
 		else if (strcmp(e->section, "cluster") == 0 || strcmp(e->section, "limits") == 0)
 			diag_add(d, ini, e->line, "unknown key \"%s\" in [%s]", e->key, e->section);
 	}
-	rc = 0;
+	err = NULL;
 out:
 	free(ini);
-	return rc;
+	return err;
 }
 
-int cluster_open(struct cluster *c, const char *root)
+const struct error *cluster_open(struct cluster *c, const char *root)
 {
+	const struct error *err;
 	struct diag d = DIAG_INIT;
-	char *ini = NULL;
-	int rc = -1;
 
-	if (cluster_load(c, root, &d) < 0)
-		goto out;
-	if (asprintf(&ini, "checking \"%s/cluster.ini\"", c->root) < 0)
-		ini = NULL;
-	rc = diag_report(&d, ini ? ini : "checking cluster.ini");
-out:
-	free(ini);
+	if (!(err = cluster_load(c, root, &d))) {
+		char *what = xasprintf("checking \"%s/cluster.ini\"", c->root);
+
+		err = diag_report(&d, what);
+		free(what);
+	}
 	diag_free(&d);
-	if (rc < 0)
+	if (err)
 		cluster_free(c);
-	return rc;
+	return err;
 }
 
-const char *cluster_image(struct cluster *c, const char *service)
+const char *cluster_image(const struct cluster *c, const char *service)
 {
-	return conf_value(&c->conf, "images", service);
+	return conf_peek(&c->conf, "images", service);
 }
 
 char *cluster_path(const struct cluster *c, const char *fmt, ...)
 {
-	char *rel = NULL, *out = NULL;
+	char *rel, *out;
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&rel, fmt, ap) < 0)
-		rel = NULL;
+	rel = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (!rel || asprintf(&out, "%s/%s", c->root, rel) < 0) {
-		err_set("out of memory");
-		out = NULL;
-	}
+	out = xasprintf("%s/%s", c->root, rel);
 	free(rel);
 	return out;
 }
 
 char *cluster_container(const struct cluster *c, const char *service)
 {
-	char *out;
-
-	return asprintf(&out, "%s_%s", c->name, service) < 0 ? NULL : out;
+	return xasprintf("%s_%s", c->name, service);
 }
 
 char *cluster_network(const struct cluster *c)
 {
-	char *out;
-
-	return asprintf(&out, "%s_net", c->name) < 0 ? NULL : out;
+	return xasprintf("%s_net", c->name);
 }
 
 char *cluster_ini_text(const char *name, const char *template_name, const char *bind,
@@ -203,18 +197,15 @@ char *cluster_ini_text(const char *name, const char *template_name, const char *
 	return b.data;
 }
 
-char *cluster_root_password(const struct cluster *c, const struct tpl_service *s)
+const struct error *cluster_root_password(const struct cluster *c, const struct tpl_service *s, char **out)
 {
-	char *path = cluster_path(c, "secrets/%s_root_password", s->name), *pw = NULL;
+	char *path = cluster_path(c, "secrets/%s_root_password", s->name);
+	const struct error *err = fs_read(path, out, NULL);
 
-	if (!path)
-		return NULL;
-	if (fs_read(path, &pw, NULL) < 0)
-		pw = NULL;
-	else
-		pw[strcspn(pw, "\r\n")] = '\0';
+	if (!err)
+		(*out)[strcspn(*out, "\r\n")] = '\0';
 	free(path);
-	return pw;
+	return err;
 }
 
 void cluster_free(struct cluster *c)

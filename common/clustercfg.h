@@ -47,12 +47,12 @@ struct cluster {
 };
 
 /* Load DIR/cluster.ini and its template and check both; every problem goes
- * to d.  Returns -1 only if the files cannot be read at all. */
-int cluster_load(struct cluster *c, const char *root, struct diag *d);
-/* Load and refuse with every problem listed. */
-int cluster_open(struct cluster *c, const char *root);
+ * to d.  Fails only if the files cannot be read at all. */
+const struct error *cluster_load(struct cluster *c, const char *root, struct diag *d);
+/* Load and refuse with every problem listed (reported); c is freed then. */
+const struct error *cluster_open(struct cluster *c, const char *root);
 /* The image the cluster runs for a service of its template. */
-const char *cluster_image(struct cluster *c, const char *service);
+const char *cluster_image(const struct cluster *c, const char *service);
 /* root + "/" + the formatted relative path; caller frees. */
 char *cluster_path(const struct cluster *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Docker names: "<name>_<service>", "<name>_net"; caller frees. */
@@ -66,8 +66,9 @@ char *cluster_ini_text(const char *name, const char *template_name, const char *
 int cluster_foreign(const struct cluster *c, json_t *labels);
 /* The labels every container of the cluster carries (new reference). */
 json_t *cluster_labels(const struct cluster *c);
-/* The root password of a mysql service, from its 0600 file; caller frees. */
-char *cluster_root_password(const struct cluster *c, const struct tpl_service *s);
+/* The root password of a mysql service, from its 0600 file; *out is the
+ * caller's. */
+const struct error *cluster_root_password(const struct cluster *c, const struct tpl_service *s, char **out);
 void cluster_free(struct cluster *c);
 
 #endif

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "err.h"
+#include "mem.h"
+#include "report.h"
 
 /* inih cuts section names at this many characters. */
 #define SECTION_MAX 49
@@ -48,15 +50,14 @@ void diag_sort(struct diag *d)
 		qsort(d->lines.v, d->lines.n, sizeof *d->lines.v, by_place);
 }
 
-int diag_report(struct diag *d, const char *what)
+const struct error *diag_report(struct diag *d, const char *what)
 {
 	if (d->lines.n == 0)
-		return 0;
+		return NULL;
 	diag_sort(d);
 	for (size_t i = 0; i < d->lines.n; i++)
-		fprintf(stderr, "%s\n", d->lines.v[i]);
-	return err_set("%s: %zu problem%s (listed above)", what, d->lines.n,
-		       d->lines.n == 1 ? "" : "s");
+		report_text(REPORT_STDERR, "%s\n", d->lines.v[i]);
+	return error_fmt("%s: %zu problem%s (listed above)", what, d->lines.n, d->lines.n == 1 ? "" : "s");
 }
 
 void diag_free(struct diag *d)
@@ -102,13 +103,8 @@ static void note_section(struct parse *p, const char *raw)
 		return;
 	}
 	if (c->ns == c->scap) {
-		size_t cap = c->scap ? c->scap * 2 : 8;
-		struct conf_section *ns = realloc(c->s, cap * sizeof *ns);
-
-		if (!ns)
-			return;
-		c->s = ns;
-		c->scap = cap;
+		c->scap = c->scap ? c->scap * 2 : 8;
+		c->s = xrealloc(c->s, c->scap * sizeof *c->s);
 	}
 	for (size_t i = 0; i < c->ns; i++)
 		if (strcmp(c->s[i].name, s + 1) == 0) {
@@ -116,10 +112,9 @@ static void note_section(struct parse *p, const char *raw)
 				 s + 1, c->s[i].line);
 			return;
 		}
-	if ((c->s[c->ns].name = strdup(s + 1))) {
-		c->s[c->ns].line = p->line;
-		c->ns++;
-	}
+	c->s[c->ns].name = xstrdup(s + 1);
+	c->s[c->ns].line = p->line;
+	c->ns++;
 }
 
 /* One whole line into str.  A line too long for inih's buffer is cut and
@@ -177,63 +172,48 @@ static int handler(void *user, const char *section, const char *key, const char 
 			return 1;
 		}
 	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		struct conf_entry *ne = realloc(c->e, cap * sizeof *ne);
-
-		if (!ne)
-			return 0;
-		c->e = ne;
-		c->cap = cap;
+		c->cap = c->cap ? c->cap * 2 : 16;
+		c->e = xrealloc(c->e, c->cap * sizeof *c->e);
 	}
-	e = &c->e[c->n];
-	e->section = strdup(section);
-	e->key = strdup(key);
-	e->value = strdup(value);
+	e = &c->e[c->n++];
+	e->section = xstrdup(section);
+	e->key = xstrdup(key);
+	e->value = xstrdup(value);
 	e->line = p->line;
 	e->used = 0;
-	if (!e->section || !e->key || !e->value) {
-		free(e->section);
-		free(e->key);
-		free(e->value);
-		return 0;
-	}
-	c->n++;
 	return 1;
 }
 
-static int run(struct conf *c, const char *path, FILE *f, const char *text, struct diag *d)
+static void run(struct conf *c, const char *path, FILE *f, const char *text, struct diag *d)
 {
 	struct parse p = {c, d, 0, f, text};
 	int r;
 
 	memset(c, 0, sizeof *c);
-	if (!(c->path = strdup(path)))
-		return err_set("out of memory");
+	c->path = xstrdup(path);
 	r = ini_parse_stream(reader, &p, handler, &p);
 	if (r > 0)
 		diag_add(d, path, r, "not a key = value line, a [section] or a comment");
 	else if (r < 0)
-		return err_set("reading \"%s\": out of memory", path);
-	return 0;
+		report_out_of_memory();
 }
 
-int conf_load(struct conf *c, const char *path, struct diag *d)
+const struct error *conf_load(struct conf *c, const char *path, struct diag *d)
 {
 	FILE *f = fopen(path, "re");
-	int r;
 
 	if (!f) {
 		memset(c, 0, sizeof *c);
-		return err_errno("reading \"%s\"", path);
+		return error_errno("reading \"%s\"", path);
 	}
-	r = run(c, path, f, NULL, d);
+	run(c, path, f, NULL, d);
 	fclose(f);
-	return r;
+	return NULL;
 }
 
-int conf_load_string(struct conf *c, const char *path, const char *text, struct diag *d)
+void conf_load_string(struct conf *c, const char *path, const char *text, struct diag *d)
 {
-	return run(c, path, NULL, text, d);
+	run(c, path, NULL, text, d);
 }
 
 struct conf_entry *conf_get(struct conf *c, const char *section, const char *key)
@@ -243,6 +223,14 @@ struct conf_entry *conf_get(struct conf *c, const char *section, const char *key
 			c->e[i].used = 1;
 			return &c->e[i];
 		}
+	return NULL;
+}
+
+const char *conf_peek(const struct conf *c, const char *section, const char *key)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->e[i].section, section) == 0 && strcmp(c->e[i].key, key) == 0)
+			return c->e[i].value;
 	return NULL;
 }
 

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "err.h"
 #include "strv.h"
 
 struct conf_entry {
@@ -37,18 +38,20 @@ void diag_add(struct diag *d, const char *path, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* Order problems by file, then line. */
 void diag_sort(struct diag *d);
-/* Print every problem to stderr and set err; returns -1 if there are any. */
-int diag_report(struct diag *d, const char *what);
+/* Report every problem (stderr) and return an error if there are any. */
+const struct error *diag_report(struct diag *d, const char *what);
 void diag_free(struct diag *d);
 
-/* Parse path.  Syntax errors go to d; a file that cannot be read sets err
- * and returns -1. */
-int conf_load(struct conf *c, const char *path, struct diag *d);
+/* Parse path.  Syntax errors go to d; a file that cannot be read is an
+ * error. */
+const struct error *conf_load(struct conf *c, const char *path, struct diag *d);
 /* Parse text held in memory (for tests); path is only used in messages. */
-int conf_load_string(struct conf *c, const char *path, const char *text, struct diag *d);
+void conf_load_string(struct conf *c, const char *path, const char *text, struct diag *d);
 /* The entry, marked used; NULL if absent. */
 struct conf_entry *conf_get(struct conf *c, const char *section, const char *key);
 const char *conf_value(struct conf *c, const char *section, const char *key);
+/* The value, without marking it used (for a loaded, checked file). */
+const char *conf_peek(const struct conf *c, const char *section, const char *key);
 /* Line of the section header, 0 if the section is absent. */
 int conf_section_line(const struct conf *c, const char *section);
 /* Report every entry that no conf_get() asked for. */

@@ -6,13 +6,15 @@
 #include <string.h>
 
 #include "err.h"
+#include "mem.h"
+#include "report.h"
 
 struct db {
 	MYSQL *my;
 };
 
-int db_connect(struct db **out, const char *host, int port, const char *user,
-	       const char *password, int connect_timeout)
+const struct error *db_connect(struct db **out, const char *host, int port, const char *user, const char *password,
+			       int connect_timeout)
 {
 	return db_connect_to(out, host, port, user, password, NULL, connect_timeout, connect_timeout);
 }
@@ -47,15 +49,17 @@ static int no_infile_error(void *ptr, char *msg, unsigned int len)
 	return 2000;
 }
 
-int db_connect_to(struct db **out, const char *host, int port, const char *user, const char *password,
-		  const char *database, int connect_timeout, int io_timeout)
+const struct error *db_connect_to(struct db **out, const char *host, int port, const char *user,
+				  const char *password, const char *database, int connect_timeout, int io_timeout)
 {
-	struct db *db = calloc(1, sizeof *db);
+	struct db *db = xcalloc(1, sizeof *db);
 	unsigned int t = (unsigned int)connect_timeout, io = (unsigned int)io_timeout, off = 0;
+	const struct error *err;
 
-	if (!db || !(db->my = mysql_init(NULL))) {
+	*out = NULL;
+	if (!(db->my = mysql_init(NULL))) {
 		free(db);
-		return err_set("out of memory");
+		report_out_of_memory();
 	}
 	mysql_options(db->my, MYSQL_OPT_CONNECT_TIMEOUT, &t);
 	mysql_options(db->my, MYSQL_OPT_READ_TIMEOUT, &io);
@@ -64,12 +68,12 @@ int db_connect_to(struct db **out, const char *host, int port, const char *user,
 	mysql_set_local_infile_handler(db->my, refuse_infile, no_infile_read, no_infile_end, no_infile_error, NULL);
 	/* No CLIENT_MULTI_STATEMENTS: one statement a query. */
 	if (!mysql_real_connect(db->my, host, user, password, database, (unsigned int)port, NULL, 0)) {
-		err_set("%s", mysql_error(db->my));
+		err = error_fmt("%s", mysql_error(db->my));
 		db_close(db);
-		return -1;
+		return err;
 	}
 	*out = db;
-	return 0;
+	return NULL;
 }
 
 void db_server_free(struct db_server *s)
@@ -81,12 +85,11 @@ void db_server_free(struct db_server *s)
 	memset(s, 0, sizeof *s);
 }
 
-int db_server_root(const struct db_server *s, int io_timeout, struct db **out)
+const struct error *db_server_root(const struct db_server *s, int io_timeout, struct db **out)
 {
-	if (db_connect_to(out, s->host, s->port, "root", s->root_password ? s->root_password : "", NULL, 5,
-			  io_timeout) < 0)
-		return err_wrap("logging in to the MySQL server at %s as root", s->host);
-	return 0;
+	return error_wrap(db_connect_to(out, s->host, s->port, "root", s->root_password ? s->root_password : "", NULL,
+					5, io_timeout),
+			  "logging in to the MySQL server at %s as root", s->host);
 }
 
 unsigned long db_thread_id(struct db *db)
@@ -94,48 +97,40 @@ unsigned long db_thread_id(struct db *db)
 	return mysql_thread_id(db->my);
 }
 
-int db_exec(struct db *db, const char *sql)
+const struct error *db_exec(struct db *db, const char *sql)
 {
-	MYSQL_RES *res;
-
-	if (mysql_query(db->my, sql) != 0)
-		return err_set("%s", mysql_error(db->my));
-	if ((res = mysql_store_result(db->my)))
-		mysql_free_result(res);
-	return 0;
+	return db_exec_n(db, sql, strlen(sql));
 }
 
-int db_exec_n(struct db *db, const char *sql, size_t len)
+const struct error *db_exec_n(struct db *db, const char *sql, size_t len)
 {
 	MYSQL_RES *res;
 
 	if (mysql_real_query(db->my, sql, (unsigned long)len) != 0)
-		return err_set("%s", mysql_error(db->my));
+		return error_fmt("%s", mysql_error(db->my));
 	if ((res = mysql_store_result(db->my)))
 		mysql_free_result(res);
 	else if (mysql_field_count(db->my) != 0)
-		return err_set("%s", mysql_error(db->my));
-	return 0;
+		return error_fmt("%s", mysql_error(db->my));
+	return NULL;
 }
 
-int db_query_value(struct db *db, const char *sql, char *out, size_t outlen)
+const struct error *db_query_value(struct db *db, const char *sql, char *out, size_t outlen)
 {
+	const struct error *err = NULL;
 	MYSQL_RES *res;
 	MYSQL_ROW row;
-	int rc = -1;
 
 	if (mysql_query(db->my, sql) != 0)
-		return err_set("%s", mysql_error(db->my));
+		return error_fmt("%s", mysql_error(db->my));
 	if (!(res = mysql_store_result(db->my)))
-		return err_set("%s", mysql_error(db->my));
-	if ((row = mysql_fetch_row(res)) && row[0]) {
+		return error_fmt("%s", mysql_error(db->my));
+	if ((row = mysql_fetch_row(res)) && row[0])
 		snprintf(out, outlen, "%s", row[0]);
-		rc = 0;
-	} else {
-		err_set("query returned no value");
-	}
+	else
+		err = error_fmt("query returned no value");
 	mysql_free_result(res);
-	return rc;
+	return err;
 }
 
 void db_close(struct db *db)
@@ -147,165 +142,168 @@ void db_close(struct db *db)
 	free(db);
 }
 
-int db_ident_check(const char *s)
+const struct error *db_ident_check(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > 64 || s[0] < 'a' || s[0] > 'z')
-		return err_set("\"%s\" is not a valid database name ([a-z][a-z0-9_]{0,63})", s);
-	if (strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") != n)
-		return err_set("\"%s\" is not a valid database name ([a-z][a-z0-9_]{0,63})", s);
-	return 0;
+	if (n == 0 || n > 64 || s[0] < 'a' || s[0] > 'z' || strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") != n)
+		return error_fmt("\"%s\" is not a valid database name ([a-z][a-z0-9_]{0,63})", s);
+	return NULL;
 }
 
-int db_ident_quote(const char *s, char *out, size_t outlen)
+/* s in backquotes, the characters of escape escaped with a backslash. */
+static const struct error *quote(const char *s, const char *escape, char *out, size_t outlen)
 {
+	const struct error *err;
 	size_t j = 0;
 
-	if (db_ident_check(s) < 0)
-		return -1;
+	if ((err = db_ident_check(s)))
+		return err;
 	if (outlen < 3)
-		return err_set("identifier buffer too small");
+		return error_fmt("identifier buffer too small");
 	out[j++] = '`';
 	for (; *s; s++) {
-		if (j + 3 >= outlen)
-			return err_set("identifier too long");
-		if (*s == '`')
-			out[j++] = '`';
-		out[j++] = *s;
-	}
-	out[j++] = '`';
-	out[j] = '\0';
-	return 0;
-}
+		int esc = *escape && strchr(escape, *s);
 
-int db_pattern_quote(const char *s, char *out, size_t outlen)
-{
-	size_t j = 0;
-
-	if (db_ident_check(s) < 0)
-		return -1;
-	if (outlen < 3)
-		return err_set("identifier buffer too small");
-	out[j++] = '`';
-	for (; *s; s++) {
-		if (j + 4 >= outlen)
-			return err_set("identifier too long");
-		if (*s == '_' || *s == '%' || *s == '\\')
+		/* this character (escaped or not), then "`" and the NUL */
+		if (j + 1 + (size_t)esc + 2 > outlen)
+			return error_fmt("identifier too long");
+		if (esc)
 			out[j++] = '\\';
 		out[j++] = *s;
 	}
 	out[j++] = '`';
 	out[j] = '\0';
-	return 0;
+	return NULL;
+}
+
+const struct error *db_ident_quote(const char *s, char *out, size_t outlen)
+{
+	return quote(s, "", out, outlen);
+}
+
+const struct error *db_pattern_quote(const char *s, char *out, size_t outlen)
+{
+	return quote(s, "_%\\", out, outlen);
 }
 
 /* 'user'@'%' for a checked user name. */
-static int account(const char *user, char *out, size_t n)
+static const struct error *account(const char *user, char *out, size_t n)
 {
-	if (db_ident_check(user) < 0)
-		return -1;
+	const struct error *err;
+
+	if ((err = db_ident_check(user)))
+		return err;
 	snprintf(out, n, "'%s'@'%%'", user);
-	return 0;
+	return NULL;
 }
 
-int db_create_database(struct db *db, const char *name)
+const struct error *db_create_database(struct db *db, const char *name)
 {
+	const struct error *err;
 	char q[80], sql[256];
 
-	if (db_ident_quote(name, q, sizeof q) < 0)
-		return -1;
+	if ((err = db_ident_quote(name, q, sizeof q)))
+		return err;
 	snprintf(sql, sizeof sql, "CREATE DATABASE IF NOT EXISTS %s CHARACTER SET utf8mb4", q);
-	return db_exec(db, sql) < 0 ? err_wrap("creating database \"%s\"", name) : 0;
+	return error_wrap(db_exec(db, sql), "creating database \"%s\"", name);
 }
 
-int db_grant_all(struct db *db, const char *dbname, const char *user)
+const struct error *db_grant_all(struct db *db, const char *dbname, const char *user)
 {
+	const struct error *err;
 	char acct[100], q[160], sql[512];
 
-	if (account(user, acct, sizeof acct) < 0 || db_pattern_quote(dbname, q, sizeof q) < 0)
-		return -1;
+	if ((err = account(user, acct, sizeof acct)) || (err = db_pattern_quote(dbname, q, sizeof q)))
+		return err;
 	snprintf(sql, sizeof sql, "GRANT ALL PRIVILEGES ON %s.* TO %s", q, acct);
-	return db_exec(db, sql) < 0 ? err_wrap("granting \"%s\" to \"%s\"", dbname, user) : 0;
+	return error_wrap(db_exec(db, sql), "granting \"%s\" to \"%s\"", dbname, user);
 }
 
-int db_instance_create(struct db *db, const char *user, const char *password, char *const *dbs)
+const struct error *db_instance_create(struct db *db, const char *user, const char *password, char *const *dbs)
 {
+	const struct error *err;
 	char acct[100], esc[256], sql[512], n[16];
 	size_t plen = strlen(password);
 
-	if (account(user, acct, sizeof acct) < 0)
-		return -1;
+	if ((err = account(user, acct, sizeof acct)))
+		return err;
 	if (plen * 2 + 1 > sizeof esc)
-		return err_set("password too long");
+		return error_fmt("password too long");
 	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM mysql.user WHERE User = '%s'", user);
-	if (db_query_value(db, sql, n, sizeof n) < 0)
-		return err_wrap("looking up user \"%s\"", user);
+	if ((err = db_query_value(db, sql, n, sizeof n)))
+		return error_wrap(err, "looking up user \"%s\"", user);
 	if (strcmp(n, "0") != 0)
-		return err_set("database user \"%s\" exists already; korcluster leaves it alone", user);
+		return error_fmt("database user \"%s\" exists already; korcluster leaves it alone", user);
 	mysql_real_escape_string(db->my, esc, password, (unsigned long)plen);
 	snprintf(sql, sizeof sql, "CREATE USER %s IDENTIFIED BY '%s'", acct, esc);
-	if (db_exec(db, sql) < 0)
-		return err_wrap("creating database user \"%s\"", user);
+	explicit_bzero(esc, sizeof esc);
+	err = db_exec(db, sql);
+	explicit_bzero(sql, sizeof sql);
+	if (err)
+		return error_wrap(err, "creating database user \"%s\"", user);
 	for (size_t i = 0; dbs[i]; i++)
-		if (db_grant_all(db, dbs[i], user) < 0)
-			return -1;
-	return dbs[0] ? db_create_database(db, dbs[0]) : 0;
+		if ((err = db_grant_all(db, dbs[i], user)))
+			return err;
+	return dbs[0] ? db_create_database(db, dbs[0]) : NULL;
 }
 
-int db_instance_fix_grants(struct db *db, const char *user, char *const *dbs, int *fixed)
+const struct error *db_instance_fix_grants(struct db *db, const char *user, char *const *dbs, int *fixed)
 {
+	const struct error *err;
 	char acct[100], q[80], sql[512], n[16];
 
 	*fixed = 0;
-	if (account(user, acct, sizeof acct) < 0)
-		return -1;
+	if ((err = account(user, acct, sizeof acct)))
+		return err;
 	for (size_t i = 0; dbs[i]; i++) {
-		if (!strchr(dbs[i], '_') || db_ident_quote(dbs[i], q, sizeof q) < 0)
+		if (!strchr(dbs[i], '_') || db_ident_quote(dbs[i], q, sizeof q))
 			continue;
 		/* The stored pattern is the name as written: unescaped. */
 		snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM mysql.db WHERE User = '%s' AND Host = '%%' AND Db = '%s'",
 			 user, dbs[i]);
-		if (db_query_value(db, sql, n, sizeof n) < 0)
-			return err_wrap("reading the grants of \"%s\"", user);
+		if ((err = db_query_value(db, sql, n, sizeof n)))
+			return error_wrap(err, "reading the grants of \"%s\"", user);
 		if (strcmp(n, "0") == 0)
 			continue;
 		snprintf(sql, sizeof sql, "REVOKE ALL PRIVILEGES ON %s.* FROM %s", q, acct);
-		if (db_exec(db, sql) < 0 || db_grant_all(db, dbs[i], user) < 0)
-			return err_wrap("narrowing the grant of \"%s\" on \"%s\"", user, dbs[i]);
+		if ((err = db_exec(db, sql)) || (err = db_grant_all(db, dbs[i], user)))
+			return error_wrap(err, "narrowing the grant of \"%s\" on \"%s\"", user, dbs[i]);
 		*fixed = 1;
 	}
-	return 0;
+	return NULL;
 }
 
-int db_instance_drop(struct db *db, const char *user, char *const *dbs)
+const struct error *db_instance_drop(struct db *db, const char *user, char *const *dbs)
 {
+	const struct error *err;
 	char acct[100], sql[256], q[80];
 
 	for (size_t i = 0; dbs[i]; i++) {
-		if (db_ident_quote(dbs[i], q, sizeof q) < 0)
-			return -1;
+		if ((err = db_ident_quote(dbs[i], q, sizeof q)))
+			return err;
 		snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", q);
-		if (db_exec(db, sql) < 0)
-			return err_wrap("dropping database \"%s\"", dbs[i]);
+		if ((err = db_exec(db, sql)))
+			return error_wrap(err, "dropping database \"%s\"", dbs[i]);
 	}
-	if (account(user, acct, sizeof acct) < 0)
-		return -1;
+	if ((err = account(user, acct, sizeof acct)))
+		return err;
 	snprintf(sql, sizeof sql, "DROP USER IF EXISTS %s", acct);
-	return db_exec(db, sql) < 0 ? err_wrap("dropping database user \"%s\"", user) : 0;
+	return error_wrap(db_exec(db, sql), "dropping database user \"%s\"", user);
 }
 
-int db_max_statement(struct db *db, size_t *out)
+const struct error *db_max_statement(struct db *db, size_t *out)
 {
+	const struct error *err;
 	char v[32];
 	char *end;
 	unsigned long long n;
 
-	if (db_query_value(db, "SELECT @@max_allowed_packet", v, sizeof v) < 0)
-		return err_wrap("reading max_allowed_packet");
+	if ((err = db_query_value(db, "SELECT @@max_allowed_packet", v, sizeof v)))
+		return error_wrap(err, "reading max_allowed_packet");
 	n = strtoull(v, &end, 10);
 	if (*end || n < 1024)
-		return err_set("the server's max_allowed_packet is \"%s\"", v);
+		return error_fmt("the server's max_allowed_packet is \"%s\"", v);
 	*out = (size_t)n;
-	return 0;
+	return NULL;
 }

@@ -11,9 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "err.h"
+#include "clock.h"
+#include "mem.h"
 #include "name.h"
-#include "progress.h"
 #include "sqlcheck.h"
 #include "sqlsplit.h"
 
@@ -82,7 +82,7 @@ static void *watch(void *ctx)
 		if (l->stop)
 			break;
 		pthread_mutex_unlock(&l->mu);
-		if (l->deadline && progress_now() > l->deadline) {
+		if (l->deadline && clock_seconds() > l->deadline) {
 			snprintf(l->why, sizeof l->why, "the load took longer than %d s ([limits] load_timeout)", l->timeout);
 		} else if (l->dir && l->max_bytes) {
 			uint64_t now = dbload_dir_bytes(l->dir);
@@ -107,51 +107,46 @@ static void *watch(void *ctx)
 }
 
 /* A failed statement: the watchdog's reason if it killed the load. */
-static int failed(struct dbload *l)
+static const struct error *failed(struct dbload *l, const struct error *err)
 {
 	int fired;
 
 	pthread_mutex_lock(&l->mu);
 	fired = l->fired;
 	pthread_mutex_unlock(&l->mu);
-	return fired ? err_set("%s", l->why) : -1;
+	return fired ? error_fmt("%s", l->why) : err;
 }
 
-static int statement(void *ctx, const char *stmt, size_t len)
+static const struct error *statement(void *ctx, const char *stmt, size_t len)
 {
 	struct dbload *l = ctx;
+	const struct error *err;
 
-	if (sqlcheck_statement(&l->check, stmt, len) < 0)
-		return err_wrap("statement at line %zu of the dump", l->split.line);
-	if (db_exec_n(l->db, stmt, len) < 0) {
-		failed(l);
-		return err_wrap("statement at line %zu of the dump", l->split.line);
-	}
+	if ((err = sqlcheck_statement(&l->check, stmt, len)))
+		return error_wrap(err, "statement at line %zu of the dump", l->split.line);
+	if ((err = db_exec_n(l->db, stmt, len)))
+		return error_wrap(failed(l, err), "statement at line %zu of the dump", l->split.line);
 	l->statements++;
 	if ((l->uncommitted += len) >= DBLOAD_COMMIT) {
 		l->uncommitted = 0;
-		if (db_exec(l->db, "COMMIT") < 0) {
-			failed(l);
-			return err_wrap("committing the restored rows");
-		}
+		if ((err = db_exec(l->db, "COMMIT")))
+			return error_wrap(failed(l, err), "committing the restored rows");
 	}
-	return 0;
+	return NULL;
 }
 
-int dbload_feed(struct dbload *l, const char *data, size_t len)
+const struct error *dbload_feed(struct dbload *l, const char *data, size_t len)
 {
 	return sqlsplit_feed(&l->split, data, len, statement, l);
 }
 
-int dbload_finish(struct dbload *l)
+const struct error *dbload_finish(struct dbload *l)
 {
-	if (sqlsplit_finish(&l->split, statement, l) < 0)
-		return err_wrap("loading the dump");
-	if (db_exec(l->db, "COMMIT") < 0) {
-		failed(l);
-		return err_wrap("loading the dump");
-	}
-	return 0;
+	const struct error *err;
+
+	if (!(err = sqlsplit_finish(&l->split, statement, l)) && (err = db_exec(l->db, "COMMIT")))
+		err = failed(l, err);
+	return error_wrap(err, "loading the dump");
 }
 
 size_t dbload_statements(const struct dbload *l)
@@ -188,68 +183,65 @@ void dbload_close(struct dbload *l)
 	free(l);
 }
 
-int dbload_open(struct dbload **out, const struct db_server *srv, const char *dbname,
-		const struct dbload_limits *lim)
+const struct error *dbload_open(struct dbload **out, const struct db_server *srv, const char *dbname,
+				const struct dbload_limits *lim)
 {
-	struct dbload *l = calloc(1, sizeof *l);
+	const struct error *err;
+	struct dbload *l = xcalloc(1, sizeof *l);
 	char q[80], sql[512];
 	size_t max = lim->max_statement;
 
 	*out = NULL;
-	if (!l)
-		return err_set("out of memory");
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->cv, NULL);
 	sqlcheck_init(&l->check, dbname);
 	snprintf(l->dbname, sizeof l->dbname, "%s", dbname);
-	if (db_ident_quote(dbname, q, sizeof q) < 0 || db_server_root(srv, 30, &l->root) < 0)
-		goto fail;
-	if (!max && db_max_statement(l->root, &max) < 0)
+	if ((err = db_ident_quote(dbname, q, sizeof q)) || (err = db_server_root(srv, 30, &l->root)) ||
+	    (!max && (err = db_max_statement(l->root, &max))))
 		goto fail;
 	sqlsplit_init(&l->split, max);
 	snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", q);
-	if (db_exec(l->root, sql) < 0 || db_create_database(l->root, dbname) < 0) {
-		err_wrap("emptying database \"%s\"", dbname);
+	if ((err = db_exec(l->root, sql)) || (err = db_create_database(l->root, dbname))) {
+		err = error_wrap(err, "emptying database \"%s\"", dbname);
 		goto fail;
 	}
 	memcpy(l->user, DBLOAD_USER_PREFIX, sizeof DBLOAD_USER_PREFIX - 1);
-	if (name_random(l->user + sizeof DBLOAD_USER_PREFIX - 1, 8, NAME_ALNUM_LOWER) < 0 ||
-	    name_random(l->pw, 32, NAME_ALNUM) < 0)
+	if ((err = name_random(l->user + sizeof DBLOAD_USER_PREFIX - 1, 8, NAME_ALNUM_LOWER)) ||
+	    (err = name_random(l->pw, 32, NAME_ALNUM)))
 		goto fail;
 	snprintf(sql, sizeof sql, "CREATE USER '%s'@'%%' IDENTIFIED BY '%s'", l->user, l->pw);
-	if (db_exec(l->root, sql) < 0) {
+	err = db_exec(l->root, sql);
+	explicit_bzero(sql, sizeof sql);
+	if (err) {
 		l->user[0] = '\0';
-		err_wrap("creating the loading user");
+		err = error_wrap(err, "creating the loading user");
 		goto fail;
 	}
-	if (db_grant_all(l->root, dbname, l->user) < 0)
+	if ((err = db_grant_all(l->root, dbname, l->user)))
 		goto fail;
-	if (db_connect_to(&l->db, srv->host, srv->port, l->user, l->pw, dbname, 5, 600) < 0) {
-		err_wrap("logging in as the loading user");
+	if ((err = db_connect_to(&l->db, srv->host, srv->port, l->user, l->pw, dbname, 5, 600))) {
+		err = error_wrap(err, "logging in as the loading user");
 		goto fail;
 	}
-	if (db_exec(l->db, "SET autocommit = 0") < 0)
+	if ((err = db_exec(l->db, "SET autocommit = 0")))
 		goto fail;
 	/* The watchdog, with a root connection of its own. */
 	l->timeout = lim->timeout;
-	l->deadline = lim->timeout > 0 ? progress_now() + lim->timeout : 0;
+	l->deadline = lim->timeout > 0 ? clock_seconds() + lim->timeout : 0;
 	l->max_bytes = lim->max_bytes;
-	if (lim->dir && !(l->dir = strdup(lim->dir))) {
-		err_set("out of memory");
-		goto fail;
-	}
-	if ((l->deadline || (l->dir && l->max_bytes)) && db_server_root(srv, 30, &l->killer) < 0)
+	l->dir = lim->dir ? xstrdup(lim->dir) : NULL;
+	if ((l->deadline || (l->dir && l->max_bytes)) && (err = db_server_root(srv, 30, &l->killer)))
 		goto fail;
 	if (l->killer) {
 		if (pthread_create(&l->tid, NULL, watch, l) != 0) {
-			err_set("cannot start a thread");
+			err = error_fmt("cannot start a thread");
 			goto fail;
 		}
 		l->running = 1;
 	}
 	*out = l;
-	return 0;
+	return NULL;
 fail:
 	dbload_close(l);
-	return -1;
+	return err;
 }

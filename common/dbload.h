@@ -19,9 +19,12 @@
 #include <stdint.h>
 
 #include "db.h"
+#include "err.h"
 
 #define DBLOAD_COMMIT (64u << 20)
 #define DBLOAD_USER_PREFIX "kcload_"
+/* A load may always grow its database this far, whatever its dump. */
+#define DBLOAD_FLOOR (64ull << 20)
 
 struct dbload_limits {
 	int timeout;          /* seconds the whole load may take; 0: no limit */
@@ -33,12 +36,12 @@ struct dbload_limits {
 struct dbload;
 
 /* Empty database dbname on srv and log in to it as a user of its own. */
-int dbload_open(struct dbload **out, const struct db_server *srv, const char *dbname,
+const struct error *dbload_open(struct dbload **out, const struct db_server *srv, const char *dbname,
 		const struct dbload_limits *lim);
 /* The next piece of the dump. */
-int dbload_feed(struct dbload *l, const char *data, size_t len);
+const struct error *dbload_feed(struct dbload *l, const char *data, size_t len);
 /* The end of the dump: its last statement, the last rows committed. */
-int dbload_finish(struct dbload *l);
+const struct error *dbload_finish(struct dbload *l);
 size_t dbload_statements(const struct dbload *l);
 /* Stop the watchdog, drop the loading user; l may be NULL. */
 void dbload_close(struct dbload *l);

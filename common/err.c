@@ -1,90 +1,117 @@
 #include "err.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* Per thread: a snapshot's dump runs in a thread of its own. */
-static _Thread_local char msg[2048];
+/* Every error made, until error_release(). */
+struct node {
+	struct error e;
+	struct node *next;
+	char msg[];
+};
 
-/* One line, whatever went into it: control characters (a terminal's
- * escape sequences, newlines from a file) become blanks. */
-static void one_line(char *s)
+static struct node *all;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* When memory runs out, errors still have somewhere to be. */
+static const struct error nomem = {ERR_FAIL, "out of memory"};
+
+static const struct error *make(enum error_code code, const char *prefix, const char *fmt, va_list ap,
+				const char *suffix)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = ' ';
+	char body[2048];
+	size_t n;
+	struct node *node;
+
+	vsnprintf(body, sizeof body, fmt, ap);
+	n = strlen(prefix) + strlen(body) + strlen(suffix);
+	if (!(node = malloc(sizeof *node + n + 1)))
+		return &nomem;
+	snprintf(node->msg, n + 1, "%s%s%s", prefix, body, suffix);
+	/* One line, whatever went into it. */
+	for (char *c = node->msg; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
+	node->e.code = code;
+	node->e.msg = node->msg;
+	pthread_mutex_lock(&mu);
+	node->next = all;
+	all = node;
+	pthread_mutex_unlock(&mu);
+	return &node->e;
 }
 
-static void vset(const char *fmt, va_list ap)
+const struct error *error_new(enum error_code code, const char *fmt, ...)
 {
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	one_line(msg);
-}
-
-int err_set(const char *fmt, ...)
-{
+	const struct error *e;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vset(fmt, ap);
+	e = make(code, "", fmt, ap, "");
 	va_end(ap);
-	return -1;
+	return e;
 }
 
-int err_errno(const char *fmt, ...)
+const struct error *error_fmt(const char *fmt, ...)
 {
+	const struct error *e;
+	va_list ap;
+
+	va_start(ap, fmt);
+	e = make(ERR_FAIL, "", fmt, ap, "");
+	va_end(ap);
+	return e;
+}
+
+const struct error *error_errno(const char *fmt, ...)
+{
+	char why[160];
 	int saved = errno;
-	size_t n;
+	const struct error *e;
 	va_list ap;
 
+	snprintf(why, sizeof why, ": %s", strerror(saved));
 	va_start(ap, fmt);
-	vset(fmt, ap);
+	e = make(ERR_FAIL, "", fmt, ap, why);
 	va_end(ap);
-	n = strlen(msg);
-	snprintf(msg + n, sizeof msg - n, ": %s", strerror(saved));
 	errno = saved;
-	return -1;
+	return e;
 }
 
-int err_wrap(const char *fmt, ...)
+const struct error *error_wrap(const struct error *e, const char *fmt, ...)
 {
-	char what[1024], old[sizeof msg];
-	size_t n;
+	char what[1024];
+	const struct error *w;
 	va_list ap;
 
+	if (!e)
+		return NULL;
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof what, fmt, ap);
 	va_end(ap);
-	memcpy(old, msg, sizeof old);
-	/* what is shorter than msg, so n stays inside it. */
-	n = (size_t)snprintf(msg, sizeof msg, old[0] ? "%s: " : "%s", what);
-	snprintf(msg + n, sizeof msg - n, "%s", old);
-	one_line(msg);
-	return -1;
+	w = error_new(e->code, "%s: %s", what, e->msg);
+	return w == &nomem ? e : w;
 }
 
-int err_wrap_after(const char *fmt, ...)
+const struct error *error_interrupted(void)
 {
-	size_t n = strlen(msg);
-	va_list ap;
+	static const struct error interrupted = {ERR_INTERRUPTED, "interrupted"};
 
-	if (n + 2 >= sizeof msg)
-		return -1;
-	memcpy(msg + n, ": ", 3);
-	va_start(ap, fmt);
-	vsnprintf(msg + n + 2, sizeof msg - n - 2, fmt, ap);
-	va_end(ap);
-	one_line(msg);
-	return -1;
+	return &interrupted;
 }
 
-const char *err_msg(void)
+void error_release(void)
 {
-	return msg[0] ? msg : "unknown error";
-}
+	pthread_mutex_lock(&mu);
+	while (all) {
+		struct node *next = all->next;
 
-void err_clear(void)
-{
-	msg[0] = '\0';
+		free(all);
+		all = next;
+	}
+	pthread_mutex_unlock(&mu);
 }

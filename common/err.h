@@ -1,29 +1,52 @@
-/* err: the one error message of a failed command.
+/* err: errors as values (got's lib/error.c is the model).
  *
- * A function that fails sets the reason with err_set()/err_errno() and
- * returns -1; a caller that knows what was being done adds it in front with
- * err_wrap().  main() prints the result once as "korcluster: <what>: <why>".
- * The message is one line: control characters in it become blanks. */
+ * A function that can fail returns const struct error *: NULL when it
+ * worked, else what went wrong, a code and a one-line message.  Each
+ * error is an object of its own, kept until the process ends, so the
+ * first error of an operation survives whatever its cleanup does:
+ *
+ *	const struct error *err, *e;
+ *
+ *	if ((err = step()))
+ *		goto out;
+ *	...
+ * out:
+ *	if ((e = undo()) && !err)	the first error wins
+ *		err = e;
+ *	return error_wrap(err, "doing it");
+ *
+ * error_wrap() puts what was being done in front, "doing it: why", and
+ * keeps the code (it returns NULL for NULL).  main() hands the command's
+ * error to report_error() once.  Control characters in a message become
+ * blanks: a message is one line.  Thread-safe. */
 #ifndef KC_ERR_H
 #define KC_ERR_H
 
-#include <stdarg.h>
+#define ERR_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
-#define KC_OK 0
-#define KC_FAIL 1
-#define KC_USAGE 2
-#define KC_UNKNOWN 127
-/* A command's own exit code to pass through silently (instance.sh run). */
-#define KC_EXIT(code) (0x100 | ((code) & 0xff))
+enum error_code {
+	ERR_FAIL = 1,    /* it did not work: exit 1 */
+	ERR_USAGE,       /* a bad command line: exit 2 */
+	ERR_INTERRUPTED, /* SIGINT or SIGTERM came: exit 1 */
+	ERR_BUSY,        /* another command holds the lock: exit 1 */
+	ERR_UNKNOWN,     /* no such command: exit 127 */
+};
 
-int err_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Like err_set() with ": strerror(errno)" appended. */
-int err_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Prefix the current message with "<what>: ". */
-int err_wrap(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Append ": <more>" to the current message. */
-int err_wrap_after(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-const char *err_msg(void);
-void err_clear(void);
+struct error {
+	enum error_code code;
+	const char *msg;
+};
+
+const struct error *error_new(enum error_code code, const char *fmt, ...) ERR_PRINTF(2, 3);
+/* ERR_FAIL. */
+const struct error *error_fmt(const char *fmt, ...) ERR_PRINTF(1, 2);
+/* ERR_FAIL, with ": strerror(errno)" after the message. */
+const struct error *error_errno(const char *fmt, ...) ERR_PRINTF(1, 2);
+/* "<what>: <e's message>", e's code; NULL if e is NULL. */
+const struct error *error_wrap(const struct error *e, const char *fmt, ...) ERR_PRINTF(2, 3);
+/* ERR_INTERRUPTED, "interrupted". */
+const struct error *error_interrupted(void);
+/* Free every error made so far; main() calls it last. */
+void error_release(void);
 
 #endif

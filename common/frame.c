@@ -2,7 +2,13 @@
 
 #include <string.h>
 
-#include "err.h"
+const struct error *frame_collect(void *ctx, int stream, const char *data, size_t len)
+{
+	(void)stream;
+	if (ctx)
+		buf_append(ctx, data, len);
+	return NULL;
+}
 
 void demux_init(struct demux *d, frame_fn fn, void *ctx)
 {
@@ -11,8 +17,10 @@ void demux_init(struct demux *d, frame_fn fn, void *ctx)
 	d->ctx = ctx;
 }
 
-int demux_feed(struct demux *d, const char *data, size_t len)
+const struct error *demux_feed(struct demux *d, const char *data, size_t len)
 {
+	const struct error *err;
+
 	while (len > 0) {
 		if (d->left == 0) {
 			size_t take = 8 - d->have;
@@ -26,7 +34,7 @@ int demux_feed(struct demux *d, const char *data, size_t len)
 			if (d->have < 8)
 				break;
 			if (d->hdr[0] > 2 || d->hdr[1] || d->hdr[2] || d->hdr[3])
-				return err_set("malformed stream frame header");
+				return error_fmt("malformed stream frame header");
 			d->stream = d->hdr[0];
 			d->left = (uint32_t)d->hdr[4] << 24 | (uint32_t)d->hdr[5] << 16 |
 				  (uint32_t)d->hdr[6] << 8 | d->hdr[7];
@@ -35,13 +43,13 @@ int demux_feed(struct demux *d, const char *data, size_t len)
 		}
 		size_t take = d->left < len ? d->left : len;
 
-		if (d->fn(d->ctx, d->stream, data, take) < 0)
-			return -1;
+		if ((err = d->fn(d->ctx, d->stream, data, take)))
+			return err;
 		d->left -= (uint32_t)take;
 		data += take;
 		len -= take;
 	}
-	return 0;
+	return NULL;
 }
 
 int demux_partial(const struct demux *d)
@@ -56,43 +64,46 @@ void lines_init(struct lines *l, line_fn fn, void *ctx)
 	l->ctx = ctx;
 }
 
-static int emit(struct lines *l, const char *s, size_t n)
+static const struct error *emit(struct lines *l, const char *s, size_t n)
 {
 	if (n && s[n - 1] == '\r')
 		n--;
 	return l->fn(l->ctx, s, n);
 }
 
-int lines_feed(struct lines *l, const char *data, size_t len)
+const struct error *lines_feed(struct lines *l, const char *data, size_t len)
 {
+	const struct error *err;
 	const char *nl;
 
 	while (len > 0 && (nl = memchr(data, '\n', len))) {
 		size_t n = (size_t)(nl - data);
 
 		if (l->pending.len) {
-			if (buf_append(&l->pending, data, n) < 0)
-				return -1;
-			if (emit(l, l->pending.data, l->pending.len) < 0)
-				return -1;
+			buf_append(&l->pending, data, n);
+			err = emit(l, l->pending.data, l->pending.len);
 			buf_consume(&l->pending, l->pending.len);
-		} else if (emit(l, data, n) < 0) {
-			return -1;
+		} else {
+			err = emit(l, data, n);
 		}
+		if (err)
+			return err;
 		data += n + 1;
 		len -= n + 1;
 	}
-	return len ? buf_append(&l->pending, data, len) : 0;
+	if (len)
+		buf_append(&l->pending, data, len);
+	return NULL;
 }
 
-int lines_finish(struct lines *l)
+const struct error *lines_finish(struct lines *l)
 {
-	int r = 0;
+	const struct error *err = NULL;
 
 	if (l->pending.len)
-		r = emit(l, l->pending.data, l->pending.len);
+		err = emit(l, l->pending.data, l->pending.len);
 	buf_consume(&l->pending, l->pending.len);
-	return r;
+	return err;
 }
 
 void lines_free(struct lines *l)

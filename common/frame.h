@@ -11,11 +11,16 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "err.h"
 
 enum { FRAME_STDIN = 0, FRAME_STDOUT = 1, FRAME_STDERR = 2 };
 
 /* Payload of stream as it arrives (may be part of a frame). */
-typedef int (*frame_fn)(void *ctx, int stream, const char *data, size_t len);
+typedef const struct error *(*frame_fn)(void *ctx, int stream, const char *data, size_t len);
+
+/* The one frame_fn that collects: every stream's bytes appended to the
+ * struct buf ctx (or dropped if ctx is NULL). */
+const struct error *frame_collect(void *ctx, int stream, const char *data, size_t len);
 
 struct demux {
 	unsigned char hdr[8];
@@ -27,12 +32,12 @@ struct demux {
 };
 
 void demux_init(struct demux *d, frame_fn fn, void *ctx);
-/* Feed bytes; returns -1 on a malformed header or if fn fails. */
-int demux_feed(struct demux *d, const char *data, size_t len);
+/* Feed bytes; fails on a malformed header or if fn fails. */
+const struct error *demux_feed(struct demux *d, const char *data, size_t len);
 /* 1 if the stream ended in the middle of a frame. */
 int demux_partial(const struct demux *d);
 
-typedef int (*line_fn)(void *ctx, const char *line, size_t len);
+typedef const struct error *(*line_fn)(void *ctx, const char *line, size_t len);
 
 struct lines {
 	struct buf pending;
@@ -42,9 +47,9 @@ struct lines {
 
 void lines_init(struct lines *l, line_fn fn, void *ctx);
 /* Calls fn for every complete line (without "\n" or "\r\n"). */
-int lines_feed(struct lines *l, const char *data, size_t len);
+const struct error *lines_feed(struct lines *l, const char *data, size_t len);
 /* Deliver what is left without a final newline. */
-int lines_finish(struct lines *l);
+const struct error *lines_finish(struct lines *l);
 void lines_free(struct lines *l);
 
 #endif

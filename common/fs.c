@@ -3,51 +3,47 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <dirent.h>
-#include <stdarg.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "err.h"
+#include "mem.h"
 #include "strv.h"
 
-static int fsync_dir_of(const char *path)
+static const struct error *fsync_dir_of(const char *path)
 {
-	char *copy = strdup(path);
-	int fd, rc = 0;
+	const struct error *err = NULL;
+	char *copy = xstrdup(path);
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (!copy)
-		return err_set("out of memory");
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
 		if (fsync(fd) < 0)
-			rc = err_errno("syncing folder of \"%s\"", path);
+			err = error_errno("syncing folder of \"%s\"", path);
 		close(fd);
 	}
 	free(copy);
-	return rc;
+	return err;
 }
 
-int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+const struct error *fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
-	char *tmp = NULL;
+	const struct error *err = NULL;
+	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
 	const char *p = data;
-	int fd = -1, rc = -1;
+	int fd = mkostemp(tmp, O_CLOEXEC);
 
-	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
-		return err_set("out of memory");
-	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		err_errno("creating \"%s\"", tmp);
+		err = error_errno("creating \"%s\"", tmp);
 		free(tmp);
-		return -1;
+		return err;
 	}
 	if (fchmod(fd, mode) < 0) {
-		err_errno("setting mode of \"%s\"", tmp);
+		err = error_errno("setting mode of \"%s\"", tmp);
 		goto out;
 	}
 	while (len > 0) {
@@ -56,87 +52,98 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			err_errno("writing \"%s\"", tmp);
+			err = error_errno("writing \"%s\"", tmp);
 			goto out;
 		}
 		p += n;
 		len -= (size_t)n;
 	}
 	if (fsync(fd) < 0) {
-		err_errno("syncing \"%s\"", tmp);
+		err = error_errno("syncing \"%s\"", tmp);
 		goto out;
 	}
 	if (close(fd) < 0) {
 		fd = -1;
-		err_errno("closing \"%s\"", tmp);
+		err = error_errno("closing \"%s\"", tmp);
 		goto out;
 	}
 	fd = -1;
 	if (rename(tmp, path) < 0) {
-		err_errno("renaming \"%s\"", tmp);
+		err = error_errno("renaming \"%s\"", tmp);
 		goto out;
 	}
-	rc = fsync_dir_of(path);
+	err = fsync_dir_of(path);
 out:
 	if (fd >= 0)
 		close(fd);
-	if (rc < 0)
+	if (err)
 		unlink(tmp);
 	free(tmp);
-	return rc;
+	return err;
 }
 
-int fs_read(const char *path, char **out, size_t *len)
+const struct error *fs_sync_rename(const char *tmp, const char *path)
+{
+	int fd = open(tmp, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fsync(fd) < 0) {
+		const struct error *err = error_errno("syncing \"%s\"", tmp);
+
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	close(fd);
+	if (rename(tmp, path) < 0)
+		return error_errno("renaming \"%s\" to \"%s\"", tmp, path);
+	return fsync_dir_of(path);
+}
+
+const struct error *fs_read(const char *path, char **out, size_t *len)
 {
 	FILE *f = fopen(path, "re");
 	char *data = NULL;
 	size_t n = 0, cap = 0;
 
 	if (!f)
-		return err_errno("opening \"%s\"", path);
+		return error_errno("opening \"%s\"", path);
 	for (;;) {
-		if (cap - n < 4096) {
-			char *p = realloc(data, cap = cap ? cap * 2 : 8192);
+		size_t r;
 
-			if (!p) {
-				free(data);
-				fclose(f);
-				return err_set("out of memory");
-			}
-			data = p;
-		}
-		size_t r = fread(data + n, 1, cap - n - 1, f);
+		if (cap - n < 4096)
+			data = xrealloc(data, cap = cap ? cap * 2 : 8192);
+		r = fread(data + n, 1, cap - n - 1, f);
 		n += r;
 		if (r == 0)
 			break;
 	}
 	if (ferror(f)) {
+		const struct error *err = error_errno("reading \"%s\"", path);
+
 		free(data);
 		fclose(f);
-		return err_errno("reading \"%s\"", path);
+		return err;
 	}
 	fclose(f);
 	data[n] = '\0';
 	*out = data;
 	if (len)
 		*len = n;
-	return 0;
+	return NULL;
 }
 
-int fs_mkdirs(const char *path, mode_t mode)
+const struct error *fs_mkdirs(const char *path, mode_t mode)
 {
-	char *p = strdup(path);
-	int rc = 0;
+	const struct error *err = NULL;
+	char *p = xstrdup(path);
 
-	if (!p)
-		return err_set("out of memory");
 	for (char *s = p + 1;; s++) {
 		if (*s == '/' || *s == '\0') {
 			char c = *s;
 
 			*s = '\0';
 			if (mkdir(p, mode) < 0 && errno != EEXIST) {
-				rc = err_errno("creating folder \"%s\"", p);
+				err = error_errno("creating folder \"%s\"", p);
 				break;
 			}
 			*s = c;
@@ -144,30 +151,28 @@ int fs_mkdirs(const char *path, mode_t mode)
 				break;
 		}
 	}
-	if (rc == 0 && !fs_is_dir(path))
-		rc = err_set("creating folder \"%s\": not a folder", path);
+	if (!err && !fs_is_dir(path))
+		err = error_fmt("creating folder \"%s\": not a folder", path);
 	free(p);
-	return rc;
+	return err;
 }
 
-int fs_symlink_atomic(const char *target, const char *link)
+const struct error *fs_symlink_atomic(const char *target, const char *link)
 {
-	char *tmp = NULL;
-	int rc = 0;
+	const struct error *err = NULL;
+	char *tmp = xasprintf("%s.tmp.%ld", link, (long)getpid());
 
-	if (asprintf(&tmp, "%s.tmp.%ld", link, (long)getpid()) < 0)
-		return err_set("out of memory");
 	unlink(tmp);
-	if (symlink(target, tmp) < 0)
-		rc = err_errno("linking \"%s\"", link);
-	else if (rename(tmp, link) < 0) {
-		rc = err_errno("linking \"%s\"", link);
+	if (symlink(target, tmp) < 0) {
+		err = error_errno("linking \"%s\"", link);
+	} else if (rename(tmp, link) < 0) {
+		err = error_errno("linking \"%s\"", link);
 		unlink(tmp);
 	} else {
-		rc = fsync_dir_of(link);
+		err = fsync_dir_of(link);
 	}
 	free(tmp);
-	return rc;
+	return err;
 }
 
 int fs_exists(const char *path)
@@ -184,6 +189,20 @@ int fs_is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+int fs_nonempty_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while (!n && (de = readdir(d)))
+		n = strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	return n;
+}
+
 /* The folders between the top and where removal stands: their names and,
  * to check the way back up, their parents' identities. */
 struct descent {
@@ -193,35 +212,29 @@ struct descent {
 	size_t cap;
 };
 
-static int push_parent(struct descent *d, const char *name, const struct stat *parent)
+static void push_parent(struct descent *d, const char *name, const struct stat *parent)
 {
 	if (d->names.n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 32;
-		dev_t *dv = realloc(d->dev, cap * sizeof *dv);
-		ino_t *iv;
-
-		if (dv)
-			d->dev = dv;
-		if (!dv || !(iv = realloc(d->ino, cap * sizeof *iv)))
-			return err_set("out of memory");
-		d->ino = iv;
-		d->cap = cap;
+		d->cap = d->cap ? d->cap * 2 : 32;
+		d->dev = xrealloc(d->dev, d->cap * sizeof *d->dev);
+		d->ino = xrealloc(d->ino, d->cap * sizeof *d->ino);
 	}
 	d->dev[d->names.n] = parent->st_dev;
 	d->ino[d->names.n] = parent->st_ino;
-	return strv_push(&d->names, name);
+	strv_push(&d->names, name);
 }
 
 /* Empty the folder open as top, at any depth: descending and climbing by
  * descriptors (openat, "..") rather than by paths, which could be longer
  * than PATH_MAX; links are removed, never followed. */
-static int empty_dir(int top, const char *where)
+static const struct error *empty_dir(int top, const char *where)
 {
+	const struct error *err = NULL;
 	struct descent d = {STRV_INIT, NULL, NULL, 0};
-	int fd = dup(top), rc = -1;
+	int fd = dup(top);
 
 	if (fd < 0)
-		return err_errno("removing \"%s\"", where);
+		return error_errno("removing \"%s\"", where);
 	for (;;) {
 		int lfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		DIR *dir = lfd >= 0 ? fdopendir(lfd) : NULL;
@@ -232,7 +245,7 @@ static int empty_dir(int top, const char *where)
 		if (!dir) {
 			if (lfd >= 0)
 				close(lfd);
-			err_errno("reading \"%s\"", where);
+			err = error_errno("reading \"%s\"", where);
 			goto out;
 		}
 		while ((errno = 0, de = readdir(dir))) {
@@ -245,10 +258,10 @@ static int empty_dir(int top, const char *where)
 			if (errno == EISDIR && (unlinkat(fd, n, AT_REMOVEDIR) == 0 || errno == ENOENT))
 				continue;
 			if (errno == ENOTEMPTY || errno == EEXIST) {
-				sub = strdup(n);
+				sub = xstrdup(n);
 				break;
 			}
-			err_errno("removing \"%s/.../%s\"", where, n);
+			err = error_errno("removing \"%s/.../%s\"", where, n);
 			closedir(dir);
 			goto out;
 		}
@@ -256,13 +269,14 @@ static int empty_dir(int top, const char *where)
 		if (sub) {
 			int c = openat(fd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-			if (c < 0 || fstat(fd, &st) < 0 || push_parent(&d, sub, &st) < 0) {
+			if (c < 0 || fstat(fd, &st) < 0) {
+				err = error_errno("removing \"%s/.../%s\"", where, sub);
 				if (c >= 0)
 					close(c);
-				err_errno("removing \"%s/.../%s\"", where, sub);
 				free(sub);
 				goto out;
 			}
+			push_parent(&d, sub, &st);
 			free(sub);
 			close(fd);
 			fd = c;
@@ -278,105 +292,82 @@ static int empty_dir(int top, const char *where)
 			if (up < 0 || fstat(up, &st) < 0 || st.st_dev != d.dev[k] || st.st_ino != d.ino[k]) {
 				if (up >= 0)
 					close(up);
-				err_set("removing \"%s\": a folder moved while it was removed", where);
+				err = error_fmt("removing \"%s\": a folder moved while it was removed", where);
 				goto out;
 			}
 			close(fd);
 			fd = up;
 			if (unlinkat(fd, d.names.v[k], AT_REMOVEDIR) < 0 && errno != ENOENT) {
-				err_errno("removing \"%s/.../%s\"", where, d.names.v[k]);
+				err = error_errno("removing \"%s/.../%s\"", where, d.names.v[k]);
 				goto out;
 			}
-			free(d.names.v[k]);
-			d.names.v[k] = NULL;
-			d.names.n--;
+			strv_pop(&d.names);
 		}
 	}
-	rc = 0;
 out:
 	close(fd);
 	strv_free(&d.names);
 	free(d.dev);
 	free(d.ino);
-	return rc;
+	return err;
 }
 
-int fs_remove_tree(const char *path)
+const struct error *fs_remove_tree(const char *path)
 {
+	const struct error *err;
 	struct stat st;
-	int fd, rc;
+	int fd;
 
 	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : err_errno("removing \"%s\"", path);
+		return errno == ENOENT ? NULL : error_errno("removing \"%s\"", path);
 	if (!S_ISDIR(st.st_mode))
-		return unlink(path) < 0 && errno != ENOENT ? err_errno("removing \"%s\"", path) : 0;
+		return unlink(path) < 0 && errno != ENOENT ? error_errno("removing \"%s\"", path) : NULL;
 	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return err_errno("removing \"%s\"", path);
-	rc = empty_dir(fd, path);
+		return error_errno("removing \"%s\"", path);
+	err = empty_dir(fd, path);
 	close(fd);
-	if (rc == 0 && rmdir(path) < 0 && errno != ENOENT)
-		rc = err_errno("removing \"%s\"", path);
-	return rc;
+	if (!err && rmdir(path) < 0 && errno != ENOENT)
+		err = error_errno("removing \"%s\"", path);
+	return err;
 }
 
-char *fs_absolute(const char *path)
+const struct error *fs_absolute(const char *path, char **out)
 {
-	char cwd[PATH_MAX], *out = NULL;
+	char cwd[PATH_MAX], *p;
+	size_t n;
 
 	if (path[0] == '/')
-		out = strdup(path);
-	else if (getcwd(cwd, sizeof cwd) && asprintf(&out, "%s/%s", cwd, path) < 0)
-		out = NULL;
-	if (!out) {
-		err_errno("resolving \"%s\"", path);
-		return NULL;
-	}
+		p = xstrdup(path);
+	else if (getcwd(cwd, sizeof cwd))
+		p = xasprintf("%s/%s", cwd, path);
+	else
+		return error_errno("resolving \"%s\"", path);
 	/* Drop "/." components and trailing slashes for tidy messages. */
-	for (char *s; (s = strstr(out, "/./"));)
+	for (char *s; (s = strstr(p, "/./"));)
 		memmove(s, s + 2, strlen(s + 2) + 1);
-	size_t n = strlen(out);
-	if (n >= 2 && strcmp(out + n - 2, "/.") == 0)
-		out[n -= 2] = '\0';
-	while (n > 1 && out[n - 1] == '/')
-		out[--n] = '\0';
-	if (!out[0])
-		strcpy(out, "/");
-	return out;
+	n = strlen(p);
+	if (n >= 2 && strcmp(p + n - 2, "/.") == 0)
+		p[n -= 2] = '\0';
+	while (n > 1 && p[n - 1] == '/')
+		p[--n] = '\0';
+	if (!p[0])
+		strcpy(p, "/");
+	*out = p;
+	return NULL;
 }
 
-char *fs_self_exe(void)
+const struct error *fs_self_exe(char **out)
 {
-	char *p = realpath("/proc/self/exe", NULL);
-
-	if (!p)
-		err_errno("finding the korcluster binary");
-	return p;
+	if (!(*out = realpath("/proc/self/exe", NULL)))
+		return error_errno("finding the korcluster binary");
+	return NULL;
 }
 
-char *fs_pathf(const char *fmt, ...)
+uint64_t fs_free_space(const char *path)
 {
-	char *p;
-	va_list ap;
+	struct statvfs v;
 
-	va_start(ap, fmt);
-	if (vasprintf(&p, fmt, ap) < 0)
-		p = NULL;
-	va_end(ap);
-	if (!p)
-		err_set("out of memory");
-	return p;
-}
-
-int fs_nonempty_dir(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *de;
-	int n = 0;
-
-	if (!d)
-		return 0;
-	while (!n && (de = readdir(d)))
-		n = strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
-	closedir(d);
-	return n;
+	if (statvfs(path, &v) < 0)
+		return UINT64_MAX;
+	return (uint64_t)v.f_bavail * v.f_frsize;
 }

@@ -3,28 +3,36 @@
 #define KC_FS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+#include "err.h"
 
 /* Write len bytes to path atomically: a temporary file in the same folder,
  * fsync, chmod mode, rename over path, fsync of the folder. */
-int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
-/* Read a whole (small) file; *out is owned by the caller, NUL-terminated. */
-int fs_read(const char *path, char **out, size_t *len);
+const struct error *fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* fsync the file tmp, then rename it to path (a file written in place). */
+const struct error *fs_sync_rename(const char *tmp, const char *path);
+/* Read a whole (small) file; *out is the caller's, NUL-terminated. */
+const struct error *fs_read(const char *path, char **out, size_t *len);
 /* mkdir -p with mode for the folders it creates. */
-int fs_mkdirs(const char *path, mode_t mode);
+const struct error *fs_mkdirs(const char *path, mode_t mode);
 /* Point link at target, replacing whatever link was there, atomically. */
-int fs_symlink_atomic(const char *target, const char *link);
+const struct error *fs_symlink_atomic(const char *target, const char *link);
 int fs_exists(const char *path);
 int fs_is_dir(const char *path);
-/* Remove a folder tree without following symlinks. */
-int fs_remove_tree(const char *path);
-/* Absolute form of path without resolving symlinks (caller frees). */
-char *fs_absolute(const char *path);
-/* A formatted path, or NULL with err set; caller frees. */
-char *fs_pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* 1 if path is a folder holding anything. */
 int fs_nonempty_dir(const char *path);
-/* Folder of the running binary, resolved (caller frees). */
-char *fs_self_exe(void);
+/* Remove what path is, a folder tree at any depth too, without following
+ * links: it descends and climbs by descriptors, never by paths that could
+ * pass PATH_MAX.  Absent is done. */
+const struct error *fs_remove_tree(const char *path);
+/* Absolute form of path without resolving symlinks; *out is the caller's. */
+const struct error *fs_absolute(const char *path, char **out);
+/* The running binary, resolved; *out is the caller's. */
+const struct error *fs_self_exe(char **out);
+/* Bytes free for an unprivileged writer on the file system of path
+ * (UINT64_MAX if it cannot be told). */
+uint64_t fs_free_space(const char *path);
 
 #endif

@@ -7,20 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "err.h"
-
-/* Interrupts so far (SIGINT/SIGTERM); see http_interrupt(). */
-static volatile sig_atomic_t interrupts;
-
-void http_interrupt(void)
-{
-	interrupts++;
-}
-
-int http_interrupted(void)
-{
-	return interrupts != 0;
-}
+#include "interrupt.h"
+#include "mem.h"
+#include "report.h"
 
 /* Abort a transfer that was under way when an interrupt came; transfers
  * started after it (the cleanup) run. */
@@ -30,7 +19,7 @@ static int on_progress(void *p, curl_off_t dt, curl_off_t dn, curl_off_t ut, cur
 	(void)dn;
 	(void)ut;
 	(void)un;
-	return interrupts != *(sig_atomic_t *)p;
+	return interrupt_count() != *(int *)p;
 }
 
 struct http {
@@ -42,30 +31,28 @@ struct xfer {
 	struct http *h;
 	const struct http_req *r;
 	struct buf *out;
-	int failed; /* the sink refused */
+	const struct error *failed; /* why the sink refused */
 };
 
-struct http *http_open(const char *socket)
+const struct error *http_open(const char *socket, struct http **out)
 {
 	static int inited;
 	struct http *h;
 
+	*out = NULL;
 	if (!inited) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-			err_set("initialising libcurl failed");
-			return NULL;
-		}
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return error_fmt("initialising libcurl failed");
 		inited = 1;
 	}
-	if (!(h = calloc(1, sizeof *h)) || !(h->curl = curl_easy_init()) ||
-	    (socket && !(h->socket = strdup(socket)))) {
-		if (h)
-			curl_easy_cleanup(h->curl);
+	h = xcalloc(1, sizeof *h);
+	if (!(h->curl = curl_easy_init())) {
 		free(h);
-		err_set("out of memory");
-		return NULL;
+		return error_fmt("initialising libcurl failed");
 	}
-	return h;
+	h->socket = socket ? xstrdup(socket) : NULL;
+	*out = h;
+	return NULL;
 }
 
 void http_close(struct http *h)
@@ -85,15 +72,13 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
 	n *= size;
 	curl_easy_getinfo(x->h->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (code >= 200 && code < 300 && x->r->sink) {
-		if (x->r->sink(x->r->ctx, data, n) < 0) {
-			x->failed = 1;
+		if ((x->failed = x->r->sink(x->r->ctx, data, n)))
 			return 0;
-		}
 		return n;
 	}
 	/* Error bodies are small JSON; cap what we keep of any unexpected one. */
-	if (x->out && x->out->len < (64u << 20) && buf_append(x->out, data, n) < 0)
-		return 0;
+	if (x->out && x->out->len < (64u << 20))
+		buf_append(x->out, data, n);
 	return n;
 }
 
@@ -102,18 +87,17 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
 	struct buf *b = user;
 
 	n *= size;
-	if (buf_append(b, data, n) < 0)
-		return 0;
+	buf_append(b, data, n);
 	return n;
 }
 
-int http_do(struct http *h, const struct http_req *r, long *status, struct buf *out,
-	    struct buf *headers)
+const struct error *http_do(struct http *h, const struct http_req *r, long *status, struct buf *out,
+			    struct buf *headers)
 {
 	CURL *c = h->curl;
 	struct curl_slist *hdr = NULL;
-	struct xfer x = {h, r, out, 0};
-	sig_atomic_t gen = interrupts;
+	struct xfer x = {h, r, out, NULL};
+	int gen = interrupt_count();
 	struct buf dummy = BUF_INIT;
 	CURLcode rc;
 	char errbuf[CURL_ERROR_SIZE] = "";
@@ -158,9 +142,9 @@ int http_do(struct http *h, const struct http_req *r, long *status, struct buf *
 	buf_free(&dummy);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
 	if (x.failed)
-		return -1;
+		return x.failed;
 	if (rc == CURLE_ABORTED_BY_CALLBACK)
-		return err_set("interrupted");
+		return error_interrupted();
 	if (rc != CURLE_OK) {
 		const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
 
@@ -169,24 +153,22 @@ int http_do(struct http *h, const struct http_req *r, long *status, struct buf *
 
 			curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os);
 			if (os == EACCES)
-				return err_set("cannot connect to \"%s\": permission denied (run as root, or as a member of "
-					       "the docker group)", h->socket);
-			return err_set("cannot connect to \"%s\": %s", h->socket, os ? strerror((int)os) : why);
+				return error_fmt("cannot connect to \"%s\": permission denied (run as root, or as a member of "
+						 "the docker group)", h->socket);
+			return error_fmt("cannot connect to \"%s\": %s", h->socket, os ? strerror((int)os) : why);
 		}
-		return err_set("%s", why);
+		return error_fmt("%s", why);
 	}
-	return 0;
+	return NULL;
 }
 
 char *http_escape(struct http *h, const char *s)
 {
 	char *e = curl_easy_escape(h->curl, s, 0), *out;
 
-	if (!e) {
-		err_set("out of memory");
-		return NULL;
-	}
-	out = strdup(e);
+	if (!e)
+		report_out_of_memory();
+	out = xstrdup(e);
 	curl_free(e);
 	return out;
 }

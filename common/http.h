@@ -6,12 +6,13 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "err.h"
 
 struct http;
 
-/* Bytes of a successful (2xx) response body as they arrive; return -1 to
- * abort the transfer (err set). */
-typedef int (*http_sink)(void *ctx, const char *data, size_t len);
+/* Bytes of a successful (2xx) response body as they arrive; return an
+ * error to abort the transfer with it. */
+typedef const struct error *(*http_sink)(void *ctx, const char *data, size_t len);
 
 struct http_req {
 	const char *method;   /* "GET" if NULL */
@@ -23,20 +24,16 @@ struct http_req {
 	long connect_timeout_ms;
 };
 
-/* For SIGINT/SIGTERM handlers (async-signal-safe): the transfers under way
- * abort; waits check http_interrupted() and give up. */
-void http_interrupt(void);
-int http_interrupted(void);
-
-/* socket: unix socket path, or NULL for TCP.  Owned by the caller. */
-struct http *http_open(const char *socket);
+/* socket: unix socket path, or NULL for TCP.  *out is the caller's.  A
+ * transfer under way when SIGINT or SIGTERM comes aborts (interrupt.h). */
+const struct error *http_open(const char *socket, struct http **out);
 void http_close(struct http *h);
 /* Perform r.  *status gets the HTTP status; out gets the body of a 2xx
  * reply (when no sink) or of any other reply (always).  headers, if not
- * NULL, gets the raw response headers.  Returns -1 only if no HTTP answer
- * came (err set). */
-int http_do(struct http *h, const struct http_req *r, long *status, struct buf *out,
-	    struct buf *headers);
+ * NULL, gets the raw response headers.  Fails only if no HTTP answer came
+ * (or the sink refused). */
+const struct error *http_do(struct http *h, const struct http_req *r, long *status, struct buf *out,
+			    struct buf *headers);
 /* Escape s for a URL query or path segment; caller frees. */
 char *http_escape(struct http *h, const char *s);
 /* Value of header name in raw headers (case-insensitive), copied to out. */

@@ -8,87 +8,89 @@
 #include <time.h>
 
 #include "buf.h"
-#include "err.h"
 #include "fs.h"
 #include "ipnet.h"
+#include "mem.h"
 #include "name.h"
+#include "report.h"
 
-int instance_check_version(const char *v)
+const struct error *instance_check_version(const char *v)
 {
 	size_t n = strlen(v);
 
 	if (n == 0 || n > 64 || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n ||
 	    v[0] == '.' || v[0] == '-')
-		return err_set("version \"%s\" must match [A-Za-z0-9_][A-Za-z0-9._-]{0,63}", v);
-	return 0;
+		return error_fmt("version \"%s\" must match [A-Za-z0-9_][A-Za-z0-9._-]{0,63}", v);
+	return NULL;
 }
 
-int instance_check_time(const char *v)
+const struct error *instance_check_time(const char *v)
 {
 	static const char form[] = "dddd-dd-ddTdd:dd:ddZ";
 
 	if (strcmp(v, "unknown") == 0)
-		return 0;
+		return NULL;
 	for (size_t i = 0; i < sizeof form - 1; i++)
 		if (form[i] == 'd' ? !(v[i] >= '0' && v[i] <= '9') : v[i] != form[i])
-			return err_set("time \"%.40s\" is not YYYY-MM-DDTHH:MM:SSZ", v);
+			return error_fmt("time \"%.40s\" is not YYYY-MM-DDTHH:MM:SSZ", v);
 	if (v[sizeof form - 1])
-		return err_set("time \"%.40s\" is not YYYY-MM-DDTHH:MM:SSZ", v);
-	return 0;
+		return error_fmt("time \"%.40s\" is not YYYY-MM-DDTHH:MM:SSZ", v);
+	return NULL;
 }
 
-static int check_env(const char *v)
+static const struct error *check_env(const char *v)
 {
 	if (strcmp(v, "blue") && strcmp(v, "green"))
-		return err_set("environment \"%s\" is neither blue nor green", v);
-	return 0;
+		return error_fmt("environment \"%s\" is neither blue nor green", v);
+	return NULL;
 }
 
-static int check_secret(const char *v)
+static const struct error *check_secret(const char *v)
 {
 	size_t n = strlen(v);
 
 	if (n < 16 || strspn(v, NAME_ALNUM) != n)
-		return err_set("a secret must be 16 or more letters and digits");
-	return 0;
+		return error_fmt("a secret must be 16 or more letters and digits");
+	return NULL;
 }
 
 static const char *field(struct instance *in, struct diag *d, const char *sec, const char *key,
-			 int (*check)(const char *))
+			 const struct error *(*check)(const char *))
 {
 	struct conf_entry *e = conf_get(&in->conf, sec, key);
+	const struct error *err;
 
 	if (!e) {
 		diag_add(d, in->conf.path, conf_section_line(&in->conf, sec), "[%s] needs a value for \"%s\"", sec, key);
 		return NULL;
 	}
-	if (check && check(e->value) < 0) {
-		diag_add(d, in->conf.path, e->line, "%s", err_msg());
+	if (check && (err = check(e->value))) {
+		diag_add(d, in->conf.path, e->line, "%s", err->msg);
 		return NULL;
 	}
 	return e->value;
 }
 
-int instance_load(struct instance *in, const char *root, struct diag *d)
+const struct error *instance_load(struct instance *in, const char *root, struct diag *d)
 {
+	const struct error *err;
 	char *ini = NULL, *croot = NULL, *slash;
 	const char *v;
-	int rc = -1;
 
 	memset(in, 0, sizeof *in);
-	if (!(in->root = fs_absolute(root)) || asprintf(&ini, "%s/instance.ini", in->root) < 0)
-		goto out;
+	if ((err = fs_absolute(root, &in->root)))
+		return err;
+	ini = xasprintf("%s/instance.ini", in->root);
 	/* The cluster is two folders up: CLUSTER/instances/NAME. */
-	if (!(croot = strdup(in->root)))
-		goto out;
+	croot = xstrdup(in->root);
 	slash = strrchr(croot, '/');
 	*slash = '\0';
 	if (!(slash = strrchr(croot, '/')) || strcmp(slash, "/instances") != 0) {
-		err_set("instance \"%s\" is not in a cluster's instances/ folder", in->root);
+		err = error_fmt("instance \"%s\" is not in a cluster's instances/ folder", in->root);
 		goto out;
 	}
 	*slash = '\0';
-	if (cluster_load(&in->cl, croot[0] ? croot : "/", d) < 0 || conf_load(&in->conf, ini, d) < 0)
+	if ((err = cluster_load(&in->cl, croot[0] ? croot : "/", d)) || (err = conf_load(&in->conf, ini, d)))
 		goto out;
 	in->name = field(in, d, "instance", "name", name_check_instance);
 	if (in->name && strcmp(in->name, strrchr(in->root, '/') + 1) != 0)
@@ -96,8 +98,10 @@ int instance_load(struct instance *in, const char *root, struct diag *d)
 			 "name \"%s\" differs from the folder's name", in->name);
 	in->version = field(in, d, "instance", "version", instance_check_version);
 	in->env = field(in, d, "instance", "env", check_env);
-	if ((v = field(in, d, "instance", "port", NULL)) && name_check_port(v, &in->port) < 0)
-		diag_add(d, ini, conf_get(&in->conf, "instance", "port")->line, "%s", err_msg());
+	if ((v = field(in, d, "instance", "port", NULL)) && (err = name_check_port(v, &in->port))) {
+		diag_add(d, ini, conf_get(&in->conf, "instance", "port")->line, "%s", err->msg);
+		err = NULL;
+	}
 	if ((v = field(in, d, "instance", "slot", NULL))) {
 		char *end;
 		long s = strtol(v, &end, 10);
@@ -128,64 +132,58 @@ int instance_load(struct instance *in, const char *root, struct diag *d)
 			 "the active environment %s holds version %s, [instance] says %s", in->env,
 			 in->env_version[instance_env_index(in->env)], in->version);
 	conf_unknown(&in->conf, d);
-	rc = 0;
 out:
 	free(ini);
 	free(croot);
-	return rc;
+	return err;
 }
 
 /* Instances made before environments had their files right in data/: they
  * move, whole, to data/ENV of the active environment.  Each step can be
  * repeated after a crash (data.moving is the old data/ on its way). */
-static int move_to_env_layout(struct instance *in)
+static const struct error *move_to_env_layout(struct instance *in)
 {
-	char *data = fs_pathf("%s/data", in->root), *moving = fs_pathf("%s/data.moving", in->root);
-	char *blue = fs_pathf("%s/data/blue", in->root), *green = fs_pathf("%s/data/green", in->root);
-	char *dest = fs_pathf("%s/data/%s", in->root, in->env);
-	int rc = -1;
+	const struct error *err = NULL;
+	char *data = xasprintf("%s/data", in->root), *moving = xasprintf("%s/data.moving", in->root);
+	char *blue = xasprintf("%s/data/blue", in->root), *green = xasprintf("%s/data/green", in->root);
+	char *dest = xasprintf("%s/data/%s", in->root, in->env);
 
-	if (!data || !moving || !blue || !green || !dest)
-		goto out;
 	if (!fs_exists(moving)) {
-		if (!fs_nonempty_dir(data) || fs_exists(blue) || fs_exists(green)) {
-			rc = 0;
+		if (!fs_nonempty_dir(data) || fs_exists(blue) || fs_exists(green))
 			goto out;
-		}
 		if (rename(data, moving) < 0 && errno != ENOENT) {
-			err_errno("moving \"%s\"", data);
+			err = error_errno("moving \"%s\"", data);
 			goto out;
 		}
 	}
 	if ((mkdir(data, 0755) < 0 && errno != EEXIST) || (rename(moving, dest) < 0 && errno != ENOENT)) {
-		err_errno("moving the files of instance \"%s\" to \"%s\"", in->name, dest);
+		err = error_errno("moving the files of instance \"%s\" to \"%s\"", in->name, dest);
 		goto out;
 	}
-	printf("korcluster: instance \"%s\": its files moved to %s (one folder per environment)\n", in->name, dest);
-	rc = 0;
+	report_note("instance \"%s\": its files moved to %s (one folder per environment)", in->name, dest);
 out:
 	free(data);
 	free(moving);
 	free(blue);
 	free(green);
 	free(dest);
-	return rc;
+	return err;
 }
 
-int instance_open(struct instance *in, const char *root)
+const struct error *instance_open(struct instance *in, const char *root)
 {
+	const struct error *err;
 	struct diag d = DIAG_INIT;
-	int rc;
 
-	rc = instance_load(in, root, &d);
-	if (rc == 0)
-		rc = diag_report(&d, "checking the instance's configuration");
+	err = instance_load(in, root, &d);
+	if (!err)
+		err = diag_report(&d, "checking the instance's configuration");
 	diag_free(&d);
-	if (rc == 0)
-		rc = move_to_env_layout(in);
-	if (rc < 0)
+	if (!err)
+		err = move_to_env_layout(in);
+	if (err)
 		instance_free(in);
-	return rc;
+	return err;
 }
 
 void instance_free(struct instance *in)
@@ -203,7 +201,7 @@ char *instance_now(void)
 	struct tm tm;
 
 	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-	return strdup(ts);
+	return xstrdup(ts);
 }
 
 static char *ini_text(const char *name, const char *version, int port, int slot, const char *env,
@@ -231,28 +229,24 @@ char *instance_ini_text(const char *name, const char *version, int port, int slo
 	char *now = instance_now(), *text;
 	const char *ver[2] = {version, NULL}, *created[2] = {now, NULL};
 
-	text = now ? ini_text(name, version, port, slot, "blue", ver, created, db_password, secret_key_base) : NULL;
+	text = ini_text(name, version, port, slot, "blue", ver, created, db_password, secret_key_base);
 	free(now);
 	return text;
 }
 
 char *instance_container(const struct instance *in, const char *env, const char *process)
 {
-	char *s;
-
-	return asprintf(&s, "%s_%s_%s_%s", in->cl.name, in->name, env, process) < 0 ? NULL : s;
+	return xasprintf("%s_%s_%s_%s", in->cl.name, in->name, env, process);
 }
 
 char *instance_db_name(const char *name, const char *env)
 {
-	char *s;
-
-	return asprintf(&s, "%s_%s", name, env) < 0 ? NULL : s;
+	return xasprintf("%s_%s", name, env);
 }
 
 char *instance_data_dir(const struct instance *in, const char *env)
 {
-	return fs_pathf("%s/data/%s", in->root, env);
+	return xasprintf("%s/data/%s", in->root, env);
 }
 
 const char *instance_other_env(const char *env)
@@ -272,45 +266,42 @@ const char *instance_env_version(const struct instance *in, const char *env)
 	return v ? v : in->version;
 }
 
-int instance_save(struct instance *in, const char *env)
+const struct error *instance_save(struct instance *in, const char *env)
 {
-	char *root = strdup(in->root), *path = fs_pathf("%s/instance.ini", in->root), *text = NULL;
+	const struct error *err;
+	char *root = xstrdup(in->root), *path = xasprintf("%s/instance.ini", in->root), *text = NULL;
 	const char *version = instance_env_version(in, env);
-	int rc = -1;
 
-	if (!root || !path)
-		goto out;
-	if (check_env(env) < 0 || !(text = ini_text(in->name, version, in->port, in->slot, env, in->env_version,
-						    in->env_created, in->db_password, in->secret_key_base)))
-		goto out;
-	if (fs_write_atomic(path, text, strlen(text), 0600) < 0)
-		goto out;
-	instance_free(in);
-	rc = instance_open(in, root);
-out:
+	if (!(err = check_env(env))) {
+		text = ini_text(in->name, version, in->port, in->slot, env, in->env_version, in->env_created,
+				in->db_password, in->secret_key_base);
+		if (!(err = fs_write_atomic(path, text, strlen(text), 0600))) {
+			instance_free(in);
+			err = instance_open(in, root);
+		}
+	}
 	if (text)
 		explicit_bzero(text, strlen(text));
 	free(text);
 	free(root);
 	free(path);
-	return rc;
+	return err;
 }
 
-int instance_address(const struct instance *in, const char *subnet, const char *env, char *out, size_t n)
+const struct error *instance_address(const struct instance *in, const char *subnet, const char *env, char *out,
+				     size_t n)
 {
 	return ipnet_fixed(subnet, (unsigned)in->slot * 2 + (strcmp(env, "green") == 0), out, n);
 }
 
-int instance_app_env(const struct instance *in, const char *env, struct strv *out)
+const struct error *instance_app_env(const struct instance *in, const char *env, struct strv *out)
 {
+	const struct error *err = NULL;
 	const struct template *t = &in->cl.tpl;
 	const struct tpl_service *db = template_db(t);
 	struct strv vars = STRV_INIT;
 	char *dbname = instance_db_name(in->name, env);
-	int rc = -1;
 
-	if (!dbname || !db)
-		goto out;
 	strv_pushf(&vars, "cluster=%s", in->cl.name);
 	strv_pushf(&vars, "instance=%s", in->name);
 	strv_pushf(&vars, "version=%s", in->version);
@@ -321,17 +312,15 @@ int instance_app_env(const struct instance *in, const char *env, struct strv *ou
 	strv_pushf(&vars, "db_user=%s", in->name);
 	strv_pushf(&vars, "db_password=%s", in->db_password);
 	strv_pushf(&vars, "secret_key_base=%s", in->secret_key_base);
-	for (size_t i = 0; i < t->env.n; i++) {
+	for (size_t i = 0; i < t->env.n && !err; i++) {
 		char *v;
 
-		if (template_expand(t->env.v[i], vars.v, &v) < 0)
-			goto out;
-		strv_push(out, v);
-		free(v);
+		if (!(err = template_expand(t->env.v[i], vars.v, &v))) {
+			strv_push(out, v);
+			free(v);
+		}
 	}
-	rc = 0;
-out:
 	strv_free(&vars);
 	free(dbname);
-	return rc;
+	return err;
 }

@@ -40,18 +40,19 @@ enum { ENV_BLUE, ENV_GREEN };
 int instance_env_index(const char *env);
 
 /* Load root/instance.ini and its cluster (root/../..); problems go to d. */
-int instance_load(struct instance *in, const char *root, struct diag *d);
-/* Load and refuse with every problem listed. */
-int instance_open(struct instance *in, const char *root);
+const struct error *instance_load(struct instance *in, const char *root, struct diag *d);
+/* Load and refuse with every problem listed (reported); in is freed then.
+ * An instance made before environments gets its files moved (once). */
+const struct error *instance_open(struct instance *in, const char *root);
 void instance_free(struct instance *in);
 
 /* Text of a new instance's instance.ini (env blue holding version, made
  * now); caller frees. */
 char *instance_ini_text(const char *name, const char *version, int port, int slot, const char *db_password,
 			const char *secret_key_base);
-int instance_check_version(const char *v);
+const struct error *instance_check_version(const char *v);
 /* A time as instance.ini keeps it (instance_now()), or "unknown". */
-int instance_check_time(const char *v);
+const struct error *instance_check_time(const char *v);
 
 /* Names of things an environment owns (caller frees). */
 char *instance_container(const struct instance *in, const char *env, const char *process);
@@ -64,12 +65,13 @@ const char *instance_env_version(const struct instance *in, const char *env);
 /* Rewrite instance.ini (atomically) from in's fields, with env active, then
  * load it again into in.  Takes in->env_version[] and env_created[] as
  * they are; the instance's version becomes env's. */
-int instance_save(struct instance *in, const char *env);
+const struct error *instance_save(struct instance *in, const char *env);
 /* The current time as instance.ini keeps it; caller frees. */
 char *instance_now(void);
 /* The environment's fixed address on the cluster network. */
-int instance_address(const struct instance *in, const char *subnet, const char *env, char *out, size_t n);
+const struct error *instance_address(const struct instance *in, const char *subnet, const char *env, char *out,
+				     size_t n);
 /* The app's environment ("K=V") for env: the template's [env] expanded. */
-int instance_app_env(const struct instance *in, const char *env, struct strv *out);
+const struct error *instance_app_env(const struct instance *in, const char *env, struct strv *out);
 
 #endif

@@ -10,10 +10,12 @@
 
 #include <stddef.h>
 
+#include "err.h"
+
 /* "a.b.c.d/n" -> the lower half as CIDR (n + 1), for IPAM's IPRange. */
-int ipnet_lower_half(const char *cidr, char *out, size_t outlen);
+const struct error *ipnet_lower_half(const char *cidr, char *out, size_t outlen);
 /* The index-th fixed address (0-based) in the upper half; fails when the
  * half is full. */
-int ipnet_fixed(const char *cidr, unsigned index, char *out, size_t outlen);
+const struct error *ipnet_fixed(const char *cidr, unsigned index, char *out, size_t outlen);
 
 #endif

@@ -2,39 +2,33 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "err.h"
+#include "mem.h"
 
-int lock_take(const char *dir, const char *what)
+const struct error *lock_take(const char *dir, const char *what, int *out)
 {
-	char *path;
-	int fd;
+	const struct error *err = NULL;
+	char *path = xasprintf("%s/.lock", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
-	if (asprintf(&path, "%s/.lock", dir) < 0)
-		return err_set("out of memory");
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	*out = -1;
 	if (fd < 0) {
-		err_errno("opening lock \"%s\"", path);
-		free(path);
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int busy = errno == EWOULDBLOCK;
-
-		if (busy)
-			err_set("%s is busy: another korcluster command is working on it; try again when it ends", what);
+		err = error_errno("opening lock \"%s\"", path);
+	} else if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			err = error_new(ERR_BUSY, "%s is busy: another korcluster command is working on it; try again when it "
+					"ends", what);
 		else
-			err_errno("locking \"%s\"", path);
+			err = error_errno("locking \"%s\"", path);
 		close(fd);
-		free(path);
-		return -1;
+	} else {
+		*out = fd;
 	}
 	free(path);
-	return fd;
+	return err;
 }
 
 void lock_release(int fd)

@@ -2,9 +2,12 @@
 #ifndef KC_LOCK_H
 #define KC_LOCK_H
 
-/* Take DIR/.lock exclusively or fail at once naming what holds it.
- * Returns the descriptor to pass to lock_release(). */
-int lock_take(const char *dir, const char *what);
+#include "err.h"
+
+/* Take DIR/.lock exclusively, or fail at once (ERR_BUSY) naming what is
+ * busy; *fd is then -1.  The descriptor goes to lock_release(). */
+const struct error *lock_take(const char *dir, const char *what, int *fd);
+/* fd may be -1. */
 void lock_release(int fd);
 
 #endif

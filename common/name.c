@@ -8,6 +8,7 @@
 #include <sys/random.h>
 
 #include "err.h"
+#include "mem.h"
 
 static int in(char c, const char *set)
 {
@@ -17,39 +18,39 @@ static int in(char c, const char *set)
 #define LOWER "abcdefghijklmnopqrstuvwxyz"
 #define DIGIT "0123456789"
 
-static int check(const char *what, const char *s, const char *first,
+static const struct error *check(const char *what, const char *s, const char *first,
 		 const char *rest, size_t max, const char *pattern)
 {
 	size_t n = strlen(s);
 
 	if (n == 0)
-		return err_set("%s name is empty", what);
+		return error_fmt("%s name is empty", what);
 	if (n > max)
-		return err_set("%s name \"%s\" is longer than %zu characters", what, s, max);
+		return error_fmt("%s name \"%s\" is longer than %zu characters", what, s, max);
 	if (!in(s[0], first))
-		return err_set("%s name \"%s\" must match %s", what, s, pattern);
+		return error_fmt("%s name \"%s\" must match %s", what, s, pattern);
 	for (size_t i = 1; i < n; i++)
 		if (!in(s[i], rest))
-			return err_set("%s name \"%s\" must match %s", what, s, pattern);
-	return 0;
+			return error_fmt("%s name \"%s\" must match %s", what, s, pattern);
+	return NULL;
 }
 
-int name_check_cluster(const char *s)
+const struct error *name_check_cluster(const char *s)
 {
 	return check("cluster", s, LOWER DIGIT, LOWER DIGIT "_-", 32, "[a-z0-9][a-z0-9_-]{0,31}");
 }
 
-int name_check_instance(const char *s)
+const struct error *name_check_instance(const char *s)
 {
 	return check("instance", s, LOWER, LOWER DIGIT "_", 31, "[a-z][a-z0-9_]{0,30}");
 }
 
-int name_check_service(const char *s)
+const struct error *name_check_service(const char *s)
 {
 	return check("service", s, LOWER, LOWER DIGIT "_", 31, "[a-z][a-z0-9_]{0,30}");
 }
 
-int name_check_template(const char *s)
+const struct error *name_check_template(const char *s)
 {
 	return check("template", s, LOWER DIGIT, LOWER DIGIT "_-", 64, "[a-z0-9][a-z0-9_-]{0,63}");
 }
@@ -139,7 +140,7 @@ static int path_ok(const char *s, size_t n)
 	return n > 0;
 }
 
-int name_check_image(const char *ref)
+const struct error *name_check_image(const char *ref)
 {
 	const char *s = ref;
 	size_t n = strlen(s), end, name_end;
@@ -147,12 +148,12 @@ int name_check_image(const char *ref)
 	int p;
 
 	if (n == 0)
-		return err_set("image reference is empty");
+		return error_fmt("image reference is empty");
 	if (n > 255)
-		return err_set("image reference \"%.40s...\" is too long", s);
+		return error_fmt("image reference \"%.40s...\" is too long", s);
 	for (size_t i = 0; i < n; i++)
 		if (!in(s[i], LOWER DIGIT "ABCDEFGHIJKLMNOPQRSTUVWXYZ._-/:@[]+"))
-			return err_set("image reference \"%s\" holds a character not allowed there", s);
+			return error_fmt("image reference \"%s\" holds a character not allowed there", s);
 	/* Docker's grammar: [DOMAIN/]PATH[:TAG][@DIGEST]. */
 	at = strchr(s, '@');
 	end = at ? (size_t)(at - s) : n;
@@ -199,24 +200,24 @@ int name_check_image(const char *ref)
 	}
 	p = path_ok(s, name_end);
 	if (p < 0)
-		return err_set("image reference \"%s\": the repository name must be lowercase", ref);
+		return error_fmt("image reference \"%s\": the repository name must be lowercase", ref);
 	if (p == 0)
 		goto malformed;
-	return 0;
+	return NULL;
 malformed:
-	return err_set("image reference \"%s\" is malformed", ref);
+	return error_fmt("image reference \"%s\" is malformed", ref);
 }
 
-int name_check_address(const char *s)
+const struct error *name_check_address(const char *s)
 {
 	unsigned char a[16];
 
 	if (inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1)
-		return 0;
-	return err_set("\"%s\" is not an IP address", s);
+		return NULL;
+	return error_fmt("\"%s\" is not an IP address", s);
 }
 
-int name_check_port(const char *s, int *port)
+const struct error *name_check_port(const char *s, int *port)
 {
 	char *end;
 	long v;
@@ -224,13 +225,13 @@ int name_check_port(const char *s, int *port)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (!(*s >= '0' && *s <= '9') || *end || errno || v < 1 || v > 65535)
-		return err_set("port \"%s\" is not a number from 1 to 65535", s);
+		return error_fmt("port \"%s\" is not a number from 1 to 65535", s);
 	if (port)
 		*port = (int)v;
-	return 0;
+	return NULL;
 }
 
-int name_parse_size(const char *s, uint64_t *out)
+const struct error *name_parse_size(const char *s, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
@@ -239,7 +240,7 @@ int name_parse_size(const char *s, uint64_t *out)
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (!(*s >= '0' && *s <= '9') || errno)
-		return err_set("\"%s\" is not a size (a number of bytes, or with K, M, G or T)", s);
+		return error_fmt("\"%s\" is not a size (a number of bytes, or with K, M, G or T)", s);
 	switch (*end) {
 	case '\0':
 		break;
@@ -248,17 +249,17 @@ int name_parse_size(const char *s, uint64_t *out)
 	case 'G': case 'g': shift = 30; break;
 	case 'T': case 't': shift = 40; break;
 	default:
-		return err_set("\"%s\" is not a size (a number of bytes, or with K, M, G or T)", s);
+		return error_fmt("\"%s\" is not a size (a number of bytes, or with K, M, G or T)", s);
 	}
 	if (*end && end[1])
-		return err_set("\"%s\" is not a size (a number of bytes, or with K, M, G or T)", s);
+		return error_fmt("\"%s\" is not a size (a number of bytes, or with K, M, G or T)", s);
 	if (shift && v > (UINT64_MAX >> shift))
-		return err_set("size \"%s\" is too large", s);
+		return error_fmt("size \"%s\" is too large", s);
 	*out = (uint64_t)v << shift;
-	return 0;
+	return NULL;
 }
 
-int name_parse_seconds(const char *s, int *out)
+const struct error *name_parse_seconds(const char *s, int *out)
 {
 	char *end;
 	long v;
@@ -268,15 +269,15 @@ int name_parse_seconds(const char *s, int *out)
 	v = strtol(s, &end, 10);
 	if (!(*s >= '0' && *s <= '9') || errno || (*end && end[1]) ||
 	    (*end && *end != 's' && *end != 'm' && *end != 'h'))
-		return err_set("\"%s\" is not a duration (seconds, or a number with s, m or h)", s);
+		return error_fmt("\"%s\" is not a duration (seconds, or a number with s, m or h)", s);
 	mul = *end == 'h' ? 3600 : *end == 'm' ? 60 : 1;
 	if (v > 100L * 24 * 3600 / mul)
-		return err_set("duration \"%s\" is longer than 100 days", s);
+		return error_fmt("duration \"%s\" is longer than 100 days", s);
 	*out = (int)(v * mul);
-	return 0;
+	return NULL;
 }
 
-int name_image_split(const char *ref, char **repo, char **tag)
+void name_image_split(const char *ref, char **repo, char **tag)
 {
 	const char *at = strchr(ref, '@'), *slash = strrchr(ref, '/');
 	const char *colon = strrchr(ref, ':');
@@ -293,17 +294,11 @@ int name_image_split(const char *ref, char **repo, char **tag)
 		rl = strlen(ref);
 		t = "latest";
 	}
-	*repo = strndup(ref, rl);
-	*tag = strdup(t);
-	if (!*repo || !*tag) {
-		free(*repo);
-		free(*tag);
-		return err_set("out of memory");
-	}
-	return 0;
+	*repo = xstrndup(ref, rl);
+	*tag = xstrdup(t);
 }
 
-int name_random(char *out, size_t n, const char *alphabet)
+const struct error *name_random(char *out, size_t n, const char *alphabet)
 {
 	size_t alen = strlen(alphabet), i = 0;
 	/* Largest multiple of alen that fits a byte: rejection keeps it uniform. */
@@ -316,12 +311,12 @@ int name_random(char *out, size_t n, const char *alphabet)
 		if (got < 0) {
 			if (errno == EINTR)
 				continue;
-			return err_errno("reading random bytes");
+			return error_errno("reading random bytes");
 		}
 		for (ssize_t j = 0; j < got && i < n; j++)
 			if (pool[j] < limit)
 				out[i++] = alphabet[pool[j] % alen];
 	}
 	out[n] = '\0';
-	return 0;
+	return NULL;
 }

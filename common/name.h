@@ -5,27 +5,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Each check returns 0 if valid, else -1 with the reason in err. */
-int name_check_cluster(const char *s);   /* [a-z0-9][a-z0-9_-]{0,31} */
-int name_check_instance(const char *s);  /* [a-z][a-z0-9_]{0,30} */
-int name_check_service(const char *s);   /* [a-z][a-z0-9_]{0,30} */
-int name_check_template(const char *s);  /* [a-z0-9][a-z0-9_-]{0,63} */
-int name_check_image(const char *s);     /* a Docker image reference */
-int name_check_address(const char *s);   /* IPv4 or IPv6 literal */
-int name_check_port(const char *s, int *port);
+#include "err.h"
+
+/* Each check returns NULL if valid, else why not. */
+const struct error *name_check_cluster(const char *s);   /* [a-z0-9][a-z0-9_-]{0,31} */
+const struct error *name_check_instance(const char *s);  /* [a-z][a-z0-9_]{0,30} */
+const struct error *name_check_service(const char *s);   /* [a-z][a-z0-9_]{0,30} */
+const struct error *name_check_template(const char *s);  /* [a-z0-9][a-z0-9_-]{0,63} */
+const struct error *name_check_image(const char *s);     /* a Docker image reference */
+const struct error *name_check_address(const char *s);   /* IPv4 or IPv6 literal */
+const struct error *name_check_port(const char *s, int *port);
 
 /* A size: bytes, or a number with K, M, G or T (powers of 1024). */
-int name_parse_size(const char *s, uint64_t *out);
+const struct error *name_parse_size(const char *s, uint64_t *out);
 /* A duration: seconds, or a number with s, m or h. */
-int name_parse_seconds(const char *s, int *out);
+const struct error *name_parse_seconds(const char *s, int *out);
 
 /* Split an image reference into what /images/create takes: repo (with
  * registry) and tag or digest ("latest" if none).  Caller frees both. */
-int name_image_split(const char *ref, char **repo, char **tag);
+void name_image_split(const char *ref, char **repo, char **tag);
 
 /* n random characters of alphabet from getrandom(2), NUL-terminated in out
  * (which holds n + 1 bytes). */
-int name_random(char *out, size_t n, const char *alphabet);
+const struct error *name_random(char *out, size_t n, const char *alphabet);
 
 #define NAME_ALNUM_LOWER "abcdefghijklmnopqrstuvwxyz0123456789"
 #define NAME_ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"

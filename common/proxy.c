@@ -8,11 +8,12 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "err.h"
-#include "progress.h"
+#include "container.h"
 #include "fs.h"
-#include "http.h"
-#include "runtime.h"
+#include "mem.h"
+#include "probe.h"
+#include "report.h"
+#include "wait.h"
 
 #define PROXY_DIR "/etc/korcluster-proxy"
 
@@ -39,8 +40,8 @@ static const char nginx_conf[] =
 	"    include " PROXY_DIR "/conf.d/*.conf;\n"
 	"}\n";
 
-char *proxy_instance_conf(const char *instance, const char *bind, int port, const char *upstream,
-			  int upstream_port, int readonly)
+char *proxy_instance_conf(const char *instance, const char *bind, int port, const char *upstream, int upstream_port,
+			  int readonly)
 {
 	struct buf b = BUF_INIT;
 	int v6 = strchr(bind, ':') != NULL;
@@ -59,112 +60,88 @@ char *proxy_instance_conf(const char *instance, const char *bind, int port, cons
 	return b.data;
 }
 
-static char *container_name(const struct cluster *cl)
+const struct error *proxy_ensure(struct engine *e, const struct cluster *cl, int *changed)
 {
-	return cluster_container(cl, CLUSTER_PROXY);
-}
-
-int proxy_ensure(struct engine *e, struct cluster *cl, int *changed)
-{
+	const struct error *err;
 	char *dir = cluster_path(cl, "proxy"), *confd = cluster_path(cl, "proxy/conf.d"),
-	     *conf = cluster_path(cl, "proxy/nginx.conf"), *name = container_name(cl);
-	const char *image = cluster_image(cl, CLUSTER_PROXY);
+	     *conf = cluster_path(cl, "proxy/nginx.conf"), *name = cluster_container(cl, CLUSTER_PROXY);
 	json_t *cfg = NULL;
-	int rc = -1;
 
-	if (!dir || !confd || !conf || !name)
+	*changed = 0;
+	if ((err = fs_mkdirs(confd, 0755)) || (err = fs_write_atomic(conf, nginx_conf, strlen(nginx_conf), 0644)))
 		goto out;
-	if (fs_mkdirs(confd, 0755) < 0 || fs_write_atomic(conf, nginx_conf, strlen(nginx_conf), 0644) < 0)
-		goto out;
-	cfg = json_pack("{s:s, s:[s,s,s,s,s], s:{s:s, s:s, s:s}, s:i,"
-			" s:{s:[o], s:{s:s}, s:s}}",
-			"Image", image, "Cmd", "nginx", "-c", PROXY_DIR "/nginx.conf", "-g", "daemon off;",
-			"Labels", LABEL_CLUSTER, cl->name, LABEL_ROOT, cl->root, LABEL_ROLE, CLUSTER_PROXY,
-			"StopTimeout", 10,
+	cfg = json_pack("{s:s, s:[s,s,s,s,s], s:{s:s, s:s, s:s}, s:i, s:{s:[o], s:{s:s}, s:s}}", "Image",
+			cluster_image(cl, CLUSTER_PROXY), "Cmd", "nginx", "-c", PROXY_DIR "/nginx.conf", "-g", "daemon off;",
+			"Labels", LABEL_CLUSTER, cl->name, LABEL_ROOT, cl->root, LABEL_ROLE, CLUSTER_PROXY, "StopTimeout", 10,
 			"HostConfig", "Mounts", engine_mount(dir, PROXY_DIR, 1), "RestartPolicy", "Name", "unless-stopped",
 			"NetworkMode", "host");
-	if (!cfg) {
-		err_set("out of memory");
-		goto out;
-	}
-	if (runtime_ensure(e, cl, name, cfg, changed) < 0)
-		goto out;
-	rc = 0;
+	if (!cfg)
+		report_out_of_memory();
+	err = container_ensure(e, cl, name, cfg, changed);
 out:
-	if (rc < 0)
-		err_wrap("starting the front proxy");
 	json_decref(cfg);
 	free(dir);
 	free(confd);
 	free(conf);
 	free(name);
-	return rc;
+	return error_wrap(err, "starting the front proxy");
 }
 
-int proxy_set(struct engine *e, struct cluster *cl, const char *instance, const char *conf)
+const struct error *proxy_set(struct engine *e, const struct cluster *cl, const char *instance, const char *conf)
 {
-	char *path = cluster_path(cl, "proxy/conf.d/%s.conf", instance), *name = container_name(cl);
+	const struct error *err;
+	char *path = cluster_path(cl, "proxy/conf.d/%s.conf", instance), *name = cluster_container(cl, CLUSTER_PROXY);
 	char *old = NULL;
 	char *const test[] = {"nginx", "-t", "-q", "-c", PROXY_DIR "/nginx.conf", NULL};
 	char *const reload[] = {"nginx", "-c", PROXY_DIR "/nginx.conf", "-s", "reload", NULL};
 	struct buf out = BUF_INIT;
 	size_t oldlen = 0;
-	int code = -1, rc = -1, had = 0;
+	int code = -1, had = fs_exists(path);
 
-	if (!path || !name)
+	if (had && (err = fs_read(path, &old, &oldlen)))
 		goto out;
-	had = fs_exists(path);
-	if (had && fs_read(path, &old, &oldlen) < 0)
+	if (conf) {
+		if ((err = fs_write_atomic(path, conf, strlen(conf), 0644)))
+			goto out;
+	} else if (unlink(path) < 0 && had) {
+		err = error_errno("removing \"%s\"", path);
 		goto out;
-	if (conf ? fs_write_atomic(path, conf, strlen(conf), 0644) < 0 : (unlink(path) < 0 && had))
+	}
+	if (!(err = engine_exec(e, name, test, &code, &out, 30000)) && code != 0)
+		err = error_fmt("the proxy refuses the new configuration: %.*s", buf_trimmed_len(&out), buf_str(&out));
+	if (err) {
+		/* The previous configuration stays. */
+		if (had)
+			fs_write_atomic(path, old, oldlen, 0644);
+		else
+			unlink(path);
 		goto out;
-	if (engine_exec(e, name, test, &code, &out, 30000) < 0)
-		goto restore;
-	if (code != 0) {
-		size_t n = out.len;
-
-		while (n && out.data[n - 1] == '\n')
-			n--;
-		err_set("the proxy refuses the new configuration: %.*s", (int)n, out.data ? out.data : "");
-		goto restore;
 	}
 	/* nginx -s reload rather than the engine's kill: engines before 23
 	 * take any signal sent through the API as a manual stop, and then
 	 * do not restart the proxy after they restart themselves. */
 	buf_consume(&out, out.len);
-	if (engine_exec(e, name, reload, &code, &out, 30000) < 0)
-		goto out;
-	if (code != 0) {
-		err_set("nginx -s reload exited %d: %.200s", code, buf_str(&out));
-		goto out;
-	}
-	rc = 0;
-	goto out;
-restore:
-	if (had)
-		fs_write_atomic(path, old, oldlen, 0644);
-	else
-		unlink(path);
+	if (!(err = engine_exec(e, name, reload, &code, &out, 30000)) && code != 0)
+		err = error_fmt("nginx -s reload exited %d: %.200s", code, buf_str(&out));
 out:
-	if (rc < 0)
-		err_wrap("configuring the front proxy for \"%s\"", instance);
 	buf_free(&out);
 	free(old);
 	free(path);
 	free(name);
-	return rc;
+	return error_wrap(err, "configuring the front proxy for \"%s\"", instance);
 }
 
 /* The PIDs of the proxy's nginx worker processes, as the engine lists them. */
-static int workers(struct engine *e, const char *name, json_t **pids)
+static const struct error *workers(struct engine *e, const char *name, json_t **pids)
 {
+	const struct error *err;
 	json_t *top = NULL, *row, *titles;
 	size_t i, pidcol = 1, cmdcol = 7;
 	const char *t;
 
 	*pids = NULL;
-	if (engine_container_top(e, name, &top) < 0)
-		return -1;
+	if ((err = engine_container_top(e, name, &top)))
+		return err;
 	titles = json_object_get(top, "Titles");
 	json_array_foreach(titles, i, row) {
 		if ((t = json_string_value(row)) && strcmp(t, "PID") == 0)
@@ -181,91 +158,83 @@ static int workers(struct engine *e, const char *name, json_t **pids)
 			json_object_set_new(*pids, pid, json_true());
 	}
 	json_decref(top);
-	return 0;
+	return NULL;
 }
 
-int proxy_workers(struct engine *e, struct cluster *cl, json_t **pids)
+const struct error *proxy_workers(struct engine *e, const struct cluster *cl, json_t **pids)
 {
-	char *name = container_name(cl);
-	int rc = name ? workers(e, name, pids) : -1;
+	char *name = cluster_container(cl, CLUSTER_PROXY);
+	const struct error *err = workers(e, name, pids);
 
 	free(name);
-	return rc < 0 ? err_wrap("listing the front proxy's workers") : 0;
+	return error_wrap(err, "listing the front proxy's workers");
 }
 
-int proxy_drain(struct engine *e, struct cluster *cl, const json_t *old, int timeout, int interruptible)
+struct drain {
+	struct engine *e;
+	const char *name;
+	const json_t *old;
+};
+
+/* Done when none of the old workers is left. */
+static const struct error *drained(void *ctx, int *done, char *why, size_t n)
 {
-	char *name = container_name(cl);
-	double deadline = progress_now() + timeout;
-	int rc = -1;
+	struct drain *d = ctx;
+	const struct error *err;
+	json_t *now = NULL, *v;
+	const char *pid;
+	int left = 0;
 
-	if (!name)
-		goto out;
-	for (;;) {
-		json_t *now = NULL;
-		const char *pid;
-		json_t *v;
-		int left = 0;
+	if ((err = workers(d->e, d->name, &now)))
+		return err;
+	json_object_foreach((json_t *)d->old, pid, v)
+		left += json_object_get(now, pid) != NULL;
+	json_decref(now);
+	*done = !left;
+	snprintf(why, n, "%d old worker%s", left, left == 1 ? "" : "s");
+	return NULL;
+}
 
-		if (workers(e, name, &now) < 0)
-			goto out;
-		json_object_foreach((json_t *)old, pid, v)
-			left += json_object_get(now, pid) != NULL;
-		json_decref(now);
-		if (!left) {
-			rc = 0;
-			break;
-		}
-		if (interruptible && http_interrupted()) {
-			err_set("interrupted");
-			break;
-		}
-		if (progress_now() >= deadline) {
-			err_set("requests begun before the reload are still running after %d s", timeout);
-			break;
-		}
-		usleep(20 * 1000);
-	}
-out:
-	if (rc < 0)
-		err_wrap("waiting for the front proxy's old workers");
+const struct error *proxy_drain(struct engine *e, const struct cluster *cl, const json_t *old, int timeout,
+				int interruptible)
+{
+	const struct error *err;
+	char *name = cluster_container(cl, CLUSTER_PROXY);
+	struct drain d = {e, name, old};
+	struct wait w = {.timeout = timeout, .interval_ms = 20, .uninterruptible = !interruptible};
+
+	if (!(err = wait_until(&w, drained, &d)) && w.timed_out)
+		err = error_fmt("requests begun before the reload are still running after %d s", timeout);
 	free(name);
-	return rc;
+	return error_wrap(err, "waiting for the front proxy's old workers");
 }
 
-int proxy_wait(const char *bind, int port, const char *path, int up, int timeout)
+struct port {
+	const char *host, *path;
+	int port, up;
+};
+
+/* Done when the port answers 2xx (up) or refuses (down). */
+static const struct error *answers(void *ctx, int *done, char *why, size_t n)
 {
-	struct http *h = http_open(NULL);
-	char url[300];
-	const char *host = strcmp(bind, "0.0.0.0") == 0 ? "127.0.0.1" : strcmp(bind, "::") == 0 ? "::1" : bind;
-	double deadline = progress_now() + timeout;
-	int rc = -1;
+	struct port *p = ctx;
+	long status;
+	const struct error *err = probe_http_get(p->host, p->port, p->path, &status);
 
-	if (!h)
-		return -1;
-	snprintf(url, sizeof url, strchr(host, ':') ? "http://[%s]:%d%s" : "http://%s:%d%s", host, port, path);
-	for (;;) {
-		struct http_req r = {.url = url, .timeout_ms = 3000, .connect_timeout_ms = 1000};
-		struct buf b = BUF_INIT;
-		long status = 0;
-		int answered = http_do(h, &r, &status, &b, NULL) == 0;
+	*done = p->up ? !err && status >= 200 && status < 300 : err != NULL;
+	snprintf(why, n, "%s", err ? err->msg : "answered");
+	return NULL;
+}
 
-		buf_free(&b);
-		if (up ? answered && status >= 200 && status < 300 : !answered) {
-			rc = 0;
-			break;
-		}
-		if (http_interrupted()) {
-			err_set("interrupted");
-			break;
-		}
-		if (progress_now() >= deadline) {
-			err_set("port %d %s after %d s", port, up ? "does not answer through the proxy" : "still answers",
+const struct error *proxy_wait(const char *bind, int port, const char *path, int up, int timeout)
+{
+	const struct error *err;
+	struct port p = {strcmp(bind, "0.0.0.0") == 0 ? "127.0.0.1" : strcmp(bind, "::") == 0 ? "::1" : bind, path,
+			 port, up};
+	struct wait w = {.timeout = timeout, .interval_ms = 100};
+
+	if (!(err = wait_until(&w, answers, &p)) && w.timed_out)
+		err = error_fmt("port %d %s after %d s", port, up ? "does not answer through the proxy" : "still answers",
 				timeout);
-			break;
-		}
-		usleep(100 * 1000);
-	}
-	http_close(h);
-	return rc;
+	return err;
 }

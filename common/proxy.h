@@ -14,25 +14,27 @@
 
 #include "clustercfg.h"
 #include "engine.h"
+#include "err.h"
 
 /* Write nginx.conf and make the proxy container exist and run; *changed
  * says whether it had to be started. */
-int proxy_ensure(struct engine *e, struct cluster *cl, int *changed);
+const struct error *proxy_ensure(struct engine *e, const struct cluster *cl, int *changed);
 /* The server block for an instance; caller frees.  readonly: non-GET
  * requests get 503 with Retry-After. */
 char *proxy_instance_conf(const char *instance, const char *bind, int port, const char *upstream,
 			  int upstream_port, int readonly);
 /* Install conf for instance (NULL removes it), check it, reload.  On a bad
  * check the previous file is put back and nothing is reloaded. */
-int proxy_set(struct engine *e, struct cluster *cl, const char *instance, const char *conf);
+const struct error *proxy_set(struct engine *e, const struct cluster *cl, const char *instance, const char *conf);
 /* The PIDs of the proxy's nginx workers, as keys of a new object. */
-int proxy_workers(struct engine *e, struct cluster *cl, json_t **pids);
+const struct error *proxy_workers(struct engine *e, const struct cluster *cl, json_t **pids);
 /* Wait until the workers old (from proxy_workers() before a reload) have
  * finished their requests and exited: then only the configuration loaded
  * since is in force (after one that holds writes: none is under way).
  * interruptible: SIGINT/SIGTERM end the wait (not when cleaning up). */
-int proxy_drain(struct engine *e, struct cluster *cl, const json_t *old, int timeout, int interruptible);
+const struct error *proxy_drain(struct engine *e, const struct cluster *cl, const json_t *old, int timeout,
+				int interruptible);
 /* Wait until bind:port answers GET path with 2xx (up) or refuses (down). */
-int proxy_wait(const char *bind, int port, const char *path, int up, int timeout);
+const struct error *proxy_wait(const char *bind, int port, const char *path, int up, int timeout);
 
 #endif

@@ -1,21 +1,19 @@
 #include "ready.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "db.h"
-#include "err.h"
-#include "http.h"
-#include "progress.h"
+#include "probe.h"
 #include "strv.h"
+#include "wait.h"
 
 static int probe_tcp(const char *ip, int port, char *why, size_t n)
 {
@@ -53,90 +51,79 @@ static int probe_tcp(const char *ip, int port, char *why, size_t n)
 
 static int probe_http(const char *ip, int port, const char *path, char *why, size_t n)
 {
-	struct http *h = http_open(NULL);
-	struct http_req r = {0};
-	struct buf body = BUF_INIT;
-	char url[512];
-	long status = 0;
-	int ok = 0;
+	const struct error *err;
+	long status;
 
-	if (!h)
-		return -1;
-	snprintf(url, sizeof url, strchr(ip, ':') ? "http://[%s]:%d%s" : "http://%s:%d%s", ip, port, path);
-	r.url = url;
-	r.timeout_ms = 3000;
-	r.connect_timeout_ms = 2000;
-	if (http_do(h, &r, &status, &body, NULL) < 0)
-		snprintf(why, n, "GET %s: %s", path, err_msg());
+	if ((err = probe_http_get(ip, port, path, &status)))
+		snprintf(why, n, "GET %s: %s", path, err->msg);
 	else if (status >= 200 && status < 400)
-		ok = 1;
+		return 1;
 	else
 		snprintf(why, n, "GET %s answered %ld", path, status);
-	buf_free(&body);
-	http_close(h);
-	return ok;
+	return 0;
 }
 
-static int probe_exec(struct engine *e, const char *container, const char *cmd, char *why, size_t n)
+static const struct error *probe_exec(struct engine *e, const char *container, const char *cmd, int *ok, char *why,
+				      size_t n)
 {
+	const struct error *err;
 	struct strv argv = STRV_INIT;
 	struct buf out = BUF_INIT;
-	int code = -1, r = 0;
+	int code = -1;
 
-	if (strv_split(&argv, cmd) < 0 || argv.n == 0) {
-		if (argv.n == 0)
-			err_set("empty command");
+	if ((err = strv_split(&argv, cmd)) || argv.n == 0) {
 		strv_free(&argv);
-		return err_wrap("ready command \"%s\"", cmd);
+		return error_wrap(err ? err : error_fmt("empty command"), "ready command \"%s\"", cmd);
 	}
-	if (engine_exec(e, container, argv.v, &code, &out, 10000) < 0) {
-		snprintf(why, n, "%s", err_msg());
+	if ((err = engine_exec(e, container, argv.v, &code, &out, 10000))) {
+		snprintf(why, n, "%s", err->msg);
 	} else if (code == 0) {
-		r = 1;
+		*ok = 1;
 	} else {
-		size_t len = out.len;
+		int len = buf_trimmed_len(&out);
 
-		while (len && (out.data[len - 1] == '\n' || out.data[len - 1] == '\r'))
-			len--;
-		snprintf(why, n, "\"%s\" exited %d%s%.*s", cmd, code, len ? ": " : "", (int)(len > 200 ? 200 : len),
-			 out.data ? out.data : "");
+		snprintf(why, n, "\"%s\" exited %d%s%.*s", cmd, code, len ? ": " : "", len > 200 ? 200 : len, buf_str(&out));
 	}
 	buf_free(&out);
 	strv_free(&argv);
-	return r;
+	return NULL;
 }
 
-int ready_probe(struct engine *e, const struct ready_target *t, char *why, size_t n)
+const struct error *ready_probe(struct engine *e, const struct ready_target *t, int *ok, char *why, size_t n)
 {
+	const struct error *err;
 	const struct tpl_service *s = t->svc;
 	struct db *db = NULL;
 	char v[64];
 
 	why[0] = '\0';
+	*ok = 0;
 	if (s->ready != READY_NONE && s->ready != READY_EXEC && !t->ip) {
 		snprintf(why, n, "container has no address on the cluster network");
-		return 0;
+		return NULL;
 	}
 	switch (s->ready) {
 	case READY_NONE:
-		return 1;
+		*ok = 1;
+		break;
 	case READY_TCP:
-		return probe_tcp(t->ip, s->port, why, n);
+		*ok = probe_tcp(t->ip, s->port, why, n);
+		break;
 	case READY_HTTP:
-		return probe_http(t->ip, s->port, s->ready_arg, why, n);
+		*ok = probe_http(t->ip, s->port, s->ready_arg, why, n);
+		break;
 	case READY_EXEC:
-		return probe_exec(e, t->container, s->ready_arg, why, n);
+		return probe_exec(e, t->container, s->ready_arg, ok, why, n);
 	case READY_MYSQL:
-		if (db_connect(&db, t->ip, s->port, "root", t->password ? t->password : "", 3) < 0 ||
-		    db_query_value(db, "SELECT 1", v, sizeof v) < 0) {
-			snprintf(why, n, "MySQL login: %s", err_msg());
-			db_close(db);
-			return 0;
-		}
+		if ((err = db_connect(&db, t->ip, s->port, "root", t->password ? t->password : "", 3)) ||
+		    (err = db_query_value(db, "SELECT 1", v, sizeof v)))
+			snprintf(why, n, "MySQL login: %s", err->msg);
+		else
+			*ok = 1;
 		db_close(db);
-		return 1;
+		break;
 	}
-	return 0;
+	return NULL;
 }
 
 /* The container's restart count, or -1 once it has stopped for good or
@@ -146,7 +133,7 @@ static int restarts(struct engine *e, const char *container, int *exit)
 	json_t *info = NULL, *state;
 	int n = -1;
 
-	if (engine_container_inspect(e, container, &info) < 0 || !info)
+	if (engine_container_inspect(e, container, &info) || !info)
 		return -1;
 	state = json_object_get(info, "State");
 	*exit = (int)json_integer_value(json_object_get(state, "ExitCode"));
@@ -156,67 +143,61 @@ static int restarts(struct engine *e, const char *container, int *exit)
 	return n;
 }
 
-static int last_line(void *ctx, int stream, const char *data, size_t len)
+struct look {
+	struct engine *e;
+	const struct ready_target *t;
+	int count;        /* restarts when the wait began */
+	double next_look; /* when to look for a crash again */
+};
+
+/* A service that crashes will not get ready: say so at once, with its
+ * last words. */
+static const struct error *crashed(struct look *l)
 {
-	(void)stream;
-	return buf_append(ctx, data, len);
+	struct buf out = BUF_INIT;
+	const struct error *err;
+	int code = 0, now = restarts(l->e, l->t->container, &code), n;
+
+	l->next_look = clock_seconds() + 2;
+	if (now >= 0 && (l->count < 0 || now <= l->count))
+		return NULL;
+	engine_logs(l->e, l->t->container, 0, 3, frame_collect, &out);
+	n = buf_trimmed_len(&out);
+	if (now < 0)
+		err = error_fmt("service \"%s\" stopped while starting (exit %d)", l->t->svc->name, code);
+	else
+		err = error_fmt("service \"%s\" crashed while starting (the engine restarted it)", l->t->svc->name);
+	/* One error line: the output's lines joined (err.h blanks them). */
+	if (n)
+		err = error_fmt("%s: %.*s", err->msg, n > 300 ? 300 : n, buf_str(&out) + (n > 300 ? n - 300 : 0));
+	buf_free(&out);
+	return err;
 }
 
-int ready_wait(struct engine *e, const struct ready_target *t, int timeout, double *took)
+static const struct error *look(void *ctx, int *done, char *why, size_t n)
 {
-	double start = progress_now(), deadline = start + timeout, next_look = start + 2;
-	char why[512] = "";
-	int code = 0, count = restarts(e, t->container, &code);
+	struct look *l = ctx;
+	const struct error *err = ready_probe(l->e, l->t, done, why, n);
 
-	for (;;) {
-		int r = ready_probe(e, t, why, sizeof why);
+	if (err || *done)
+		return err;
+	return clock_seconds() >= l->next_look ? crashed(l) : NULL;
+}
 
-		if (r < 0)
-			return -1;
-		if (r == 1) {
-			progress_clear();
-			*took = progress_now() - start;
-			return 0;
-		}
-		/* A service that crashes will not get ready: say so at once. */
-		if (progress_now() >= next_look) {
-			int now_count = restarts(e, t->container, &code);
+const struct error *ready_wait(struct engine *e, const struct ready_target *t, int timeout, double *took)
+{
+	const struct error *err;
+	char label[300];
+	struct wait w = {.timeout = timeout, .interval_ms = 250, .label = label};
+	int code = 0;
+	struct look l = {e, t, restarts(e, t->container, &code), clock_seconds() + 2};
 
-			next_look = progress_now() + 2;
-			if (now_count < 0 || (count >= 0 && now_count > count)) {
-				struct buf out = BUF_INIT;
-				size_t n;
-
-				progress_clear();
-				engine_logs(e, t->container, 0, 3, last_line, &out);
-				n = out.len;
-				while (n && (out.data[n - 1] == '\n' || out.data[n - 1] == '\r'))
-					n--;
-				/* One error line: the output's lines joined. */
-				for (size_t i = 0; i < n; i++)
-					if (out.data[i] == '\n' || out.data[i] == '\r')
-						out.data[i] = ' ';
-				if (now_count < 0)
-					err_set("service \"%s\" stopped while starting (exit %d)", t->svc->name, code);
-				else
-					err_set("service \"%s\" crashed while starting (the engine restarted it)",
-						t->svc->name);
-				if (n)
-					err_wrap_after("%.*s", (int)(n > 300 ? 300 : n), out.data + (n > 300 ? n - 300 : 0));
-				buf_free(&out);
-				return -1;
-			}
-		}
-		if (http_interrupted()) {
-			progress_clear();
-			return err_set("interrupted");
-		}
-		if (progress_now() >= deadline)
-			break;
-		progress_update("waiting for %s: %.0f s (%s)", t->container, progress_now() - start, why);
-		usleep(250 * 1000);
-	}
-	progress_clear();
-	return err_set("service \"%s\" is not ready after %d s: %s", t->svc->name, timeout,
-		       why[0] ? why : "no answer");
+	snprintf(label, sizeof label, "waiting for %s", t->container);
+	if ((err = wait_until(&w, look, &l)))
+		return err;
+	*took = w.took;
+	if (w.timed_out)
+		return error_fmt("service \"%s\" is not ready after %d s: %s", t->svc->name, timeout,
+				 w.why[0] ? w.why : "no answer");
+	return NULL;
 }

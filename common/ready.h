@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "engine.h"
+#include "err.h"
 #include "template.h"
 
 struct ready_target {
@@ -15,10 +16,12 @@ struct ready_target {
 	const char *password;  /* mysql root password, or NULL */
 };
 
-/* One probe: 1 ready, 0 not (why says what was seen), -1 failure of korcluster itself. */
-int ready_probe(struct engine *e, const struct ready_target *t, char *why, size_t whylen);
-/* Probe until ready or timeout seconds pass.  Fails with what the last
- * probe saw. */
-int ready_wait(struct engine *e, const struct ready_target *t, int timeout, double *took);
+/* One look: *ok 1 when ready, else why says what was seen.  An error is a
+ * failure of korcluster itself. */
+const struct error *ready_probe(struct engine *e, const struct ready_target *t, int *ok, char *why, size_t whylen);
+/* Look until ready or timeout seconds pass (*took: how long).  Fails with
+ * what the last look saw, or at once with the service's last output when
+ * it crashes instead. */
+const struct error *ready_wait(struct engine *e, const struct ready_target *t, int timeout, double *took);
 
 #endif

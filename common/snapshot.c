@@ -1,10 +1,7 @@
 #include "snapshot.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,484 +9,348 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "archive.h"
+#include "archwrite.h"
 #include "buf.h"
-#include "err.h"
+#include "clock.h"
 #include "fs.h"
-#include "http.h"
-#include "progress.h"
-#include "sha256.h"
-#include "sqlsplit.h"
+#include "mem.h"
+#include "mysqlsvc.h"
+#include "report.h"
+#include "runtime.h"
+#include "snaplist.h"
+#include "treecopy.h"
 
-#define IO_SIZE (256u << 10)
-#define MANIFEST_MAX (64u << 20)
-#define MEMBERS_MAX 20000000u
-#define STATEMENT_MAX (1u << 30)
+/* Lines of the dump that come after its transaction has begun. */
+static const char *const after_start[] = {
+	"\n-- Table structure for table ", "\n-- Temporary table structure for view ",
+	"\n-- Temporary view structure for view ", "\n-- Dumping routines", "\n-- Dumping events",
+	"\n-- Dump completed", NULL};
 
-/* ---- pure checks ---- */
+/* Full dump pieces waiting for the archive: at most QUEUE of them. */
+#define QUEUE 3
 
-const char *snapshot_normalize(const char *name)
-{
-	while (name[0] == '.' && name[1] == '/') {
-		name += 2;
-		while (*name == '/')
-			name++;
-	}
-	return name;
-}
-
-int snapshot_path_check(const char *name)
-{
-	const char *p = name;
-	int depth = 0;
-
-	if (!*name)
-		return err_set("an archive member has an empty name");
-	if (strlen(name) > SNAPSHOT_NAME_MAX)
-		return err_set("archive member \"%.60s...\" has a name longer than %d bytes", name, SNAPSHOT_NAME_MAX);
-	if (name[0] == '/')
-		return err_set("archive member \"%s\" has an absolute path", name);
-	while (*p) {
-		size_t n = strcspn(p, "/");
-
-		if (n == 2 && p[0] == '.' && p[1] == '.')
-			return err_set("archive member \"%s\" has a \"..\" component", name);
-		if ((n == 1 && p[0] == '.') || (n == 0 && p[n] == '/'))
-			return err_set("archive member \"%s\" has an empty or \".\" component", name);
-		if (n > 255)
-			return err_set("archive member \"%.60s...\" has a name longer than 255 bytes in it", name);
-		if (++depth > SNAPSHOT_DEPTH_MAX)
-			return err_set("archive member \"%.60s...\" is more than %d folders deep", name, SNAPSHOT_DEPTH_MAX);
-		p += n;
-		if (*p == '/')
-			p++;
-	}
-	return 0;
-}
-
-int snapshot_link_check(const char *name, const char *target)
-{
-	int depth = 0;
-	const char *p;
-
-	if (!*target)
-		return err_set("symlink \"%s\" has an empty target", name);
-	if (target[0] == '/')
-		return err_set("symlink \"%s\" points to the absolute path \"%s\"", name, target);
-	/* Depth of the link's folder below the archive's root. */
-	for (p = name; *p; p++)
-		depth += *p == '/';
-	for (p = target; *p;) {
-		size_t n = strcspn(p, "/");
-
-		if (n == 2 && p[0] == '.' && p[1] == '.')
-			depth--;
-		else if (n && !(n == 1 && p[0] == '.'))
-			depth++;
-		if (depth < 0)
-			return err_set("symlink \"%s\" points out of the archive (\"%s\")", name, target);
-		p += n;
-		if (*p == '/')
-			p++;
-	}
-	return 0;
-}
-
-/* ---- writing ---- */
-
-struct snapshot_out {
-	struct archive *a;
-	json_t *members;   /* [{path, type, size, sha256|target}] */
-	unsigned nchunk;   /* dump pieces written */
-	int (*hook)(void *ctx);
-	void *hook_ctx;
-	uint64_t bytes;
-	double shown;
-	char *io;          /* IO_SIZE */
+/* The dump runs in a thread of its own (its engine connection streams the
+ * dump; e2 changes the proxy); the main thread writes the archive: the
+ * files, with the dump's pieces put in between them as they come. */
+struct snap {
+	struct instance *in;
+	struct engine *e, *e2;
+	const char *dbname;
+	int hold, held;       /* writes are to be held, are held */
+	double held_since, held_for;
+	int sfd, wfd;         /* the data folder, the work tree's copy of it */
+	int linked;           /* the work tree is made */
+	const char *data;     /* the instance's data folder */
+	char tail[64];        /* the end of the previous frame */
+	size_t ntail;
+	struct buf cur;       /* the piece being filled */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct buf q[QUEUE];  /* full pieces, oldest at qhead */
+	size_t qhead, qn;
+	int done, stop;
+	const struct error *failed; /* the thread's error */
 };
 
-static int archive_fail(struct archive *a, const char *what)
+/* Link the files once the dump's transaction has begun: files written
+ * before it are in, so every row the dump holds finds its file. */
+static const struct error *take_files(struct snap *s)
 {
-	const char *why = a ? archive_error_string(a) : NULL;
+	const struct error *err;
 
-	return err_set("%s: %s", what, why ? why : "unknown error");
-}
-
-int snapshot_open(struct snapshot_out **out, const char *path, int gzip)
-{
-	struct snapshot_out *o = calloc(1, sizeof *o);
-	char threads[24];
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	*out = NULL;
-	if (!o || !(o->a = archive_write_new()) || !(o->members = json_array()) || !(o->io = malloc(IO_SIZE))) {
-		snapshot_abort(o);
-		return err_set("out of memory");
-	}
-	/* Level 1 on up to 8 threads: about 2.5 MiB each, a better ratio than
-	 * gzip -6 at many times its speed. */
-	snprintf(threads, sizeof threads, "%ld", n < 1 ? 1 : n > 8 ? 8 : n);
-	if (archive_write_set_format_pax_restricted(o->a) != ARCHIVE_OK ||
-	    (gzip ? archive_write_add_filter_gzip(o->a)
-		  : archive_write_add_filter_zstd(o->a)) != ARCHIVE_OK ||
-	    (!gzip && (archive_write_set_filter_option(o->a, "zstd", "compression-level", "1") != ARCHIVE_OK ||
-		       archive_write_set_filter_option(o->a, "zstd", "threads", threads) != ARCHIVE_OK)) ||
-	    archive_write_set_bytes_in_last_block(o->a, 1) != ARCHIVE_OK ||
-	    archive_write_open_filename(o->a, path) != ARCHIVE_OK) {
-		archive_fail(o->a, "starting the archive");
-		snapshot_abort(o);
-		return -1;
-	}
-	*out = o;
-	return 0;
-}
-
-uint64_t snapshot_bytes(const struct snapshot_out *o)
-{
-	return o->bytes;
-}
-
-static void show(struct snapshot_out *o)
-{
-	double now = progress_now();
-
-	if (now - o->shown >= 0.25) {
-		o->shown = now;
-		progress_update("snapshot: %.1f MiB", (double)o->bytes / (1 << 20));
-	}
-}
-
-static struct archive_entry *entry_for(const char *name, mode_t type, int64_t size, mode_t perm)
-{
-	struct archive_entry *e = archive_entry_new();
-
-	if (!e)
+	if (s->linked)
 		return NULL;
-	archive_entry_set_pathname(e, name);
-	archive_entry_set_filetype(e, type);
-	archive_entry_set_perm(e, perm);
-	archive_entry_set_size(e, size);
-	archive_entry_set_mtime(e, time(NULL), 0);
-	return e;
+	err = treecopy_link(s->sfd, s->wfd, s->data);
+	s->sfd = -1; /* closed by treecopy_link() */
+	pthread_mutex_lock(&s->mu);
+	s->linked = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return err;
 }
 
-static int write_header(struct snapshot_out *o, struct archive_entry *e)
+static const struct error *release(struct snap *s)
 {
-	if (archive_write_header(o->a, e) != ARCHIVE_OK)
-		return archive_fail(o->a, "writing the archive");
-	return 0;
+	if (!s->held)
+		return NULL;
+	s->held = 0;
+	s->held_for = clock_seconds() - s->held_since;
+	return error_wrap(runtime_route(s->e2, s->in, s->in->env, 0), "letting writes through again");
 }
 
-static int write_data(struct snapshot_out *o, const void *data, size_t len)
+/* Queue the filled piece, waiting while the queue is full. */
+static const struct error *push_piece(struct snap *s)
 {
-	if (http_interrupted())
-		return err_set("interrupted");
-	if (len && archive_write_data(o->a, data, len) != (la_ssize_t)len)
-		return archive_fail(o->a, "writing the archive");
-	o->bytes += len;
-	show(o);
-	return 0;
-}
+	const struct error *err = NULL;
 
-static void member(struct snapshot_out *o, const char *name, const char *type, uint64_t size,
-		   const unsigned char *digest, const char *target)
-{
-	json_t *m = json_pack("{s:s, s:s, s:I}", "path", name, "type", type, "size", (json_int_t)size);
-	char hex[65];
-
-	if (digest) {
-		sha256_hex(digest, hex);
-		json_object_set_new(m, "sha256", json_string(hex));
+	pthread_mutex_lock(&s->mu);
+	while (s->qn == QUEUE && !s->stop)
+		pthread_cond_wait(&s->cv, &s->mu);
+	if (s->stop) {
+		err = error_fmt("stopped");
+	} else {
+		s->q[(s->qhead + s->qn) % QUEUE] = s->cur;
+		s->qn++;
+		s->cur = (struct buf)BUF_INIT;
+		pthread_cond_broadcast(&s->cv);
 	}
-	if (target)
-		json_object_set_new(m, "target", json_string(target));
-	json_array_append_new(o->members, m);
+	pthread_mutex_unlock(&s->mu);
+	return err;
 }
 
-int snapshot_add_bytes(struct snapshot_out *o, const char *name, const void *data, size_t len)
+static const struct error *snap_frame(void *ctx, int stream, const char *data, size_t len)
 {
-	struct archive_entry *e = entry_for(name, AE_IFREG, (int64_t)len, 0600);
-	struct sha256 h;
-	unsigned char d[32];
-	int rc = -1;
+	const struct error *err;
+	struct snap *s = ctx;
 
-	if (!e)
-		return err_set("out of memory");
-	if (write_header(o, e) == 0 && write_data(o, data, len) == 0) {
-		sha256_init(&h);
-		sha256_update(&h, data, len);
-		sha256_final(&h, d);
-		member(o, name, "file", len, d, NULL);
-		rc = 0;
+	(void)stream;
+	if (s->held || !s->linked) {
+		char probe[64 + 4096];
+		size_t n = len < 4096 ? len : 4096, k = 0;
+
+		/* Look in the previous frame's end plus this one's start. */
+		memcpy(probe, s->tail, s->ntail);
+		memcpy(probe + s->ntail, data, n);
+		for (const char *const *m = after_start; *m && !k; m++)
+			k = memmem(probe, s->ntail + n, *m, strlen(*m)) != NULL;
+		if (k && ((err = take_files(s)) || (err = release(s))))
+			return err;
+		if (!k) {
+			size_t keep = len < sizeof s->tail ? len : sizeof s->tail;
+
+			if (keep < sizeof s->tail && s->ntail + keep > sizeof s->tail) {
+				memmove(s->tail, s->tail + s->ntail + keep - sizeof s->tail, sizeof s->tail - keep);
+				s->ntail = sizeof s->tail - keep;
+			} else if (keep == sizeof s->tail) {
+				s->ntail = 0;
+			}
+			memcpy(s->tail + s->ntail, data + len - keep, keep);
+			s->ntail += keep;
+		}
 	}
-	archive_entry_free(e);
-	return rc;
+	while (len) {
+		size_t room = ARCHIVE_CHUNK - s->cur.len, n = len < room ? len : room;
+
+		buf_append(&s->cur, data, n);
+		data += n;
+		len -= n;
+		if (s->cur.len == ARCHIVE_CHUNK && (err = push_piece(s)))
+			return err;
+	}
+	return NULL;
 }
 
-int snapshot_add_dump(struct snapshot_out *o, const char *data, size_t len)
+/* Hold writes while the transaction starts and the files are linked (an
+ * inactive environment takes none): from the moment the dump starts. */
+static const struct error *hold(void *ctx)
 {
-	char name[64];
+	const struct error *err;
+	struct snap *s = ctx;
 
-	if (len > SNAPSHOT_CHUNK)
-		return err_set("dump piece of %zu bytes is too large", len);
-	snprintf(name, sizeof name, "db/dump.%06u.sql", o->nchunk++);
-	return snapshot_add_bytes(o, name, data ? data : "", len);
+	if (!s->hold)
+		return NULL;
+	if ((err = runtime_route(s->e2, s->in, s->in->env, 1)))
+		return err;
+	s->held = 1;
+	s->held_since = clock_seconds();
+	return NULL;
 }
 
-void snapshot_set_hook(struct snapshot_out *o, int (*fn)(void *ctx), void *ctx)
+static void *dump_thread(void *ctx)
 {
-	o->hook = fn;
-	o->hook_ctx = ctx;
+	struct snap *s = ctx;
+	const struct error *err = mysqlsvc_dump(s->e, &s->in->cl, s->dbname, hold, snap_frame, s);
+
+	/* A dump with no marker line: its transaction is over, take the
+	 * files now.  The last piece goes even if empty (one at least). */
+	if (!err && !(err = take_files(s)) && !(err = release(s)))
+		err = push_piece(s);
+	pthread_mutex_lock(&s->mu);
+	s->failed = err;
+	s->done = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
 }
 
-/* One regular file, read through fd: exactly st->st_size bytes go in (a
- * file that shrank meanwhile is padded with zeros, one that grew is cut),
- * and the checksum is of what went in. */
-static int add_file(struct snapshot_out *o, int fd, const char *name, const struct stat *st)
+/* Main thread: write the queued pieces; with wait, until the dump ends. */
+static const struct error *drain(struct snap *s, int wait, struct archwrite *out)
 {
-	struct archive_entry *e = entry_for(name, AE_IFREG, st->st_size, st->st_mode & 07777);
-	struct sha256 h;
-	unsigned char d[32];
-	uint64_t left = (uint64_t)st->st_size;
-	int rc = -1;
+	const struct error *err = NULL;
 
-	if (!e)
-		return err_set("out of memory");
-	archive_entry_set_uid(e, st->st_uid);
-	archive_entry_set_gid(e, st->st_gid);
-	archive_entry_set_mtime(e, st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
-	if (write_header(o, e) < 0)
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (s->qn && !err) {
+			struct buf b = s->q[s->qhead];
+
+			s->q[s->qhead] = (struct buf)BUF_INIT;
+			s->qhead = (s->qhead + 1) % QUEUE;
+			s->qn--;
+			pthread_cond_broadcast(&s->cv);
+			pthread_mutex_unlock(&s->mu);
+			err = archwrite_add_dump(out, b.data, b.len);
+			buf_free(&b);
+			pthread_mutex_lock(&s->mu);
+		}
+		if (err || !wait || s->done)
+			break;
+		pthread_cond_wait(&s->cv, &s->mu);
+	}
+	if (!err && s->failed)
+		err = s->failed;
+	pthread_mutex_unlock(&s->mu);
+	return err;
+}
+
+struct hook {
+	struct snap *s;
+	struct archwrite *out;
+};
+
+static const struct error *between_files(void *ctx)
+{
+	struct hook *h = ctx;
+
+	return drain(h->s, 0, h->out);
+}
+
+static char *public_config(const struct instance *in, const char *env)
+{
+	return xasprintf("; instance.ini of the snapshot, without its secrets\n[instance]\nname = %s\nversion = %s\n"
+			 "port = %d\nenv = %s\ntemplate = %s\ncluster = %s\n",
+			 in->name, instance_env_version(in, env), in->port, env, in->cl.template_name, in->cl.name);
+}
+
+const struct error *snapshot_take(struct engine *e, struct instance *in, const char *env, const char *path, int gzip,
+				  struct snapshot_result *res)
+{
+	const struct error *err, *e2;
+	struct snap s = {.in = in, .e = e, .sfd = -1, .wfd = -1};
+	struct archwrite *out = NULL;
+	struct hook hook = {&s, NULL};
+	char *dest = NULL, *tmp = NULL, *work = NULL, *workdata = NULL, *data = instance_data_dir(in, env);
+	char *dbname = instance_db_name(in->name, env), *conf = public_config(in, env), created[32];
+	double t0 = clock_seconds();
+	time_t now = time(NULL);
+	struct tm tm;
+	json_t *meta = NULL;
+	struct stat st;
+	pthread_t tid;
+	int running = 0;
+
+	memset(res, 0, sizeof *res);
+	pthread_mutex_init(&s.mu, NULL);
+	pthread_cond_init(&s.cv, NULL);
+	if (path)
+		err = fs_absolute(path, &dest);
+	else
+		dest = snaplist_default_path(in, env, gzip), err = NULL;
+	if (err)
 		goto out;
-	sha256_init(&h);
-	while (left) {
-		size_t want = left < IO_SIZE ? (size_t)left : IO_SIZE;
-		ssize_t n = read(fd, o->io, want);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err_errno("reading \"%s\"", name);
-			goto out;
-		}
-		if (n == 0) { /* shrank */
-			memset(o->io, 0, want);
-			n = (ssize_t)want;
-		}
-		sha256_update(&h, o->io, (size_t)n);
-		if (write_data(o, o->io, (size_t)n) < 0)
-			goto out;
-		left -= (uint64_t)n;
+	tmp = xasprintf("%s.tmp", dest);
+	work = cluster_path(&in->cl, "snapshots/.work-%s-%d", in->name, (int)getpid());
+	workdata = xasprintf("%s/data", work);
+	if (fs_exists(dest)) {
+		err = error_fmt("\"%s\" exists already", dest);
+		goto out;
 	}
-	sha256_final(&h, d);
-	member(o, name, "file", (uint64_t)st->st_size, d, NULL);
-	rc = 0;
+	if ((err = fs_mkdirs(data, 0755)) || (err = fs_remove_tree(work)) || (err = fs_mkdirs(workdata, 0700)) ||
+	    (err = engine_open(&s.e2)) || (err = archwrite_open(&out, tmp, gzip)) ||
+	    (err = archwrite_add_bytes(out, "config/instance.ini", conf, strlen(conf))))
+		goto out;
+	hook.out = out;
+	if ((s.sfd = open(data, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		err = error_errno("opening \"%s\"", data);
+		goto out;
+	}
+	if ((s.wfd = open(workdata, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		err = error_errno("opening \"%s\"", workdata);
+		goto out;
+	}
+	s.data = data;
+	s.dbname = dbname;
+	s.hold = strcmp(env, in->env) == 0 && runtime_served(in);
+	if (pthread_create(&tid, NULL, dump_thread, &s) != 0) {
+		err = error_fmt("cannot start a thread");
+		goto out;
+	}
+	running = 1;
+	/* The files, once linked, with the dump's pieces in between. */
+	pthread_mutex_lock(&s.mu);
+	while (!s.linked && !s.done)
+		pthread_cond_wait(&s.cv, &s.mu);
+	pthread_mutex_unlock(&s.mu);
+	archwrite_set_hook(out, between_files, &hook);
+	if ((err = drain(&s, 0, out)) || (s.linked && (err = archwrite_add_tree(out, workdata, "data"))) ||
+	    (err = drain(&s, 1, out)))
+		goto out;
+	pthread_join(tid, NULL);
+	running = 0;
+	strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	meta = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s}", "format", ARCHIVE_FORMAT, "format_version",
+			 ARCHIVE_FORMAT_VERSION, "tool", "korcluster " KC_VERSION, "template", in->cl.template_name,
+			 "instance", in->name, "version", instance_env_version(in, env), "cluster", in->cl.name, "created",
+			 created);
+	res->raw = archwrite_bytes(out);
+	err = archwrite_close(out, meta);
+	out = NULL;
+	if (err || (err = fs_sync_rename(tmp, dest)))
+		goto out;
+	if (stat(dest, &st) < 0) {
+		err = error_errno("reading \"%s\"", dest);
+		goto out;
+	}
+	res->path = dest;
+	dest = NULL;
+	res->bytes = (uint64_t)st.st_size;
+	res->seconds = clock_seconds() - t0;
+	res->held = s.held_for;
 out:
-	archive_entry_free(e);
-	return rc;
+	if (running) {
+		/* Unblock and end the dump (it fails on a full queue). */
+		pthread_mutex_lock(&s.mu);
+		s.stop = 1;
+		pthread_cond_broadcast(&s.cv);
+		pthread_mutex_unlock(&s.mu);
+		pthread_join(tid, NULL);
+	}
+	err = error_wrap(err, "taking a snapshot of instance \"%s\"", in->name);
+	if ((e2 = release(&s)) && !err)
+		err = e2;
+	else if (e2)
+		report_warn("%s", e2->msg);
+	report_progress_clear();
+	if (err) {
+		archwrite_abort(out);
+		if (tmp)
+			unlink(tmp);
+	}
+	for (size_t i = 0; i < QUEUE; i++)
+		buf_free(&s.q[i]);
+	buf_free(&s.cur);
+	if (s.sfd >= 0)
+		close(s.sfd);
+	if (s.wfd >= 0)
+		close(s.wfd);
+	if (work)
+		fs_remove_tree(work);
+	pthread_mutex_destroy(&s.mu);
+	pthread_cond_destroy(&s.cv);
+	engine_close(s.e2);
+	json_decref(meta);
+	free(dest);
+	free(tmp);
+	free(work);
+	free(workdata);
+	free(data);
+	free(dbname);
+	free(conf);
+	return err;
 }
 
-static int cmp_names(const void *a, const void *b)
+void snapshot_result_free(struct snapshot_result *res)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* name: the member name of folder dfd; rel: its path below the tree's top
- * ("" for the top), for the link check. */
-static int add_dir(struct snapshot_out *o, int dfd, const char *name, const char *rel)
-{
-	DIR *d = fdopendir(dfd);
-	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	int rc = -1;
-
-	if (!d) {
-		close(dfd);
-		return err_errno("reading folder \"%s\"", name);
-	}
-	while ((errno = 0, de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (n == cap) {
-			char **nn = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof *names);
-
-			if (!nn)
-				goto nomem;
-			names = nn;
-		}
-		if (!(names[n] = strdup(de->d_name)))
-			goto nomem;
-		n++;
-	}
-	if (errno) {
-		err_errno("reading folder \"%s\"", name);
-		goto out;
-	}
-	if (n > 1)
-		qsort(names, n, sizeof *names, cmp_names);
-	for (size_t i = 0; i < n; i++) {
-		struct stat st;
-		char *child = fs_pathf("%s/%s", name, names[i]);
-		char *crel = *rel ? fs_pathf("%s/%s", rel, names[i]) : strdup(names[i]);
-		int r = -1;
-
-		if (!child || !crel || (o->hook && o->hook(o->hook_ctx) < 0))
-			goto next;
-		/* A name no import would take: the snapshot would be useless. */
-		if (snapshot_path_check(child) < 0) {
-			fprintf(stderr, "korcluster: left out: %s\n", err_msg());
-			r = 0;
-			goto next;
-		}
-		if (fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno == ENOENT) /* removed meanwhile */
-				r = 0;
-			else
-				err_errno("reading \"%s\"", child);
-			goto next;
-		}
-		if (S_ISREG(st.st_mode)) {
-			int fd = openat(dfd, names[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-
-			if (fd < 0) {
-				r = errno == ENOENT ? 0 : err_errno("opening \"%s\"", child);
-				goto next;
-			}
-			r = add_file(o, fd, child, &st);
-			close(fd);
-		} else if (S_ISDIR(st.st_mode)) {
-			struct archive_entry *e = entry_for(child, AE_IFDIR, 0, st.st_mode & 07777);
-			int cfd;
-
-			if (!e) {
-				err_set("out of memory");
-				goto next;
-			}
-			archive_entry_set_uid(e, st.st_uid);
-			archive_entry_set_gid(e, st.st_gid);
-			archive_entry_set_mtime(e, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-			r = write_header(o, e);
-			archive_entry_free(e);
-			if (r < 0)
-				goto next;
-			member(o, child, "dir", 0, NULL, NULL);
-			r = -1;
-			if ((cfd = openat(dfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-				err_errno("opening folder \"%s\"", child);
-				goto next;
-			}
-			r = add_dir(o, cfd, child, crel);
-		} else if (S_ISLNK(st.st_mode)) {
-			char target[4097];
-			ssize_t tn = readlinkat(dfd, names[i], target, sizeof target - 1);
-			struct archive_entry *e;
-
-			if (tn < 0) {
-				r = err_errno("reading link \"%s\"", child);
-				goto next;
-			}
-			target[tn] = '\0';
-			if (snapshot_link_check(crel, target) < 0) {
-				fprintf(stderr, "korcluster: left out: %s\n", err_msg());
-				r = 0;
-				goto next;
-			}
-			if (!(e = entry_for(child, AE_IFLNK, 0, 0777))) {
-				err_set("out of memory");
-				goto next;
-			}
-			archive_entry_set_symlink(e, target);
-			r = write_header(o, e);
-			archive_entry_free(e);
-			if (r == 0)
-				member(o, child, "link", 0, NULL, target);
-		} else {
-			fprintf(stderr, "korcluster: left out: \"%s\" is not a file, folder or symlink\n", child);
-			r = 0;
-		}
-next:
-		free(child);
-		free(crel);
-		if (r < 0)
-			goto out;
-	}
-	rc = 0;
-	goto out;
-nomem:
-	err_set("out of memory");
-out:
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	closedir(d);
-	return rc;
-}
-
-int snapshot_add_tree(struct snapshot_out *o, const char *dir, const char *prefix)
-{
-	struct archive_entry *e = entry_for(prefix, AE_IFDIR, 0, 0755);
-	int fd, rc;
-
-	if (!e)
-		return err_set("out of memory");
-	rc = write_header(o, e);
-	archive_entry_free(e);
-	if (rc < 0)
-		return -1;
-	member(o, prefix, "dir", 0, NULL, NULL);
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return err_errno("opening folder \"%s\"", dir);
-	return add_dir(o, fd, prefix, "");
-}
-
-int snapshot_close(struct snapshot_out *o, const json_t *meta)
-{
-	json_t *m = json_deep_copy(meta);
-	char *text = NULL;
-	int rc = -1;
-
-	if (!m) {
-		err_set("out of memory");
-		goto out;
-	}
-	json_object_set(m, "members", o->members);
-	if (!(text = json_dumps(m, JSON_INDENT(1) | JSON_SORT_KEYS))) {
-		err_set("out of memory");
-		goto out;
-	}
-	/* The manifest is not a member of itself. */
-	{
-		struct archive_entry *e = entry_for("manifest.json", AE_IFREG, (int64_t)strlen(text), 0644);
-
-		if (!e) {
-			err_set("out of memory");
-			goto out;
-		}
-		rc = write_header(o, e) == 0 && write_data(o, text, strlen(text)) == 0 ? 0 : -1;
-		archive_entry_free(e);
-		if (rc < 0)
-			goto out;
-	}
-	rc = -1;
-	if (archive_write_close(o->a) != ARCHIVE_OK) {
-		archive_fail(o->a, "finishing the archive");
-		goto out;
-	}
-	rc = 0;
-out:
-	progress_clear();
-	free(text);
-	json_decref(m);
-	snapshot_abort(o);
-	return rc;
-}
-
-void snapshot_abort(struct snapshot_out *o)
-{
-	if (!o)
-		return;
-	if (o->a)
-		archive_write_free(o->a);
-	json_decref(o->members);
-	free(o->io);
-	free(o);
+	free(res->path);
+	memset(res, 0, sizeof *res);
 }

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "err.h"
+#include "mem.h"
 
 #define EXCERPT 60
 /* Versioned comments with more distinct versions than this in one
@@ -63,19 +64,13 @@ static long number(const char *s, int n)
 	return v;
 }
 
-static int push(struct toks *t, enum kind kind, const char *p, size_t n)
+static void push(struct toks *t, enum kind kind, const char *p, size_t n)
 {
 	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		struct tok *v = realloc(t->v, cap * sizeof *v);
-
-		if (!v)
-			return err_set("out of memory");
-		t->v = v;
-		t->cap = cap;
+		t->cap = t->cap ? t->cap * 2 : 64;
+		t->v = xrealloc(t->v, t->cap * sizeof *t->v);
 	}
 	t->v[t->n++] = (struct tok){kind, p, n};
-	return 0;
 }
 
 /* The end of a quoted run starting at s[i] (the quote); backslashes escape
@@ -122,7 +117,7 @@ static size_t comment_end(const char *s, size_t len, size_t i)
 }
 
 /* Tokens of s as the server of view v reads them. */
-static int lex(const char *s, size_t len, const struct view *v, struct toks *out)
+static void lex(const char *s, size_t len, const struct view *v, struct toks *out)
 {
 	size_t i = 0;
 	int in_exec = 0;
@@ -171,8 +166,7 @@ static int lex(const char *s, size_t len, const struct view *v, struct toks *out
 			}
 		} else if (c == '\'' || c == '"' || c == '`') {
 			j = quoted_end(s, len, i);
-			if (push(out, c == '\'' ? T_STRING : c == '"' ? T_DQSTRING : T_QIDENT, s + i, j - i) < 0)
-				return -1;
+			push(out, c == '\'' ? T_STRING : c == '"' ? T_DQSTRING : T_QIDENT, s + i, j - i);
 			i = j;
 		} else if (c == '@') {
 			j = i + 1;
@@ -183,22 +177,18 @@ static int lex(const char *s, size_t len, const struct view *v, struct toks *out
 			else
 				while (j < len && (word_char((unsigned char)s[j]) || (s[j] == '.' && j > i + 2 && s[i + 1] == '@')))
 					j++;
-			if (push(out, j == i + 1 ? T_PUNCT : T_VAR, s + i, j - i) < 0)
-				return -1;
+			push(out, j == i + 1 ? T_PUNCT : T_VAR, s + i, j - i);
 			i = j;
 		} else if (word_char(c)) {
 			for (j = i + 1; j < len && word_char((unsigned char)s[j]); j++)
 				;
-			if (push(out, T_WORD, s + i, j - i) < 0)
-				return -1;
+			push(out, T_WORD, s + i, j - i);
 			i = j;
 		} else {
-			if (push(out, T_PUNCT, s + i, 1) < 0)
-				return -1;
+			push(out, T_PUNCT, s + i, 1);
 			i++;
 		}
 	}
-	return 0;
 }
 
 /* The version thresholds at which the statement reads differently: every
@@ -308,11 +298,11 @@ struct stmt {
 	size_t len;
 };
 
-static int refuse(const struct stmt *st, const char *what)
+static const struct error *refuse(const struct stmt *st, const char *what)
 {
 	char ex[EXCERPT + 4];
 
-	return err_set("the dump %s (\"%s\"): a snapshot holds the tables of one database, as mysqldump or "
+	return error_fmt("the dump %s (\"%s\"): a snapshot holds the tables of one database, as mysqldump or "
 		       "mariadb-dump write them", what, excerpt(st->text, st->len, ex));
 }
 
@@ -341,10 +331,9 @@ static const char *const first_words[] = {"SET", "CREATE", "DROP", "ALTER", "INS
 static const char *const routines[] = {"TRIGGER", "PROCEDURE", "FUNCTION", "EVENT", NULL};
 
 /* What a CREATE, ALTER or DROP acts on: the first word naming a kind of
- * object (after OR REPLACE, ALGORITHM=, DEFINER=, SQL SECURITY...).  1 for
- * a stored program (its body holds statements), 0 for another object, -1
- * if refused. */
-static int check_object(const struct stmt *st, const struct tok *t, size_t n)
+ * object (after OR REPLACE, ALGORITHM=, DEFINER=, SQL SECURITY...).
+ * *program: a stored program (its body holds statements). */
+static const struct error *check_object(const struct stmt *st, const struct tok *t, size_t n, int *program)
 {
 	for (size_t i = 1; i < n; i++) {
 		if (t[i].kind != T_WORD)
@@ -352,8 +341,10 @@ static int check_object(const struct stmt *st, const struct tok *t, size_t n)
 		if (is_any(&t[i], not_objects))
 			return refuse(st, is(&t[i], "DATABASE") || is(&t[i], "SCHEMA") ? "switches or creates databases"
 										: "changes users, roles, servers or tablespaces");
-		if (is_any(&t[i], objects))
-			return is_any(&t[i], routines);
+		if (is_any(&t[i], objects)) {
+			*program = is_any(&t[i], routines);
+			return NULL;
+		}
 	}
 	return refuse(st, "holds a statement of a kind no dump holds");
 }
@@ -431,7 +422,7 @@ static void taint(struct sqlcheck *c, const struct tok *t, size_t n)
 
 /* SET a = x, b = y...: no global variable, password, role or statement;
  * sql_mode only as the header describes. */
-static int check_set(const struct stmt *st, const struct tok *t, size_t n)
+static const struct error *check_set(const struct stmt *st, const struct tok *t, size_t n)
 {
 	static const char *const refused[] = {"GLOBAL", "PASSWORD", "ROLE", "DEFAULT", "STATEMENT", "PERSIST",
 					      "PERSIST_ONLY", NULL};
@@ -475,12 +466,13 @@ static int check_set(const struct stmt *st, const struct tok *t, size_t n)
 		}
 		i = end + 1;
 	}
-	return 0;
+	return NULL;
 }
 
 /* Every rule on the tokens of one view. */
-static int check_view(const struct stmt *st, const struct tok *t, size_t n)
+static const struct error *check_view(const struct stmt *st, const struct tok *t, size_t n)
 {
+	const struct error *err = NULL;
 	char name[80];
 	int program = 0;
 
@@ -529,23 +521,23 @@ static int check_view(const struct stmt *st, const struct tok *t, size_t n)
 			return refuse(st, "reads files (LOAD_FILE)");
 	}
 	if (n == 0)
-		return 0;
+		return NULL;
 	if (is(&t[0], "USE"))
 		return refuse(st, "switches or creates databases");
 	if (!is_any(&t[0], first_words))
 		return refuse(st, "holds a statement of a kind no dump holds");
-	if (is(&t[0], "CREATE") || is(&t[0], "ALTER") || is(&t[0], "DROP")) {
-		if ((program = check_object(st, t, n)) < 0)
-			return -1;
-	} else if (is(&t[0], "SET") && check_set(st, t, n) < 0) {
-		return -1;
-	}
+	if (is(&t[0], "CREATE") || is(&t[0], "ALTER") || is(&t[0], "DROP"))
+		err = check_object(st, t, n, &program);
+	else if (is(&t[0], "SET"))
+		err = check_set(st, t, n);
+	if (err)
+		return err;
 	/* One statement a query (the server refuses more anyway), but for
 	 * the body of a stored program. */
 	for (size_t i = 0; i + 1 < n && !program; i++)
 		if (is_punct(&t[i], ';'))
 			return refuse(st, "holds more than one statement");
-	return 0;
+	return NULL;
 }
 
 void sqlcheck_init(struct sqlcheck *c, const char *target)
@@ -563,36 +555,31 @@ void sqlcheck_free(struct sqlcheck *c)
 	strv_free(&c->tainted);
 }
 
-int sqlcheck_statement(struct sqlcheck *c, const char *stmt, size_t len)
+const struct error *sqlcheck_statement(struct sqlcheck *c, const char *stmt, size_t len)
 {
+	const struct error *err = NULL;
 	struct stmt st = {c, stmt, len};
 	struct toks t = {0};
 	long th[VERSIONS_MAX + 4];
 	size_t nth;
-	int modes = find2(stmt, len, '/', '*') ? 2 : 1, rc = -1;
+	int modes = find2(stmt, len, '/', '*') ? 2 : 1, single;
 
-	if (thresholds(stmt, len, th, &nth) < 0) {
-		refuse(&st, "holds more versioned comments than korcluster reads");
-		goto out;
-	}
+	if (thresholds(stmt, len, th, &nth) < 0)
+		return refuse(&st, "holds more versioned comments than korcluster reads");
 	/* Every reading's assignments first: one reading may set a variable
-	 * that another uses. */
-	for (int pass = modes * nth > 1 ? 0 : 1; pass < 2; pass++)
-		for (int m = 0; m < modes; m++)
-			for (size_t k = 0; k < nth; k++) {
+	 * that another uses.  A single reading needs one pass. */
+	single = modes * nth == 1;
+	for (int pass = single; pass < 2 && !err; pass++)
+		for (int m = 0; m < modes && !err; m++)
+			for (size_t k = 0; k < nth && !err; k++) {
 				struct view v = {m, th[k]};
 
-				if (lex(stmt, len, &v, &t) < 0)
-					goto out;
-				if (pass == 1 && modes * nth == 1)
+				lex(stmt, len, &v, &t);
+				if (pass == 0 || single)
 					taint(c, t.v, t.n);
-				if (pass == 0)
-					taint(c, t.v, t.n);
-				else if (check_view(&st, t.v, t.n) < 0)
-					goto out;
+				if (pass == 1)
+					err = check_view(&st, t.v, t.n);
 			}
-	rc = 0;
-out:
 	free(t.v);
-	return rc;
+	return err;
 }

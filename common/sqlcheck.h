@@ -39,6 +39,7 @@
 
 #include <stddef.h>
 
+#include "err.h"
 #include "strv.h"
 
 struct sqlcheck {
@@ -48,9 +49,9 @@ struct sqlcheck {
 
 /* target may be NULL: then no instance database may be named at all. */
 void sqlcheck_init(struct sqlcheck *c, const char *target);
-/* One statement of len bytes (without its delimiter); 0, or -1 with an
- * error quoting the statement's start. */
-int sqlcheck_statement(struct sqlcheck *c, const char *stmt, size_t len);
+/* One statement of len bytes (without its delimiter); NULL, or why it is
+ * refused, quoting the statement's start. */
+const struct error *sqlcheck_statement(struct sqlcheck *c, const char *stmt, size_t len);
 void sqlcheck_free(struct sqlcheck *c);
 
 #endif

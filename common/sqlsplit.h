@@ -28,7 +28,7 @@
  *
  * The errors of the splitter give the line number and the start of the
  * statement.  An error of fn is passed on as it is; s->line then gives the
- * line where the failing statement started, for err_wrap().  After an error
+ * line where the failing statement started, for error_wrap().  After an error
  * only sqlsplit_free() is left. */
 #ifndef KC_SQLSPLIT_H
 #define KC_SQLSPLIT_H
@@ -36,10 +36,11 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "err.h"
 
-/* stmt is NUL-terminated (len bytes before the NUL).  Return 0 to go on, or
- * -1 to stop, with the error already set. */
-typedef int (*sqlsplit_fn)(void *ctx, const char *stmt, size_t len);
+/* stmt is NUL-terminated (len bytes before the NUL).  Return NULL to go
+ * on, or an error to stop. */
+typedef const struct error *(*sqlsplit_fn)(void *ctx, const char *stmt, size_t len);
 
 struct sqlsplit {
 	struct buf b;      /* the lines read of the current statement, then the line being read */
@@ -54,10 +55,10 @@ struct sqlsplit {
 
 void sqlsplit_init(struct sqlsplit *s, size_t max_statement);
 /* Calls fn for each statement completed by data. */
-int sqlsplit_feed(struct sqlsplit *s, const char *data, size_t len, sqlsplit_fn fn, void *ctx);
+const struct error *sqlsplit_feed(struct sqlsplit *s, const char *data, size_t len, sqlsplit_fn fn, void *ctx);
 /* At the end of the dump: passes on a last statement without a final
  * newline; fails if the dump ends inside a statement. */
-int sqlsplit_finish(struct sqlsplit *s, sqlsplit_fn fn, void *ctx);
+const struct error *sqlsplit_finish(struct sqlsplit *s, sqlsplit_fn fn, void *ctx);
 void sqlsplit_free(struct sqlsplit *s);
 
 #endif

@@ -6,42 +6,44 @@
 #include <string.h>
 
 #include "buf.h"
-#include "err.h"
+#include "mem.h"
 
-int strv_push(struct strv *s, const char *str)
+void strv_push(struct strv *s, const char *str)
 {
-	char *copy;
-
 	if (s->n + 2 > s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 8;
-		char **v = realloc(s->v, cap * sizeof *v);
-
-		if (!v)
-			return err_set("out of memory");
-		s->v = v;
-		s->cap = cap;
+		s->cap = s->cap ? s->cap * 2 : 8;
+		s->v = xrealloc(s->v, s->cap * sizeof *s->v);
 	}
-	if (!(copy = strdup(str)))
-		return err_set("out of memory");
-	s->v[s->n++] = copy;
+	s->v[s->n++] = xstrdup(str);
 	s->v[s->n] = NULL;
-	return 0;
 }
 
-int strv_pushf(struct strv *s, const char *fmt, ...)
+void strv_pushf(struct strv *s, const char *fmt, ...)
 {
 	char *p;
-	int r;
 	va_list ap;
 
 	va_start(ap, fmt);
-	r = vasprintf(&p, fmt, ap);
+	p = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		return err_set("out of memory");
-	r = strv_push(s, p);
+	strv_push(s, p);
 	free(p);
-	return r;
+}
+
+void strv_pop(struct strv *s)
+{
+	if (!s->n)
+		return;
+	free(s->v[--s->n]);
+	s->v[s->n] = NULL;
+}
+
+int strv_has(const struct strv *s, const char *str)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->v[i], str) == 0)
+			return 1;
+	return 0;
 }
 
 void strv_free(struct strv *s)
@@ -53,19 +55,19 @@ void strv_free(struct strv *s)
 	s->n = s->cap = 0;
 }
 
-int strv_split(struct strv *out, const char *line)
+const struct error *strv_split(struct strv *out, const char *line)
 {
 	struct buf w = BUF_INIT;
+	const struct error *err = NULL;
 	const char *p = line;
-	int inword = 0, rc = -1;
+	int inword = 0;
 
 	for (;;) {
 		char c = *p;
 
 		if (c == '\0' || c == ' ' || c == '\t' || c == '\n') {
 			if (inword) {
-				if (strv_push(out, buf_str(&w)) < 0)
-					goto out;
+				strv_push(out, buf_str(&w));
 				buf_consume(&w, w.len);
 				inword = 0;
 			}
@@ -79,26 +81,22 @@ int strv_split(struct strv *out, const char *line)
 			while (*end && *end != c) {
 				if (c == '"' && *end == '\\' && end[1])
 					end++;
-				if (buf_append(&w, end, 1) < 0)
-					goto out;
+				buf_append(&w, end, 1);
 				end++;
 			}
 			if (*end != c) {
-				err_set("unterminated %c quote", c);
-				goto out;
+				err = error_fmt("unterminated %c quote", c);
+				break;
 			}
 			p = end + 1;
 		} else {
 			if (c == '\\' && p[1])
 				p++;
 			inword = 1;
-			if (buf_append(&w, p, 1) < 0)
-				goto out;
+			buf_append(&w, p, 1);
 			p++;
 		}
 	}
-	rc = 0;
-out:
 	buf_free(&w);
-	return rc;
+	return err;
 }

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "err.h"
+
 struct strv {
 	char **v; /* owned, NULL-terminated once non-empty */
 	size_t n, cap;
@@ -11,13 +13,17 @@ struct strv {
 
 #define STRV_INIT {NULL, 0, 0}
 
-int strv_push(struct strv *s, const char *str);          /* copies str */
-int strv_pushf(struct strv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void strv_push(struct strv *s, const char *str); /* copies str */
+void strv_pushf(struct strv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Remove and free the last string. */
+void strv_pop(struct strv *s);
+/* 1 if s holds str. */
+int strv_has(const struct strv *s, const char *str);
 void strv_free(struct strv *s);
 
 /* Split a command line into words: blanks separate, '...' and "..." quote,
  * backslash escapes the next character outside single quotes.  No
  * expansion of any kind.  Fails on an unterminated quote. */
-int strv_split(struct strv *out, const char *line);
+const struct error *strv_split(struct strv *out, const char *line);
 
 #endif

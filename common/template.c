@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "mem.h"
 #include "fs.h"
 #include "name.h"
 
@@ -20,112 +21,98 @@ const char *const template_vars[] = {
 	"db_name", "db_user", "db_password", "secret_key_base", NULL,
 };
 
-int template_find(const char *name, char **path)
+const struct error *template_find(const char *name, char **path)
 {
+	const struct error *err;
 	const char *env = getenv("KORCLUSTER_TEMPLATES");
-	char *exe, *p = NULL;
+	char *exe, *p;
 
-	if (name_check_template(name) < 0)
-		return -1;
+	*path = NULL;
+	if ((err = name_check_template(name)))
+		return err;
 	if (env && *env) {
-		char *dirs = strdup(env), *save = NULL;
+		char *dirs = xstrdup(env), *save = NULL;
 
-		if (!dirs)
-			return err_set("out of memory");
 		for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-			if (asprintf(&p, "%s/%s.ini", d, name) < 0) {
-				free(dirs);
-				return err_set("out of memory");
-			}
+			p = xasprintf("%s/%s.ini", d, name);
 			if (fs_exists(p)) {
 				free(dirs);
 				*path = p;
-				return 0;
+				return NULL;
 			}
 			free(p);
 		}
 		free(dirs);
 	}
-	if ((exe = fs_self_exe())) {
-		char *slash = strrchr(exe, '/');
-
-		*slash = '\0';
-		if (asprintf(&p, "%s/templates/%s.ini", exe, name) < 0)
-			p = NULL;
+	if (!fs_self_exe(&exe)) {
+		*strrchr(exe, '/') = '\0';
+		p = xasprintf("%s/templates/%s.ini", exe, name);
 		free(exe);
-		if (p && fs_exists(p)) {
+		if (fs_exists(p)) {
 			*path = p;
-			return 0;
+			return NULL;
 		}
 		free(p);
 	}
-	if (asprintf(&p, "%s/templates/%s.ini", KC_DATADIR, name) < 0)
-		return err_set("out of memory");
+	p = xasprintf("%s/templates/%s.ini", KC_DATADIR, name);
 	if (fs_exists(p)) {
 		*path = p;
-		return 0;
+		return NULL;
 	}
 	free(p);
-	return err_set("template \"%s\" not found (templates/%s.ini)", name, name);
+	return error_fmt("template \"%s\" not found (templates/%s.ini)", name, name);
 }
 
-int template_expand(const char *s, char *const *vars, char **out)
+const struct error *template_expand(const char *s, char *const *vars, char **out)
 {
 	struct buf b = BUF_INIT;
 
+	/* *out is left as it was on failure */
 	while (*s) {
 		const char *start = strstr(s, "${"), *end;
 		size_t n;
 		int found = 0;
 
 		if (!start) {
-			if (buf_append(&b, s, strlen(s)) < 0)
-				goto fail;
+			buf_append(&b, s, strlen(s));
 			break;
 		}
-		if (buf_append(&b, s, (size_t)(start - s)) < 0)
-			goto fail;
+		buf_append(&b, s, (size_t)(start - s));
 		if (!(end = strchr(start, '}'))) {
-			err_set("\"${\" without \"}\" in \"%s\"", start);
-			goto fail;
+			buf_free(&b);
+			return error_fmt("\"${\" without \"}\" in \"%s\"", start);
 		}
 		n = (size_t)(end - start - 2);
 		for (size_t i = 0; vars && vars[i]; i++)
 			if (strncmp(vars[i], start + 2, n) == 0 && vars[i][n] == '=') {
-				if (buf_append(&b, vars[i] + n + 1, strlen(vars[i] + n + 1)) < 0)
-					goto fail;
+				buf_append(&b, vars[i] + n + 1, strlen(vars[i] + n + 1));
 				found = 1;
 				break;
 			}
 		if (!found) {
-			err_set("unknown variable \"${%.*s}\"", (int)n, start + 2);
-			goto fail;
+			buf_free(&b);
+			return error_fmt("unknown variable \"${%.*s}\"", (int)n, start + 2);
 		}
 		s = end + 1;
 	}
-	*out = b.data ? b.data : strdup("");
-	if (!*out)
-		return err_set("out of memory");
-	return 0;
-fail:
-	buf_free(&b);
-	return -1;
+	*out = b.data ? b.data : xstrdup("");
+	return NULL;
 }
 
 /* Check that every ${var} in the entry is one templates may use. */
 static void check_vars(struct template *t, struct diag *d, const struct conf_entry *e)
 {
-	char *known[32], *out;
+	char *known[32], *out = NULL;
 	size_t n = 0;
 
+	const struct error *err;
+
 	for (; template_vars[n] && n + 1 < sizeof known / sizeof *known; n++)
-		if (asprintf(&known[n], "%s=x", template_vars[n]) < 0)
-			break;
+		known[n] = xasprintf("%s=x", template_vars[n]);
 	known[n] = NULL;
-	if (template_expand(e->value, known, &out) < 0)
-		diag_add(d, t->conf.path, e->line, "%s", err_msg());
-	else
-		free(out);
+	if ((err = template_expand(e->value, known, &out)))
+		diag_add(d, t->conf.path, e->line, "%s", err->msg);
+	free(out);
 	for (size_t i = 0; i < n; i++)
 		free(known[i]);
 }
@@ -175,11 +162,11 @@ static void check_command(struct template *t, struct diag *d, const char *sec, c
 			  const char *value)
 {
 	struct strv w = STRV_INIT;
-	int r = value ? strv_split(&w, value) : 0;
+	const struct error *err = value ? strv_split(&w, value) : NULL;
 
-	if (value && (r < 0 || w.n == 0))
+	if (value && (err || w.n == 0))
 		diag_add(d, t->conf.path, conf_get(&t->conf, sec, key)->line, "\"%s\": %s", key,
-			 r < 0 ? err_msg() : "empty command");
+			 err ? err->msg : "empty command");
 	strv_free(&w);
 }
 
@@ -195,13 +182,13 @@ static void check_image(struct template *t, struct diag *d, const char *sec, con
 			const char *value, const char *version)
 {
 	char *vars[2] = {NULL, NULL}, *img = NULL;
+	const struct error *err;
 
 	if (!value)
 		return;
-	if (asprintf(&vars[0], "version=%s", version ? version : "latest") < 0)
-		return;
-	if (template_expand(value, vars, &img) < 0 || name_check_image(img) < 0)
-		diag_add(d, t->conf.path, conf_get(&t->conf, sec, key)->line, "%s", err_msg());
+	vars[0] = xasprintf("version=%s", version ? version : "latest");
+	if ((err = template_expand(value, vars, &img)) || (err = name_check_image(img)))
+		diag_add(d, t->conf.path, conf_get(&t->conf, sec, key)->line, "%s", err->msg);
 	free(vars[0]);
 	free(img);
 }
@@ -223,7 +210,7 @@ static void collect_env(struct template *t, struct diag *d, const char *sec, str
 	}
 }
 
-static int parse_ready(struct template *t, struct diag *d, const char *sec, struct tpl_service *s)
+static void parse_ready(struct template *t, struct diag *d, const char *sec, struct tpl_service *s)
 {
 	struct conf_entry *e = conf_get(&t->conf, sec, "ready");
 	const char *v = e ? e->value : "none";
@@ -250,33 +237,29 @@ static int parse_ready(struct template *t, struct diag *d, const char *sec, stru
 	} else {
 		diag_add(d, t->conf.path, e->line,
 			 "\"ready\" must be one of: none, mysql, tcp, http PATH, exec COMMAND");
-		return -1;
+		return;
 	}
 	if ((s->ready == READY_MYSQL || s->ready == READY_TCP || s->ready == READY_HTTP) && !s->port)
 		diag_add(d, t->conf.path, e->line, "a \"%.*s\" readiness check needs \"port\"", (int)n, v);
-	return 0;
 }
 
-static int grow(void **v, size_t n, size_t size)
+/* One more element of size bytes at the end of *v (n so far), zeroed. */
+static void *grow(void **v, size_t n, size_t size)
 {
-	void *p = realloc(*v, (n + 1) * size);
-
-	if (!p)
-		return err_set("out of memory");
-	*v = p;
-	memset((char *)p + n * size, 0, size);
-	return 0;
+	*v = xrealloc(*v, (n + 1) * size);
+	memset((char *)*v + n * size, 0, size);
+	return (char *)*v + n * size;
 }
 
-int template_load_file(struct template *t, const char *name, const char *path, struct diag *d)
+const struct error *template_load_file(struct template *t, const char *name, const char *path, struct diag *d)
 {
+	const struct error *err;
 	struct conf *c = &t->conf;
 
 	memset(t, 0, sizeof *t);
-	if (!(t->name = strdup(name)))
-		return err_set("out of memory");
-	if (conf_load(c, path, d) < 0)
-		return -1;
+	t->name = xstrdup(name);
+	if ((err = conf_load(c, path, d)))
+		return err;
 	if (!conf_section_line(c, "template"))
 		diag_add(d, path, 0, "no [template] section");
 	t->description = opt(t, d, "template", "description");
@@ -293,8 +276,8 @@ int template_load_file(struct template *t, const char *name, const char *path, s
 	t->proxy_image = opt(t, d, "template", "proxy_image");
 	if (!t->proxy_image)
 		t->proxy_image = TEMPLATE_PROXY_IMAGE;
-	else if (name_check_image(t->proxy_image) < 0)
-		diag_add(d, path, conf_get(c, "template", "proxy_image")->line, "%s", err_msg());
+	else if ((err = name_check_image(t->proxy_image)))
+		diag_add(d, path, conf_get(c, "template", "proxy_image")->line, "%s", err->msg);
 	check_image(t, d, "template", "image", t->image, t->default_version);
 	check_path(t, d, "template", "data", t->data);
 	check_command(t, d, "template", "setup", t->setup);
@@ -311,30 +294,24 @@ int template_load_file(struct template *t, const char *name, const char *path, s
 		if (strcmp(sec, "template") == 0 || strcmp(sec, "env") == 0)
 			continue;
 		if (strncmp(sec, "process.", 8) == 0 && strrchr(sec, '.') == sec + 7) {
-			struct tpl_process *p;
+			struct tpl_process *p = grow((void **)&t->proc, t->nproc++, sizeof *t->proc);
 
-			if (grow((void **)&t->proc, t->nproc, sizeof *t->proc) < 0)
-				return -1;
-			p = &t->proc[t->nproc++];
 			p->name = sec + 8;
-			if (name_check_service(p->name) < 0)
-				diag_add(d, path, c->s[i].line, "process %s", err_msg());
+			if ((err = name_check_service(p->name)))
+				diag_add(d, path, c->s[i].line, "process %s", err->msg);
 			p->command = need(t, d, sec, "command");
 			check_command(t, d, sec, "command", p->command);
 		} else if (strncmp(sec, "service.", 8) == 0 && strrchr(sec, '.') == sec + 7) {
-			struct tpl_service *s;
+			struct tpl_service *s = grow((void **)&t->svc, t->nsvc++, sizeof *t->svc);
 			char envsec[300];
 
-			if (grow((void **)&t->svc, t->nsvc, sizeof *t->svc) < 0)
-				return -1;
-			s = &t->svc[t->nsvc++];
 			s->name = sec + 8;
-			if (name_check_service(s->name) < 0)
-				diag_add(d, path, c->s[i].line, "%s", err_msg());
+			if ((err = name_check_service(s->name)))
+				diag_add(d, path, c->s[i].line, "%s", err->msg);
 			s->image = need(t, d, sec, "image");
 			/* Written as-is into cluster.ini: no ${...} here. */
-			if (s->image && name_check_image(s->image) < 0)
-				diag_add(d, path, conf_get(c, sec, "image")->line, "%s", err_msg());
+			if (s->image && (err = name_check_image(s->image)))
+				diag_add(d, path, conf_get(c, sec, "image")->line, "%s", err->msg);
 			s->data = opt(t, d, sec, "data");
 			check_path(t, d, sec, "data", s->data);
 			s->command = opt(t, d, sec, "command");
@@ -376,21 +353,21 @@ int template_load_file(struct template *t, const char *name, const char *path, s
 	if (!template_db(t))
 		diag_add(d, path, 0, "no service with \"ready = mysql\": instances need a MySQL server");
 	conf_unknown(c, d);
-	return 0;
+	return NULL;
 }
 
-int template_load(struct template *t, const char *name, struct diag *d)
+const struct error *template_load(struct template *t, const char *name, struct diag *d)
 {
-	char *path = NULL;
-	int r;
+	const struct error *err;
+	char *path;
 
-	if (template_find(name, &path) < 0) {
+	if ((err = template_find(name, &path))) {
 		memset(t, 0, sizeof *t);
-		return -1;
+		return err;
 	}
-	r = template_load_file(t, name, path, d);
+	err = template_load_file(t, name, path, d);
 	free(path);
-	return r;
+	return err;
 }
 
 const struct tpl_service *template_service(const struct template *t, const char *name)

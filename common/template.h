@@ -6,6 +6,7 @@
 #define KC_TEMPLATE_H
 
 #include "conf.h"
+#include "err.h"
 #include "strv.h"
 
 enum ready_kind { READY_NONE, READY_MYSQL, READY_HTTP, READY_TCP, READY_EXEC };
@@ -46,18 +47,20 @@ struct template {
 /* Find templates/NAME.ini: $KORCLUSTER_TEMPLATES (folders separated by ':'),
  * then templates/ beside the binary, then the installed data folder.
  * *path is owned by the caller. */
-int template_find(const char *name, char **path);
-/* Load and validate; problems go to d (the template is unusable if any). */
-int template_load(struct template *t, const char *name, struct diag *d);
-int template_load_file(struct template *t, const char *name, const char *path, struct diag *d);
+const struct error *template_find(const char *name, char **path);
+/* Load and validate; problems go to d (the template is unusable if any);
+ * an error when it cannot be found or read. */
+const struct error *template_load(struct template *t, const char *name, struct diag *d);
+const struct error *template_load_file(struct template *t, const char *name, const char *path, struct diag *d);
 const struct tpl_service *template_service(const struct template *t, const char *name);
 /* The mysql-kind service instances use (the first one). */
 const struct tpl_service *template_db(const struct template *t);
 void template_free(struct template *t);
 
 /* Replace ${var} in s by vars ("name=value" pairs, NULL-terminated).  An
- * unknown variable is an error.  *out is owned by the caller. */
-int template_expand(const char *s, char *const *vars, char **out);
+ * unknown variable is an error.  *out is owned by the caller; it is left
+ * as it was on failure. */
+const struct error *template_expand(const char *s, char *const *vars, char **out);
 /* Names a template may use in ${...}. */
 extern const char *const template_vars[];
 

@@ -5,37 +5,42 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backup.h"
-#include "err.h"
+#include "clock.h"
+#include "container.h"
+#include "envcopy.h"
 #include "fs.h"
-#include "progress.h"
+#include "leftover.h"
+#include "mem.h"
+#include "report.h"
 #include "runtime.h"
+#include "snaplist.h"
+#include "snapshot.h"
 
 /* ---- the journal ---- */
 
 static char *journal_path(const struct instance *in)
 {
-	return fs_pathf("%s/upgrade.journal", in->root);
+	return xasprintf("%s/upgrade.journal", in->root);
 }
 
-/* {op, from, to, version, step, served, copied} */
-static int journal_write(const struct instance *in, json_t *j, const char *step)
+/* {op, from, to, version, previous | created, step, served} */
+static const struct error *journal_write(const struct instance *in, json_t *j, const char *step)
 {
+	const struct error *err;
 	char *path = journal_path(in), *text;
-	int rc = -1;
 
 	json_object_set_new(j, "step", json_string(step));
-	if (path && (text = json_dumps(j, JSON_COMPACT))) {
-		rc = fs_write_atomic(path, text, strlen(text), 0600);
-		free(text);
-	}
+	if (!(text = json_dumps(j, JSON_COMPACT)))
+		report_out_of_memory();
+	err = fs_write_atomic(path, text, strlen(text), 0600);
+	free(text);
 	free(path);
-	return rc;
+	return err;
 }
 
 /* Every field a journal may hold, each of its kind: its values go into
  * messages and instance.ini. */
-static int journal_check(json_t *j)
+static int journal_valid(json_t *j)
 {
 	static const char *const steps[] = {"prepare", "copy", "migrate", "start", "switched", NULL};
 	const char *op = json_string_value(json_object_get(j, "op"));
@@ -48,220 +53,221 @@ static int journal_check(json_t *j)
 
 	if (!op || !from || !to || !step || !version || (strcmp(op, "upgrade") && strcmp(op, "rollback")) ||
 	    (strcmp(from, "blue") && strcmp(from, "green")) || strcmp(to, instance_other_env(from)) != 0 ||
-	    instance_check_version(version) < 0)
-		return -1;
+	    instance_check_version(version))
+		return 0;
 	for (size_t i = 0; steps[i]; i++)
 		known |= strcmp(step, steps[i]) == 0;
-	if (!known || (previous && (!json_is_string(previous) || instance_check_version(json_string_value(previous)) < 0)) ||
-	    (created && !json_is_null(created) &&
-	     (!json_is_string(created) || instance_check_time(json_string_value(created)) < 0)))
-		return -1;
-	return 0;
+	return known && !(previous && (!json_is_string(previous) || instance_check_version(json_string_value(previous)))) &&
+	       !(created && !json_is_null(created) &&
+		 (!json_is_string(created) || instance_check_time(json_string_value(created))));
 }
 
 static void journal_remove(const struct instance *in)
 {
 	char *path = journal_path(in);
 
-	if (path)
-		unlink(path);
+	unlink(path);
 	free(path);
 }
 
 /* ---- the steps ---- */
 
 /* Stop every process of env but the web: background jobs write too. */
-static int stop_background(struct engine *e, struct instance *in, const char *env)
+static const struct error *stop_background(struct engine *e, struct instance *in, const char *env)
 {
+	const struct error *err;
+
 	for (size_t i = 0; i < in->cl.tpl.nproc; i++)
 		if (strcmp(in->cl.tpl.proc[i].name, "web") != 0 &&
-		    runtime_stop_process(e, in, env, in->cl.tpl.proc[i].name) < 0)
-			return err_wrap("stopping \"%s\" of environment %s", in->cl.tpl.proc[i].name, env);
-	return 0;
+		    (err = runtime_stop_process(e, in, env, in->cl.tpl.proc[i].name)))
+			return error_wrap(err, "stopping \"%s\" of environment %s", in->cl.tpl.proc[i].name, env);
+	return NULL;
 }
 
 /* Put back what a failed or killed operation changed: the new environment
  * goes, the old one gets its processes and writes back.  When the copy had
- * begun, the inactive environment no longer holds its earlier state. */
+ * begun, the inactive environment no longer holds its earlier state.  The
+ * operation's own error is what the command reports: these only warn. */
 static void undo(struct engine *e, struct instance *in, const char *from, const char *to, int served, int copied)
 {
-	char why[2048];
+	const struct error *err;
 
-	/* The reason of the failure is what the command reports. */
-	snprintf(why, sizeof why, "%s", err_msg());
-	if (runtime_stop(e, in, to) < 0)
-		fprintf(stderr, "korcluster: warning: removing environment %s: %s\n", to, err_msg());
+	if ((err = runtime_stop(e, in, to)))
+		report_warn("removing environment %s: %s", to, err->msg);
 	if (served) {
 		/* The background processes were stopped, or are being stopped by
 		 * the engine for a command that is gone: they start afresh. */
-		if (stop_background(e, in, from) < 0 || runtime_resume(e, in, from) < 0)
-			fprintf(stderr, "korcluster: warning: restarting environment %s: %s\n", from, err_msg());
-		if (runtime_route(e, in, from, 0) < 0)
-			fprintf(stderr, "korcluster: warning: letting writes through to %s: %s\n", from, err_msg());
+		if ((err = stop_background(e, in, from)) || (err = runtime_resume(e, in, from)))
+			report_warn("restarting environment %s: %s", from, err->msg);
+		if ((err = runtime_route(e, in, from, 0)))
+			report_warn("letting writes through to %s: %s", from, err->msg);
 	}
 	if (copied) {
 		in->env_version[instance_env_index(to)] = NULL;
 		in->env_created[instance_env_index(to)] = NULL;
-		if (instance_save(in, from) < 0)
-			fprintf(stderr, "korcluster: warning: recording environment %s as empty: %s\n", to, err_msg());
+		if ((err = instance_save(in, from)))
+			report_warn("recording environment %s as empty: %s", to, err->msg);
 	}
-	err_set("%s", why);
 }
 
 /* The switch has happened: record it, then stop the old environment. */
-static int finish(struct engine *e, struct instance *in, const char *from, const char *to, const char *version,
-		  const char *created)
+static const struct error *finish(struct engine *e, struct instance *in, const char *from, const char *to,
+				  const char *version, const char *created)
 {
+	const struct error *err;
+
 	in->env_version[instance_env_index(to)] = version;
 	in->env_created[instance_env_index(to)] = created;
-	if (instance_save(in, to) < 0)
-		return err_wrap("recording environment %s as active", to);
+	if ((err = instance_save(in, to)))
+		return error_wrap(err, "recording environment %s as active", to);
 	journal_remove(in);
-	if (runtime_stop(e, in, from) < 0)
-		fprintf(stderr, "korcluster: warning: stopping environment %s: %s\n", from, err_msg());
-	return 0;
+	if ((err = runtime_stop(e, in, from)))
+		report_warn("stopping environment %s: %s", from, err->msg);
+	return NULL;
 }
 
-int upgrade_run(struct engine *e, struct instance *in, const char *version, int keep)
+/* 1. Before it is reused, the inactive environment is archived. */
+static const struct error *archive_inactive(struct engine *e, struct instance *in, const char *to, int keep)
 {
-	const char *from = in->env, *to = instance_other_env(in->env);
-	char *old = strdup(in->version), *ver = strdup(version), *now = NULL, *image = NULL;
+	const struct error *err;
+	struct snapshot_result res = {0};
+	int removed;
+
+	report_line("archiving environment %s (%s) before it is reused", to, in->env_version[instance_env_index(to)]);
+	if (!(err = snapshot_take(e, in, to, NULL, 0, &res))) {
+		report_line("archived to %s", res.path);
+		if (keep > 0)
+			err = snaplist_prune(&in->cl, in->name, keep, &removed);
+	}
+	snapshot_result_free(&res);
+	return err;
+}
+
+const struct error *upgrade_run(struct engine *e, struct instance *in, const char *version, int keep)
+{
+	const struct error *err;
+	/* in is reloaded by instance_save(): keep from/to as literals. */
+	const char *from = strcmp(in->env, "blue") == 0 ? "blue" : "green", *to = instance_other_env(from);
+	char *old = xstrdup(in->version), *ver = xstrdup(version), *now = NULL, *image = NULL;
 	const char *had = in->env_version[instance_env_index(to)];
 	json_t *j = NULL;
-	struct backup_result res = {0};
-	double t0 = progress_now(), held_at = 0, held = 0, took = 0;
-	int served = runtime_served(in), copied = 0, journaled = 0, rc = -1, removed;
+	double t0 = clock_seconds(), held_at = 0, held = 0, took = 0;
+	int served = runtime_served(in), copied = 0, journaled = 0;
 
-	/* in is reloaded by instance_save(): keep from/to as literals. */
-	from = strcmp(from, "blue") == 0 ? "blue" : "green";
-	if (!old || !ver || instance_check_version(version) < 0)
+	if ((err = instance_check_version(version)))
 		goto out;
 	if (strcmp(version, in->version) == 0) {
-		err_set("instance \"%s\" runs %s already", in->name, version);
+		err = error_fmt("instance \"%s\" runs %s already", in->name, version);
 		goto out;
 	}
 	/* What the active environment holds (older instance.ini files do not
 	 * say), so that rollback can return to it. */
 	if (!in->env_version[instance_env_index(from)])
 		in->env_version[instance_env_index(from)] = old;
-	/* 1. Before it is reused, the inactive environment is archived. */
-	if (in->env_version[instance_env_index(to)]) {
-		printf("archiving environment %s (%s) before it is reused\n", to, in->env_version[instance_env_index(to)]);
-		fflush(stdout);
-		if (backup_snapshot(e, in, to, NULL, 0, &res) < 0)
-			goto out;
-		printf("archived to %s\n", res.path);
-		if (keep > 0 && backup_prune(&in->cl, in->name, keep, &removed) < 0)
-			goto out;
-	}
+	if (in->env_version[instance_env_index(to)] && (err = archive_inactive(e, in, to, keep)))
+		goto out;
 	/* 2. The new version's image. */
 	in->env_version[instance_env_index(to)] = ver;
-	if (!(image = runtime_image(in, to)) || runtime_pull(e, image) < 0)
+	if ((err = runtime_image(in, to, &image)) || (err = container_pull(e, image)))
 		goto out;
 	if (!(j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "op", "upgrade", "from", from, "to", to, "version", ver,
-			    "previous", old, "served", served)) ||
-	    journal_write(in, j, "prepare") < 0)
+			    "previous", old, "served", served)))
+		report_out_of_memory();
+	if ((err = journal_write(in, j, "prepare")))
 		goto out;
 	journaled = 1;
 	/* 3. Stop background jobs (they queue meanwhile), hold writes; copy the
 	 * database and files. */
 	if (served) {
-		printf("stopping background processes, then holding writes to \"%s\" (reads go on)\n", in->name);
-		fflush(stdout);
-		if (stop_background(e, in, from) < 0 || runtime_route(e, in, from, 1) < 0)
+		report_line("stopping background processes, then holding writes to \"%s\" (reads go on)", in->name);
+		if ((err = stop_background(e, in, from)) || (err = runtime_route(e, in, from, 1)))
 			goto out;
-		held_at = progress_now();
+		held_at = clock_seconds();
 	}
 	copied = 1;
-	if (journal_write(in, j, "copy") < 0 || runtime_stop(e, in, to) < 0 || backup_copy_env(e, in, from, to) < 0)
+	if ((err = journal_write(in, j, "copy")) || (err = runtime_stop(e, in, to)) || (err = envcopy_run(e, in, from, to)))
 		goto out;
 	/* 4. Migrate the copy. */
-	printf("migrating environment %s to %s\n", to, version);
-	fflush(stdout);
-	if (journal_write(in, j, "migrate") < 0 || runtime_task(e, in, to, "migrate", in->cl.tpl.migrate, "") < 0)
+	report_line("migrating environment %s to %s", to, version);
+	if ((err = journal_write(in, j, "migrate")) ||
+	    (err = runtime_task(e, in, to, "migrate", in->cl.tpl.migrate, "")))
 		goto out;
 	/* 5. Start it, wait until healthy, switch. */
-	if (!(now = instance_now()))
-		goto out;
+	now = instance_now();
 	if (served) {
-		printf("starting environment %s (%s)\n", to, version);
-		fflush(stdout);
-		if (journal_write(in, j, "start") < 0 || runtime_promote(e, in, to, &took) < 0)
+		report_line("starting environment %s (%s)", to, version);
+		if ((err = journal_write(in, j, "start")) || (err = runtime_promote(e, in, to, &took)))
 			goto out;
-		held = progress_now() - held_at;
-		if (journal_write(in, j, "switched") < 0)
+		held = clock_seconds() - held_at;
+		if ((err = journal_write(in, j, "switched")))
 			goto out;
-		printf("environment %s (%s) is healthy and serving; writes go through again\n", to, version);
-		fflush(stdout);
+		report_line("environment %s (%s) is healthy and serving; writes go through again", to, version);
 	}
 	/* 6. Record the switch; stop the old environment, keep its data. */
-	if (finish(e, in, from, to, ver, now) < 0)
+	if ((err = finish(e, in, from, to, ver, now)))
 		goto out;
-	printf("instance \"%s\" runs %s on environment %s (upgraded from %s in %.1f s", in->name, version, to, old,
-	       progress_now() - t0);
 	if (served)
-		printf("; healthy after %.1f s; writes held %.1f s", took, held);
-	printf(")\n%s keeps %s as it was: \"instance.sh rollback\" goes back to it\n", from, old);
-	rc = 0;
+		report_line("instance \"%s\" runs %s on environment %s (upgraded from %s in %.1f s; healthy after %.1f s; "
+			    "writes held %.1f s)",
+			    in->name, version, to, old, clock_seconds() - t0, took, held);
+	else
+		report_line("instance \"%s\" runs %s on environment %s (upgraded from %s in %.1f s)", in->name, version, to,
+			    old, clock_seconds() - t0);
+	report_line("%s keeps %s as it was: \"instance.sh rollback\" goes back to it", from, old);
 out:
-	if (rc < 0) {
-		err_wrap("upgrading instance \"%s\" to %s (it still runs %s on %s)", in->name, version, old ? old : "?",
-			 from);
+	if (err) {
+		err = error_wrap(err, "upgrading instance \"%s\" to %s (it still runs %s on %s)", in->name, version, old,
+				 from);
 		if (journaled)
 			undo(e, in, from, to, served, copied);
 		journal_remove(in);
 		if (!copied) /* ver is freed below */
 			in->env_version[instance_env_index(to)] = had;
 	}
-	backup_result_free(&res);
 	json_decref(j);
 	free(image);
 	free(now);
 	free(old);
 	free(ver);
-	return rc;
+	return err;
 }
 
-int upgrade_rollback(struct engine *e, struct instance *in)
+const struct error *upgrade_rollback(struct engine *e, struct instance *in)
 {
+	const struct error *err;
 	const char *from = strcmp(in->env, "blue") == 0 ? "blue" : "green", *to = instance_other_env(from);
-	char *version = in->env_version[instance_env_index(to)] ? strdup(in->env_version[instance_env_index(to)]) : NULL;
-	char *created = in->env_created[instance_env_index(to)] ? strdup(in->env_created[instance_env_index(to)])
-								 : NULL;
-	char *cur = strdup(in->version), *dir = instance_data_dir(in, to);
+	const char *v = in->env_version[instance_env_index(to)], *c = in->env_created[instance_env_index(to)];
+	char *version = v ? xstrdup(v) : NULL, *created = c ? xstrdup(c) : NULL;
+	char *cur = xstrdup(in->version), *dir = instance_data_dir(in, to);
 	json_t *j = NULL;
 	double took = 0;
-	int served = runtime_served(in), journaled = 0, rc = -1;
+	int served = runtime_served(in), journaled = 0;
 
-	if (!cur || !dir)
-		goto out;
 	if (!version || !fs_is_dir(dir)) {
-		err_set("environment %s holds nothing to go back to", to);
+		err = error_fmt("environment %s holds nothing to go back to", to);
 		goto out;
 	}
 	if (!(j = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:b}", "op", "rollback", "from", from, "to", to, "version",
-			    version, "created", created, "served", served)) ||
-	    journal_write(in, j, "prepare") < 0)
+			    version, "created", created, "served", served)))
+		report_out_of_memory();
+	if ((err = journal_write(in, j, "prepare")))
 		goto out;
 	journaled = 1;
 	if (served) {
 		/* Writes from now on would be lost with the environment left. */
-		if (runtime_route(e, in, from, 1) < 0)
+		if ((err = runtime_route(e, in, from, 1)))
 			goto out;
-		printf("starting environment %s (%s)\n", to, version);
-		fflush(stdout);
-		if (journal_write(in, j, "start") < 0 || runtime_promote(e, in, to, &took) < 0)
-			goto out;
-		if (journal_write(in, j, "switched") < 0)
+		report_line("starting environment %s (%s)", to, version);
+		if ((err = journal_write(in, j, "start")) || (err = runtime_promote(e, in, to, &took)) ||
+		    (err = journal_write(in, j, "switched")))
 			goto out;
 	}
-	if (finish(e, in, from, to, version, created) < 0)
+	if ((err = finish(e, in, from, to, version, created)))
 		goto out;
-	printf("instance \"%s\" runs %s on environment %s again (rolled back from %s)\n", in->name, version, to, cur);
-	rc = 0;
+	report_line("instance \"%s\" runs %s on environment %s again (rolled back from %s)", in->name, version, to, cur);
 out:
-	if (rc < 0) {
-		err_wrap("rolling back instance \"%s\"", in->name);
+	if (err) {
+		err = error_wrap(err, "rolling back instance \"%s\"", in->name);
 		if (journaled)
 			undo(e, in, from, to, served, 0);
 		journal_remove(in);
@@ -271,83 +277,76 @@ out:
 	free(created);
 	free(cur);
 	free(dir);
-	return rc;
+	return err;
 }
 
-int upgrade_recover(struct engine *e, struct instance *in, int *did)
+const struct error *upgrade_recover(struct engine *e, struct instance *in, int *did)
 {
+	const struct error *err;
 	char *path = journal_path(in), *text = NULL, *version = NULL, *created = NULL;
 	size_t len;
 	json_t *j = NULL;
 	json_error_t je;
 	const char *op, *from, *to, *step;
-	int served, rc = -1;
+	int served;
 
 	*did = 0;
-	if (!path)
-		return -1;
 	if (!fs_exists(path)) {
 		/* No upgrade under way: maybe what a killed snapshot or import left. */
 		free(path);
-		return backup_cleanup(e, in, 0, did);
+		return leftover_clear(e, in, 0, did);
 	}
-	if (fs_read(path, &text, &len) < 0)
+	if ((err = fs_read(path, &text, &len)))
 		goto out;
-	if (!(j = json_loadb(text, len, 0, &je)) || journal_check(j) < 0) {
-		err_set("%s is damaged; look at it, then remove it", path);
+	if (!(j = json_loadb(text, len, 0, &je)) || !journal_valid(j)) {
+		err = error_fmt("%s is damaged; look at it, then remove it", path);
 		goto out;
 	}
 	op = json_string_value(json_object_get(j, "op"));
-	from = json_string_value(json_object_get(j, "from"));
 	step = json_string_value(json_object_get(j, "step"));
 	served = json_is_true(json_object_get(j, "served"));
-	from = strcmp(from, "blue") == 0 ? "blue" : "green";
+	from = strcmp(json_string_value(json_object_get(j, "from")), "blue") == 0 ? "blue" : "green";
 	to = instance_other_env(from);
-	if (!(version = strdup(json_string_value(json_object_get(j, "version")))))
-		goto out;
+	version = xstrdup(json_string_value(json_object_get(j, "version")));
 	if (strcmp(step, "switched") == 0) {
 		/* The proxy serves the new environment: finish the job. */
 		if (json_is_string(json_object_get(j, "created")))
-			created = strdup(json_string_value(json_object_get(j, "created")));
+			created = xstrdup(json_string_value(json_object_get(j, "created")));
 		else
 			created = instance_now();
-		if (!created || finish(e, in, from, to, version, created) < 0)
+		if ((err = finish(e, in, from, to, version, created)))
 			goto out;
-		printf("korcluster: finished an interrupted %s of \"%s\": it serves %s on %s\n", op, in->name, version,
-		       to);
+		report_note("finished an interrupted %s of \"%s\": it serves %s on %s", op, in->name, version, to);
 	} else {
 		int copied = strcmp(op, "upgrade") == 0 && strcmp(step, "prepare") != 0, left;
 
 		undo(e, in, from, to, served, copied);
-		if (backup_cleanup(e, in, copied, &left) < 0)
+		if ((err = leftover_clear(e, in, copied, &left)))
 			goto out;
 		journal_remove(in);
-		printf("korcluster: undid an interrupted %s of \"%s\" to %s: it %s %s on %s\n", op, in->name, version,
-		       served ? "serves" : "keeps", in->version, from);
+		report_note("undid an interrupted %s of \"%s\" to %s: it %s %s on %s", op, in->name, version,
+			    served ? "serves" : "keeps", in->version, from);
 	}
-	fflush(stdout);
 	*did = 1;
-	rc = 0;
 out:
-	if (rc < 0)
-		err_wrap("recovering instance \"%s\" from an interrupted upgrade", in->name);
 	json_decref(j);
 	free(text);
 	free(path);
 	free(version);
 	free(created);
-	return rc;
+	return error_wrap(err, "recovering instance \"%s\" from an interrupted upgrade", in->name);
 }
 
-json_t *upgrade_envs(struct engine *e, struct instance *in)
+const struct error *upgrade_envs(struct engine *e, struct instance *in, json_t **out)
 {
-	json_t *out = json_array(), *list = NULL, *c;
+	const struct error *err;
+	json_t *list = NULL, *c;
 	size_t i;
 
-	if (runtime_containers(e, in, &list) < 0) {
-		json_decref(out);
-		return NULL;
-	}
+	*out = NULL;
+	if ((err = runtime_containers(e, in, &list)))
+		return err;
+	*out = json_array();
 	for (int k = 0; k < 2; k++) {
 		const char *env = k == ENV_BLUE ? "blue" : "green";
 		int total = 0, running = 0;
@@ -364,12 +363,12 @@ json_t *upgrade_envs(struct engine *e, struct instance *in)
 			running += st && strcmp(st, "running") == 0;
 		}
 		json_array_append_new(
-			out, json_pack("{s:s, s:s?, s:s?, s:b, s:s}", "env", env, "version",
-				       strcmp(env, in->env) == 0 ? in->version : in->env_version[k], "created",
-				       in->env_created[k], "active", strcmp(env, in->env) == 0, "state",
-				       !total ? (in->env_version[k] || strcmp(env, in->env) == 0 ? "stopped" : "empty")
-					      : running == total ? "running" : "partial"));
+			*out, json_pack("{s:s, s:s?, s:s?, s:b, s:s}", "env", env, "version",
+					strcmp(env, in->env) == 0 ? in->version : in->env_version[k], "created",
+					in->env_created[k], "active", strcmp(env, in->env) == 0, "state",
+					!total ? (in->env_version[k] || strcmp(env, in->env) == 0 ? "stopped" : "empty")
+					       : running == total ? "running" : "partial"));
 	}
 	json_decref(list);
-	return out;
+	return NULL;
 }

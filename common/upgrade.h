@@ -19,18 +19,20 @@
 #include <jansson.h>
 
 #include "engine.h"
+#include "err.h"
 #include "instcfg.h"
 
 /* keep > 0: after archiving the inactive environment, keep the newest keep
  * snapshots of the instance. */
-int upgrade_run(struct engine *e, struct instance *in, const char *version, int keep);
+const struct error *upgrade_run(struct engine *e, struct instance *in, const char *version, int keep);
 /* Switch back to the other environment, with its database and files as
  * they were at the switch away from it. */
-int upgrade_rollback(struct engine *e, struct instance *in);
-/* Finish or undo what a killed upgrade or rollback left; 0 if there was
- * nothing to do (*did 0) or it was done (*did 1). */
-int upgrade_recover(struct engine *e, struct instance *in, int *did);
+const struct error *upgrade_rollback(struct engine *e, struct instance *in);
+/* Finish or undo what a killed upgrade or rollback left, or clear what a
+ * killed snapshot or import left (leftover.h); *did says whether there was
+ * anything. */
+const struct error *upgrade_recover(struct engine *e, struct instance *in, int *did);
 /* [{env, version, created, active, state}] for blue and green. */
-json_t *upgrade_envs(struct engine *e, struct instance *in);
+const struct error *upgrade_envs(struct engine *e, struct instance *in, json_t **out);
 
 #endif

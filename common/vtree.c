@@ -3,15 +3,17 @@
 #include <string.h>
 
 #include "err.h"
+#include "mem.h"
+#include "report.h"
 
 /* Longest path a resolution may build. */
 #define PATH_CAP 4096
 
-int vtree_init(struct vtree *t, const char *what)
+void vtree_init(struct vtree *t, const char *what)
 {
 	t->what = what;
-	t->nodes = json_object();
-	return t->nodes ? 0 : err_set("out of memory");
+	if (!(t->nodes = json_object()))
+		report_out_of_memory();
 }
 
 void vtree_free(struct vtree *t)
@@ -20,14 +22,13 @@ void vtree_free(struct vtree *t)
 	t->nodes = NULL;
 }
 
-int vtree_add(struct vtree *t, const char *path, char type, const char *target)
+void vtree_add(struct vtree *t, const char *path, char type, const char *target)
 {
 	char ty[2] = {type, '\0'};
 	json_t *n = target ? json_pack("{s:s, s:s}", "t", ty, "to", target) : json_pack("{s:s}", "t", ty);
 
 	if (!n || json_object_set_new(t->nodes, path, n) < 0)
-		return err_set("out of memory");
-	return 0;
+		report_out_of_memory();
 }
 
 static char type_of(const struct vtree *t, const char *path)
@@ -45,18 +46,19 @@ struct walk {
 	int hops;
 };
 
-static int escapes(const struct walk *w, const char *target)
+static const struct error *escapes(const struct walk *w, const char *target)
 {
-	return err_set("symlink \"%s%s\" points out of %s (\"%s\")", w->t->what, w->link, w->t->what, target);
+	return error_fmt("symlink \"%s%s\" points out of %s (\"%s\")", w->t->what, w->link, w->t->what, target);
 }
 
 /* Follow target from the folder w->path, as the kernel would. */
-static int follow(struct walk *w, const char *target)
+static const struct error *follow(struct walk *w, const char *target)
 {
+	const struct error *err;
 	const char *p = target;
 
 	if (target[0] == '/')
-		return err_set("symlink \"%s%s\" points to the absolute path \"%s\"", w->t->what, w->link, target);
+		return error_fmt("symlink \"%s%s\" points to the absolute path \"%s\"", w->t->what, w->link, target);
 	while (*p) {
 		size_t n = strcspn(p, "/");
 
@@ -75,7 +77,7 @@ static int follow(struct walk *w, const char *target)
 			const char *to;
 
 			if (w->len + n + 2 >= sizeof w->path)
-				return err_set("symlink \"%s%s\" resolves to a path too long to judge", w->t->what, w->link);
+				return error_fmt("symlink \"%s%s\" resolves to a path too long to judge", w->t->what, w->link);
 			if (w->len)
 				w->path[w->len++] = '/';
 			memcpy(w->path + w->len, p, n);
@@ -85,22 +87,23 @@ static int follow(struct walk *w, const char *target)
 			if (to) {
 				/* A link on the way: its target, from its own folder. */
 				if (++w->hops > VTREE_HOPS)
-					return err_set("symlink \"%s%s\" goes through more than %d links", w->t->what, w->link,
+					return error_fmt("symlink \"%s%s\" goes through more than %d links", w->t->what, w->link,
 						       VTREE_HOPS);
 				w->len = start;
-				if (follow(w, to) < 0)
-					return -1;
+				if ((err = follow(w, to)))
+					return err;
 			}
 		}
 		p += n;
 		if (*p == '/')
 			p++;
 	}
-	return 0;
+	return NULL;
 }
 
-int vtree_check(const struct vtree *t)
+const struct error *vtree_check(const struct vtree *t)
 {
+	const struct error *err;
 	const char *path;
 	json_t *n;
 
@@ -111,7 +114,7 @@ int vtree_check(const struct vtree *t)
 
 		/* Every folder above it: a folder (or absent), never a link or file. */
 		if (len >= sizeof parent)
-			return err_set("\"%s%.60s...\" is too long", t->what, path);
+			return error_fmt("\"%s%.60s...\" is too long", t->what, path);
 		memcpy(parent, path, len + 1);
 		for (char *s = strrchr(parent, '/'); s; s = strrchr(parent, '/')) {
 			char ty;
@@ -119,22 +122,22 @@ int vtree_check(const struct vtree *t)
 			*s = '\0';
 			ty = type_of(t, parent);
 			if (ty == 'l')
-				return err_set("\"%s%s\" lies below the symlink \"%s%s\"", t->what, path, t->what, parent);
+				return error_fmt("\"%s%s\" lies below the symlink \"%s%s\"", t->what, path, t->what, parent);
 			if (ty == 'f')
-				return err_set("\"%s%s\" lies below the file \"%s%s\"", t->what, path, t->what, parent);
+				return error_fmt("\"%s%s\" lies below the file \"%s%s\"", t->what, path, t->what, parent);
 		}
 		if (to) {
 			struct walk w = {.t = t, .link = path};
 			const char *slash = strrchr(path, '/');
 
 			if (!*to)
-				return err_set("symlink \"%s%s\" has an empty target", t->what, path);
+				return error_fmt("symlink \"%s%s\" has an empty target", t->what, path);
 			w.len = slash ? (size_t)(slash - path) : 0;
 			memcpy(w.path, path, w.len);
 			w.path[w.len] = '\0';
-			if (follow(&w, to) < 0)
-				return -1;
+			if ((err = follow(&w, to)))
+				return err;
 		}
 	}
-	return 0;
+	return NULL;
 }

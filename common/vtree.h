@@ -15,6 +15,8 @@
 
 #include <jansson.h>
 
+#include "err.h"
+
 #define VTREE_HOPS 40
 
 struct vtree {
@@ -22,10 +24,10 @@ struct vtree {
 	const char *what; /* the tree's name in messages, e.g. "data/" */
 };
 
-int vtree_init(struct vtree *t, const char *what);
+void vtree_init(struct vtree *t, const char *what);
 /* type: 'f' file, 'd' folder, 'l' symlink (target not NULL). */
-int vtree_add(struct vtree *t, const char *path, char type, const char *target);
-int vtree_check(const struct vtree *t);
+void vtree_add(struct vtree *t, const char *path, char type, const char *target);
+const struct error *vtree_check(const struct vtree *t);
 void vtree_free(struct vtree *t);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "../../common/conf.h"
 #include "../../common/err.h"
+#include "check.h"
 
 /* Fail, listing every problem, unless d holds exactly the lines given. */
 static void diag_is(const struct diag *d, size_t n, const char *const *want)
@@ -94,7 +95,7 @@ static void test_values_and_lines(void **state)
 	struct diag d = DIAG_INIT;
 
 	(void)state;
-	assert_int_equal(conf_load_string(&c, "c.ini", sample, &d), 0);
+	conf_load_string(&c, "c.ini", sample, &d);
 	DIAG_NONE(&d);
 	assert_string_equal(c.path, "c.ini");
 	assert_int_equal(c.n, 7);
@@ -123,7 +124,7 @@ static void test_crlf(void **state)
 	struct diag d = DIAG_INIT;
 
 	(void)state;
-	assert_int_equal(conf_load_string(&c, "w.ini", "[a]\r\nk = v\r\n\r\n[b]\r\nx = 1", &d), 0);
+	conf_load_string(&c, "w.ini", "[a]\r\nk = v\r\n\r\n[b]\r\nx = 1", &d);
 	DIAG_NONE(&d);
 	entry_is(&c, "a", "k", "v", 2);
 	entry_is(&c, "b", "x", "1", 5); /* last line without a newline */
@@ -138,14 +139,14 @@ static void test_duplicates(void **state)
 	struct diag d = DIAG_INIT;
 
 	(void)state;
-	assert_int_equal(conf_load_string(&c, "d.ini",
+	conf_load_string(&c, "d.ini",
 					  "[a]\n"       /* 1 */
 					  "k = 1\n"     /* 2 */
 					  "[b]\n"       /* 3 */
 					  "[a]\n"       /* 4 */
 					  "k = 2\n"     /* 5 */
 					  "j = 3\n",    /* 6 */
-					  &d), 0);
+					  &d);
 	DIAG_IS(&d, "d.ini:4: section [a] appears twice (first on line 1)",
 		"d.ini:5: key \"k\" appears twice in [a] (first on line 2)");
 	entry_is(&c, "a", "k", "1", 2);
@@ -162,7 +163,7 @@ static void test_malformed(void **state)
 	struct diag d = DIAG_INIT;
 
 	(void)state;
-	assert_int_equal(conf_load_string(&c, "m.ini", "[a]\nk = 1\n\njust words\nj = 2\n[broken\n", &d), 0);
+	conf_load_string(&c, "m.ini", "[a]\nk = 1\n\njust words\nj = 2\n[broken\n", &d);
 	/* inih reports the first malformed line. */
 	DIAG_IS(&d, "m.ini:4: not a key = value line, a [section] or a comment");
 	entry_is(&c, "a", "k", "1", 2);
@@ -177,7 +178,7 @@ static void test_unknown(void **state)
 	struct diag d = DIAG_INIT;
 
 	(void)state;
-	assert_int_equal(conf_load_string(&c, "u.ini", sample, &d), 0);
+	conf_load_string(&c, "u.ini", sample, &d);
 	assert_non_null(conf_get(&c, "cluster", "name"));
 	assert_non_null(conf_get(&c, "cluster", "template"));
 	assert_non_null(conf_value(&c, "images", "mysql"));
@@ -198,7 +199,7 @@ static void test_file(void **state)
 
 	(void)state;
 	assert_int_equal(make_tmp(sample), 0);
-	assert_int_equal(conf_load(&c, path, &d), 0);
+	OK(conf_load(&c, path, &d));
 	DIAG_NONE(&d);
 	assert_string_equal(c.path, path);
 	entry_is(&c, "cluster", "bind", "0.0.0.0", 8);
@@ -206,9 +207,8 @@ static void test_file(void **state)
 	assert_int_equal(conf_section_line(&c, "images"), 10);
 	conf_free(&c);
 	unlink(path);
-	err_clear();
-	assert_int_equal(conf_load(&c, path, &d), -1);
-	assert_non_null(strstr(err_msg(), path));
+	FAILS(conf_load(&c, path, &d));
+	assert_non_null(strstr(last_msg(), path));
 	assert_int_equal(c.n, 0);
 	conf_free(&c);
 	diag_free(&d);
@@ -219,16 +219,15 @@ static void test_diag(void **state)
 	struct diag d = DIAG_INIT;
 
 	(void)state;
-	assert_int_equal(diag_report(&d, "nothing"), 0);
+	OK(diag_report(&d, "nothing"));
 	diag_add(&d, "b.ini", 10, "ten %d", 10);
 	diag_add(&d, "b.ini", 2, "two");
 	diag_add(&d, "a.ini", 7, "other file");
 	diag_add(&d, "b.ini", 0, "whole file");
 	diag_sort(&d);
 	DIAG_IS(&d, "a.ini:7: other file", "b.ini: whole file", "b.ini:2: two", "b.ini:10: ten 10");
-	err_clear();
-	assert_int_equal(diag_report(&d, "b.ini"), -1);
-	assert_string_equal(err_msg(), "b.ini: 4 problems (listed above)");
+	FAILS(diag_report(&d, "b.ini"));
+	assert_string_equal(last_msg(), "b.ini: 4 problems (listed above)");
 	diag_free(&d);
 	assert_int_equal(d.lines.n, 0);
 }
@@ -253,9 +252,9 @@ static void test_long_line(void **state)
 		char prefix[64];
 
 		if (from_file)
-			assert_int_equal(conf_load(&c, path, &d), 0);
+			OK(conf_load(&c, path, &d));
 		else
-			assert_int_equal(conf_load_string(&c, path, text, &d), 0);
+			conf_load_string(&c, path, text, &d);
 		entry_is(&c, "a", "z", "1", 3);
 		e = conf_get(&c, "a", "k");
 		assert_non_null(e);
@@ -276,7 +275,7 @@ static void test_indented_key(void **state)
 	struct diag d = DIAG_INIT;
 
 	(void)state;
-	assert_int_equal(conf_load_string(&c, "i.ini", "[a]\nk = 1\n  j = 2\n\tz = 3\n", &d), 0);
+	conf_load_string(&c, "i.ini", "[a]\nk = 1\n  j = 2\n\tz = 3\n", &d);
 	DIAG_NONE(&d);
 	entry_is(&c, "a", "k", "1", 2);
 	entry_is(&c, "a", "j", "2", 3);
@@ -298,7 +297,7 @@ static void test_nul(void **state)
 	assert_true((fd = mkstemp(tmp_path)) >= 0);
 	assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
 	close(fd);
-	assert_int_equal(conf_load(&c, tmp_path, &d), 0);
+	OK(conf_load(&c, tmp_path, &d));
 	assert_int_equal(d.lines.n, 1);
 	assert_non_null(strstr(d.lines.v[0], ":2: the line holds a NUL byte"));
 	conf_free(&c);
@@ -315,7 +314,7 @@ static void test_long_section(void **state)
 	(void)state;
 	snprintf(text, sizeof text, "[%s]\nk = 1\n[%s]\nj = 2\n",
 		 "service.a_rather_long_service_name_that_goes_on_and_on", "service.forty_nine_characters_long_name_is_fine_x");
-	assert_int_equal(conf_load_string(&c, "s.ini", text, &d), 0);
+	conf_load_string(&c, "s.ini", text, &d);
 	assert_int_equal(d.lines.n, 1);
 	assert_non_null(strstr(d.lines.v[0], "s.ini:1: section name \"service.a_rather_lon...\" is longer than 49"));
 	conf_free(&c);

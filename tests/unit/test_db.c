@@ -15,6 +15,7 @@
 
 #include "../../common/db.h"
 #include "../../common/err.h"
+#include "check.h"
 
 static const char *rep(char c, size_t n)
 {
@@ -34,16 +35,16 @@ static const char *bad[] = {
 static void test_check(void **state)
 {
 	(void)state;
-	assert_int_equal(db_ident_check("kor"), 0);
-	assert_int_equal(db_ident_check("a"), 0);
-	assert_int_equal(db_ident_check("prod_kor_1"), 0);
-	assert_int_equal(db_ident_check(rep('d', 64)), 0);
-	assert_int_equal(db_ident_check(rep('d', 65)), -1);
+	OK(db_ident_check("kor"));
+	OK(db_ident_check("a"));
+	OK(db_ident_check("prod_kor_1"));
+	OK(db_ident_check(rep('d', 64)));
+	FAILS(db_ident_check(rep('d', 65)));
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-		if (db_ident_check(bad[i]) != -1)
+		if (!db_ident_check(bad[i]))
 			fail_msg("\"%s\" accepted", bad[i]);
-	assert_int_equal(db_ident_check("Kor"), -1);
-	assert_non_null(strstr(err_msg(), "\"Kor\" is not a valid database name"));
+	FAILS(db_ident_check("Kor"));
+	assert_non_null(strstr(last_msg(), "\"Kor\" is not a valid database name"));
 }
 
 static void test_quote(void **state)
@@ -51,11 +52,11 @@ static void test_quote(void **state)
 	char out[100];
 
 	(void)state;
-	assert_int_equal(db_ident_quote("kor", out, sizeof out), 0);
+	OK(db_ident_quote("kor", out, sizeof out));
 	assert_string_equal(out, "`kor`");
-	assert_int_equal(db_ident_quote("prod_kor_1", out, sizeof out), 0);
+	OK(db_ident_quote("prod_kor_1", out, sizeof out));
 	assert_string_equal(out, "`prod_kor_1`");
-	assert_int_equal(db_ident_quote(rep('d', 64), out, sizeof out), 0);
+	OK(db_ident_quote(rep('d', 64), out, sizeof out));
 	assert_int_equal(strlen(out), 66);
 	assert_int_equal(out[0], '`');
 	assert_int_equal(out[65], '`');
@@ -69,11 +70,11 @@ static void test_quote_refuses(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		strcpy(out, "untouched");
-		if (db_ident_quote(bad[i], out, sizeof out) != -1)
+		if (!db_ident_quote(bad[i], out, sizeof out))
 			fail_msg("\"%s\" quoted as %s", bad[i], out);
 		assert_string_equal(out, "untouched");
 	}
-	assert_int_equal(db_ident_quote(rep('d', 65), out, sizeof out), -1);
+	FAILS(db_ident_quote(rep('d', 65), out, sizeof out));
 }
 
 static void test_quote_small_buffer(void **state)
@@ -81,9 +82,9 @@ static void test_quote_small_buffer(void **state)
 	char out[8];
 
 	(void)state;
-	assert_int_equal(db_ident_quote("kor", out, 2), -1);
-	assert_int_equal(db_ident_quote("toolongname", out, sizeof out), -1);
-	assert_int_equal(db_ident_quote("abcd", out, sizeof out), 0);
+	FAILS(db_ident_quote("kor", out, 2));
+	FAILS(db_ident_quote("toolongname", out, sizeof out));
+	OK(db_ident_quote("abcd", out, sizeof out));
 	assert_string_equal(out, "`abcd`");
 }
 
@@ -92,18 +93,18 @@ static void test_pattern_quote(void **state)
 	char out[160];
 
 	(void)state;
-	assert_int_equal(db_pattern_quote("kor", out, sizeof out), 0);
+	OK(db_pattern_quote("kor", out, sizeof out));
 	assert_string_equal(out, "`kor`");
 	/* A GRANT on `a_b_blue` would match axb_blue, a1b_green...: the
 	 * wildcard "_" is escaped. */
-	assert_int_equal(db_pattern_quote("a_b_blue", out, sizeof out), 0);
+	OK(db_pattern_quote("a_b_blue", out, sizeof out));
 	assert_string_equal(out, "`a\\_b\\_blue`");
-	assert_int_equal(db_pattern_quote(rep('_', 1), out, sizeof out), -1);
-	assert_int_equal(db_pattern_quote("a%b", out, sizeof out), -1);
-	assert_int_equal(db_pattern_quote(rep('d', 64), out, sizeof out), 0);
-	assert_int_equal(db_pattern_quote("a_b", out, 6), -1);
+	FAILS(db_pattern_quote(rep('_', 1), out, sizeof out));
+	FAILS(db_pattern_quote("a%b", out, sizeof out));
+	OK(db_pattern_quote(rep('d', 64), out, sizeof out));
+	FAILS(db_pattern_quote("a_b", out, 6));
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-		if (db_pattern_quote(bad[i], out, sizeof out) != -1)
+		if (!db_pattern_quote(bad[i], out, sizeof out))
 			fail_msg("\"%s\" quoted as %s", bad[i], out);
 }
 
@@ -183,7 +184,7 @@ static void test_no_local_infile(void **state)
 	assert_int_equal(getsockname(f.fd, (struct sockaddr *)&a, &al), 0);
 	assert_int_equal(pthread_create(&t, NULL, serve, &f), 0);
 	/* The stand-in hangs up: the login fails, after the client spoke. */
-	assert_int_equal(db_connect(&db, "127.0.0.1", ntohs(a.sin_port), "root", "pw", 5), -1);
+	FAILS(db_connect(&db, "127.0.0.1", ntohs(a.sin_port), "root", "pw", 5));
 	pthread_join(t, NULL);
 	close(f.fd);
 	assert_true(f.got);

@@ -9,6 +9,7 @@
 
 #include "../../common/engine.h"
 #include "../../common/err.h"
+#include "check.h"
 
 static void pick_is(const char *server, const char *want)
 {
@@ -16,7 +17,7 @@ static void pick_is(const char *server, const char *want)
 
 	memset(out, 'X', sizeof out);
 	if (engine_api_pick(server, out, sizeof out) != 0)
-		fail_msg("\"%s\" refused: %s", server, err_msg());
+		fail_msg("\"%s\" refused: %s", server, last_msg());
 	assert_string_equal(out, want);
 }
 
@@ -24,10 +25,9 @@ static void pick_fails(const char *server, const char *why)
 {
 	char out[16] = "untouched";
 
-	err_clear();
-	assert_int_equal(engine_api_pick(server, out, sizeof out), -1);
-	if (!strstr(err_msg(), why))
-		fail_msg("error for \"%s\" is \"%s\", lacks \"%s\"", server, err_msg(), why);
+	FAILS(engine_api_pick(server, out, sizeof out));
+	if (!strstr(last_msg(), why))
+		fail_msg("error for \"%s\" is \"%s\", lacks \"%s\"", server, last_msg(), why);
 	assert_string_equal(out, "untouched");
 }
 

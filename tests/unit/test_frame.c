@@ -10,6 +10,7 @@
 #include "../../common/buf.h"
 #include "../../common/err.h"
 #include "../../common/frame.h"
+#include "check.h"
 
 /* What the demux callback saw: per-stream bytes, and a log of calls as
  * "<stream>:<payload>|" to check order and boundaries. */
@@ -18,18 +19,18 @@ struct seen {
 	int calls, fail_after;
 };
 
-static int on_frame(void *ctx, int stream, const char *data, size_t len)
+static const struct error *on_frame(void *ctx, int stream, const char *data, size_t len)
 {
 	struct seen *s = ctx;
 
 	s->calls++;
 	assert_true(len > 0);
 	assert_true(stream == FRAME_STDOUT || stream == FRAME_STDERR);
-	assert_int_equal(buf_append(stream == FRAME_STDOUT ? &s->out : &s->err, data, len), 0);
-	assert_int_equal(buf_printf(&s->log, "%d:%.*s|", stream, (int)len, data), 0);
+	buf_append(stream == FRAME_STDOUT ? &s->out : &s->err, data, len);
+	buf_printf(&s->log, "%d:%.*s|", stream, (int)len, data);
 	if (s->fail_after && s->calls >= s->fail_after)
-		return err_set("sink refused");
-	return 0;
+		return error_fmt("sink refused");
+	return NULL;
 }
 
 static void seen_free(struct seen *s)
@@ -46,8 +47,8 @@ static void frame(struct buf *b, int stream, const char *payload)
 	unsigned char h[8] = {(unsigned char)stream, 0, 0, 0, (unsigned char)(n >> 24),
 			      (unsigned char)(n >> 16), (unsigned char)(n >> 8), (unsigned char)n};
 
-	assert_int_equal(buf_append(b, h, 8), 0);
-	assert_int_equal(buf_append(b, payload, n), 0);
+	buf_append(b, h, 8);
+	buf_append(b, payload, n);
 }
 
 /* stdout "hello\n", stderr "oops\n", an empty stdout frame, stdout "bye" */
@@ -75,7 +76,7 @@ static void test_demux_whole(void **state)
 	(void)state;
 	sample(&in);
 	demux_init(&d, on_frame, &s);
-	assert_int_equal(demux_feed(&d, in.data, in.len), 0);
+	OK(demux_feed(&d, in.data, in.len));
 	check_sample(&s, &d);
 	assert_string_equal(buf_str(&s.log), "1:hello\n|2:oops\n|1:bye|");
 	buf_free(&in);
@@ -92,7 +93,7 @@ static void test_demux_bytewise(void **state)
 	sample(&in);
 	demux_init(&d, on_frame, &s);
 	for (size_t i = 0; i < in.len; i++) {
-		assert_int_equal(demux_feed(&d, in.data + i, 1), 0);
+		OK(demux_feed(&d, in.data + i, 1));
 		/* Between the bytes of a frame the stream is mid-frame. */
 		if (i == 3 || i == 10)
 			assert_int_equal(demux_partial(&d), 1);
@@ -115,8 +116,8 @@ static void test_demux_every_split(void **state)
 		struct demux d;
 
 		demux_init(&d, on_frame, &s);
-		assert_int_equal(demux_feed(&d, in.data, cut), 0);
-		assert_int_equal(demux_feed(&d, in.data + cut, in.len - cut), 0);
+		OK(demux_feed(&d, in.data, cut));
+		OK(demux_feed(&d, in.data + cut, in.len - cut));
 		check_sample(&s, &d);
 		seen_free(&s);
 	}
@@ -132,10 +133,10 @@ static void test_demux_zero_length(void **state)
 	(void)state;
 	frame(&in, FRAME_STDERR, "");
 	demux_init(&d, on_frame, &s);
-	assert_int_equal(demux_feed(&d, in.data, in.len), 0);
+	OK(demux_feed(&d, in.data, in.len));
 	assert_int_equal(s.calls, 0);
 	assert_int_equal(demux_partial(&d), 0);
-	assert_int_equal(demux_feed(&d, "", 0), 0);
+	OK(demux_feed(&d, "", 0));
 	assert_int_equal(s.calls, 0);
 	buf_free(&in);
 	seen_free(&s);
@@ -151,15 +152,14 @@ static void test_demux_malformed(void **state)
 
 	(void)state;
 	frame(&in, FRAME_STDOUT, "ok");
-	assert_int_equal(buf_append(&in, bad7, 8), 0);
-	assert_int_equal(buf_append(&in, "x", 1), 0);
+	buf_append(&in, bad7, 8);
+	buf_append(&in, "x", 1);
 	demux_init(&d, on_frame, &s);
-	err_clear();
-	assert_int_equal(demux_feed(&d, in.data, in.len), -1);
-	assert_non_null(strstr(err_msg(), "malformed"));
+	FAILS(demux_feed(&d, in.data, in.len));
+	assert_non_null(strstr(last_msg(), "malformed"));
 	assert_string_equal(buf_str(&s.out), "ok"); /* what came before still went out */
 	demux_init(&d, on_frame, &s);
-	assert_int_equal(demux_feed(&d, (const char *)bad_pad, 8), -1);
+	FAILS(demux_feed(&d, (const char *)bad_pad, 8));
 	buf_free(&in);
 	seen_free(&s);
 }
@@ -174,13 +174,13 @@ static void test_demux_partial(void **state)
 	frame(&in, FRAME_STDOUT, "truncated payload");
 	demux_init(&d, on_frame, &s);
 	assert_int_equal(demux_partial(&d), 0);
-	assert_int_equal(demux_feed(&d, in.data, 4), 0); /* half a header */
+	OK(demux_feed(&d, in.data, 4)); /* half a header */
 	assert_int_equal(demux_partial(&d), 1);
 	assert_int_equal(s.calls, 0);
-	assert_int_equal(demux_feed(&d, in.data + 4, 4 + 9), 0);
+	OK(demux_feed(&d, in.data + 4, 4 + 9));
 	assert_int_equal(demux_partial(&d), 1);
 	assert_string_equal(buf_str(&s.out), "truncated");
-	assert_int_equal(demux_feed(&d, in.data + 17, in.len - 17), 0);
+	OK(demux_feed(&d, in.data + 17, in.len - 17));
 	assert_int_equal(demux_partial(&d), 0);
 	assert_string_equal(buf_str(&s.out), "truncated payload");
 	buf_free(&in);
@@ -197,20 +197,21 @@ static void test_demux_sink_fails(void **state)
 	sample(&in);
 	s.fail_after = 1;
 	demux_init(&d, on_frame, &s);
-	assert_int_equal(demux_feed(&d, in.data, in.len), -1);
+	FAILS(demux_feed(&d, in.data, in.len));
 	assert_int_equal(s.calls, 1);
 	buf_free(&in);
 	seen_free(&s);
 }
 
 /* Lines seen, each followed by "|". */
-static int on_line(void *ctx, const char *line, size_t len)
+static const struct error *on_line(void *ctx, const char *line, size_t len)
 {
 	struct buf *b = ctx;
 
 	assert_null(memchr(line, '\n', len));
-	assert_int_equal(buf_append(b, line, len), 0);
-	return buf_append(b, "|", 1);
+	buf_append(b, line, len);
+	buf_append(b, "|", 1);
+	return NULL;
 }
 
 static void test_lines_basic(void **state)
@@ -221,11 +222,11 @@ static void test_lines_basic(void **state)
 
 	(void)state;
 	lines_init(&l, on_line, &got);
-	assert_int_equal(lines_feed(&l, text, strlen(text)), 0);
+	OK(lines_feed(&l, text, strlen(text)));
 	assert_string_equal(buf_str(&got), "{\"a\":1}|{\"b\":2}|||");
-	assert_int_equal(lines_finish(&l), 0);
+	OK(lines_finish(&l));
 	assert_string_equal(buf_str(&got), "{\"a\":1}|{\"b\":2}|||last|");
-	assert_int_equal(lines_finish(&l), 0); /* nothing left: no call */
+	OK(lines_finish(&l)); /* nothing left: no call */
 	assert_string_equal(buf_str(&got), "{\"a\":1}|{\"b\":2}|||last|");
 	lines_free(&l);
 	buf_free(&got);
@@ -241,18 +242,18 @@ static void test_lines_split(void **state)
 	/* Byte by byte, so "\r" and "\n" arrive in different feeds too. */
 	lines_init(&l, on_line, &got);
 	for (size_t i = 0; text[i]; i++)
-		assert_int_equal(lines_feed(&l, text + i, 1), 0);
-	assert_int_equal(lines_finish(&l), 0);
+		OK(lines_feed(&l, text + i, 1));
+	OK(lines_finish(&l));
 	assert_string_equal(buf_str(&got), "first line|second||third|");
 	lines_free(&l);
 	/* In two feeds cut inside a line. */
 	buf_consume(&got, got.len);
 	lines_init(&l, on_line, &got);
-	assert_int_equal(lines_feed(&l, "par", 3), 0);
+	OK(lines_feed(&l, "par", 3));
 	assert_string_equal(buf_str(&got), "");
-	assert_int_equal(lines_feed(&l, "tial\nnext", 9), 0);
+	OK(lines_feed(&l, "tial\nnext", 9));
 	assert_string_equal(buf_str(&got), "partial|");
-	assert_int_equal(lines_finish(&l), 0);
+	OK(lines_finish(&l));
 	assert_string_equal(buf_str(&got), "partial|next|");
 	lines_free(&l);
 	buf_free(&got);
@@ -265,10 +266,10 @@ static void test_lines_finish_cr(void **state)
 
 	(void)state;
 	lines_init(&l, on_line, &got);
-	assert_int_equal(lines_feed(&l, "a\nunterminated\r", 15), 0);
-	assert_int_equal(lines_finish(&l), 0);
+	OK(lines_feed(&l, "a\nunterminated\r", 15));
+	OK(lines_finish(&l));
 	assert_string_equal(buf_str(&got), "a|unterminated|");
-	assert_int_equal(lines_feed(&l, "again\n", 6), 0);
+	OK(lines_feed(&l, "again\n", 6));
 	assert_string_equal(buf_str(&got), "a|unterminated|again|");
 	lines_free(&l);
 	buf_free(&got);

@@ -10,6 +10,7 @@
 
 #include "../../common/err.h"
 #include "../../common/name.h"
+#include "check.h"
 
 /* A string of n copies of c (n < 300). */
 static const char *rep(char c, size_t n)
@@ -23,71 +24,71 @@ static const char *rep(char c, size_t n)
 
 static void assert_err_has(const char *needle)
 {
-	if (!strstr(err_msg(), needle))
-		fail_msg("error \"%s\" lacks \"%s\"", err_msg(), needle);
+	if (!strstr(last_msg(), needle))
+		fail_msg("error \"%s\" lacks \"%s\"", last_msg(), needle);
 }
 
 static void test_cluster(void **state)
 {
 	(void)state;
-	assert_int_equal(name_check_cluster("prod"), 0);
-	assert_int_equal(name_check_cluster("0a_b-c9"), 0);
-	assert_int_equal(name_check_cluster("x"), 0);
-	assert_int_equal(name_check_cluster(rep('a', 32)), 0);
-	assert_int_equal(name_check_cluster(rep('a', 33)), -1);
+	OK(name_check_cluster("prod"));
+	OK(name_check_cluster("0a_b-c9"));
+	OK(name_check_cluster("x"));
+	OK(name_check_cluster(rep('a', 32)));
+	FAILS(name_check_cluster(rep('a', 33)));
 	assert_err_has("longer than 32");
-	assert_int_equal(name_check_cluster(""), -1);
+	FAILS(name_check_cluster(""));
 	assert_err_has("empty");
-	assert_int_equal(name_check_cluster("-a"), -1);
+	FAILS(name_check_cluster("-a"));
 	assert_err_has("must match");
-	assert_int_equal(name_check_cluster("_a"), -1);
-	assert_int_equal(name_check_cluster("Prod"), -1);
-	assert_int_equal(name_check_cluster("a.b"), -1);
-	assert_int_equal(name_check_cluster("a b"), -1);
-	assert_int_equal(name_check_cluster("a/b"), -1);
-	assert_int_equal(name_check_cluster("aB"), -1);
+	FAILS(name_check_cluster("_a"));
+	FAILS(name_check_cluster("Prod"));
+	FAILS(name_check_cluster("a.b"));
+	FAILS(name_check_cluster("a b"));
+	FAILS(name_check_cluster("a/b"));
+	FAILS(name_check_cluster("aB"));
 }
 
 static void test_instance_service(void **state)
 {
-	int (*fns[])(const char *) = {name_check_instance, name_check_service};
+	const struct error *(*fns[])(const char *) = {name_check_instance, name_check_service};
 
 	(void)state;
 	for (size_t i = 0; i < 2; i++) {
-		int (*f)(const char *) = fns[i];
+		const struct error *(*f)(const char *) = fns[i];
 
-		assert_int_equal(f("web"), 0);
-		assert_int_equal(f("a1_b"), 0);
-		assert_int_equal(f("z"), 0);
-		assert_int_equal(f(rep('a', 31)), 0);
-		assert_int_equal(f(rep('a', 32)), -1);
+		OK(f("web"));
+		OK(f("a1_b"));
+		OK(f("z"));
+		OK(f(rep('a', 31)));
+		FAILS(f(rep('a', 32)));
 		assert_err_has("longer than 31");
-		assert_int_equal(f(""), -1);
-		assert_int_equal(f("1abc"), -1); /* digit first */
-		assert_int_equal(f("_abc"), -1);
-		assert_int_equal(f("a-b"), -1);  /* no dash */
-		assert_int_equal(f("aBc"), -1);
-		assert_int_equal(f("a;b"), -1);
+		FAILS(f(""));
+		FAILS(f("1abc")); /* digit first */
+		FAILS(f("_abc"));
+		FAILS(f("a-b"));  /* no dash */
+		FAILS(f("aBc"));
+		FAILS(f("a;b"));
 	}
-	assert_int_equal(name_check_instance("a-b"), -1);
+	FAILS(name_check_instance("a-b"));
 	assert_err_has("instance name \"a-b\"");
-	assert_int_equal(name_check_service("a-b"), -1);
+	FAILS(name_check_service("a-b"));
 	assert_err_has("service name \"a-b\"");
 }
 
 static void test_template(void **state)
 {
 	(void)state;
-	assert_int_equal(name_check_template("kor"), 0);
-	assert_int_equal(name_check_template("9-my_tpl"), 0);
-	assert_int_equal(name_check_template(rep('k', 64)), 0);
-	assert_int_equal(name_check_template(rep('k', 65)), -1);
+	OK(name_check_template("kor"));
+	OK(name_check_template("9-my_tpl"));
+	OK(name_check_template(rep('k', 64)));
+	FAILS(name_check_template(rep('k', 65)));
 	assert_err_has("longer than 64");
-	assert_int_equal(name_check_template(""), -1);
-	assert_int_equal(name_check_template("-kor"), -1);
-	assert_int_equal(name_check_template("../kor"), -1);
-	assert_int_equal(name_check_template("kor.ini"), -1);
-	assert_int_equal(name_check_template("Kor"), -1);
+	FAILS(name_check_template(""));
+	FAILS(name_check_template("-kor"));
+	FAILS(name_check_template("../kor"));
+	FAILS(name_check_template("kor.ini"));
+	FAILS(name_check_template("Kor"));
 }
 
 static void test_image(void **state)
@@ -121,41 +122,41 @@ static void test_image(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
-		if (name_check_image(good[i]) != 0)
-			fail_msg("\"%s\" refused: %s", good[i], err_msg());
+		if ((check_err = name_check_image(good[i])))
+			fail_msg("\"%s\" refused: %s", good[i], last_msg());
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-		if (name_check_image(bad[i]) != -1)
+		if (!(check_err = name_check_image(bad[i])))
 			fail_msg("\"%s\" accepted", bad[i]);
-	assert_int_equal(name_check_image(""), -1);
+	FAILS(name_check_image(""));
 	assert_err_has("empty");
-	assert_int_equal(name_check_image("a b"), -1);
+	FAILS(name_check_image("a b"));
 	assert_err_has("character not allowed");
-	assert_int_equal(name_check_image("a:"), -1);
+	FAILS(name_check_image("a:"));
 	assert_err_has("malformed");
-	assert_int_equal(name_check_image("coneda/Kor"), -1);
+	FAILS(name_check_image("coneda/Kor"));
 	assert_err_has("must be lowercase");
-	assert_int_equal(name_check_image(rep('a', 255)), 0);
-	assert_int_equal(name_check_image(rep('a', 256)), -1);
+	OK(name_check_image(rep('a', 255)));
+	FAILS(name_check_image(rep('a', 256)));
 	assert_err_has("too long");
 }
 
 static void test_address(void **state)
 {
 	(void)state;
-	assert_int_equal(name_check_address("127.0.0.1"), 0);
-	assert_int_equal(name_check_address("0.0.0.0"), 0);
-	assert_int_equal(name_check_address("::"), 0);
-	assert_int_equal(name_check_address("::1"), 0);
-	assert_int_equal(name_check_address("fe80::1:2"), 0);
-	assert_int_equal(name_check_address("::ffff:10.0.0.1"), 0);
-	assert_int_equal(name_check_address(""), -1);
-	assert_int_equal(name_check_address("localhost"), -1);
+	OK(name_check_address("127.0.0.1"));
+	OK(name_check_address("0.0.0.0"));
+	OK(name_check_address("::"));
+	OK(name_check_address("::1"));
+	OK(name_check_address("fe80::1:2"));
+	OK(name_check_address("::ffff:10.0.0.1"));
+	FAILS(name_check_address(""));
+	FAILS(name_check_address("localhost"));
 	assert_err_has("\"localhost\" is not an IP address");
-	assert_int_equal(name_check_address("256.0.0.1"), -1);
-	assert_int_equal(name_check_address("1.2.3"), -1);
-	assert_int_equal(name_check_address("1.2.3.4 "), -1);
-	assert_int_equal(name_check_address("[::1]"), -1);
-	assert_int_equal(name_check_address(":::"), -1);
+	FAILS(name_check_address("256.0.0.1"));
+	FAILS(name_check_address("1.2.3"));
+	FAILS(name_check_address("1.2.3.4 "));
+	FAILS(name_check_address("[::1]"));
+	FAILS(name_check_address(":::"));
 }
 
 static void test_port(void **state)
@@ -163,20 +164,20 @@ static void test_port(void **state)
 	int p = -1;
 
 	(void)state;
-	assert_int_equal(name_check_port("1", &p), 0);
+	OK(name_check_port("1", &p));
 	assert_int_equal(p, 1);
-	assert_int_equal(name_check_port("65535", &p), 0);
+	OK(name_check_port("65535", &p));
 	assert_int_equal(p, 65535);
-	assert_int_equal(name_check_port("8080", NULL), 0);
+	OK(name_check_port("8080", NULL));
 	p = 42;
-	assert_int_equal(name_check_port("0", &p), -1);
+	FAILS(name_check_port("0", &p));
 	assert_int_equal(p, 42); /* untouched on failure */
 	assert_err_has("port \"0\" is not a number from 1 to 65535");
-	assert_int_equal(name_check_port("65536", &p), -1);
-	assert_int_equal(name_check_port("12a", &p), -1);
-	assert_int_equal(name_check_port("", &p), -1);
-	assert_int_equal(name_check_port("-1", &p), -1);
-	assert_int_equal(name_check_port("99999999999999999999", &p), -1);
+	FAILS(name_check_port("65536", &p));
+	FAILS(name_check_port("12a", &p));
+	FAILS(name_check_port("", &p));
+	FAILS(name_check_port("-1", &p));
+	FAILS(name_check_port("99999999999999999999", &p));
 	assert_int_equal(p, 42);
 }
 
@@ -184,7 +185,7 @@ static void split_is(const char *ref, const char *repo, const char *tag)
 {
 	char *r = NULL, *t = NULL;
 
-	assert_int_equal(name_image_split(ref, &r, &t), 0);
+	name_image_split(ref, &r, &t);
 	assert_string_equal(r, repo);
 	assert_string_equal(t, tag);
 	free(r);
@@ -209,20 +210,20 @@ static void test_random(void **state)
 
 	(void)state;
 	memset(a, 'X', sizeof a);
-	assert_int_equal(name_random(a, 32, NAME_ALNUM_LOWER), 0);
+	OK(name_random(a, 32, NAME_ALNUM_LOWER));
 	assert_int_equal(strlen(a), 32);
 	assert_int_equal(strspn(a, NAME_ALNUM_LOWER), 32);
-	assert_int_equal(name_random(b, 32, NAME_ALNUM_LOWER), 0);
+	OK(name_random(b, 32, NAME_ALNUM_LOWER));
 	assert_string_not_equal(a, b);
-	assert_int_equal(name_random(a, 32, NAME_ALNUM), 0);
+	OK(name_random(a, 32, NAME_ALNUM));
 	assert_int_equal(strspn(a, NAME_ALNUM), 32);
 	/* A one-letter alphabet leaves no choice. */
-	assert_int_equal(name_random(a, 32, "q"), 0);
+	OK(name_random(a, 32, "q"));
 	assert_string_equal(a, "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq");
-	assert_int_equal(name_random(one, 1, "ab"), 0);
+	OK(name_random(one, 1, "ab"));
 	assert_true(one[0] == 'a' || one[0] == 'b');
 	assert_int_equal(one[1], '\0');
-	assert_int_equal(name_random(none, 0, "ab"), 0);
+	OK(name_random(none, 0, "ab"));
 	assert_int_equal(none[0], '\0');
 }
 

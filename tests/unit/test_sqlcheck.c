@@ -9,17 +9,18 @@
 #include <string.h>
 
 #include "../../common/err.h"
+#include "check.h"
 #include "../../common/sqlcheck.h"
 
 static void assert_err_has(const char *needle)
 {
-	if (!strstr(err_msg(), needle))
-		fail_msg("error \"%s\" lacks \"%s\"", err_msg(), needle);
+	if (!strstr(last_msg(), needle))
+		fail_msg("error \"%s\" lacks \"%s\"", last_msg(), needle);
 }
 
 static int check(struct sqlcheck *c, const char *stmt)
 {
-	return sqlcheck_statement(c, stmt, strlen(stmt));
+	return (check_err = sqlcheck_statement(c, stmt, strlen(stmt))) ? -1 : 0;
 }
 
 /* Each statement in order through one checker (state carries over). */
@@ -30,7 +31,7 @@ static void all_pass(const char *target, const char *const *stmts, size_t n)
 	sqlcheck_init(&c, target);
 	for (size_t i = 0; i < n; i++)
 		if (check(&c, stmts[i]) != 0)
-			fail_msg("\"%s\" refused: %s", stmts[i], err_msg());
+			fail_msg("\"%s\" refused: %s", stmts[i], last_msg());
 	sqlcheck_free(&c);
 }
 

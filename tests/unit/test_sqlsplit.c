@@ -13,6 +13,7 @@
 #include "../../common/err.h"
 #include "../../common/sqlsplit.h"
 #include "../../common/strv.h"
+#include "check.h"
 
 #define MAX (256u << 20)
 
@@ -189,18 +190,18 @@ struct got {
 	size_t stop_at;    /* fail on this statement (from 1), 0 never */
 };
 
-static int collect(void *ctx, const char *stmt, size_t len)
+static const struct error *collect(void *ctx, const char *stmt, size_t len)
 {
 	struct got *g = ctx;
 
 	if (strlen(stmt) != len)
 		fail_msg("statement of %zu bytes passed on with length %zu", strlen(stmt), len);
 	if (g->stmts.n + 1 == g->stop_at)
-		return err_set("stop here");
+		return error_fmt("stop here");
 	if (g->stmts.n < sizeof g->lines / sizeof *g->lines)
 		g->lines[g->stmts.n] = g->s->line;
-	assert_int_equal(strv_push(&g->stmts, stmt), 0);
-	return 0;
+	strv_push(&g->stmts, stmt);
+	return NULL;
 }
 
 /* Split text in chunks of random sizes from 1 to maxchunk (0: all at once). */
@@ -216,11 +217,11 @@ static int split(struct got *g, struct sqlsplit *s, const char *text, size_t len
 
 		if (n > len - off)
 			n = len - off;
-		if (sqlsplit_feed(s, text + off, n, collect, g) < 0)
+		if ((check_err = sqlsplit_feed(s, text + off, n, collect, g)))
 			return -1;
 		off += n;
 	}
-	return sqlsplit_finish(s, collect, g);
+	return (check_err = sqlsplit_finish(s, collect, g)) ? -1 : 0;
 }
 
 /* Split a NUL-terminated text whole into g (the splitter freed). */
@@ -236,8 +237,8 @@ static int split_str(struct got *g, const char *text, size_t max)
 
 static void assert_err_has(const char *needle)
 {
-	if (!strstr(err_msg(), needle))
-		fail_msg("error \"%s\" lacks \"%s\"", err_msg(), needle);
+	if (!strstr(last_msg(), needle))
+		fail_msg("error \"%s\" lacks \"%s\"", last_msg(), needle);
 }
 
 static void assert_stmts(const struct got *g, const char *const *v, size_t n)
@@ -300,7 +301,7 @@ static void test_dump_chunks(void **state)
 			struct got g;
 
 			if (split(&g, &s, dump.data, dump.len, maxchunks[i], MAX) < 0)
-				fail_msg("chunks of up to %zu: %s", maxchunks[i], err_msg());
+				fail_msg("chunks of up to %zu: %s", maxchunks[i], last_msg());
 			assert_dump_stmts(&g);
 			strv_free(&g.stmts);
 			sqlsplit_free(&s);
@@ -318,9 +319,9 @@ static void test_dump_crlf(void **state)
 	(void)state;
 	for (size_t i = 0; i < dump.len; i++) {
 		if (dump.data[i] == '\n')
-			assert_int_equal(buf_append(&crlf, "\r\n", 2), 0);
+			buf_append(&crlf, "\r\n", 2);
 		else
-			assert_int_equal(buf_append(&crlf, dump.data + i, 1), 0);
+			buf_append(&crlf, dump.data + i, 1);
 	}
 	assert_int_equal(split(&g, &s, crlf.data, crlf.len, 100, MAX), 0);
 	for (size_t i = 0; i < g.stmts.n; i++) {
@@ -366,7 +367,7 @@ static void test_truncated(void **state)
 		if (g.stmts.n != v[i].stmts)
 			fail_msg("cut at %zu: %zu statements, want %zu", v[i].cut, g.stmts.n, v[i].stmts);
 		if (!v[i].err && rc != 0)
-			fail_msg("cut at %zu: %s", v[i].cut, err_msg());
+			fail_msg("cut at %zu: %s", v[i].cut, last_msg());
 		if (v[i].err) {
 			assert_int_equal(rc, -1);
 			assert_err_has("the dump ends inside a statement (truncated?)");
@@ -435,13 +436,13 @@ static void test_reuse(void **state)
 	sqlsplit_init(&s, MAX);
 	memset(&g, 0, sizeof g);
 	g.s = &s;
-	assert_int_equal(sqlsplit_feed(&s, text.data, text.len, collect, &g), 0);
+	OK(sqlsplit_feed(&s, text.data, text.len, collect, &g));
 	data = s.b.data;
 	cap = s.b.cap;
 	assert_true(cap > 100000 && cap <= 2 * (100010 + 64));
 	for (int i = 0; i < 1000; i++)
-		assert_int_equal(sqlsplit_feed(&s, "SELECT 1,\n2;\n", 13, collect, &g), 0);
-	assert_int_equal(sqlsplit_finish(&s, collect, &g), 0);
+		OK(sqlsplit_feed(&s, "SELECT 1,\n2;\n", 13, collect, &g));
+	OK(sqlsplit_finish(&s, collect, &g));
 	assert_int_equal(g.stmts.n, 1001);
 	assert_string_equal(g.stmts.v[1000], "SELECT 1,\n2");
 	assert_ptr_equal(s.b.data, data);
@@ -534,8 +535,8 @@ static void test_lines_and_stop(void **state)
 	g.s = &s;
 	g.stop_at = 18;
 	sqlsplit_init(&s, MAX);
-	assert_int_equal(sqlsplit_feed(&s, dump.data, dump.len, collect, &g), -1);
-	assert_string_equal(err_msg(), "stop here");
+	FAILS(sqlsplit_feed(&s, dump.data, dump.len, collect, &g));
+	assert_string_equal(last_msg(), "stop here");
 	assert_int_equal(g.stmts.n, 17);
 	assert_int_equal(s.line, 40);
 	strv_free(&g.stmts);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../../common/err.h"
+#include "check.h"
 #include "../../common/strv.h"
 
 /* Split line and compare with the n expected words. */
@@ -15,8 +16,7 @@ static void split_is(const char *line, size_t n, const char *const *want)
 {
 	struct strv w = STRV_INIT;
 
-	if (strv_split(&w, line) != 0)
-		fail_msg("split of [%s] failed: %s", line, err_msg());
+	OK(strv_split(&w, line));
 	assert_int_equal(w.n, n);
 	for (size_t i = 0; i < n; i++)
 		assert_string_equal(w.v[i], want[i]);
@@ -45,9 +45,9 @@ static void test_split_empty(void **state)
 	struct strv w = STRV_INIT;
 
 	(void)state;
-	assert_int_equal(strv_split(&w, ""), 0);
+	OK(strv_split(&w, ""));
 	assert_int_equal(w.n, 0);
-	assert_int_equal(strv_split(&w, " \t  "), 0);
+	OK(strv_split(&w, " \t  "));
 	assert_int_equal(w.n, 0);
 	strv_free(&w);
 }
@@ -80,17 +80,15 @@ static void test_split_unterminated(void **state)
 	struct strv w = STRV_INIT;
 
 	(void)state;
-	err_clear();
-	assert_int_equal(strv_split(&w, "echo 'oops"), -1);
-	assert_non_null(strstr(err_msg(), "unterminated ' quote"));
+	FAILS(strv_split(&w, "echo 'oops"));
+	assert_non_null(strstr(last_msg(), "unterminated ' quote"));
 	strv_free(&w);
-	err_clear();
-	assert_int_equal(strv_split(&w, "\"oops"), -1);
-	assert_non_null(strstr(err_msg(), "unterminated \" quote"));
+	FAILS(strv_split(&w, "\"oops"));
+	assert_non_null(strstr(last_msg(), "unterminated \" quote"));
 	strv_free(&w);
 	/* An escaped closing quote does not close. */
-	assert_int_equal(strv_split(&w, "\"oops\\\""), -1);
-	assert_non_null(strstr(err_msg(), "quote"));
+	FAILS(strv_split(&w, "\"oops\\\""));
+	assert_non_null(strstr(last_msg(), "quote"));
 	strv_free(&w);
 }
 
@@ -100,13 +98,13 @@ static void test_push(void **state)
 	char name[8] = "abc";
 
 	(void)state;
-	assert_int_equal(strv_push(&s, name), 0);
+	strv_push(&s, name);
 	name[0] = 'X'; /* strv_push copies */
 	assert_string_equal(s.v[0], "abc");
-	assert_int_equal(strv_pushf(&s, "%s=%d", "PORT", 8000), 0);
+	strv_pushf(&s, "%s=%d", "PORT", 8000);
 	assert_string_equal(s.v[1], "PORT=8000");
 	for (int i = 0; i < 100; i++)
-		assert_int_equal(strv_pushf(&s, "n%03d", i), 0);
+		strv_pushf(&s, "n%03d", i);
 	assert_int_equal(s.n, 102);
 	assert_string_equal(s.v[2], "n000");
 	assert_string_equal(s.v[101], "n099");

@@ -13,6 +13,7 @@
 
 #include "../../common/err.h"
 #include "../../common/template.h"
+#include "check.h"
 
 /* The path of the last template written by load_text(). */
 static char tpl_path[64];
@@ -33,7 +34,7 @@ static void load_text(const char *text, struct template *t, struct diag *d)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	assert_int_equal(close(fd), 0);
-	rc = template_load_file(t, "t", tpl_path, d);
+	rc = (check_err = template_load_file(t, "t", tpl_path, d)) ? -1 : 0;
 	unlink(tpl_path);
 	assert_int_equal(rc, 0);
 }
@@ -67,7 +68,7 @@ static void expand_is(const char *s, char *const *vars, const char *want)
 	char *out = NULL;
 
 	if (template_expand(s, vars, &out) != 0)
-		fail_msg("expanding \"%s\": %s", s, err_msg());
+		fail_msg("expanding \"%s\": %s", s, last_msg());
 	assert_string_equal(out, want);
 	free(out);
 }
@@ -76,11 +77,10 @@ static void expand_fails(const char *s, char *const *vars, const char *why)
 {
 	char *out = (char *)"untouched";
 
-	err_clear();
-	assert_int_equal(template_expand(s, vars, &out), -1);
+	FAILS(template_expand(s, vars, &out));
 	assert_string_equal(out, "untouched");
-	if (!strstr(err_msg(), why))
-		fail_msg("error \"%s\" lacks \"%s\"", err_msg(), why);
+	if (!strstr(last_msg(), why))
+		fail_msg("error \"%s\" lacks \"%s\"", last_msg(), why);
 }
 
 static void test_expand(void **state)
@@ -112,7 +112,7 @@ static void test_repo_templates(void **state)
 	struct diag d = DIAG_INIT;
 
 	(void)state;
-	assert_int_equal(template_load_file(&t, "sample", "templates/sample.ini", &d), 0);
+	OK(template_load_file(&t, "sample", "templates/sample.ini", &d));
 	no_problems(&d);
 	assert_string_equal(t.image, "127.0.0.1:5000/korcluster-test/sample:${version}");
 	assert_string_equal(t.default_version, "v1");
@@ -134,7 +134,7 @@ static void test_repo_templates(void **state)
 	assert_string_equal(t.env.v[1], "DB_HOST=${db_host}");
 	template_free(&t);
 
-	assert_int_equal(template_load_file(&t, "kor", "templates/kor.ini", &d), 0);
+	OK(template_load_file(&t, "kor", "templates/kor.ini", &d));
 	no_problems(&d);
 	assert_string_equal(t.default_version, "v5.0.0");
 	assert_non_null(s = template_service(&t, "elastic"));
@@ -340,13 +340,13 @@ static void test_find(void **state)
 	assert_non_null(getcwd(cwd, sizeof cwd));
 	snprintf(env, sizeof env, "/nonexistent:%s/templates", cwd);
 	assert_int_equal(setenv("KORCLUSTER_TEMPLATES", env, 1), 0);
-	assert_int_equal(template_find("sample", &path), 0);
+	OK(template_find("sample", &path));
 	snprintf(want, sizeof want, "%s/templates/sample.ini", cwd);
 	assert_string_equal(path, want);
 	free(path);
-	assert_int_equal(template_find("../templates/sample", &path), -1);
-	assert_int_equal(template_find("no-such-template", &path), -1);
-	assert_non_null(strstr(err_msg(), "\"no-such-template\" not found"));
+	FAILS(template_find("../templates/sample", &path));
+	FAILS(template_find("no-such-template", &path));
+	assert_non_null(strstr(last_msg(), "\"no-such-template\" not found"));
 	unsetenv("KORCLUSTER_TEMPLATES");
 }
 

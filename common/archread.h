@@ -1,4 +1,4 @@
-/* snapread: reading a snapshot (the format is in snapshot.h): verified
+/* archread: reading a snapshot (the format is in archive.h): verified
  * whole, then restored.
  *
  * The archive is opened once; both passes read that open file, so what is
@@ -15,8 +15,8 @@
  *
  * The first pass refuses the archive, changing nothing, for: a member
  * name that is absolute, holds "." or ".." or an empty component, is
- * longer than SNAPSHOT_NAME_MAX bytes, has a component longer than 255
- * bytes or more than SNAPSHOT_DEPTH_MAX of them; a hard link, device or
+ * longer than ARCHIVE_NAME_MAX bytes, has a component longer than 255
+ * bytes or more than ARCHIVE_DEPTH_MAX of them; a hard link, device or
  * FIFO; a member twice; a symlink that leads out of the folder it is
  * restored into, resolved as the kernel will (vtree.h); a member below a
  * symlink; a statement of the dump that sqlcheck.h refuses or that is
@@ -25,27 +25,29 @@
  * truncated or corrupt stream.  The second pass runs the same checks and
  * also compares every member with what the first pass read: a difference
  * stops it (the caller discards what it restored). */
-#ifndef KC_SNAPREAD_H
-#define KC_SNAPREAD_H
+#ifndef KC_ARCHREAD_H
+#define KC_ARCHREAD_H
 
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct snapread;
+#include "err.h"
 
-struct snapread_limits {
+struct archread;
+
+struct archread_limits {
 	uint64_t space;         /* free bytes where it is restored */
 	uint64_t unpack_max;    /* most bytes it may unpack to; 0: no limit but space */
-	unsigned ratio;         /* most unpacked bytes per archive byte (past SNAPREAD_FLOOR); 0: none */
+	unsigned ratio;         /* most unpacked bytes per archive byte (past ARCHREAD_FLOOR); 0: none */
 	size_t max_statement;   /* the longest statement of the dump */
 	const char *target_db;  /* the database the dump goes into (sqlcheck.h), or NULL */
 };
 
 /* Unpacked bytes every archive may reach whatever its ratio. */
-#define SNAPREAD_FLOOR (64ull << 20)
+#define ARCHREAD_FLOOR (64ull << 20)
 
-struct snapread_info {
+struct archread_info {
 	json_t *manifest;       /* owned; NULL for KorCluster's format */
 	json_t *members;        /* owned: name -> {type, size, sha256 | target} as the first pass read it */
 	int legacy;             /* KorCluster's format */
@@ -57,21 +59,21 @@ struct snapread_info {
 	size_t files;
 };
 
-struct snapread_sink {
+struct archread_sink {
 	/* The dump's text, in order (decompressed for KorCluster's db.sql.gz). */
-	int (*sql)(void *ctx, const char *data, size_t len);
+	const struct error *(*sql)(void *ctx, const char *data, size_t len);
 	void *ctx;
 	const char *data_dir;  /* empty folder data/ is restored into */
 	const char *extra_dir; /* KorCluster's config files go here; NULL: left out */
 };
 
-int snapread_open(struct snapread **out, const char *path);
-void snapread_close(struct snapread *r);
+const struct error *archread_open(struct archread **out, const char *path);
+void archread_close(struct archread *r);
 /* The first pass: nothing is written anywhere. */
-int snapread_verify(struct snapread *r, const struct snapread_limits *lim, struct snapread_info *info);
+const struct error *archread_verify(struct archread *r, const struct archread_limits *lim, struct archread_info *info);
 /* The second pass, over a verified archive: files into s->data_dir (never
  * following a link; runs of zeros become holes), the dump to s->sql. */
-int snapread_restore(struct snapread *r, const struct snapread_info *info, const struct snapread_sink *s);
-void snapread_info_free(struct snapread_info *info);
+const struct error *archread_restore(struct archread *r, const struct archread_info *info, const struct archread_sink *s);
+void archread_info_free(struct archread_info *info);
 
 #endif

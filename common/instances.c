@@ -1,0 +1,121 @@
+#include "instances.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "fs.h"
+#include "mem.h"
+#include "runtime.h"
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+const struct error *instances_scan(const struct cluster *cl, struct strv *names, struct taken *t)
+{
+	const struct error *err = NULL;
+	char *dir = cluster_path(cl, "instances");
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (t)
+		memset(t, 0, sizeof *t);
+	if (!d) {
+		err = error_errno("reading \"%s\"", dir);
+		free(dir);
+		return err;
+	}
+	while ((de = readdir(d))) {
+		struct conf c;
+		struct diag dg = DIAG_INIT;
+		char *ini;
+		const char *v;
+
+		if (de->d_name[0] == '.')
+			continue;
+		ini = xasprintf("%s/%s/instance.ini", dir, de->d_name);
+		if (fs_exists(ini) && !conf_load(&c, ini, &dg)) {
+			if (names)
+				strv_push(names, de->d_name);
+			if (t) {
+				t->ports = xrealloc(t->ports, (t->n + 1) * sizeof *t->ports);
+				t->slots = xrealloc(t->slots, (t->n + 1) * sizeof *t->slots);
+				t->ports[t->n] = (v = conf_value(&c, "instance", "port")) ? atoi(v) : 0;
+				t->slots[t->n] = (v = conf_value(&c, "instance", "slot")) ? atoi(v) : -1;
+				t->n++;
+			}
+			conf_free(&c);
+		}
+		diag_free(&dg);
+		free(ini);
+	}
+	closedir(d);
+	free(dir);
+	if (names && names->n > 1)
+		qsort(names->v, names->n, sizeof *names->v, by_name);
+	return NULL;
+}
+
+void instances_taken_free(struct taken *t)
+{
+	free(t->ports);
+	free(t->slots);
+	memset(t, 0, sizeof *t);
+}
+
+const struct error *instances_each(const struct cluster *cl,
+				   const struct error *(*fn)(void *ctx, struct instance *in), void *ctx)
+{
+	const struct error *err;
+	struct strv names = STRV_INIT;
+
+	if ((err = instances_scan(cl, &names, NULL)))
+		return err;
+	for (size_t i = 0; i < names.n && !err; i++) {
+		struct instance in;
+		char *dir = cluster_path(cl, "instances/%s", names.v[i]);
+
+		if (!(err = instance_open(&in, dir))) {
+			err = fn(ctx, &in);
+			instance_free(&in);
+		}
+		free(dir);
+	}
+	strv_free(&names);
+	return err;
+}
+
+struct list {
+	struct engine *e;
+	json_t *all;
+};
+
+static const struct error *one(void *ctx, struct instance *in)
+{
+	struct list *l = ctx;
+	json_t *st;
+	const struct error *err = runtime_status(l->e, in, &st);
+
+	if (!err) {
+		json_object_del(st, "containers");
+		json_array_append_new(l->all, st);
+	}
+	return err;
+}
+
+const struct error *instances_status(struct engine *e, const struct cluster *cl, json_t **out)
+{
+	struct list l = {e, json_array()};
+	const struct error *err = instances_each(cl, one, &l);
+
+	if (err) {
+		json_decref(l.all);
+		l.all = NULL;
+	}
+	*out = l.all;
+	return err;
+}

@@ -1,0 +1,259 @@
+#include "instmake.h"
+
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "fs.h"
+#include "import.h"
+#include "instances.h"
+#include "lock.h"
+#include "mem.h"
+#include "mysqlsvc.h"
+#include "name.h"
+#include "proxy.h"
+#include "report.h"
+#include "runtime.h"
+#include "snapshot.h"
+
+/* Refuse a port bound on the host at the cluster's bind address. */
+static const struct error *port_free_on_host(const char *bind_addr, int port)
+{
+	const struct error *err = NULL;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_PASSIVE}, *ai;
+	char ps[8];
+	int fd;
+
+	snprintf(ps, sizeof ps, "%d", port);
+	if (getaddrinfo(bind_addr, ps, &hints, &ai) != 0)
+		return error_fmt("cannot use address \"%s\"", bind_addr);
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* As nginx binds: connections lingering in TIME_WAIT do not count. */
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int));
+	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 1) < 0)
+		err = error_errno("port %d on %s is taken on this host", port, bind_addr);
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(ai);
+	return err;
+}
+
+static const char *const reserved_users[] = {"root", "mysql", "sys", "test", "information_schema",
+					     "performance_schema", "mariadb", NULL};
+
+const struct error *instmake_setup(void *ctx, struct engine *e, struct instance *in)
+{
+	(void)ctx;
+	if (in->cl.tpl.setup)
+		report_line("running setup of \"%s\" (%s)", in->name, in->version);
+	return runtime_task(e, in, in->env, "setup", in->cl.tpl.setup, "; nothing was kept");
+}
+
+/* The port and the first free fixed-address slot, among the instances. */
+static const struct error *port_and_slot(const struct cluster *cl, int port, int *slot)
+{
+	const struct error *err;
+	struct taken taken;
+
+	if ((err = instances_scan(cl, NULL, &taken)))
+		return err;
+	for (size_t i = 0; i < taken.n && !err; i++)
+		if (taken.ports[i] == port)
+			err = error_fmt("port %d is taken by another instance", port);
+	for (*slot = 0; !err; (*slot)++) {
+		size_t i;
+
+		for (i = 0; i < taken.n && taken.slots[i] != *slot; i++)
+			;
+		if (i == taken.n)
+			break;
+	}
+	instances_taken_free(&taken);
+	return err;
+}
+
+/* The folder of a new instance: instance.ini (mode 0600), the link, its
+ * environment's data folder and its log folder. */
+static const struct error *make_folder(const char *dir, const char *name, const char *version, int port, int slot,
+				       const char *dbpw, const char *skb)
+{
+	const struct error *err;
+	char *p, *self = NULL, *text;
+
+	if ((err = fs_mkdirs(dir, 0750)))
+		return err;
+	p = xasprintf("%s/data/blue", dir);
+	err = fs_mkdirs(p, 0755);
+	free(p);
+	if (err)
+		return err;
+	p = xasprintf("%s/log", dir);
+	err = fs_mkdirs(p, 0750);
+	free(p);
+	if (err || (err = fs_self_exe(&self)))
+		return err;
+	p = xasprintf("%s/instance.sh", dir);
+	err = fs_symlink_atomic(self, p);
+	free(p);
+	free(self);
+	if (err)
+		return err;
+	text = instance_ini_text(name, version, port, slot, dbpw, skb);
+	p = xasprintf("%s/instance.ini", dir);
+	err = fs_write_atomic(p, text, strlen(text), 0600);
+	explicit_bzero(text, strlen(text));
+	free(text);
+	free(p);
+	return err;
+}
+
+const struct error *instmake_create(const struct cluster *cl, const char *name, const char *version,
+				    const char *portarg, instmake_fill fill, void *ctx)
+{
+	const struct error *err;
+	struct engine *e = NULL;
+	struct db *db = NULL;
+	struct instance in;
+	char *dir = NULL, *dbs[3] = {NULL, NULL, NULL};
+	char dbpw[33], skb[65];
+	int port = 0, slot = 0, lock = -1, made_db = 0, made_dir = 0, loaded = 0;
+
+	/* Every input first. */
+	if ((err = name_check_instance(name)) || (err = instance_check_version(version)) ||
+	    (err = name_check_port(portarg, &port)))
+		goto out;
+	for (size_t i = 0; reserved_users[i]; i++)
+		if (strcmp(name, reserved_users[i]) == 0) {
+			err = error_fmt("instance name \"%s\" is reserved by MySQL", name);
+			goto out;
+		}
+	if ((err = lock_take(cl->root, "the cluster", &lock)))
+		goto out;
+	dir = cluster_path(cl, "instances/%s", name);
+	if (fs_exists(dir)) {
+		err = error_fmt("instance \"%s\" exists already", name);
+		goto out;
+	}
+	if ((err = port_and_slot(cl, port, &slot)) || (err = port_free_on_host(cl->bind, port)) ||
+	    (err = engine_open(&e)) || (err = mysqlsvc_connect(e, cl, &db)))
+		goto out;
+	/* Now make things, and unmake them on any failure. */
+	if ((err = name_random(dbpw, 32, NAME_ALNUM)) || (err = name_random(skb, 64, NAME_ALNUM)))
+		goto out;
+	dbs[0] = instance_db_name(name, "blue");
+	dbs[1] = instance_db_name(name, "green");
+	if ((err = db_instance_create(db, name, dbpw, dbs)))
+		goto out;
+	made_db = made_dir = 1;
+	if ((err = make_folder(dir, name, version, port, slot, dbpw, skb)) || (err = instance_open(&in, dir)))
+		goto out;
+	loaded = 1;
+	err = fill(ctx, e, &in);
+out:
+	if (err) {
+		err = error_wrap(err, "creating instance \"%s\"", name);
+		if (made_db && db)
+			db_instance_drop(db, name, dbs);
+		if (made_dir)
+			fs_remove_tree(dir);
+	}
+	if (loaded)
+		instance_free(&in);
+	explicit_bzero(dbpw, sizeof dbpw);
+	explicit_bzero(skb, sizeof skb);
+	free(dbs[0]);
+	free(dbs[1]);
+	free(dir);
+	db_close(db);
+	engine_close(e);
+	lock_release(lock);
+	return err;
+}
+
+static const struct error *import_clone(void *ctx, struct engine *e, struct instance *in)
+{
+	return import_run(e, in, ctx);
+}
+
+const struct error *instmake_clone(const struct cluster *cl, const char *src, const char *name, const char *port)
+{
+	const struct error *err;
+	struct instance from;
+	struct engine *e = NULL;
+	struct snapshot_result res = {0};
+	char *sdir = NULL, *tmp = NULL;
+	int lock = -1, loaded = 0;
+
+	if ((err = name_check_instance(src)) || (err = name_check_instance(name)))
+		goto out;
+	sdir = cluster_path(cl, "instances/%s", src);
+	if ((err = instance_open(&from, sdir)))
+		goto out;
+	loaded = 1;
+	tmp = cluster_path(cl, "snapshots/.clone-%s-%d.tar.zst", name, (int)getpid());
+	/* The source's current state, taken online under its lock. */
+	if ((err = lock_take(from.root, "the instance", &lock)) || (err = engine_open(&e)) ||
+	    (err = snapshot_take(e, &from, from.env, tmp, 0, &res)))
+		goto out;
+	lock_release(lock);
+	lock = -1;
+	report_line("took %s's state in %.1f s (writes held %.2f s)", src, res.seconds, res.held);
+	if (!(err = instmake_create(cl, name, from.version, port, import_clone, res.path)))
+		report_line("cloned \"%s\" to \"%s\" (%s) on port %s\nnext: %s/instances/%s/instance.sh start", src, name,
+			    from.version, port, cl->root, name);
+out:
+	if (res.path)
+		unlink(res.path);
+	snapshot_result_free(&res);
+	lock_release(lock);
+	engine_close(e);
+	if (loaded)
+		instance_free(&from);
+	free(tmp);
+	free(sdir);
+	return error_wrap(err, "cloning \"%s\" to \"%s\"", src, name);
+}
+
+const struct error *instmake_destroy(const struct cluster *cl, const char *name)
+{
+	const struct error *err;
+	struct instance in;
+	struct engine *e = NULL;
+	struct db *db = NULL;
+	char *dir = NULL, *dbs[3] = {NULL, NULL, NULL};
+	int lock = -1, ilock = -1, loaded = 0;
+
+	if ((err = name_check_instance(name)))
+		goto out;
+	dir = cluster_path(cl, "instances/%s", name);
+	if (!fs_exists(dir)) {
+		err = error_fmt("no such instance");
+		goto out;
+	}
+	if ((err = lock_take(cl->root, "the cluster", &lock)) || (err = lock_take(dir, "the instance", &ilock)) ||
+	    (err = instance_open(&in, dir)))
+		goto out;
+	loaded = 1;
+	dbs[0] = instance_db_name(name, "blue");
+	dbs[1] = instance_db_name(name, "green");
+	if ((err = engine_open(&e)) || (err = proxy_set(e, cl, name, NULL)) || (err = runtime_stop(e, &in, NULL)) ||
+	    (err = mysqlsvc_connect(e, cl, &db)) || (err = db_instance_drop(db, name, dbs)) ||
+	    (err = fs_remove_tree(dir)))
+		goto out;
+out:
+	if (loaded)
+		instance_free(&in);
+	free(dbs[0]);
+	free(dbs[1]);
+	free(dir);
+	db_close(db);
+	engine_close(e);
+	lock_release(ilock);
+	lock_release(lock);
+	return error_wrap(err, "destroying instance \"%s\"", name);
+}
