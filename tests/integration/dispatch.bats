@@ -75,6 +75,55 @@ teardown() { kc_teardown; }
 	run -127 "$T/i/instance.sh" boot
 }
 
+# Complete the words of line (the last may be partial) as bash would.
+complete_line() {
+	bash -c '
+		source <("$1" completion bash)
+		read -ra COMP_WORDS <<<"$2"
+		[[ $2 == *" " ]] && COMP_WORDS+=("")
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		_korcluster
+		printf "%s\n" "${COMPREPLY[@]}"
+	' _ "$REPO/korcluster" "$1"
+}
+
+@test "bash completion knows every scope's commands, their options and the instances" {
+	kc_create
+	mkdir -p "$C/instances/alpha" "$C/instances/beta" "$C/instances/notone"
+	touch "$C/instances/alpha/instance.ini" "$C/instances/beta/instance.ini"
+	ln -s "$REPO/korcluster" "$C/instances/alpha/instance.sh"
+	run -0 complete_line "$C/cluster.sh pr"
+	[ "$output" = prune ]
+	run -0 complete_line "$C/cluster.sh "
+	[[ "$output" == *boot*destroy*validate* ]]
+	[[ "$output" != *rollback* ]]
+	run -0 complete_line "$C/cluster.sh new --p"
+	[ "$output" = --port ]
+	run -0 complete_line "$C/cluster.sh destroy "
+	[ "$output" = "$(printf 'alpha\nbeta')" ]
+	run -0 complete_line "$C/instances/alpha/instance.sh ro"
+	[ "$output" = rollback ]
+	run -0 complete_line "$C/instances/alpha/instance.sh logs --"
+	[[ "$output" == *--follow* && "$output" == *--tail* && "$output" == *--help* ]]
+	run -0 complete_line "korcluster -C $C/instances/alpha upg"
+	[ "$output" = upgrade ]
+	run -0 complete_line "korcluster -C $C li"
+	[ "$output" = list ]
+}
+
+@test "the man page describes every command" {
+	run -0 "$REPO/korcluster" man
+	[[ "${lines[0]}" == ".TH KORCLUSTER 1 "* ]]
+	for c in create boot shutdown status new list clone snapshots prune destroy validate \
+		start stop restart logs run snapshot import upgrade rollback envs; do
+		grep -qx ".B $c" <<<"$output" || { echo "no $c"; false; }
+	done
+	[[ "$output" == *'\-\-keep'* ]]
+	# help COMMAND comes from the same table as the man page.
+	run -0 "$REPO/korcluster" help prune
+	[ "${lines[0]}" = "usage: korcluster prune --keep N [INSTANCE]" ]
+}
+
 @test "make install puts the binary, its links and the templates under DESTDIR" {
 	run make -C "$REPO" install DESTDIR="$T/dest" PREFIX=/opt/kc
 	[ "$status" -eq 0 ]
@@ -83,6 +132,9 @@ teardown() { kc_teardown; }
 	[ "$(readlink "$T/dest/opt/kc/bin/instance.sh")" = korcluster ]
 	[ -f "$T/dest/opt/kc/share/korcluster/templates/kor.ini" ]
 	[ -f "$T/dest/opt/kc/share/korcluster/templates/sample.ini" ]
+	grep -q '^\.TH KORCLUSTER 1' "$T/dest/opt/kc/share/man/man1/korcluster.1"
+	grep -q '^complete -F _korcluster' "$T/dest/opt/kc/share/bash-completion/completions/korcluster"
+	[ "$(readlink "$T/dest/opt/kc/share/bash-completion/completions/cluster.sh")" = korcluster ]
 	run "$T/dest/opt/kc/bin/cluster.sh" help
 	[ "$status" -eq 0 ]
 	# The installed binary looks for templates where PREFIX put them.
