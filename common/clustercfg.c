@@ -60,6 +60,85 @@ static void read_limits(struct cluster *c, struct diag *d)
 		diag_add(d, c->conf.path, e->line, "load_timeout: %s", err->msg);
 }
 
+/* Whether text's ${...} are built-in variables only. */
+static const struct error *builtin_vars_only(const char *text)
+{
+	struct strv known = STRV_INIT;
+	const struct error *err;
+	char *out = NULL;
+
+	for (size_t i = 0; template_vars[i]; i++)
+		strv_pushf(&known, "%s=x", template_vars[i]);
+	err = template_expand(text, known.v, &out);
+	free(out);
+	strv_free(&known);
+	return err;
+}
+
+/* [app] image: the app's image instead of the template's. */
+static void read_app(struct cluster *c, struct diag *d)
+{
+	const struct error *err;
+	struct conf_entry *e = conf_get(&c->conf, "app", "image");
+	char *vars[2] = {"version=v1", NULL}, *img = NULL;
+
+	if (!e)
+		return;
+	if ((err = template_expand(e->value, vars, &img)) || (err = name_check_image(img)))
+		diag_add(d, c->conf.path, e->line, "[app] image: %s", err->msg);
+	else
+		c->app_image = e->value;
+	free(img);
+}
+
+/* The template's settings from [settings] and secrets/: each has a value
+ * or a default, a secret one is not in cluster.ini. */
+static void read_settings(struct cluster *c, struct diag *d)
+{
+	const char *ini = c->conf.path;
+	int line = conf_section_line(&c->conf, "settings");
+
+	for (size_t i = 0; i < c->tpl.nset; i++) {
+		const struct tpl_setting *st = &c->tpl.set[i];
+		struct conf_entry *e = conf_get(&c->conf, "settings", st->name);
+		char *path = cluster_path(c, "secrets/%s", st->name), *secret = NULL;
+		const struct error *err;
+
+		if (e && st->secret) {
+			diag_add(d, ini, e->line, "setting \"%s\" is a secret: put it in %s (mode 0600), not in cluster.ini",
+				 st->name, path);
+		} else if (e && *e->value) {
+			if ((err = builtin_vars_only(e->value)))
+				diag_add(d, ini, e->line, "setting \"%s\": %s", st->name, err->msg);
+			strv_pushf(&c->settings, "%s=%s", st->name, e->value);
+		} else if (st->secret && fs_exists(path)) {
+			if ((err = fs_read(path, &secret, NULL))) {
+				diag_add(d, ini, line, "setting \"%s\": %s", st->name, err->msg);
+			} else {
+				secret[strcspn(secret, "\r\n")] = '\0';
+				strv_pushf(&c->settings, "%s=%s", st->name, secret);
+				explicit_bzero(secret, strlen(secret));
+			}
+			free(secret);
+		} else if (!st->def) {
+			if (st->secret)
+				diag_add(d, ini, line, "setting \"%s\" needs a value (%s): put it in %s (mode 0600)", st->name,
+					 st->help ? st->help : st->name, path);
+			else
+				diag_add(d, ini, e ? e->line : line, "setting \"%s\" needs a value (%s): add \"%s = ...\" under "
+					 "[settings]", st->name, st->help ? st->help : st->name, st->name);
+		}
+		free(path);
+	}
+	for (size_t i = 0; i < c->conf.n; i++) {
+		struct conf_entry *e = &c->conf.e[i];
+
+		if (!e->used && strcmp(e->section, "settings") == 0 && c->tpl.name)
+			diag_add(d, ini, e->line, "unknown setting \"%s\": template \"%s\" has no such setting", e->key,
+				 c->template_name);
+	}
+}
+
 const struct error *cluster_load(struct cluster *c, const char *root, struct diag *d)
 {
 	const struct error *err;
@@ -79,9 +158,11 @@ const struct error *cluster_load(struct cluster *c, const char *root, struct dia
 		check_key(c, d, "bind", name_check_address, &c->bind);
 	}
 	read_limits(c, d);
+	read_app(c, d);
 	for (size_t i = 0; i < c->conf.ns; i++)
 		if (strcmp(c->conf.s[i].name, "cluster") && strcmp(c->conf.s[i].name, "images") &&
-		    strcmp(c->conf.s[i].name, "limits"))
+		    strcmp(c->conf.s[i].name, "limits") && strcmp(c->conf.s[i].name, "app") &&
+		    strcmp(c->conf.s[i].name, "settings"))
 			diag_add(d, ini, c->conf.s[i].line, "unknown section [%s]", c->conf.s[i].name);
 	if (c->template_name) {
 		struct diag td = DIAG_INIT;
@@ -104,6 +185,8 @@ const struct error *cluster_load(struct cluster *c, const char *root, struct dia
 			}
 		}
 		diag_free(&td);
+		if (c->tpl.name)
+			read_settings(c, d);
 		{
 			struct conf_entry *e = conf_get(&c->conf, "images", CLUSTER_PROXY);
 
@@ -123,7 +206,8 @@ const struct error *cluster_load(struct cluster *c, const char *root, struct dia
 		if (strcmp(e->section, "images") == 0 && c->tpl.name)
 			diag_add(d, ini, e->line, "[images] names \"%s\", which is no service of template \"%s\"",
 				 e->key, c->template_name ? c->template_name : "?");
-		else if (strcmp(e->section, "cluster") == 0 || strcmp(e->section, "limits") == 0)
+		else if (strcmp(e->section, "cluster") == 0 || strcmp(e->section, "limits") == 0 ||
+			 strcmp(e->section, "app") == 0)
 			diag_add(d, ini, e->line, "unknown key \"%s\" in [%s]", e->key, e->section);
 	}
 	err = NULL;
@@ -180,6 +264,23 @@ char *cluster_network(const struct cluster *c)
 char *cluster_ini_text(const char *name, const char *template_name, const char *bind,
 		       const struct template *t)
 {
+	return cluster_ini_text_images(name, template_name, bind, t, NULL);
+}
+
+/* "svc=ref" in images for svc, or NULL. */
+static const char *image_of(const struct strv *images, const char *svc)
+{
+	size_t n = strlen(svc);
+
+	for (size_t i = 0; images && i < images->n; i++)
+		if (strncmp(images->v[i], svc, n) == 0 && images->v[i][n] == '=')
+			return images->v[i] + n + 1;
+	return NULL;
+}
+
+char *cluster_ini_text_images(const char *name, const char *template_name, const char *bind,
+			      const struct template *t, const struct strv *images)
+{
 	struct buf b = BUF_INIT;
 
 	buf_printf(&b, "; korcluster cluster configuration; check it with \"./cluster.sh validate\"\n"
@@ -188,9 +289,25 @@ char *cluster_ini_text(const char *name, const char *template_name, const char *
 		       "; image of each shared service (from template \"%s\")\n[images]\n",
 		   name, template_name, bind, template_name);
 	for (size_t i = 0; i < t->nsvc; i++)
-		buf_printf(&b, "%s = %s\n", t->svc[i].name, t->svc[i].image);
+		buf_printf(&b, "%s = %s\n", t->svc[i].name,
+			   image_of(images, t->svc[i].name) ? image_of(images, t->svc[i].name) : t->svc[i].image);
 	buf_printf(&b, "; the front proxy serving every instance's port\n%s = %s\n", CLUSTER_PROXY,
-		   t->proxy_image);
+		   image_of(images, CLUSTER_PROXY) ? image_of(images, CLUSTER_PROXY) : t->proxy_image);
+	if (t->nset) {
+		buf_printf(&b, "\n; settings of template \"%s\"; \"${...}\" may name the instance (${instance}, ${port}...)\n"
+			       "[settings]\n", template_name);
+		for (size_t i = 0; i < t->nset; i++) {
+			const struct tpl_setting *st = &t->set[i];
+
+			buf_printf(&b, "; %s\n", st->help ? st->help : st->name);
+			if (st->secret)
+				buf_printf(&b, "; (a secret: it goes in secrets/%s, mode 0600)\n", st->name);
+			else if (st->def)
+				buf_printf(&b, ";%s = %s\n", st->name, st->def);
+			else
+				buf_printf(&b, "%s =\n", st->name);
+		}
+	}
 	buf_printf(&b, "\n; what an import may make (0: no bound); remove \";\" to change one\n;[limits]\n"
 		       ";unpack_ratio = %d\n;unpack_max = 0\n;load_timeout = %ds\n;load_growth = %d\n",
 		   CLUSTER_UNPACK_RATIO, CLUSTER_LOAD_TIMEOUT, CLUSTER_LOAD_GROWTH);
@@ -210,6 +327,9 @@ const struct error *cluster_root_password(const struct cluster *c, const struct 
 
 void cluster_free(struct cluster *c)
 {
+	for (size_t i = 0; i < c->settings.n; i++)
+		explicit_bzero(c->settings.v[i], strlen(c->settings.v[i]));
+	strv_free(&c->settings);
 	template_free(&c->tpl);
 	conf_free(&c->conf);
 	free(c->root);

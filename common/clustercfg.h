@@ -1,7 +1,10 @@
 /* clustercfg: a cluster's folder and its cluster.ini.
  *
  *   DIR/cluster.ini        [cluster] name, template, bind; [images] SERVICE = IMAGE;
- *                          [limits] (optional) what an import or load may take
+ *                          [limits] (optional) what an import or load may take;
+ *                          [app] image (optional): the app's image, ${version} in it;
+ *                          [settings] NAME = VALUE: the template's settings
+ *   DIR/secrets/NAME       mode 0600: a secret setting
  *   DIR/cluster.sh         link to the korcluster binary
  *   DIR/secrets/           mode 0700; SERVICE_root_password, mode 0600
  *   DIR/services/SERVICE/  each shared service's data
@@ -43,6 +46,10 @@ struct cluster {
 	struct conf conf;         /* owns name, template_name, bind */
 	const char *name, *template_name, *bind;
 	struct cluster_limits limits;
+	const char *app_image;    /* [app] image, or NULL: the template's */
+	/* "NAME=VALUE" of every setting given in [settings] or secrets/; a
+	 * setting absent here takes its default ("${...}" expanded per instance) */
+	struct strv settings;
 	struct template tpl;
 };
 
@@ -59,6 +66,9 @@ char *cluster_path(const struct cluster *c, const char *fmt, ...) __attribute__(
 char *cluster_container(const struct cluster *c, const char *service);
 char *cluster_network(const struct cluster *c);
 /* The text of a new cluster.ini. caller frees. */
+/* The same with the images of some services given ("SERVICE=IMAGE"). */
+char *cluster_ini_text_images(const char *name, const char *template_name, const char *bind,
+			      const struct template *t, const struct strv *images);
 char *cluster_ini_text(const char *name, const char *template_name, const char *bind,
 		       const struct template *t);
 /* 1 if container labels say the container belongs to no cluster or to

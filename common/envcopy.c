@@ -9,6 +9,7 @@
 #include "fs.h"
 #include "mysqlsvc.h"
 #include "report.h"
+#include "searchidx.h"
 #include "treecopy.h"
 
 static const struct error *load_frame(void *ctx, int stream, const char *data, size_t len)
@@ -23,7 +24,7 @@ const struct error *envcopy_run(struct engine *e, struct instance *in, const cha
 	struct db_server srv = {0};
 	struct dbload *l = NULL;
 	struct dbload_limits lim;
-	char *src = instance_db_name(in->name, from), *dst = instance_db_name(in->name, to);
+	char *src = instance_database(in, from), *dst = instance_database(in, to);
 	char *sdir = instance_data_dir(in, from), *ddir = instance_data_dir(in, to);
 	char *srcdb = mysqlsvc_db_dir(&in->cl, src), *dbdir = NULL;
 	double t0 = clock_seconds();
@@ -32,7 +33,7 @@ const struct error *envcopy_run(struct engine *e, struct instance *in, const cha
 	/* The database: one consistent transaction, streamed into the copy,
 	 * which may grow to load_growth times the source's size. */
 	mysqlsvc_load_limits(&in->cl, dst, srcdb ? dbload_dir_bytes(srcdb) : 0, &dbdir, &lim);
-	if ((err = mysqlsvc_server(e, &in->cl, &srv)) || (err = dbload_open(&l, &srv, dst, &lim)) ||
+	if ((err = searchidx_drop(e, in, to)) || (err = mysqlsvc_server(e, &in->cl, &srv)) || (err = dbload_open(&l, &srv, dst, &lim)) ||
 	    (err = mysqlsvc_dump(e, &in->cl, src, NULL, load_frame, l)) || (err = dbload_finish(l)))
 		goto out;
 	report_line("copied database %s to %s (%zu statements) in %.1f s", src, dst, dbload_statements(l),

@@ -13,6 +13,7 @@
 #include "mysqlsvc.h"
 #include "name.h"
 #include "report.h"
+#include "searchidx.h"
 #include "runtime.h"
 #include "snaplist.h"
 
@@ -80,7 +81,7 @@ const struct error *import_run(struct engine *e, struct instance *in, const char
 	struct db_server srv = {0};
 	struct dbload *l = NULL;
 	const char *target = instance_other_env(in->env), *active = instance_other_env(target);
-	char *dbname = instance_db_name(in->name, target), *staging = xasprintf("%s/data/%s.import", in->root, target);
+	char *dbname = instance_database(in, target), *staging = xasprintf("%s/data/%s.import", in->root, target);
 	char *final = instance_data_dir(in, target), *extra = xasprintf("%s/imported", in->root);
 	char *now = NULL, *dbdir = NULL;
 	int served = runtime_served(in), started = 0, older = 0;
@@ -105,7 +106,7 @@ const struct error *import_run(struct engine *e, struct instance *in, const char
 	 * reads and writes meanwhile: a hostile dump cannot hold them for as
 	 * long as its load takes (which is bounded, [limits]). */
 	in->env_version[instance_env_index(target)] = in->version;
-	if ((err = runtime_stop(e, in, target)))
+	if ((err = runtime_stop(e, in, target)) || (err = searchidx_drop(e, in, target)))
 		goto out;
 	mysqlsvc_load_limits(&in->cl, dbname, info.dump_bytes, &dbdir, &dl);
 	dl.max_statement = lim.max_statement;
@@ -134,6 +135,12 @@ const struct error *import_run(struct engine *e, struct instance *in, const char
 	if (older < 0 && in->cl.tpl.migrate) {
 		report_line("migrating from %s to %s", info.version, in->version);
 		if ((err = runtime_task(e, in, target, "migrate", in->cl.tpl.migrate, "")))
+			goto out;
+	}
+	/* What the app makes from its data (a search index, say). */
+	if (in->cl.tpl.post_import) {
+		report_line("running post_import of environment %s", target);
+		if ((err = runtime_task(e, in, target, "post_import", in->cl.tpl.post_import, "")))
 			goto out;
 	}
 	/* 4. Switch: start, wait until healthy, route, then stop the old one. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "fs.h"
@@ -110,6 +111,15 @@ const struct error *instance_load(struct instance *in, const char *root, struct 
 			diag_add(d, ini, conf_get(&in->conf, "instance", "slot")->line, "slot must be a number from 0");
 		in->slot = (int)s;
 	}
+	in->db_user = in->name;
+	if ((v = conf_value(&in->conf, "instance", "db_user"))) {
+		const struct error *e2 = name_check_instance(v);
+
+		if (e2)
+			diag_add(d, ini, conf_get(&in->conf, "instance", "db_user")->line, "db_user: %s", e2->msg);
+		else
+			in->db_user = v;
+	}
 	in->db_password = field(in, d, "secrets", "db_password", check_secret);
 	in->secret_key_base = field(in, d, "secrets", "secret_key_base", check_secret);
 	for (int i = 0; i < 2; i++) {
@@ -120,10 +130,31 @@ const struct error *instance_load(struct instance *in, const char *root, struct 
 		in->env_version[i] = field(in, d, sec, "version", instance_check_version);
 		if ((v = field(in, d, sec, "created", instance_check_time)))
 			in->env_created[i] = v;
+		if ((v = conf_value(&in->conf, sec, "database"))) {
+			const struct error *e2 = name_check_instance(v);
+
+			if (e2)
+				diag_add(d, ini, conf_get(&in->conf, sec, "database")->line, "database: %s", e2->msg);
+			else
+				in->env_database[i] = v;
+		}
+	}
+	for (size_t i = 0; i < in->conf.n; i++) {
+		struct conf_entry *e = &in->conf.e[i];
+
+		if (strcmp(e->section, "settings") != 0)
+			continue;
+		e->used = 1;
+		if (in->cl.tpl.name && !template_setting(&in->cl.tpl, e->key))
+			diag_add(d, ini, e->line, "unknown setting \"%s\": template \"%s\" has no such setting", e->key,
+				 in->cl.template_name);
+		else
+			strv_pushf(&in->settings, "%s=%s", e->key, e->value);
 	}
 	for (size_t i = 0; i < in->conf.ns; i++)
 		if (strcmp(in->conf.s[i].name, "instance") && strcmp(in->conf.s[i].name, "secrets") &&
-		    strcmp(in->conf.s[i].name, "env.blue") && strcmp(in->conf.s[i].name, "env.green"))
+		    strcmp(in->conf.s[i].name, "env.blue") && strcmp(in->conf.s[i].name, "env.green") &&
+		    strcmp(in->conf.s[i].name, "settings"))
 			diag_add(d, ini, in->conf.s[i].line, "unknown section [%s]", in->conf.s[i].name);
 	/* The active environment runs the instance's version. */
 	if (in->env && in->version && in->env_version[instance_env_index(in->env)] &&
@@ -188,6 +219,9 @@ const struct error *instance_open(struct instance *in, const char *root)
 
 void instance_free(struct instance *in)
 {
+	for (size_t i = 0; i < in->settings.n; i++)
+		explicit_bzero(in->settings.v[i], strlen(in->settings.v[i]));
+	strv_free(&in->settings);
 	cluster_free(&in->cl);
 	conf_free(&in->conf);
 	free(in->root);
@@ -204,9 +238,17 @@ char *instance_now(void)
 	return xstrdup(ts);
 }
 
+/* What instance.ini holds besides what ini_text() is given: kept as it is
+ * by instance_save(). */
+struct extras {
+	const char *db_user;                /* NULL: the name */
+	const char *const *database;        /* per environment, or NULL */
+	const struct strv *settings;
+};
+
 static char *ini_text(const char *name, const char *version, int port, int slot, const char *env,
 		      const char *const ver[2], const char *const created[2], const char *db_password,
-		      const char *secret_key_base)
+		      const char *secret_key_base, const struct extras *x)
 {
 	struct buf b = BUF_INIT;
 
@@ -215,11 +257,27 @@ static char *ini_text(const char *name, const char *version, int port, int slot,
 		       "; index of the instance's fixed addresses on the cluster network\nslot = %d\n"
 		       "; the active environment\nenv = %s\n",
 		   name, version, port, slot, env);
-	for (int i = 0; i < 2; i++)
+	if (x && x->db_user && strcmp(x->db_user, name) != 0)
+		buf_printf(&b, "; its database user (kept from KorCluster)\ndb_user = %s\n", x->db_user);
+	for (int i = 0; i < 2; i++) {
+		const char *db = x && x->database ? x->database[i] : NULL;
+
+		if (ver[i] || db)
+			buf_printf(&b, "\n[env.%s]\n", i == ENV_BLUE ? "blue" : "green");
 		if (ver[i])
-			buf_printf(&b, "\n[env.%s]\nversion = %s\ncreated = %s\n", i == ENV_BLUE ? "blue" : "green", ver[i],
-				   created[i] ? created[i] : "unknown");
+			buf_printf(&b, "version = %s\ncreated = %s\n", ver[i], created[i] ? created[i] : "unknown");
+		if (db)
+			buf_printf(&b, "database = %s\n", db);
+	}
 	buf_printf(&b, "\n[secrets]\ndb_password = %s\nsecret_key_base = %s\n", db_password, secret_key_base);
+	if (x && x->settings && x->settings->n) {
+		buf_printf(&b, "\n[settings]\n");
+		for (size_t i = 0; i < x->settings->n; i++) {
+			const char *eq = strchr(x->settings->v[i], '=');
+
+			buf_printf(&b, "%.*s = %s\n", (int)(eq - x->settings->v[i]), x->settings->v[i], eq + 1);
+		}
+	}
 	return b.data;
 }
 
@@ -229,7 +287,7 @@ char *instance_ini_text(const char *name, const char *version, int port, int slo
 	char *now = instance_now(), *text;
 	const char *ver[2] = {version, NULL}, *created[2] = {now, NULL};
 
-	text = ini_text(name, version, port, slot, "blue", ver, created, db_password, secret_key_base);
+	text = ini_text(name, version, port, slot, "blue", ver, created, db_password, secret_key_base, NULL);
 	free(now);
 	return text;
 }
@@ -242,6 +300,13 @@ char *instance_container(const struct instance *in, const char *env, const char 
 char *instance_db_name(const char *name, const char *env)
 {
 	return xasprintf("%s_%s", name, env);
+}
+
+char *instance_database(const struct instance *in, const char *env)
+{
+	const char *db = in->env_database[instance_env_index(env)];
+
+	return db ? xstrdup(db) : instance_db_name(in->name, env);
 }
 
 char *instance_data_dir(const struct instance *in, const char *env)
@@ -273,8 +338,10 @@ const struct error *instance_save(struct instance *in, const char *env)
 	const char *version = instance_env_version(in, env);
 
 	if (!(err = check_env(env))) {
+		struct extras x = {in->db_user, in->env_database, &in->settings};
+
 		text = ini_text(in->name, version, in->port, in->slot, env, in->env_version, in->env_created,
-				in->db_password, in->secret_key_base);
+				in->db_password, in->secret_key_base, &x);
 		if (!(err = fs_write_atomic(path, text, strlen(text), 0600))) {
 			instance_free(in);
 			err = instance_open(in, root);
@@ -294,33 +361,98 @@ const struct error *instance_address(const struct instance *in, const char *subn
 	return ipnet_fixed(subnet, (unsigned)in->slot * 2 + (strcmp(env, "green") == 0), out, n);
 }
 
-const struct error *instance_app_env(const struct instance *in, const char *env, struct strv *out)
+/* "name=" prefix of "name=value" in v, or NULL. */
+static const char *lookup(const struct strv *v, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < v->n; i++)
+		if (strncmp(v->v[i], name, n) == 0 && v->v[i][n] == '=')
+			return v->v[i] + n + 1;
+	return NULL;
+}
+
+const struct error *instance_vars(const struct instance *in, const char *env, struct strv *out)
 {
 	const struct error *err = NULL;
 	const struct template *t = &in->cl.tpl;
 	const struct tpl_service *db = template_db(t);
-	struct strv vars = STRV_INIT;
-	char *dbname = instance_db_name(in->name, env);
+	char *dbname = instance_database(in, env), host[256] = "localhost";
+	size_t builtin;
 
-	strv_pushf(&vars, "cluster=%s", in->cl.name);
-	strv_pushf(&vars, "instance=%s", in->name);
-	strv_pushf(&vars, "version=%s", in->version);
-	strv_pushf(&vars, "port=%d", in->port);
-	strv_pushf(&vars, "db_host=%s", db->name);
-	strv_pushf(&vars, "db_port=%d", db->port);
-	strv_pushf(&vars, "db_name=%s", dbname);
-	strv_pushf(&vars, "db_user=%s", in->name);
-	strv_pushf(&vars, "db_password=%s", in->db_password);
-	strv_pushf(&vars, "secret_key_base=%s", in->secret_key_base);
-	for (size_t i = 0; i < t->env.n && !err; i++) {
-		char *v;
+	gethostname(host, sizeof host - 1);
+	host[sizeof host - 1] = '\0';
+	strv_pushf(out, "cluster=%s", in->cl.name);
+	strv_pushf(out, "instance=%s", in->name);
+	strv_pushf(out, "version=%s", instance_env_version(in, env));
+	strv_pushf(out, "port=%d", in->port);
+	strv_pushf(out, "db_host=%s", db->name);
+	strv_pushf(out, "db_port=%d", db->port);
+	strv_pushf(out, "db_name=%s", dbname);
+	strv_pushf(out, "db_user=%s", in->db_user);
+	strv_pushf(out, "db_password=%s", in->db_password);
+	strv_pushf(out, "secret_key_base=%s", in->secret_key_base);
+	strv_pushf(out, "env=%s", env);
+	strv_pushf(out, "hostname=%s", host);
+	builtin = out->n;
+	/* Settings: the instance's, the cluster's, the default; their
+	 * ${...} are built-in variables. */
+	for (size_t i = 0; i < t->nset && !err; i++) {
+		const struct tpl_setting *st = &t->set[i];
+		const char *v = lookup(&in->settings, st->name);
+		char *x = NULL, *saved = out->v[builtin];
 
-		if (!(err = template_expand(t->env.v[i], vars.v, &v))) {
-			strv_push(out, v);
-			free(v);
+		if (!v)
+			v = lookup(&in->cl.settings, st->name);
+		if (!v)
+			v = st->def;
+		if (!v) {
+			err = error_fmt("setting \"%s\" has no value for instance \"%s\" (%s)", st->name, in->name,
+					st->help ? st->help : "see the template");
+			break;
 		}
+		/* expand with the built-in variables only */
+		out->v[builtin] = NULL;
+		err = template_expand(v, out->v, &x);
+		out->v[builtin] = saved;
+		if (!err)
+			strv_pushf(out, "%s=%s", st->name, x);
+		else
+			err = error_wrap(err, "setting \"%s\"", st->name);
+		free(x);
 	}
-	strv_free(&vars);
 	free(dbname);
+	return err;
+}
+
+const struct error *instance_app_env(const struct instance *in, const char *env, struct strv *out)
+{
+	const struct error *err;
+	const struct template *t = &in->cl.tpl;
+	struct strv vars = STRV_INIT, need = STRV_INIT;
+
+	if ((err = instance_vars(in, env, &vars)))
+		goto out;
+	for (size_t i = 0; i < t->env.n && !err; i++) {
+		char *v = NULL;
+
+		if (!(err = template_expand(t->env.v[i], vars.v, &v)))
+			strv_push(out, v);
+		free(v);
+	}
+	if (!err && t->require_env && !(err = strv_split(&need, t->require_env)))
+		for (size_t i = 0; i < need.n && !err; i++) {
+			const char *v = lookup(out, need.v[i]);
+
+			if (!v || !*v)
+				err = error_fmt("%s is empty, and the app needs it (template \"%s\"): give the setting it "
+						"comes from in cluster.ini's [settings]",
+						need.v[i], t->name);
+		}
+out:
+	for (size_t i = 0; i < vars.n; i++)
+		explicit_bzero(vars.v[i], strlen(vars.v[i]));
+	strv_free(&vars);
+	strv_free(&need);
 	return err;
 }

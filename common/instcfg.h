@@ -15,6 +15,10 @@
  *              (the inactive one: the state before the last switch); absent
  *              for an environment never filled
  *   [secrets]  db_password, secret_key_base (made once by "new", kept)
+ *   [settings] NAME = VALUE: the template's settings for this instance,
+ *              over cluster.ini's (secret ones too: the file is 0600)
+ * Instances adopted from KorCluster keep their database and user:
+ *   [instance] db_user (default NAME); [env.ENV] database (default NAME_ENV)
  */
 #ifndef KC_INSTCFG_H
 #define KC_INSTCFG_H
@@ -28,7 +32,12 @@ struct instance {
 	struct cluster cl;     /* the cluster it belongs to */
 	struct conf conf;      /* owns the strings below */
 	const char *name, *version, *env, *db_password, *secret_key_base;
+	const char *db_user;   /* [instance] db_user, or the name */
 	int port, slot;
+	/* [env.ENV] database, or NULL: NAME_ENV */
+	const char *env_database[2];
+	/* "NAME=VALUE" of [settings] */
+	struct strv settings;
 	/* Per environment (ENV_BLUE, ENV_GREEN): its app version and when it
 	 * was filled (ISO 8601 UTC), NULL if unknown.  Point into conf, or at
 	 * strings the caller keeps while it uses in. */
@@ -56,7 +65,10 @@ const struct error *instance_check_time(const char *v);
 
 /* Names of things an environment owns (caller frees). */
 char *instance_container(const struct instance *in, const char *env, const char *process);
+/* The database of a new instance's environment: NAME_ENV. */
 char *instance_db_name(const char *name, const char *env);
+/* The database of in's environment env. */
+char *instance_database(const struct instance *in, const char *env);
 char *instance_data_dir(const struct instance *in, const char *env);
 /* The environment that is not env. */
 const char *instance_other_env(const char *env);
@@ -71,7 +83,11 @@ char *instance_now(void);
 /* The environment's fixed address on the cluster network. */
 const struct error *instance_address(const struct instance *in, const char *subnet, const char *env, char *out,
 				     size_t n);
-/* The app's environment ("K=V") for env: the template's [env] expanded. */
+/* The variables templates expand for env ("name=value"): the built-in ones
+ * (template.h) and every setting. */
+const struct error *instance_vars(const struct instance *in, const char *env, struct strv *out);
+/* The app's environment ("K=V") for env: the template's [env] expanded;
+ * fails if one the template requires is empty. */
 const struct error *instance_app_env(const struct instance *in, const char *env, struct strv *out);
 
 #endif

@@ -14,6 +14,7 @@
 #include "lock.h"
 #include "mem.h"
 #include "mysqlsvc.h"
+#include "searchidx.h"
 #include "name.h"
 #include "proxy.h"
 #include "report.h"
@@ -48,10 +49,28 @@ static const char *const reserved_users[] = {"root", "mysql", "sys", "test", "in
 
 const struct error *instmake_setup(void *ctx, struct engine *e, struct instance *in)
 {
+	const struct error *err;
+	char *dbname;
+	long tables = 0;
+
 	(void)ctx;
-	if (in->cl.tpl.setup)
-		report_line("running setup of \"%s\" (%s)", in->name, in->version);
-	return runtime_task(e, in, in->env, "setup", in->cl.tpl.setup, "; nothing was kept");
+	if (!in->cl.tpl.setup)
+		return NULL;
+	/* A setup may wipe its database (Rails' db:setup does): it runs on an
+	 * empty one only. */
+	dbname = instance_database(in, in->env);
+	err = mysqlsvc_tables(e, &in->cl, dbname, &tables);
+	if (!err && tables > 0)
+		err = error_fmt("database %s holds %ld tables: setup runs only on an empty database", dbname, tables);
+	free(dbname);
+	if (err)
+		return err;
+	report_line("running setup of \"%s\" (%s)", in->name, in->version);
+	if ((err = runtime_task(e, in, in->env, "setup", in->cl.tpl.setup, "; nothing was kept")))
+		return err;
+	if (in->cl.tpl.post_setup)
+		report_line("running post_setup of \"%s\"", in->name);
+	return runtime_task(e, in, in->env, "post_setup", in->cl.tpl.post_setup, "; nothing was kept");
 }
 
 /* The port and the first free fixed-address slot, among the instances. */
@@ -125,6 +144,7 @@ const struct error *instmake_create(const struct cluster *cl, const char *name, 
 
 	/* Every input first. */
 	if ((err = name_check_instance(name)) || (err = instance_check_version(version)) ||
+	    (err = template_version_check(&cl->tpl, version)) ||
 	    (err = name_check_port(portarg, &port)))
 		goto out;
 	for (size_t i = 0; reserved_users[i]; i++)
@@ -239,10 +259,11 @@ const struct error *instmake_destroy(const struct cluster *cl, const char *name)
 	    (err = instance_open(&in, dir)))
 		goto out;
 	loaded = 1;
-	dbs[0] = instance_db_name(name, "blue");
-	dbs[1] = instance_db_name(name, "green");
+	dbs[0] = instance_database(&in, "blue");
+	dbs[1] = instance_database(&in, "green");
 	if ((err = engine_open(&e)) || (err = proxy_set(e, cl, name, NULL)) || (err = runtime_stop(e, &in, NULL)) ||
-	    (err = mysqlsvc_connect(e, cl, &db)) || (err = db_instance_drop(db, name, dbs)) ||
+	    (err = searchidx_drop(e, &in, "blue")) || (err = searchidx_drop(e, &in, "green")) ||
+	    (err = mysqlsvc_connect(e, cl, &db)) || (err = db_instance_drop(db, in.db_user, dbs)) ||
 	    (err = fs_remove_tree(dir)))
 		goto out;
 out:

@@ -71,7 +71,7 @@ static void like_literal(const char *name, char *out, size_t n)
 static const struct error *drop_loading_users(struct engine *e, struct instance *in, int *did)
 {
 	const struct error *err;
-	char *blue = instance_db_name(in->name, "blue"), *green = instance_db_name(in->name, "green");
+	char *blue = instance_database(in, "blue"), *green = instance_database(in, "green");
 	char sql[512], users[4096], pb[160], pg[160];
 	struct db *root = NULL;
 

@@ -85,13 +85,13 @@ const struct error *mysqlsvc_fix_grants(struct engine *e, const struct instance 
 {
 	const struct error *err;
 	struct db *db;
-	char *dbs[3] = {instance_db_name(in->name, "blue"), instance_db_name(in->name, "green"), NULL};
+	char *dbs[3] = {instance_database(in, "blue"), instance_database(in, "green"), NULL};
 
 	*fixed = 0;
-	if (strchr(in->name, '_') && !(err = mysqlsvc_connect(e, &in->cl, &db))) {
-		err = db_instance_fix_grants(db, in->name, dbs, fixed);
+	if (strchr(in->db_user, '_') && !(err = mysqlsvc_connect(e, &in->cl, &db))) {
+		err = db_instance_fix_grants(db, in->db_user, dbs, fixed);
 		db_close(db);
-	} else if (!strchr(in->name, '_')) {
+	} else if (!strchr(in->db_user, '_')) {
 		err = NULL;
 	}
 	free(dbs[0]);
@@ -247,5 +247,22 @@ out:
 	free(cnf);
 	free(name);
 	free(net);
+	return err;
+}
+
+const struct error *mysqlsvc_tables(struct engine *e, const struct cluster *cl, const char *dbname, long *n)
+{
+	const struct error *err;
+	struct db *db = NULL;
+	char sql[256], out[32] = "0";
+
+	*n = 0;
+	if ((err = db_ident_check(dbname)))
+		return err;
+	/* dbname is checked: [a-z0-9_] only. */
+	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '%s'", dbname);
+	if (!(err = mysqlsvc_connect(e, cl, &db)) && !(err = db_query_value(db, sql, out, sizeof out)))
+		*n = strtol(out, NULL, 10);
+	db_close(db);
 	return err;
 }

@@ -41,4 +41,7 @@ void mysqlsvc_load_limits(const struct cluster *cl, const char *dbname, uint64_t
  * narrowed to its own (db_instance_fix_grants()). */
 const struct error *mysqlsvc_fix_grants(struct engine *e, const struct instance *in, int *fixed);
 
+/* How many tables database dbname holds (0 if it does not exist). */
+const struct error *mysqlsvc_tables(struct engine *e, const struct cluster *cl, const char *dbname, long *n);
+
 #endif

@@ -19,7 +19,8 @@
 const struct error *runtime_image(const struct instance *in, const char *env, char **out)
 {
 	char *var = xasprintf("version=%s", instance_env_version(in, env)), *vars[2] = {var, NULL};
-	const struct error *err = template_expand(in->cl.tpl.image, vars, out);
+	const char *pattern = in->cl.app_image ? in->cl.app_image : in->cl.tpl.image;
+	const struct error *err = template_expand(pattern, vars, out);
 
 	free(var);
 	return err;
@@ -44,38 +45,102 @@ const struct error *runtime_print_frame(void *ctx, int stream, const char *data,
 	return NULL;
 }
 
+/* The mounts of env's containers: its data folder, and the template's files
+ * (made now from their content, or the instance's own). */
+static const struct error *app_mounts(struct instance *in, const char *env, const struct strv *vars, json_t *mounts)
+{
+	const struct error *err = NULL;
+	const struct template *t = &in->cl.tpl;
+	char *data = instance_data_dir(in, env), *dir = xasprintf("%s/config/%s", in->root, env);
+
+	if ((err = fs_mkdirs(data, 0755)))
+		goto out;
+	json_array_append_new(mounts, engine_mount(data, t->data, 0));
+	if (t->nfile && ((err = fs_mkdirs(dir, 0700))))
+		goto out;
+	for (size_t i = 0; i < t->nfile && !err; i++) {
+		const struct tpl_file *f = &t->file[i];
+		char *src, *text = NULL;
+
+		if (f->content) {
+			src = xasprintf("%s/%s", dir, f->name);
+			if (!(err = template_expand(f->content, vars->v, &text)))
+				err = fs_write_atomic(src, text, strlen(text), 0600);
+			if (text)
+				explicit_bzero(text, strlen(text));
+			if (!err)
+				json_array_append_new(mounts, engine_mount(src, f->path, 1));
+			err = error_wrap(err, "making file \"%s\"", f->name);
+		} else {
+			src = xasprintf("%s/%s", in->root, f->from);
+			if (fs_exists(src))
+				json_array_append_new(mounts, engine_mount(src, f->path, 0));
+		}
+		free(text);
+		free(src);
+	}
+out:
+	free(data);
+	free(dir);
+	return err;
+}
+
+/* The template's entrypoint: absent, the image's; empty, none. */
+static const struct error *entrypoint(const struct template *t, json_t **out)
+{
+	const struct error *err;
+	struct strv w = STRV_INIT;
+
+	*out = NULL;
+	if (!t->entrypoint)
+		return NULL;
+	if ((err = strv_split(&w, t->entrypoint)))
+		return err;
+	*out = json_array();
+	for (size_t i = 0; i < w.n; i++)
+		json_array_append_new(*out, json_string(w.v[i]));
+	strv_free(&w);
+	return NULL;
+}
+
 /* The container config shared by processes and one-off runs. */
 static const struct error *app_config(struct instance *in, const char *env, const char *role, char *const *argv,
 				      const char *address, int restart, json_t **out)
 {
 	const struct error *err;
-	struct strv vars = STRV_INIT;
-	char *image = NULL, *data = instance_data_dir(in, env), *net = cluster_network(&in->cl);
-	json_t *envj = json_array(), *cmd = json_array(), *endpoint;
+	struct strv vars = STRV_INIT, appenv = STRV_INIT;
+	char *image = NULL, *net = cluster_network(&in->cl);
+	json_t *envj = json_array(), *cmd = json_array(), *mounts = json_array(), *entry = NULL, *endpoint;
 
 	*out = NULL;
-	if ((err = runtime_image(in, env, &image)) || (err = fs_mkdirs(data, 0755)) ||
-	    (err = instance_app_env(in, env, &vars)))
+	if ((err = runtime_image(in, env, &image)) || (err = instance_vars(in, env, &vars)) ||
+	    (err = instance_app_env(in, env, &appenv)) || (err = app_mounts(in, env, &vars, mounts)) ||
+	    (err = entrypoint(&in->cl.tpl, &entry)))
 		goto out;
-	for (size_t i = 0; i < vars.n; i++)
-		json_array_append_new(envj, json_string(vars.v[i]));
+	for (size_t i = 0; i < appenv.n; i++)
+		json_array_append_new(envj, json_string(appenv.v[i]));
 	for (size_t i = 0; argv[i]; i++)
 		json_array_append_new(cmd, json_string(argv[i]));
 	endpoint = address ? json_pack("{s:{s:s}}", "IPAMConfig", "IPv4Address", address) : json_object();
-	*out = json_pack("{s:s, s:O, s:O, s:{s:s, s:s, s:s, s:s, s:s}, s:i, s:{s:[o], s:{s:s}, s:s}, s:{s:{s:o}}}",
+	*out = json_pack("{s:s, s:O, s:O, s:{s:s, s:s, s:s, s:s, s:s}, s:i, s:{s:O, s:{s:s}, s:s}, s:{s:{s:o}}}",
 			 "Image", image, "Cmd", cmd, "Env", envj, "Labels", LABEL_CLUSTER, in->cl.name, LABEL_ROOT,
 			 in->cl.root, LABEL_INSTANCE, in->name, LABEL_ROLE, role, LABEL_ENV, env, "StopTimeout", 10,
-			 "HostConfig", "Mounts", engine_mount(data, in->cl.tpl.data, 0), "RestartPolicy", "Name",
-			 restart ? "unless-stopped" : "no", "NetworkMode", net, "NetworkingConfig", "EndpointsConfig", net,
-			 endpoint);
+			 "HostConfig", "Mounts", mounts, "RestartPolicy", "Name", restart ? "unless-stopped" : "no",
+			 "NetworkMode", net, "NetworkingConfig", "EndpointsConfig", net, endpoint);
 	if (!*out)
 		report_out_of_memory();
+	if (entry)
+		json_object_set(*out, "Entrypoint", entry);
 out:
 	json_decref(envj);
 	json_decref(cmd);
+	json_decref(mounts);
+	json_decref(entry);
+	for (size_t i = 0; i < vars.n; i++)
+		explicit_bzero(vars.v[i], strlen(vars.v[i]));
 	strv_free(&vars);
+	strv_free(&appenv);
 	free(image);
-	free(data);
 	free(net);
 	return err;
 }

@@ -230,7 +230,7 @@ const struct error *snapshot_take(struct engine *e, struct instance *in, const c
 	struct archwrite *out = NULL;
 	struct hook hook = {&s, NULL};
 	char *dest = NULL, *tmp = NULL, *work = NULL, *workdata = NULL, *data = instance_data_dir(in, env);
-	char *dbname = instance_db_name(in->name, env), *conf = public_config(in, env), created[32];
+	char *dbname = instance_database(in, env), *conf = public_config(in, env), created[32];
 	double t0 = clock_seconds();
 	time_t now = time(NULL);
 	struct tm tm;

@@ -17,8 +17,8 @@
 #endif
 
 const char *const template_vars[] = {
-	"cluster", "instance", "version", "port", "db_host", "db_port",
-	"db_name", "db_user", "db_password", "secret_key_base", NULL,
+	"cluster", "instance", "version", "port", "db_host", "db_port", "db_name", "db_user",
+	"db_password", "secret_key_base", "env", "hostname", NULL,
 };
 
 const struct error *template_find(const char *name, char **path)
@@ -102,19 +102,18 @@ const struct error *template_expand(const char *s, char *const *vars, char **out
 /* Check that every ${var} in the entry is one templates may use. */
 static void check_vars(struct template *t, struct diag *d, const struct conf_entry *e)
 {
-	char *known[32], *out = NULL;
-	size_t n = 0;
-
+	struct strv known = STRV_INIT;
 	const struct error *err;
+	char *out = NULL;
 
-	for (; template_vars[n] && n + 1 < sizeof known / sizeof *known; n++)
-		known[n] = xasprintf("%s=x", template_vars[n]);
-	known[n] = NULL;
-	if ((err = template_expand(e->value, known, &out)))
+	for (size_t i = 0; template_vars[i]; i++)
+		strv_pushf(&known, "%s=x", template_vars[i]);
+	for (size_t i = 0; i < t->nset; i++)
+		strv_pushf(&known, "%s=x", t->set[i].name);
+	if ((err = template_expand(e->value, known.v, &out)))
 		diag_add(d, t->conf.path, e->line, "%s", err->msg);
 	free(out);
-	for (size_t i = 0; i < n; i++)
-		free(known[i]);
+	strv_free(&known);
 }
 
 /* A required key: returns its value, or NULL after adding a problem. */
@@ -251,6 +250,179 @@ static void *grow(void **v, size_t n, size_t size)
 	return (char *)*v + n * size;
 }
 
+/* "a\\nb" -> "a" newline "b"; \\t, \\\\ likewise; other backslashes stay. */
+static char *unescape(const char *s)
+{
+	char *out = xmalloc(strlen(s) + 1), *o = out;
+
+	for (; *s; s++) {
+		if (*s == '\\' && (s[1] == 'n' || s[1] == 't' || s[1] == '\\')) {
+			s++;
+			*o++ = *s == 'n' ? '\n' : *s == 't' ? '\t' : '\\';
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static int is_name(const char *s)
+{
+	return s[0] >= 'a' && s[0] <= 'z' && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(s) &&
+	       strlen(s) <= 64;
+}
+
+/* [setting.NAME] sections, first: the other sections may use ${NAME}. */
+static void parse_settings(struct template *t, struct diag *d)
+{
+	struct conf *c = &t->conf;
+
+	for (size_t i = 0; i < c->ns; i++) {
+		const char *sec = c->s[i].name;
+		struct tpl_setting *st;
+		struct conf_entry *e;
+
+		if (strncmp(sec, "setting.", 8) != 0)
+			continue;
+		st = grow((void **)&t->set, t->nset++, sizeof *t->set);
+		st->name = sec + 8;
+		if (!is_name(st->name))
+			diag_add(d, c->path, c->s[i].line, "setting name \"%s\" must match [a-z][a-z0-9_]*", st->name);
+		for (size_t j = 0; template_vars[j]; j++)
+			if (strcmp(template_vars[j], st->name) == 0)
+				diag_add(d, c->path, c->s[i].line, "setting \"%s\" has the name of a built-in variable",
+					 st->name);
+		st->def = (e = conf_get(c, sec, "default")) ? e->value : NULL;
+		st->help = (e = conf_get(c, sec, "help")) ? e->value : NULL;
+		if ((e = conf_get(c, sec, "secret"))) {
+			st->secret = strcmp(e->value, "yes") == 0;
+			if (!st->secret && strcmp(e->value, "no") != 0)
+				diag_add(d, c->path, e->line, "\"secret\" must be yes or no");
+			if (st->secret && st->def)
+				diag_add(d, c->path, e->line, "a secret setting has no default");
+		}
+		if (!st->help)
+			diag_add(d, c->path, c->s[i].line, "[%s] needs \"help\": what the operator must give", sec);
+	}
+}
+
+static int plain_file_name(const char *s)
+{
+	return *s && s[0] != '.' &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == strlen(s);
+}
+
+static void parse_file(struct template *t, struct diag *d, const char *sec, int line)
+{
+	struct tpl_file *f = grow((void **)&t->file, t->nfile++, sizeof *t->file);
+	const char *content, *cfile;
+
+	f->name = sec + 5;
+	if (!*f->name || strspn(f->name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(f->name))
+		diag_add(d, t->conf.path, line, "file name \"%s\" must match [a-z0-9_-]+", f->name);
+	f->path = need(t, d, sec, "path");
+	check_path(t, d, sec, "path", f->path);
+	content = opt(t, d, sec, "content");
+	cfile = opt(t, d, sec, "content_file");
+	f->from = opt(t, d, sec, "from");
+	if (!!content + !!cfile + !!f->from != 1)
+		diag_add(d, t->conf.path, line, "[%s] needs one of \"content\", \"content_file\" or \"from\"", sec);
+	if (content)
+		f->content = unescape(content);
+	if (cfile && !plain_file_name(cfile)) {
+		diag_add(d, t->conf.path, conf_get(&t->conf, sec, "content_file")->line,
+			 "\"content_file\" names a file beside the template: [A-Za-z0-9._-]+, not starting with \".\"");
+	} else if (cfile) {
+		/* beside the template file; its ${...} expanded per environment */
+		char *dir = xstrdup(t->conf.path), *slash = strrchr(dir, '/'), *path;
+		const struct error *err;
+		struct conf_entry fake = {(char *)sec, (char *)"content_file", NULL,
+					  conf_get(&t->conf, sec, "content_file")->line, 1};
+
+		if (slash)
+			*slash = '\0';
+		path = xasprintf("%s/%s", slash ? dir : ".", cfile);
+		if ((err = fs_read(path, &f->content, NULL))) {
+			diag_add(d, t->conf.path, fake.line, "%s", err->msg);
+		} else {
+			fake.value = f->content;
+			check_vars(t, d, &fake);
+		}
+		free(path);
+		free(dir);
+	}
+	if (f->from && !plain_file_name(f->from))
+		diag_add(d, t->conf.path, conf_get(&t->conf, sec, "from")->line,
+			 "\"from\" names a file of the instance's folder: [A-Za-z0-9._-]+, not starting with \".\"");
+}
+
+static int version_word(const char *v)
+{
+	return *v && strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == strlen(v);
+}
+
+/* "FROM..TO", either side may be empty. */
+static void parse_versions(struct template *t, struct diag *d)
+{
+	struct conf_entry *e = conf_get(&t->conf, "template", "versions");
+	const char *dots;
+
+	if (!e)
+		return;
+	if (!(dots = strstr(e->value, "..")) || (dots == e->value && !dots[2])) {
+		diag_add(d, t->conf.path, e->line, "\"versions\" must be FROM..TO (either may be left out: v4.0..)");
+		return;
+	}
+	if (dots > e->value)
+		t->versions_from = xstrndup(e->value, (size_t)(dots - e->value));
+	if (dots[2])
+		t->versions_to = xstrdup(dots + 2);
+	if ((t->versions_from && !version_word(t->versions_from)) || (t->versions_to && !version_word(t->versions_to)))
+		diag_add(d, t->conf.path, e->line, "\"versions\": a version is [A-Za-z0-9._-]+");
+	if (t->default_version && template_version_check(t, t->default_version))
+		diag_add(d, t->conf.path, e->line, "default_version %s is not among the versions %s", t->default_version,
+			 e->value);
+}
+
+/* "SERVICE NAME": a service of the template with a port. */
+static void parse_index(struct template *t, struct diag *d)
+{
+	struct conf_entry *e = conf_get(&t->conf, "template", "search_index");
+	size_t n;
+
+	if (!e)
+		return;
+	check_vars(t, d, e);
+	n = strcspn(e->value, " \t");
+	t->index_service = xstrndup(e->value, n);
+	t->index_name = xstrdup(e->value + n + strspn(e->value + n, " \t"));
+	if (!*t->index_name || !strstr(t->index_name, "${env}"))
+		diag_add(d, t->conf.path, e->line, "\"search_index\" must be SERVICE NAME, the name with ${env} in it "
+			 "(one index per environment)");
+}
+
+static void check_required_env(struct template *t, struct diag *d)
+{
+	struct conf_entry *e = conf_get(&t->conf, "template", "require_env");
+	struct strv w = STRV_INIT;
+
+	if (!e)
+		return;
+	t->require_env = e->value;
+	strv_split(&w, e->value);
+	for (size_t i = 0; i < w.n; i++) {
+		size_t n = strlen(w.v[i]);
+		int found = 0;
+
+		for (size_t j = 0; j < t->env.n && !found; j++)
+			found = strncmp(t->env.v[j], w.v[i], n) == 0 && t->env.v[j][n] == '=';
+		if (!found)
+			diag_add(d, t->conf.path, e->line, "require_env names %s, which [env] does not set", w.v[i]);
+	}
+	strv_free(&w);
+}
+
 const struct error *template_load_file(struct template *t, const char *name, const char *path, struct diag *d)
 {
 	const struct error *err;
@@ -262,6 +434,7 @@ const struct error *template_load_file(struct template *t, const char *name, con
 		return err;
 	if (!conf_section_line(c, "template"))
 		diag_add(d, path, 0, "no [template] section");
+	parse_settings(t, d);
 	t->description = opt(t, d, "template", "description");
 	t->image = need(t, d, "template", "image");
 	t->default_version = need(t, d, "template", "default_version");
@@ -285,14 +458,38 @@ const struct error *template_load_file(struct template *t, const char *name, con
 	if (t->health && t->health[0] != '/')
 		diag_add(d, path, conf_get(c, "template", "health")->line,
 			 "\"health\" must be an HTTP path starting with /");
+	{
+		struct conf_entry *e = conf_get(c, "template", "entrypoint");
+
+		t->entrypoint = e ? e->value : NULL;
+		if (e && *e->value)
+			check_command(t, d, "template", "entrypoint", e->value);
+	}
+	t->post_setup = opt(t, d, "template", "post_setup");
+	t->post_migrate = opt(t, d, "template", "post_migrate");
+	t->post_import = opt(t, d, "template", "post_import");
+	check_command(t, d, "template", "post_setup", t->post_setup);
+	check_command(t, d, "template", "post_migrate", t->post_migrate);
+	check_command(t, d, "template", "post_import", t->post_import);
+	t->other_versions = opt(t, d, "template", "other_versions");
+	if (t->other_versions && (err = name_check_template(t->other_versions)))
+		diag_add(d, path, conf_get(c, "template", "other_versions")->line, "%s", err->msg);
+	t->source = opt(t, d, "template", "source");
+	parse_versions(t, d);
+	parse_index(t, d);
 	collect_env(t, d, "env", &t->env);
+	check_required_env(t, d);
 
 	for (size_t i = 0; i < c->ns; i++) {
 		const char *sec = c->s[i].name;
 		const char *dot = strchr(sec, '.');
 
-		if (strcmp(sec, "template") == 0 || strcmp(sec, "env") == 0)
+		if (strcmp(sec, "template") == 0 || strcmp(sec, "env") == 0 || strncmp(sec, "setting.", 8) == 0)
 			continue;
+		if (strncmp(sec, "file.", 5) == 0) {
+			parse_file(t, d, sec, c->s[i].line);
+			continue;
+		}
 		if (strncmp(sec, "process.", 8) == 0 && strrchr(sec, '.') == sec + 7) {
 			struct tpl_process *p = grow((void **)&t->proc, t->nproc++, sizeof *t->proc);
 
@@ -352,6 +549,14 @@ const struct error *template_load_file(struct template *t, const char *name, con
 	}
 	if (!template_db(t))
 		diag_add(d, path, 0, "no service with \"ready = mysql\": instances need a MySQL server");
+	if (t->index_service) {
+		const struct tpl_service *s = template_service(t, t->index_service);
+
+		if (!s || !s->port)
+			diag_add(d, path, conf_get(c, "template", "search_index")->line,
+				 "search_index names \"%s\", which is no service of the template with a port",
+				 t->index_service);
+	}
 	conf_unknown(c, d);
 	return NULL;
 }
@@ -386,8 +591,83 @@ const struct tpl_service *template_db(const struct template *t)
 	return NULL;
 }
 
+const struct tpl_setting *template_setting(const struct template *t, const char *name)
+{
+	for (size_t i = 0; i < t->nset; i++)
+		if (strcmp(t->set[i].name, name) == 0)
+			return &t->set[i];
+	return NULL;
+}
+
+/* The next part of version p: a number (*num set) or a run of other
+ * characters; separators . - _ + end parts. */
+static const char *part(const char *p, unsigned long *num, const char **str, size_t *len)
+{
+	*str = p;
+	if (*p >= '0' && *p <= '9') {
+		*num = strtoul(p, (char **)&p, 10);
+		*len = 0;
+	} else {
+		*len = strcspn(p, ".-_+0123456789");
+		p += *len;
+	}
+	return p + (*p == '.' || *p == '-' || *p == '_' || *p == '+');
+}
+
+int template_version_cmp(const char *a, const char *b, int upto)
+{
+	a += *a == 'v' || *a == 'V';
+	b += *b == 'v' || *b == 'V';
+	while (*a || *b) {
+		unsigned long na = 0, nb = 0;
+		const char *sa, *sb;
+		size_t la, lb;
+		int c;
+
+		if (!*b)
+			return upto ? 0 : 1;
+		if (!*a)
+			return -1;
+		a = part(a, &na, &sa, &la);
+		b = part(b, &nb, &sb, &lb);
+		if (!la && !lb) {
+			if (na != nb)
+				return na < nb ? -1 : 1;
+			continue;
+		}
+		/* a number sorts after text ("1.0-rc1" < "1.0.1") */
+		if (!la != !lb)
+			return !la ? 1 : -1;
+		c = strncmp(sa, sb, la < lb ? la : lb);
+		if (c || la != lb)
+			return c ? c : la < lb ? -1 : 1;
+	}
+	return 0;
+}
+
+const struct error *template_version_check(const struct template *t, const char *version)
+{
+	int low = t->versions_from && template_version_cmp(version, t->versions_from, 0) < 0;
+	int high = t->versions_to && template_version_cmp(version, t->versions_to, 1) > 0;
+
+	if (!low && !high)
+		return NULL;
+	return error_fmt("template \"%s\" runs versions %s..%s, not %s%s%s%s", t->name,
+			 t->versions_from ? t->versions_from : "", t->versions_to ? t->versions_to : "", version,
+			 t->other_versions ? "; template \"" : "", t->other_versions ? t->other_versions : "",
+			 t->other_versions ? "\" runs the others" : "");
+}
+
 void template_free(struct template *t)
 {
+	for (size_t i = 0; i < t->nfile; i++)
+		free(t->file[i].content);
+	free(t->file);
+	free(t->set);
+	free(t->versions_from);
+	free(t->versions_to);
+	free(t->index_service);
+	free(t->index_name);
 	for (size_t i = 0; i < t->nsvc; i++)
 		strv_free(&t->svc[i].env);
 	free(t->svc);

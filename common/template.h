@@ -30,10 +30,48 @@ struct tpl_process {
 	const char *command;
 };
 
+/* [setting.NAME]: a value the operator gives in cluster.ini's [settings]
+ * (or an instance's instance.ini), used as ${NAME}; a secret one only in
+ * secrets/NAME (mode 0600) or instance.ini. */
+struct tpl_setting {
+	const char *name;
+	const char *def;          /* NULL: it must be given */
+	const char *help;
+	int secret;
+};
+
+/* [file.NAME]: a file an app container sees at path: made from content
+ * (${...} expanded, per environment) or, from, the instance folder's file
+ * of that name when it exists. */
+struct tpl_file {
+	const char *name, *path;
+	char *content;            /* owned, escapes undone; or NULL */
+	const char *from;
+};
+
 struct template {
 	char *name;               /* owned */
 	struct conf conf;         /* owns every string below */
 	const char *description, *image, *default_version, *data, *setup, *migrate, *health;
+	/* NULL: the image's entrypoint; "": none; else its words */
+	const char *entrypoint;
+	/* run after setup, after migrate, after an import (e.g. a reindex) */
+	const char *post_setup, *post_migrate, *post_import;
+	/* the versions it runs: from (or NULL) .. to (or NULL), and the template
+	 * that runs the others (or NULL) */
+	char *versions_from, *versions_to;
+	const char *other_versions;
+	/* environment variables the app needs non-empty (words) */
+	const char *require_env;
+	/* SERVICE and NAME pattern of a search index per environment, dropped
+	 * with the environment's database; NULL if none */
+	char *index_service, *index_name;
+	/* where "build" gets the app's source when none is given (${version}) */
+	const char *source;
+	struct tpl_setting *set;
+	size_t nset;
+	struct tpl_file *file;
+	size_t nfile;
 	const char *proxy_image;  /* the cluster's front proxy (nginx) */
 	int health_timeout;       /* seconds an instance may take to get healthy */
 	int port;
@@ -57,11 +95,20 @@ const struct tpl_service *template_service(const struct template *t, const char 
 const struct tpl_service *template_db(const struct template *t);
 void template_free(struct template *t);
 
+/* The setting called name, or NULL. */
+const struct tpl_setting *template_setting(const struct template *t, const char *name);
+/* Whether version is one the template runs; the error says which do. */
+const struct error *template_version_check(const struct template *t, const char *version);
+/* Compare versions as numbers part by part ("v5.10" > "v5.9"); a leading
+ * "v" does not count.  upto: compare only as many parts as b has (b = "v3"
+ * takes in v3.0.5). */
+int template_version_cmp(const char *a, const char *b, int upto);
+
 /* Replace ${var} in s by vars ("name=value" pairs, NULL-terminated).  An
  * unknown variable is an error.  *out is owned by the caller; it is left
  * as it was on failure. */
 const struct error *template_expand(const char *s, char *const *vars, char **out);
-/* Names a template may use in ${...}. */
+/* Names a template may use in ${...}, besides its settings. */
 extern const char *const template_vars[];
 
 #endif

@@ -154,7 +154,7 @@ const struct error *upgrade_run(struct engine *e, struct instance *in, const cha
 	double t0 = clock_seconds(), held_at = 0, held = 0, took = 0;
 	int served = runtime_served(in), copied = 0, journaled = 0;
 
-	if ((err = instance_check_version(version)))
+	if ((err = instance_check_version(version)) || (err = template_version_check(&in->cl.tpl, version)))
 		goto out;
 	if (strcmp(version, in->version) == 0) {
 		err = error_fmt("instance \"%s\" runs %s already", in->name, version);
@@ -190,7 +190,8 @@ const struct error *upgrade_run(struct engine *e, struct instance *in, const cha
 	/* 4. Migrate the copy. */
 	report_line("migrating environment %s to %s", to, version);
 	if ((err = journal_write(in, j, "migrate")) ||
-	    (err = runtime_task(e, in, to, "migrate", in->cl.tpl.migrate, "")))
+	    (err = runtime_task(e, in, to, "migrate", in->cl.tpl.migrate, "")) ||
+	    (err = runtime_task(e, in, to, "post_migrate", in->cl.tpl.post_migrate, "")))
 		goto out;
 	/* 5. Start it, wait until healthy, switch. */
 	now = instance_now();

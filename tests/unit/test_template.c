@@ -136,17 +136,148 @@ static void test_repo_templates(void **state)
 
 	OK(template_load_file(&t, "kor", "templates/kor.ini", &d));
 	no_problems(&d);
-	assert_string_equal(t.default_version, "v5.0.0");
+	assert_string_equal(t.default_version, "v5.1.0");
+	assert_string_equal(t.image, "kor:${version}");
+	assert_int_equal(t.port, 3000);
+	assert_string_equal(t.health, "/info");
+	assert_string_equal(t.data, "/opt/kor/data");
+	/* the image's entrypoint ignores commands: cleared */
+	assert_non_null(t.entrypoint);
+	assert_string_equal(t.entrypoint, "");
+	assert_string_equal(t.setup, "bundle exec rake db:setup");
+	assert_string_equal(t.post_setup, "bundle exec bin/kor index-all");
+	assert_string_equal(t.post_migrate, "bundle exec bin/kor index-all");
+	assert_string_equal(t.post_import, "bundle exec bin/kor index-all");
+	assert_string_equal(t.versions_from, "v4.0");
+	assert_null(t.versions_to);
+	assert_string_equal(t.index_service, "elastic");
+	assert_string_equal(t.index_name, "${cluster}_${instance}_${env}");
+	assert_string_equal(t.require_env, "DATA_DIR DATABASE_URL MAIL_DELIVERY_METHOD ROOT_URL SECRET_KEY_BASE");
+	assert_int_equal(t.nproc, 1); /* no worker since v4.0 */
+	assert_non_null(strstr(t.proc[0].command, "--pidfile"));
+	assert_non_null(template_setting(&t, "mail_smtp_address"));
+	assert_null(template_setting(&t, "mail_smtp_address")->def);
 	assert_non_null(s = template_service(&t, "elastic"));
+	assert_string_equal(s->image, "elasticsearch:5.6.16");
 	assert_int_equal(s->ready, READY_HTTP);
 	assert_string_equal(s->ready_arg, "/_cluster/health");
 	assert_int_equal(s->timeout, 300);
-	assert_int_equal(s->stop_timeout, 30); /* the default */
-	assert_int_equal(s->env.n, 3);
-	assert_string_equal(s->env.v[0], "discovery.type=single-node");
+	/* that image reads no settings from the environment but this one */
+	assert_int_equal(s->env.n, 1);
+	assert_string_equal(s->env.v[0], "ES_JAVA_OPTS=-Xms512m -Xmx512m");
 	assert_non_null(s = template_db(&t));
 	assert_string_equal(s->name, "mysql");
 	assert_int_equal(s->stop_timeout, 60);
+	OK(template_version_check(&t, "v5.1.0"));
+	OK(template_version_check(&t, "v4.0.1"));
+	FAILS(template_version_check(&t, "v2.1.0"));
+	assert_non_null(strstr(last_msg(), "kor-legacy"));
+	template_free(&t);
+
+	OK(template_load_file(&t, "kor-legacy", "templates/kor-legacy.ini", &d));
+	no_problems(&d);
+	assert_int_equal(t.port, 8000);
+	assert_null(t.entrypoint);
+	assert_int_equal(t.nproc, 2);
+	assert_int_equal(t.nfile, 3);
+	assert_string_equal(t.file[0].path, "/opt/kor/shared/database.yml");
+	assert_non_null(strstr(t.file[0].content, "  database: ${db_name}\n"));
+	assert_string_equal(t.file[1].from, "kor.yml");
+	OK(template_version_check(&t, "v1.9.2"));
+	OK(template_version_check(&t, "v3.0.5"));
+	FAILS(template_version_check(&t, "v4.0.0"));
+	FAILS(template_version_check(&t, "v1.8"));
+	template_free(&t);
+	diag_free(&d);
+}
+
+static void test_version_cmp(void **state)
+{
+	(void)state;
+	assert_true(template_version_cmp("v5.10.0", "v5.9.0", 0) > 0);
+	assert_true(template_version_cmp("5.1.0", "v5.1.0", 0) == 0);
+	assert_true(template_version_cmp("v4.0", "v4.0.1", 0) < 0);
+	assert_true(template_version_cmp("v4.0.1", "v4.0", 0) > 0);
+	assert_true(template_version_cmp("v4.0.1", "v4.0", 1) == 0); /* upto: v4.0 takes in v4.0.1 */
+	assert_true(template_version_cmp("v3.0.5", "v3", 1) == 0);
+	assert_true(template_version_cmp("v4.0.0", "v3", 1) > 0);
+	assert_true(template_version_cmp("v1.0-rc1", "v1.0.1", 0) < 0);
+	assert_true(template_version_cmp("v1.0-rc1", "v1.0-rc2", 0) < 0);
+	assert_true(template_version_cmp("v2", "v10", 0) < 0);
+}
+
+/* The keys for real apps: entrypoint, post steps, versions, settings,
+ * files, a search index per environment, required environment. */
+static void test_app_keys(void **state)
+{
+	struct template t;
+	struct diag d = DIAG_INIT;
+
+	(void)state;
+	load_text("[template]\n"                                   /* 1 */
+		  "image = app:${version}\n"                       /* 2 */
+		  "default_version = v2\n"                         /* 3 */
+		  "versions = v3..v4\n"                            /* 4: v2 is not among them */
+		  "port = 8000\n"                                  /* 5 */
+		  "data = /data\n"                                 /* 6 */
+		  "health = /h\n"                                  /* 7 */
+		  "entrypoint = /bin/tini --\n"                    /* 8 */
+		  "post_setup = 'unclosed\n"                       /* 9 */
+		  "require_env = URL MISSING\n"                    /* 10 */
+		  "search_index = search fixed_name\n"             /* 11 */
+		  "[process.web]\n"                                /* 12 */
+		  "command = run ${mail_host} ${nosuch}\n"         /* 13 */
+		  "[env]\n"                                        /* 14 */
+		  "URL = http://${hostname}:${port}/${env}\n"      /* 15 */
+		  "[setting.mail_host]\n"                          /* 16 */
+		  "default = localhost\n"                          /* 17 */
+		  "help = where mail goes\n"                       /* 18 */
+		  "[setting.Bad]\n"                                /* 19 */
+		  "secret = maybe\n"                               /* 20 */
+		  "[setting.port]\n"                               /* 21 */
+		  "help = clash\n"                                 /* 22 */
+		  "[file.conf]\n"                                  /* 23 */
+		  "path = /etc/app.conf\n"                         /* 24 */
+		  "content = a = ${mail_host}\\nb\\tc\\\\n\n"  /* 25 */
+		  "[file.two]\n"                                   /* 26 */
+		  "path = relative\n"                              /* 27 */
+		  "content = x\n"                                  /* 28 */
+		  "from = y\n"                                     /* 29 */
+		  "[file.up]\n"                                    /* 30 */
+		  "path = /x\n"                                    /* 31 */
+		  "from = ../etc/passwd\n"                         /* 32 */
+		  "[service.db]\n"                                 /* 33 */
+		  "image = mariadb:11\n"                           /* 34 */
+		  "port = 3306\n"                                  /* 35 */
+		  "ready = mysql\n"                                /* 36 */
+		  "password_env = P\n",                            /* 37 */
+		  &t, &d);
+	has(&d, 4, "default_version v2 is not among the versions v3..v4");
+	has(&d, 9, "\"post_setup\": unterminated ' quote");
+	has(&d, 10, "require_env names MISSING, which [env] does not set");
+	has(&d, 11, "\"search_index\" must be SERVICE NAME, the name with ${env} in it (one index per environment)");
+	has(&d, 11, "search_index names \"search\", which is no service of the template with a port");
+	has(&d, 13, "unknown variable \"${nosuch}\"");
+	has(&d, 19, "setting name \"Bad\" must match [a-z][a-z0-9_]*");
+	has(&d, 19, "[setting.Bad] needs \"help\": what the operator must give");
+	has(&d, 20, "\"secret\" must be yes or no");
+	has(&d, 21, "setting \"port\" has the name of a built-in variable");
+	has(&d, 26, "[file.two] needs one of \"content\", \"content_file\" or \"from\"");
+	has(&d, 27, "\"path\" must be an absolute container path without \"..\" or \":\"");
+	has(&d, 32, "\"from\" names a file of the instance's folder: [A-Za-z0-9._-]+, not starting with \".\"");
+	if (d.lines.n != 13) {
+		dump(&d);
+		fail_msg("%zu problems, want 13", d.lines.n);
+	}
+	assert_string_equal(t.entrypoint, "/bin/tini --");
+	assert_string_equal(t.versions_from, "v3");
+	assert_string_equal(t.versions_to, "v4");
+	assert_string_equal(t.file[0].content, "a = ${mail_host}\nb\tc\\n");
+	assert_string_equal(template_setting(&t, "mail_host")->def, "localhost");
+	OK(template_version_check(&t, "v3.2"));
+	OK(template_version_check(&t, "v4.9.9"));
+	FAILS(template_version_check(&t, "v5"));
+	assert_non_null(strstr(last_msg(), "runs versions v3..v4, not v5"));
 	template_free(&t);
 	diag_free(&d);
 }
@@ -355,6 +486,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_expand),
 		cmocka_unit_test(test_repo_templates),
+		cmocka_unit_test(test_version_cmp),
+		cmocka_unit_test(test_app_keys),
 		cmocka_unit_test(test_minimal),
 		cmocka_unit_test(test_broken),
 		cmocka_unit_test(test_variants),
