@@ -80,7 +80,7 @@ install: korcluster korcluster.1 korcluster.bash
 	install -m 755 korcluster $(DESTDIR)$(BINDIR)/korcluster
 	ln -sf korcluster $(DESTDIR)$(BINDIR)/cluster.sh
 	ln -sf korcluster $(DESTDIR)$(BINDIR)/instance.sh
-	install -m 644 templates/*.ini $(DESTDIR)$(DATADIR)/templates/
+	install -m 644 templates/*.ini templates/*.yml $(DESTDIR)$(DATADIR)/templates/
 	install -m 644 korcluster.1 $(DESTDIR)$(MANDIR)/man1/korcluster.1
 	install -m 644 korcluster.bash $(DESTDIR)$(COMPLETIONDIR)/korcluster
 	ln -sf korcluster $(DESTDIR)$(COMPLETIONDIR)/cluster.sh

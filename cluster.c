@@ -10,12 +10,15 @@
 #include <unistd.h>
 
 #include "korcluster.h"
+#include "common/adopt.h"
+#include "common/buf.h"
 #include "common/clock.h"
 #include "common/clustercfg.h"
 #include "common/clustermake.h"
 #include "common/engine.h"
 #include "common/err.h"
 #include "common/fs.h"
+#include "common/imagebuild.h"
 #include "common/instances.h"
 #include "common/instmake.h"
 #include "common/lock.h"
@@ -38,9 +41,22 @@ static const struct error *cmd_create(struct ctx *ctx, const struct args *a)
 
 	(void)ctx;
 	err = clustermake_create(a->operand[0], a->n > 1 ? a->operand[1] : NULL, tname, bind, &root, &name);
-	if (!err)
-		report_line("created cluster \"%s\" in %s (template %s)\nnext: %s/cluster.sh boot", name, root, tname,
-			    root);
+	if (!err) {
+		struct cluster cl;
+		struct diag d = DIAG_INIT;
+
+		report_line("created cluster \"%s\" in %s (template %s)", name, root, tname);
+		/* settings the template needs and nobody gave yet */
+		if (!cluster_load(&cl, root, &d) && d.lines.n) {
+			diag_sort(&d);
+			report_line("before it boots, %s/cluster.ini needs:", root);
+			for (size_t i = 0; i < d.lines.n; i++)
+				report_line("  %s", d.lines.v[i]);
+		}
+		report_line("next: %s/cluster.sh boot", root);
+		diag_free(&d);
+		cluster_free(&cl);
+	}
 	free(root);
 	free(name);
 	return err;
@@ -318,6 +334,66 @@ static const struct error *cmd_destroy(struct ctx *ctx, const struct args *a)
 	return err;
 }
 
+/* ---- adopt ---- */
+
+static const struct error *cmd_adopt(struct ctx *ctx, const struct args *a)
+{
+	const struct error *err;
+	struct engine *e = NULL;
+	struct adopt_plan *p = NULL;
+	struct buf b = BUF_INIT;
+	char line[64];
+
+	(void)ctx;
+	if ((err = engine_open(&e)) ||
+	    (err = adopt_read(e, a->operand[0], a->set[OPT_TEMPLATE] ? a->text[OPT_TEMPLATE] : "kor-legacy", &p)))
+		goto out;
+	adopt_describe(p, &b);
+	report_text(REPORT_STDOUT, "%s", buf_str(&b));
+	if (!a->set[OPT_YES]) {
+		if (!isatty(STDIN_FILENO)) {
+			err = error_fmt("not confirmed: nothing was changed; add --yes to adopt without a question");
+			goto out;
+		}
+		report_text(REPORT_STDOUT, "Type yes to go on: ");
+		if (!fgets(line, sizeof line, stdin) || strcmp(line, "yes\n") != 0) {
+			err = error_fmt("not confirmed; nothing was changed");
+			goto out;
+		}
+	}
+	if (!(err = adopt_run(e, p)))
+		report_line("cluster \"%s\" in %s is korcluster's now\nnext: %s/cluster.sh status", adopt_name(p),
+			    adopt_root(p), adopt_root(p));
+out:
+	buf_free(&b);
+	adopt_free(p);
+	engine_close(e);
+	return err;
+}
+
+/* ---- build ---- */
+
+static const struct error *cmd_build(struct ctx *ctx, const struct args *a)
+{
+	const struct error *err;
+	struct cluster cl;
+	struct engine *e = NULL;
+	char *built = NULL;
+
+	if ((err = cluster_open(&cl, ctx->root)))
+		return err;
+	if (!(err = engine_open(&e)))
+		err = imagebuild_run(e, &cl, a->n ? a->operand[0] : cl.tpl.default_version, a->text[OPT_SOURCE],
+				     a->text[OPT_TAG], &built);
+	if (!err && !a->set[OPT_TAG])
+		report_line("next: instances of version %s use it (\"cluster.sh new\", \"instance.sh upgrade\")",
+			    a->n ? a->operand[0] : cl.tpl.default_version);
+	free(built);
+	engine_close(e);
+	cluster_free(&cl);
+	return err;
+}
+
 /* ---- validate ---- */
 
 static const struct error *cmd_validate(struct ctx *ctx, const struct args *a)
@@ -424,6 +500,19 @@ static const struct opt prune_opts[] = {
 	OPT_END,
 };
 
+static const struct opt adopt_opts[] = {
+	{OPT_TEMPLATE, 't', "template", OPT_TEXT, "NAME", "the template it gets (default kor-legacy)", 0, NULL, 0},
+	{OPT_YES, 'y', "yes", OPT_FLAG, NULL, "do not ask before changing anything", 0, NULL, 0},
+	OPT_END,
+};
+
+static const struct opt build_opts[] = {
+	{OPT_SOURCE, 's', "source", OPT_TEXT, "DIR", "the app's source tree (or a Git URL); default: the template's", 0,
+	 NULL, 0},
+	{OPT_TAG, 0, "tag", OPT_TEXT, "T", "tag the image T instead of the cluster's image for VERSION", 0, NULL, 0},
+	OPT_END,
+};
+
 static const struct opt destroy_opts[] = {
 	{OPT_YES, 'y', "yes", OPT_FLAG, NULL, "do not ask for the instance's name", 0, NULL, 0},
 	OPT_END,
@@ -460,6 +549,18 @@ const struct cmd cluster_cmds[] = {
 	{"destroy", cmd_destroy, "NAME", 1, 1, "remove an instance: containers, databases, user and folder",
 	 "Asks for the instance's name on a terminal unless --yes is given.\n", destroy_opts,
 	 CMD_NEEDS_SCOPE | CMD_INSTANCES},
+	{"adopt", cmd_adopt, "DIR", 1, 1, "turn a cluster made by KorCluster's cluster.sh into a korcluster cluster, in place",
+	 "It first says what it will do and asks (unless --yes).  Instances keep their ports,\n"
+	 "versions, databases and files (moved from data/ to data/blue/ by a rename); MySQL's\n"
+	 "data stays in DIR/mysql.  The old containers are stopped and removed once the new\n"
+	 "cluster serves what they served; on any failure everything is put back as it was.\n",
+	 adopt_opts, 0},
+	{"build", cmd_build, "[VERSION]", 0, 1, "build the app's image for VERSION (default: the template's) from its source",
+	 "The source folder is sent to the engine as the build context, without what its\n"
+	 ".dockerignore leaves out; a URL (a Git repository) is fetched by the engine.  The\n"
+	 "image is tagged as the cluster runs it (cluster.ini [app] image, else the template's\n"
+	 "image), so new instances and upgrades use it.  A failed build shows its last lines.\n",
+	 build_opts, CMD_NEEDS_SCOPE},
 	{"validate", cmd_validate, "", 0, 0, "check cluster.ini and its template, listing every problem", NULL, NULL,
 	 CMD_NEEDS_SCOPE},
 	{NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, 0},

@@ -27,6 +27,8 @@ enum opt_key {
 	OPT_YES,
 	OPT_FOLLOW,
 	OPT_TAIL,
+	OPT_SOURCE,
+	OPT_TAG,
 	OPT__COUNT
 };
 

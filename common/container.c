@@ -1,9 +1,11 @@
 #include "container.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
+#include "regauth.h"
 #include "report.h"
 
 /* Image pull display: sums the layers' bytes into one line. */
@@ -63,6 +65,7 @@ const struct error *container_pull(struct engine *e, const char *ref)
 {
 	const struct error *err;
 	struct pull_progress pp = {ref, json_object()};
+	char *auth = NULL;
 	double t0 = clock_seconds();
 	int present;
 
@@ -71,7 +74,11 @@ const struct error *container_pull(struct engine *e, const char *ref)
 		return err;
 	}
 	report_line("pulling %s", ref);
-	err = engine_image_pull(e, ref, pull_event, &pp);
+	if (!(err = regauth_header(ref, &auth)))
+		err = engine_image_pull(e, ref, auth, pull_event, &pp);
+	if (auth)
+		explicit_bzero(auth, strlen(auth));
+	free(auth);
 	json_decref(pp.layers);
 	report_progress_clear();
 	if (!err)

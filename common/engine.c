@@ -244,12 +244,13 @@ static const struct error *pull_sink(void *ctx, const char *data, size_t len)
 	return lines_feed(&((struct pull *)ctx)->lines, data, len);
 }
 
-const struct error *engine_image_pull(struct engine *e, const char *ref, void (*on_event)(void *ctx, json_t *ev),
-				      void *ctx)
+const struct error *engine_image_pull(struct engine *e, const char *ref, const char *auth,
+				      void (*on_event)(void *ctx, json_t *ev), void *ctx)
 {
 	const struct error *err;
 	struct pull p = {.on_event = on_event, .ctx = ctx};
-	struct http_req r = {.method = "POST", .sink = pull_sink, .ctx = &p};
+	const char *headers[] = {auth, NULL};
+	struct http_req r = {.method = "POST", .sink = pull_sink, .ctx = &p, .headers = headers};
 	struct buf resp = BUF_INIT;
 	char *repo, *tag, *erepo, *etag, *path, *u;
 	long status = 0;
@@ -277,6 +278,43 @@ const struct error *engine_image_pull(struct engine *e, const char *ref, void (*
 	free(path);
 	free(u);
 	return error_wrap(err, "pulling \"%s\"", ref);
+}
+
+const struct error *engine_build(struct engine *e, const struct engine_build_req *b,
+				 void (*on_event)(void *ctx, json_t *ev), void *ctx)
+{
+	const struct error *err;
+	struct pull p = {.on_event = on_event, .ctx = ctx};
+	const char *headers[] = {"Content-Type: application/x-tar", b->auth, NULL};
+	struct http_req r = {.method = "POST", .sink = pull_sink, .ctx = &p, .headers = headers,
+			     .upload = b->remote ? NULL : b->source, .upload_ctx = b->source_ctx};
+	struct buf resp = BUF_INIT, q = BUF_INIT;
+	char *u, *t = http_escape(e->http, b->tag);
+	long status = 0;
+
+	lines_init(&p.lines, pull_line, &p);
+	/* rm, forcerm: no intermediate container is left, even on failure. */
+	buf_printf(&q, "/build?t=%s&rm=1&forcerm=1", t);
+	if (b->remote) {
+		char *rem = http_escape(e->http, b->remote);
+
+		buf_printf(&q, "&remote=%s", rem);
+		free(rem);
+	}
+	r.url = u = url(e, q.data);
+	if (!(err = http_do(e->http, &r, &status, &resp, NULL)) && !(err = lines_finish(&p.lines))) {
+		if (status >= 400)
+			err = reply_error(status, &resp);
+		else if (p.error)
+			err = error_fmt("%s", p.error);
+	}
+	lines_free(&p.lines);
+	buf_free(&resp);
+	buf_free(&q);
+	free(p.error);
+	free(t);
+	free(u);
+	return err;
 }
 
 const struct error *engine_network_subnet(struct engine *e, const char *name, char *subnet, size_t n, int *found)
@@ -352,6 +390,12 @@ const struct error *engine_container_stop(struct engine *e, const char *id, int 
 			      : engine_path(e, "/containers/%s/stop?t=%d", id, timeout);
 
 	return error_wrap(call(e, "POST", p, NULL, NULL, 404, NULL), "stopping container \"%s\"", id);
+}
+
+const struct error *engine_container_rename(struct engine *e, const char *id, const char *name)
+{
+	return error_wrap(call(e, "POST", engine_path(e, "/containers/%s/rename?name=%s", id, name), NULL, NULL, 0, NULL),
+			  "renaming container \"%s\" to \"%s\"", id, name);
 }
 
 const struct error *engine_container_remove(struct engine *e, const char *id)

@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "err.h"
 #include "frame.h"
+#include "http.h"
 
 #define ENGINE_API_MIN "1.41"
 #define ENGINE_API_MAX "1.47"
@@ -40,9 +41,25 @@ const struct error *engine_call(struct engine *e, const char *method, const char
 /* *present: 1 if the image is here. */
 const struct error *engine_image_present(struct engine *e, const char *ref, int *present);
 /* Pull ref; on_event sees every progress object the engine sends.  A pull
- * that fails inside its 200 stream fails here. */
-const struct error *engine_image_pull(struct engine *e, const char *ref, void (*on_event)(void *ctx, json_t *event),
-				      void *ctx);
+ * that fails inside its 200 stream fails here.  auth: an X-Registry-Auth
+ * header line (regauth.h), or NULL. */
+const struct error *engine_image_pull(struct engine *e, const char *ref, const char *auth,
+				      void (*on_event)(void *ctx, json_t *event), void *ctx);
+
+/* An image build (POST /build) from a tar streamed by source, or from
+ * remote (a Git URL or tarball URL the engine fetches itself). */
+struct engine_build_req {
+	const char *tag;
+	const char *remote;       /* or NULL */
+	http_source source;       /* the context, when no remote */
+	void *source_ctx;
+	const char *auth;         /* an X-Registry-Config header line, or NULL */
+};
+
+/* on_event sees every object of the build's output ({"stream": ...},
+ * {"aux": ...}); a build that fails inside its 200 stream fails here. */
+const struct error *engine_build(struct engine *e, const struct engine_build_req *b,
+				 void (*on_event)(void *ctx, json_t *ev), void *ctx);
 
 /* Create the network unless it exists, on a subnet the engine picks and
  * that is then pinned, its lower half for the engine's own addresses and
@@ -60,6 +77,7 @@ const struct error *engine_container_start(struct engine *e, const char *id);
 const struct error *engine_container_stop(struct engine *e, const char *id, int timeout);
 /* Absent is done. */
 const struct error *engine_container_remove(struct engine *e, const char *id);
+const struct error *engine_container_rename(struct engine *e, const char *id, const char *name);
 /* Wait for the container to exit; *status gets its exit code. */
 const struct error *engine_container_wait(struct engine *e, const char *id, int *status);
 /* *out is NULL when there is no such container. */

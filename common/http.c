@@ -31,7 +31,7 @@ struct xfer {
 	struct http *h;
 	const struct http_req *r;
 	struct buf *out;
-	const struct error *failed; /* why the sink refused */
+	const struct error *failed; /* why the sink or the source refused */
 };
 
 const struct error *http_open(const char *socket, struct http **out)
@@ -82,6 +82,19 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
 	return n;
 }
 
+static size_t on_upload(char *buf, size_t size, size_t n, void *user)
+{
+	struct xfer *x = user;
+	long got = x->r->upload(x->r->upload_ctx, buf, size * n, &x->failed);
+
+	if (got < 0) {
+		if (!x->failed)
+			x->failed = error_fmt("reading the request's body failed");
+		return CURL_READFUNC_ABORT;
+	}
+	return (size_t)got;
+}
+
 static size_t on_header(char *data, size_t size, size_t n, void *user)
 {
 	struct buf *b = user;
@@ -128,10 +141,18 @@ const struct error *http_do(struct http *h, const struct http_req *r, long *stat
 		hdr = curl_slist_append(hdr, "Content-Type: application/json");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, r->body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(r->body));
+	} else if (r->upload) {
+		/* Size unknown: chunked. */
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_upload);
+		curl_easy_setopt(c, CURLOPT_READDATA, &x);
+		hdr = curl_slist_append(hdr, "Transfer-Encoding: chunked");
 	} else if (r->method && strcmp(r->method, "POST") == 0) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
 	}
+	for (size_t i = 0; r->headers && r->headers[i]; i++)
+		hdr = curl_slist_append(hdr, r->headers[i]);
 	/* No "Expect: 100-continue" round trip on bodies. */
 	hdr = curl_slist_append(hdr, "Expect:");
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);

@@ -13,11 +13,18 @@ struct http;
 /* Bytes of a successful (2xx) response body as they arrive; return an
  * error to abort the transfer with it. */
 typedef const struct error *(*http_sink)(void *ctx, const char *data, size_t len);
+/* The next bytes of a request body streamed as it is made (chunked): up to
+ * n into buf; returns how many, 0 at its end, -1 on failure (the transfer
+ * then fails with *why). */
+typedef long (*http_source)(void *ctx, char *buf, size_t n, const struct error **why);
 
 struct http_req {
 	const char *method;   /* "GET" if NULL */
 	const char *url;      /* e.g. "http://docker/v1.41/containers/json" */
 	const char *body;     /* JSON, or NULL */
+	http_source upload;   /* or a body streamed from here (POST) */
+	void *upload_ctx;
+	const char *const *headers; /* more "Name: value" lines, NULL-terminated */
 	http_sink sink;       /* NULL: 2xx body goes to out */
 	void *ctx;
 	long timeout_ms;      /* whole transfer; 0: none */

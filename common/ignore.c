@@ -1,0 +1,185 @@
+#include "ignore.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+
+/* "./a//b/../c/" -> "a/c"; a leading "/" goes; "" stays "" ("." too). */
+static char *clean(const char *p)
+{
+	char *out = xmalloc(strlen(p) + 1), *o = out;
+
+	while (*p) {
+		size_t n;
+
+		p += strspn(p, "/");
+		n = strcspn(p, "/");
+		if (n == 0)
+			break;
+		if (n == 1 && p[0] == '.') {
+			/* nothing */
+		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
+			/* up one part, not above the context */
+			while (o > out && o[-1] != '/')
+				o--;
+			if (o > out)
+				o--;
+		} else {
+			if (o > out)
+				*o++ = '/';
+			memcpy(o, p, n);
+			o += n;
+		}
+		p += n;
+	}
+	*o = '\0';
+	return out;
+}
+
+void ignore_load(struct ignore *ig, const char *text)
+{
+	const char *l = text;
+
+	while (l && *l) {
+		const char *end = strchr(l, '\n');
+		size_t n = end ? (size_t)(end - l) : strlen(l);
+		char *line = xstrndup(l, n), *p = line, *c;
+		int exception = 0;
+
+		l = end ? end + 1 : NULL;
+		/* blanks around it do not count */
+		p += strspn(p, " \t\r");
+		for (size_t k = strlen(p); k && strchr(" \t\r", p[k - 1]); k--)
+			p[k - 1] = '\0';
+		if (!*p || *p == '#') {
+			free(line);
+			continue;
+		}
+		if (*p == '!') {
+			exception = 1;
+			p++;
+			p += strspn(p, " \t");
+		}
+		c = clean(p);
+		if (*c) {
+			strv_pushf(&ig->pat, "%s%s", exception ? "!" : "", c);
+			ig->exceptions |= exception;
+		}
+		free(c);
+		free(line);
+	}
+}
+
+/* [...] at p against ch; *next gets the character after "]". */
+static int class_match(const char *p, char ch, const char **next)
+{
+	int neg = 0, hit = 0;
+
+	p++;
+	if (*p == '^' || *p == '!') {
+		neg = 1;
+		p++;
+	}
+	for (int first = 1; *p && (*p != ']' || first); first = 0) {
+		char lo = *p == '\\' && p[1] ? *++p : *p, hi = lo;
+
+		p++;
+		if (*p == '-' && p[1] && p[1] != ']') {
+			hi = p[1] == '\\' && p[2] ? p[2] : p[1];
+			p += p[1] == '\\' ? 3 : 2;
+		}
+		if (ch >= lo && ch <= hi)
+			hit = 1;
+	}
+	if (*p != ']') /* an unclosed class matches nothing */
+		return -1;
+	*next = p + 1;
+	return hit != neg && ch != '/';
+}
+
+int ignore_glob(const char *p, const char *s)
+{
+	while (*p) {
+		if (p[0] == '*' && p[1] == '*') {
+			const char *rest = p + 2;
+
+			if (*rest == '/') {
+				/* "**" + "/": any number of whole parts, none too */
+				rest++;
+				if (ignore_glob(rest, s))
+					return 1;
+				for (const char *q = s; *q; q++)
+					if (*q == '/' && ignore_glob(rest, q + 1))
+						return 1;
+				return 0;
+			}
+			/* any run at all, "/" too */
+			for (const char *q = s;; q++) {
+				if (ignore_glob(rest, q))
+					return 1;
+				if (!*q)
+					return 0;
+			}
+		}
+		if (*p == '*') {
+			for (const char *q = s;; q++) {
+				if (ignore_glob(p + 1, q))
+					return 1;
+				if (!*q || *q == '/')
+					return 0;
+			}
+		}
+		if (!*s)
+			return 0;
+		if (*p == '?') {
+			if (*s == '/')
+				return 0;
+			p++;
+		} else if (*p == '[') {
+			const char *next;
+			int m = class_match(p, *s, &next);
+
+			if (m <= 0)
+				return 0;
+			p = next;
+		} else {
+			if (*p == '\\' && p[1])
+				p++;
+			if (*p != *s)
+				return 0;
+			p++;
+		}
+		s++;
+	}
+	return !*s;
+}
+
+int ignore_match(const struct ignore *ig, const char *path)
+{
+	int out = 0;
+
+	for (size_t i = 0; i < ig->pat.n; i++) {
+		const char *pat = ig->pat.v[i];
+		int exception = *pat == '!', hit;
+
+		pat += exception;
+		hit = ignore_glob(pat, path);
+		/* a pattern that matches a parent folder matches what is in it */
+		for (const char *q = path; !hit && (q = strchr(q, '/')); q++) {
+			char *parent = xstrndup(path, (size_t)(q - path));
+
+			hit = ignore_glob(pat, parent);
+			free(parent);
+		}
+		if (hit)
+			out = !exception;
+	}
+	return out;
+}
+
+void ignore_free(struct ignore *ig)
+{
+	strv_free(&ig->pat);
+	ig->exceptions = 0;
+}
