@@ -3,24 +3,32 @@
 # them to the local test registry (tests/lib/registry.sh):
 #   127.0.0.1:5000/korcluster-test/{mariadb,redis,nginx,python}:bookworm
 #   127.0.0.1:5000/korcluster-test/sample:{v1,v2,v3,broken}
+#   127.0.0.1:5000/korcluster-test/search:{2.4.6,5.6.16,7.17.25}
+#   127.0.0.1:5000/korcluster-test/ruby:3.2.3
+#   127.0.0.1:5000/korcluster-test/kor-legacy:{v2.1.0,v3.0.0}
 # One debootstrap rootfs holds every package; it is cached as a tarball under
 # /var/cache/korcluster-test, imported as korcluster-test/base:bookworm, and
 # each image is that base plus its entrypoint script and config (docker commit).
 # The sample app's images are the python image plus sample/app.py and
-# APP_VERSION=<tag> (the app branches on it).
+# APP_VERSION=<tag> (the app branches on it). The stand-ins of Elasticsearch
+# (search/), of the Ruby image ConedaKOR builds on (kor/runtime/) and of the
+# KorCluster-era ConedaKOR image (kor-legacy/, on the ruby image) are described
+# in README.md; kor/source/ is a ConedaKOR source tree the tests build
+# themselves, not an image of this script.
 # Re-runs skip whatever is already up to date locally and in the registry.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REGISTRY=127.0.0.1:5000
 TAG=bookworm
-# name:tag, in build order (sample needs python).
-IMAGES=("mariadb:$TAG" "redis:$TAG" "nginx:$TAG" "python:$TAG" sample:v1 sample:v2 sample:v3 sample:broken)
+# name:tag, in build order (sample, search and ruby need python; kor-legacy needs ruby).
+IMAGES=("mariadb:$TAG" "redis:$TAG" "nginx:$TAG" "python:$TAG" sample:v1 sample:v2 sample:v3 sample:broken
+    search:2.4.6 search:5.6.16 search:7.17.25 ruby:3.2.3 kor-legacy:v2.1.0 kor-legacy:v3.0.0)
 BASE=korcluster-test/base:$TAG
 CACHE=/var/cache/korcluster-test
 # Everything any image needs; bump ROOTFS_REV when the rootfs recipe changes.
-PACKAGES="mariadb-server mariadb-client redis-server redis-tools nginx python3 python3-pymysql python3-redis"
-ROOTFS_REV=1
+PACKAGES="mariadb-server mariadb-client redis-server redis-tools nginx python3 python3-pymysql python3-redis python3-yaml"
+ROOTFS_REV=2
 START=$SECONDS
 
 if [ -x /usr/bin/docker ]; then DOCKER=/usr/bin/docker; else DOCKER=docker; fi
@@ -46,10 +54,22 @@ ARCH=$(dpkg --print-architecture)
 ROOTFS_KEY=$(echo "$ROOTFS_REV $SUITE $ARCH $PACKAGES" | sha256sum | cut -c1-12)
 TARBALL=$CACHE/rootfs-$SUITE-$ARCH-$ROOTFS_KEY.tar
 # Images are rebuilt when this script, an image file or the rootfs changes;
-# the sample images also when a file under sample/ changes (only they then).
-IMAGES_KEY=$(find "$HERE" -maxdepth 1 -type f -print0 | LC_ALL=C sort -z | xargs -0 cat | sha256sum | cut -c1-12)-$ROOTFS_KEY
+# the images made of a folder also when a file under it changes (only they
+# then, and the images built on them): sample/ -> sample, search/ -> search,
+# kor/runtime/ -> ruby and kor-legacy, kor-legacy/ -> kor-legacy.
+IMAGES_KEY=$(find "$HERE" -maxdepth 1 -type f ! -name '*.md' -print0 | LC_ALL=C sort -z | xargs -0 cat | sha256sum |
+    cut -c1-12)-$ROOTFS_KEY
+# Names, modes and contents of the files under folder $1.
+dir_key() {
+    (cd "$HERE/$1" && find . -type f -not -path '*/__pycache__/*' -printf '%m %p\n' | LC_ALL=C sort &&
+        find . -type f -not -path '*/__pycache__/*' -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum) |
+        sha256sum | cut -c1-12
+}
 SAMPLE_KEY=$(cd "$HERE/sample" && find . -type f -not -path '*/__pycache__/*' -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum |
     sha256sum | cut -c1-12)-$IMAGES_KEY
+SEARCH_KEY=$(dir_key search)-$IMAGES_KEY
+RUBY_KEY=$(dir_key kor/runtime)-$IMAGES_KEY
+LEGACY_KEY=$(dir_key kor-legacy)-$RUBY_KEY
 LABEL=org.korcluster-test.image-key  # not korcluster.*: containers inherit image labels
 
 # Digest of name:tag in the registry, empty if absent.
@@ -59,7 +79,23 @@ registry_digest() {
         tr -d '\r' | awk 'tolower($1) == "docker-content-digest:" { print $2 }'
 }
 local_key() { docker image inspect -f "{{index .Config.Labels \"$LABEL\"}}" "$1" 2>/dev/null || true; }
-key_of() { case $1 in sample:*) echo "$SAMPLE_KEY" ;; *) echo "$IMAGES_KEY" ;; esac; }
+key_of() {
+    case $1 in
+        sample:*) echo "$SAMPLE_KEY" ;;
+        search:*) echo "$SEARCH_KEY" ;;
+        ruby:*) echo "$RUBY_KEY" ;;
+        kor-legacy:*) echo "$LEGACY_KEY" ;;
+        *) echo "$IMAGES_KEY" ;;
+    esac
+}
+# The image name:tag is made from (its parent is built first).
+parent_of() {
+    case $1 in
+        sample:* | search:* | ruby:*) echo "$REGISTRY/korcluster-test/python:$TAG" ;;
+        kor-legacy:*) echo "$REGISTRY/korcluster-test/ruby:3.2.3" ;;
+        *) echo "$BASE" ;;
+    esac
+}
 is_built() { [ "$(local_key "$REGISTRY/korcluster-test/$1")" = "$(key_of "$1")" ]; }
 is_pushed() {
     local digest; digest=$(registry_digest "$1")
@@ -137,18 +173,54 @@ image_changes() {
         python) printf '%s\n' 'CMD ["python3"]' ;;
         sample) printf '%s\n' "ENV APP_VERSION=${1#*:}" 'WORKDIR /app' \
             'CMD ["python3", "/app/app.py", "web"]' ;;
+        # The version is the tag's, as the official images' ELASTICSEARCH_VERSION.
+        search) printf '%s\n' "ENV ELASTICSEARCH_VERSION=${1#*:}" 'WORKDIR /usr/share/elasticsearch' \
+            'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' 'CMD ["elasticsearch"]' 'EXPOSE 9200 9300' ;;
+        ruby) printf '%s\n' "ENV RUBY_VERSION=${1#*:}" 'CMD ["irb"]' ;;
+        # No entrypoint: KorCluster ran `/bin/bash -c "CMD" kor` in /opt/kor.
+        kor-legacy) printf '%s\n' 'ENV RAILS_ENV=production' 'WORKDIR /opt/kor' \
+            'CMD ["bundle", "exec", "puma", "-e", "production", "-p", "8000", "-t", "2", "config.ru"]' ;;
     esac
 }
 
+# The files of name:tag, laid out from / under folder $2.
+stage_files() {
+    local name=${1%%:*} tag=${1#*:} dir=$2
+    case $name in
+        search)
+            mkdir -p "$dir/usr/local/bin" "$dir/usr/share/elasticsearch/"{bin,lib,data,config}
+            cp "$HERE/search/docker-entrypoint.sh" "$dir/usr/local/bin/"
+            cp "$HERE/search/elasticsearch.py" "$dir/usr/share/elasticsearch/lib/"
+            ln -s ../lib/elasticsearch.py "$dir/usr/share/elasticsearch/bin/elasticsearch" ;;
+        ruby)
+            mkdir -p "$dir/usr/local/bin" "$dir/usr/local/lib"
+            cp "$HERE"/kor/runtime/bin/* "$dir/usr/local/bin/"
+            cp -r "$HERE/kor/runtime/korstandin" "$dir/usr/local/lib/" ;;
+        kor-legacy)
+            mkdir -p "$dir/opt"
+            cp -r "$HERE/kor-legacy" "$dir/opt/kor"
+            mkdir -p "$dir/opt/kor/shared" "$dir/opt/kor/tmp" "$dir/opt/kor/log"
+            echo "$tag" >"$dir/opt/kor/config/version.txt" ;;
+    esac
+    find "$dir" -name __pycache__ -prune -exec rm -rf {} +
+}
+
 build_image() {
-    local name=${1%%:*} ref=$REGISTRY/korcluster-test/$1 cid change args=()
+    local name=${1%%:*} ref=$REGISTRY/korcluster-test/$1 cid change args=() stage
+    cid=$(docker create "$(parent_of "$1")" /bin/true)
     if [ "$name" = sample ]; then
-        cid=$(docker create "$REGISTRY/korcluster-test/python:$TAG" /bin/true)
         # /app/app.py, root's, 0644, fixed mtimes: the four tags share one layer.
         tar -C "$HERE" --owner=0 --group=0 --numeric-owner --mode=u=rwX,go=rX --mtime=@0 \
             --no-recursion --transform='s,^sample,app,' -cf - sample sample/app.py | docker cp - "$cid:/"
-    else
-        cid=$(docker create "$BASE" /bin/true)
+    elif [ "$name" = search ] || [ "$name" = ruby ] || [ "$name" = kor-legacy ]; then
+        # Root's files, modes kept (u=rwX), fixed mtimes: same layer for the same files.
+        stage=$(mktemp -d)
+        stage_files "$1" "$stage"
+        (cd "$stage" && find . -mindepth 1 -maxdepth 1 -printf '%P\0' | LC_ALL=C sort -z |
+            tar --owner=0 --group=0 --numeric-owner --mode=u=rwX,go=rX --mtime=@0 --sort=name --null \
+                -cf - -T -) | docker cp - "$cid:/" ||
+            { rm -rf "$stage"; docker rm "$cid" >/dev/null; die "copying the files of $ref failed"; }
+        rm -rf "$stage"
     fi
     [ -f "$HERE/$name-entrypoint.sh" ] && docker cp "$HERE/$name-entrypoint.sh" "$cid:/usr/local/bin/"
     while IFS= read -r change; do args+=(--change "$change"); done < <(image_changes "$1")
@@ -183,13 +255,13 @@ if [ ${#todo_push[@]} -eq 0 ]; then
 fi
 if [ ${#todo_build[@]} -gt 0 ]; then
     need_base=
-    for ref in "${todo_build[@]}"; do [[ $ref == sample:* ]] || need_base=1; done
+    for ref in "${todo_build[@]}"; do [ "$(parent_of "$ref")" != "$BASE" ] || need_base=1; done
     [ -z "$need_base" ] || ensure_base
     for name in "${todo_build[@]}"; do build_image "$name"; done
-    # Remove the untagged images left behind by rebuilds; twice, as an old
-    # python image is dangling only once the old sample images are gone.
-    docker image prune -f --filter "label=$LABEL" >/dev/null
-    docker image prune -f --filter "label=$LABEL" >/dev/null
+    # Remove the untagged images left behind by rebuilds; once per level of
+    # parents, as an old python image is dangling only once the old images
+    # built on it are gone.
+    for _ in 1 2 3; do docker image prune -f --filter "label=$LABEL" >/dev/null; done
 fi
 for name in "${todo_push[@]}"; do push_image "$name"; done
 log "done in $((SECONDS - START)) s"

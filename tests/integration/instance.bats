@@ -113,7 +113,7 @@ teardown() { kc_teardown; }
 	[[ "${lines[-1]}" == *"port $P1 is taken by another instance" ]]
 	# A port some other program holds on the host.
 	python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(8)' "$P2" 3>&- &
-	sleep 0.5
+	for _ in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/$P2) 2>/dev/null && break; sleep 0.1; done
 	run "$C/cluster.sh" new --port "$P2" b
 	[ "$status" -eq 1 ]
 	[[ "${lines[-1]}" == *"port $P2 on 127.0.0.1 is taken on this host"* ]]
