@@ -713,8 +713,13 @@ const struct error *adopt_run(struct engine *e, struct adopt_plan *p)
 	const struct error *err = NULL;
 	int lock = -1;
 
-	if ((err = lock_take(p->dir, "the cluster", &lock)))
+	char *lockfile = xasprintf("%s/.lock", p->dir);
+	int had_lock = fs_exists(lockfile);
+
+	if ((err = lock_take(p->dir, "the cluster", &lock))) {
+		free(lockfile);
 		return err;
+	}
 	list_entries(p, &p->existed);
 	/* The old containers stop, and step aside under another name. */
 	for (size_t i = 0; i < p->containers.n && !err; i++) {
@@ -732,9 +737,6 @@ const struct error *adopt_run(struct engine *e, struct adopt_plan *p)
 	if (!err && !(err = write_files(p)))
 		err = bring_up(e, p);
 	if (err) {
-		char *lockfile = xasprintf("%s/.lock", p->dir);
-		int had_lock = strv_has(&p->existed, lockfile);
-
 		undo(e, p);
 		lock_release(lock);
 		if (!had_lock)
@@ -742,6 +744,7 @@ const struct error *adopt_run(struct engine *e, struct adopt_plan *p)
 		free(lockfile);
 		return error_wrap(err, "adopting \"%s\" (it is back as it was)", p->dir);
 	}
+	free(lockfile);
 	for (size_t i = 0; i < p->renamed.n; i++) {
 		char *aside = xasprintf("%s" OLD_SUFFIX, p->renamed.v[i]);
 

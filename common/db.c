@@ -235,6 +235,17 @@ const struct error *db_instance_create(struct db *db, const char *user, const ch
 		return error_wrap(err, "looking up user \"%s\"", user);
 	if (strcmp(n, "0") != 0)
 		return error_fmt("database user \"%s\" exists already; korcluster leaves it alone", user);
+	/* A database of that name may hold someone's data: never set up over
+	 * it, never dropped when making the instance fails. */
+	for (size_t i = 0; dbs[i]; i++) {
+		if ((err = db_ident_check(dbs[i])))
+			return err;
+		snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = '%s'", dbs[i]);
+		if ((err = db_query_value(db, sql, n, sizeof n)))
+			return error_wrap(err, "looking up database \"%s\"", dbs[i]);
+		if (strcmp(n, "0") != 0)
+			return error_fmt("database \"%s\" exists already; korcluster leaves it alone", dbs[i]);
+	}
 	mysql_real_escape_string(db->my, esc, password, (unsigned long)plen);
 	snprintf(sql, sizeof sql, "CREATE USER %s IDENTIFIED BY '%s'", acct, esc);
 	explicit_bzero(esc, sizeof esc);

@@ -40,7 +40,7 @@ void db_close(struct db *db);
 /* An instance's account: user (no other rights) granted all on each of
  * dbs (NULL-terminated), and dbs[0] created.  Works on MySQL 8 and
  * MariaDB: CREATE USER ... IDENTIFIED BY, then GRANT.  Fails if the user
- * exists already, leaving it alone. */
+ * or one of the databases exists already, leaving it alone. */
 const struct error *db_instance_create(struct db *db, const char *user, const char *password, char *const *dbs);
 /* GRANT ALL on database dbname (that one only: "_" and "%" in its name
  * are escaped, not wildcards) to 'user'@'%'. */

@@ -126,6 +126,15 @@ teardown() { kc_teardown; }
 	[ "$(kc_sql "SELECT COUNT(*) FROM mysql.user WHERE User='c'")" = 0 ]
 	[ -z "$(kc_sql "SHOW DATABASES LIKE 'c\\_%'")" ]
 	[ "$(ls "$C/instances")" = a ]
+	# A database of the new instance's name holds someone's data: refused,
+	# neither set up over nor dropped.
+	kc_sql "CREATE DATABASE d_green; CREATE TABLE d_green.keep (i INT); INSERT INTO d_green.keep VALUES (42)"
+	run "$C/cluster.sh" new --port "$P2" d
+	[ "$status" -eq 1 ]
+	[[ "${lines[-1]}" == *"database \"d_green\" exists already; korcluster leaves it alone" ]]
+	[ "$(kc_sql "SELECT i FROM d_green.keep")" = 42 ]
+	[ "$(kc_sql "SELECT COUNT(*) FROM mysql.user WHERE User='d'")" = 0 ]
+	[ ! -e "$C/instances/d" ]
 }
 
 @test "instance.sh, -C DIR and the working folder agree; run passes exit codes through" {
