@@ -244,25 +244,23 @@ static const struct error *pull_sink(void *ctx, const char *data, size_t len)
 	return lines_feed(&((struct pull *)ctx)->lines, data, len);
 }
 
-const struct error *engine_image_pull(struct engine *e, const char *ref, const char *auth,
-				      void (*on_event)(void *ctx, json_t *ev), void *ctx)
+/* A POST whose 200 reply streams JSON objects (a pull, a build): each goes
+ * to on_event; an error object in the stream fails it. */
+static const struct error *stream_call(struct engine *e, struct http_req *r, const char *path,
+				       void (*on_event)(void *ctx, json_t *ev), void *ctx)
 {
 	const struct error *err;
 	struct pull p = {.on_event = on_event, .ctx = ctx};
-	const char *headers[] = {auth, NULL};
-	struct http_req r = {.method = "POST", .sink = pull_sink, .ctx = &p, .headers = headers};
 	struct buf resp = BUF_INIT;
-	char *repo, *tag, *erepo, *etag, *path, *u;
+	char *u = url(e, path);
 	long status = 0;
 
 	lines_init(&p.lines, pull_line, &p);
-	/* fromImage takes the repository; tag takes a tag or a digest. */
-	name_image_split(ref, &repo, &tag);
-	erepo = http_escape(e->http, repo);
-	etag = http_escape(e->http, tag);
-	path = xasprintf("/images/create?fromImage=%s&tag=%s", erepo, etag);
-	r.url = u = url(e, path);
-	if (!(err = http_do(e->http, &r, &status, &resp, NULL)) && !(err = lines_finish(&p.lines))) {
+	r->method = "POST";
+	r->sink = pull_sink;
+	r->ctx = &p;
+	r->url = u;
+	if (!(err = http_do(e->http, r, &status, &resp, NULL)) && !(err = lines_finish(&p.lines))) {
 		if (status >= 400)
 			err = reply_error(status, &resp);
 		else if (p.error)
@@ -271,12 +269,29 @@ const struct error *engine_image_pull(struct engine *e, const char *ref, const c
 	lines_free(&p.lines);
 	buf_free(&resp);
 	free(p.error);
+	free(u);
+	return err;
+}
+
+const struct error *engine_image_pull(struct engine *e, const char *ref, const char *auth,
+				      void (*on_event)(void *ctx, json_t *ev), void *ctx)
+{
+	const struct error *err;
+	const char *headers[] = {auth, NULL};
+	struct http_req r = {.headers = headers};
+	char *repo, *tag, *erepo, *etag, *path;
+
+	/* fromImage takes the repository; tag takes a tag or a digest. */
+	name_image_split(ref, &repo, &tag);
+	erepo = http_escape(e->http, repo);
+	etag = http_escape(e->http, tag);
+	path = xasprintf("/images/create?fromImage=%s&tag=%s", erepo, etag);
+	err = stream_call(e, &r, path, on_event, ctx);
 	free(repo);
 	free(tag);
 	free(erepo);
 	free(etag);
 	free(path);
-	free(u);
 	return error_wrap(err, "pulling \"%s\"", ref);
 }
 
@@ -284,15 +299,11 @@ const struct error *engine_build(struct engine *e, const struct engine_build_req
 				 void (*on_event)(void *ctx, json_t *ev), void *ctx)
 {
 	const struct error *err;
-	struct pull p = {.on_event = on_event, .ctx = ctx};
 	const char *headers[] = {"Content-Type: application/x-tar", b->auth, NULL};
-	struct http_req r = {.method = "POST", .sink = pull_sink, .ctx = &p, .headers = headers,
-			     .upload = b->remote ? NULL : b->source, .upload_ctx = b->source_ctx};
-	struct buf resp = BUF_INIT, q = BUF_INIT;
-	char *u, *t = http_escape(e->http, b->tag);
-	long status = 0;
+	struct http_req r = {.headers = headers, .upload = b->remote ? NULL : b->source, .upload_ctx = b->source_ctx};
+	struct buf q = BUF_INIT;
+	char *t = http_escape(e->http, b->tag);
 
-	lines_init(&p.lines, pull_line, &p);
 	/* rm, forcerm: no intermediate container is left, even on failure. */
 	buf_printf(&q, "/build?t=%s&rm=1&forcerm=1", t);
 	if (b->remote) {
@@ -301,19 +312,9 @@ const struct error *engine_build(struct engine *e, const struct engine_build_req
 		buf_printf(&q, "&remote=%s", rem);
 		free(rem);
 	}
-	r.url = u = url(e, q.data);
-	if (!(err = http_do(e->http, &r, &status, &resp, NULL)) && !(err = lines_finish(&p.lines))) {
-		if (status >= 400)
-			err = reply_error(status, &resp);
-		else if (p.error)
-			err = error_fmt("%s", p.error);
-	}
-	lines_free(&p.lines);
-	buf_free(&resp);
+	err = stream_call(e, &r, q.data, on_event, ctx);
 	buf_free(&q);
-	free(p.error);
 	free(t);
-	free(u);
 	return err;
 }
 
