@@ -263,23 +263,15 @@ out:
 	return err;
 }
 
-const struct error *adopt_read(struct engine *e, const char *dirarg, const char *template_name,
-			       struct adopt_plan **out)
+/* DIR/config.sh: the old cluster's name, its root password. */
+static const struct error *read_cluster(struct engine *e, struct adopt_plan *p)
 {
 	const struct error *err;
-	struct adopt_plan *p = xcalloc(1, sizeof *p);
-	struct template t = {0};
-	struct diag d = DIAG_INIT;
-	struct strv vars = STRV_INIT, folders = STRV_INIT;
-	char *path = NULL, *image = NULL, *label = NULL;
+	struct strv vars = STRV_INIT;
+	char *path = xasprintf("%s/cluster.ini", p->dir), *label = NULL;
 	const char *v;
 	json_t *list = NULL;
 
-	*out = NULL;
-	p->template_name = xstrdup(template_name);
-	if ((err = fs_absolute(dirarg, &p->dir)))
-		goto out;
-	path = xasprintf("%s/cluster.ini", p->dir);
 	if (fs_exists(path)) {
 		err = error_fmt("it holds a korcluster cluster already (cluster.ini)");
 		goto out;
@@ -308,78 +300,93 @@ const struct error *adopt_read(struct engine *e, const char *dirarg, const char 
 	if ((err = name_check_cluster(p->name)))
 		goto out;
 	label = xasprintf("%s=%s", LABEL_CLUSTER, p->name);
-	if ((err = engine_container_list(e, label, &list)))
-		goto out;
-	if (json_array_size(list)) {
+	if (!(err = engine_container_list(e, label, &list)) && json_array_size(list))
 		err = error_fmt("cluster name \"%s\" is in use on this engine", p->name);
-		goto out;
-	}
-	if ((err = template_load(&t, template_name, &d)) || (err = diag_report(&d, "checking the template")))
-		goto out;
-	/* The services: which images the old cluster runs. */
-	for (size_t i = 0; i < t.nsvc; i++) {
-		char *cname = xasprintf("%s_%s", p->old_name, t.svc[i].name);
+out:
+	free_vars(&vars);
+	json_decref(list);
+	free(label);
+	free(path);
+	return err;
+}
 
-		err = old_container(e, p, cname, &image);
-		free(cname);
-		if (err)
-			goto out;
-		if (image)
-			strv_pushf(&p->images, "%s=%s", t.svc[i].name, image);
-		else if (t.svc[i].ready == READY_MYSQL) {
-			err = error_fmt("container %s_%s is gone, so which MySQL server wrote %s/%s is unknown: start the old "
+/* The old services' containers: the images they run. */
+static const struct error *read_services(struct engine *e, struct adopt_plan *p, const struct template *t)
+{
+	const struct error *err = NULL;
+	char *image = NULL;
+
+	for (size_t i = 0; i < t->nsvc && !err; i++) {
+		char *cname = xasprintf("%s_%s", p->old_name, t->svc[i].name);
+
+		if (!(err = old_container(e, p, cname, &image)) && image)
+			strv_pushf(&p->images, "%s=%s", t->svc[i].name, image);
+		else if (!err && t->svc[i].ready == READY_MYSQL)
+			err = error_fmt("container %s is gone, so which MySQL server wrote %s/%s is unknown: start the old "
 					"cluster once (its cluster.sh boot), then adopt it",
-					p->old_name, t.svc[i].name, p->dir, t.svc[i].name);
-			goto out;
-		}
+					cname, p->dir, t->svc[i].name);
+		free(cname);
 		free(image);
 		image = NULL;
 	}
 	/* KorCluster's front proxy was nginx too: its image serves again. */
-	for (const char *const *c = (const char *const[]){"mongo", "nginx", NULL}; *c; c++) {
+	for (const char *const *c = (const char *const[]){"mongo", "nginx", NULL}; *c && !err; c++) {
 		char *cname = xasprintf("%s_%s", p->old_name, *c);
 
-		err = old_container(e, p, cname, strcmp(*c, "nginx") == 0 ? &image : NULL);
-		free(cname);
-		if (err)
-			goto out;
-		if (image)
+		if (!(err = old_container(e, p, cname, strcmp(*c, "nginx") == 0 ? &image : NULL)) && image)
 			strv_pushf(&p->images, "%s=%s", CLUSTER_PROXY, image);
+		free(cname);
 		free(image);
 		image = NULL;
 	}
-	/* The instances, in order. */
-	{
-		char *idir = xasprintf("%s/instances", p->dir);
-		DIR *dh = opendir(idir);
-		struct dirent *de;
+	return err;
+}
 
-		while (dh && (de = readdir(dh)))
-			if (de->d_name[0] != '.') {
-				char *cs = xasprintf("%s/%s/config.sh", idir, de->d_name);
+/* The folders of instances/ with a config.sh, in order. */
+static void instance_folders(const struct adopt_plan *p, struct strv *out)
+{
+	char *idir = xasprintf("%s/instances", p->dir);
+	DIR *dh = opendir(idir);
+	struct dirent *de;
 
-				if (fs_exists(cs))
-					strv_push(&folders, de->d_name);
-				free(cs);
-			}
-		if (dh)
-			closedir(dh);
-		free(idir);
-	}
-	if (folders.n > 1)
-		qsort(folders.v, folders.n, sizeof *folders.v, by_name);
+	while (dh && (de = readdir(dh)))
+		if (de->d_name[0] != '.') {
+			char *cs = xasprintf("%s/%s/config.sh", idir, de->d_name);
+
+			if (fs_exists(cs))
+				strv_push(out, de->d_name);
+			free(cs);
+		}
+	if (dh)
+		closedir(dh);
+	free(idir);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof *out->v, by_name);
+}
+
+const struct error *adopt_read(struct engine *e, const char *dirarg, const char *template_name,
+			       struct adopt_plan **out)
+{
+	const struct error *err;
+	struct adopt_plan *p = xcalloc(1, sizeof *p);
+	struct template t = {0};
+	struct diag d = DIAG_INIT;
+	struct strv folders = STRV_INIT;
+
+	*out = NULL;
+	p->template_name = xstrdup(template_name);
+	if ((err = fs_absolute(dirarg, &p->dir)) || (err = read_cluster(e, p)) ||
+	    (err = template_load(&t, template_name, &d)) || (err = diag_report(&d, "checking the template")) ||
+	    (err = read_services(e, p, &t)))
+		goto out;
+	instance_folders(p, &folders);
 	for (size_t i = 0; i < folders.n && !err; i++)
 		err = read_instance(e, p, &t, folders.v[i]);
 out:
 	err = error_wrap(err, "reading \"%s\" as a KorCluster cluster", p->dir ? p->dir : dirarg);
-	free_vars(&vars);
 	strv_free(&folders);
 	diag_free(&d);
 	template_free(&t);
-	json_decref(list);
-	free(label);
-	free(image);
-	free(path);
 	if (err)
 		adopt_free(p);
 	else

@@ -423,18 +423,13 @@ static void check_required_env(struct template *t, struct diag *d)
 	strv_free(&w);
 }
 
-const struct error *template_load_file(struct template *t, const char *name, const char *path, struct diag *d)
+/* [template]: the app. */
+static void parse_app(struct template *t, struct diag *d)
 {
 	const struct error *err;
 	struct conf *c = &t->conf;
+	struct conf_entry *e;
 
-	memset(t, 0, sizeof *t);
-	t->name = xstrdup(name);
-	if ((err = conf_load(c, path, d)))
-		return err;
-	if (!conf_section_line(c, "template"))
-		diag_add(d, path, 0, "no [template] section");
-	parse_settings(t, d);
 	t->description = opt(t, d, "template", "description");
 	t->image = need(t, d, "template", "image");
 	t->default_version = need(t, d, "template", "default_version");
@@ -450,19 +445,18 @@ const struct error *template_load_file(struct template *t, const char *name, con
 	if (!t->proxy_image)
 		t->proxy_image = TEMPLATE_PROXY_IMAGE;
 	else if ((err = name_check_image(t->proxy_image)))
-		diag_add(d, path, conf_get(c, "template", "proxy_image")->line, "%s", err->msg);
+		diag_add(d, c->path, conf_get(c, "template", "proxy_image")->line, "%s", err->msg);
 	check_image(t, d, "template", "image", t->image, t->default_version);
 	check_path(t, d, "template", "data", t->data);
 	check_command(t, d, "template", "setup", t->setup);
 	check_command(t, d, "template", "migrate", t->migrate);
 	if (t->health && t->health[0] != '/')
-		diag_add(d, path, conf_get(c, "template", "health")->line,
+		diag_add(d, c->path, conf_get(c, "template", "health")->line,
 			 "\"health\" must be an HTTP path starting with /");
-	{
-		struct conf_entry *e = conf_get(c, "template", "entrypoint");
-
-		t->entrypoint = e ? e->value : NULL;
-		if (e && *e->value)
+	/* present and empty: no entrypoint at all */
+	if ((e = conf_get(c, "template", "entrypoint"))) {
+		t->entrypoint = e->value;
+		if (*e->value)
 			check_command(t, d, "template", "entrypoint", e->value);
 	}
 	t->post_setup = opt(t, d, "template", "post_setup");
@@ -473,90 +467,117 @@ const struct error *template_load_file(struct template *t, const char *name, con
 	check_command(t, d, "template", "post_import", t->post_import);
 	t->other_versions = opt(t, d, "template", "other_versions");
 	if (t->other_versions && (err = name_check_template(t->other_versions)))
-		diag_add(d, path, conf_get(c, "template", "other_versions")->line, "%s", err->msg);
+		diag_add(d, c->path, conf_get(c, "template", "other_versions")->line, "%s", err->msg);
 	t->source = opt(t, d, "template", "source");
 	parse_versions(t, d);
 	parse_index(t, d);
-	collect_env(t, d, "env", &t->env);
-	check_required_env(t, d);
+}
 
-	for (size_t i = 0; i < c->ns; i++) {
-		const char *sec = c->s[i].name;
-		const char *dot = strchr(sec, '.');
+static void parse_process(struct template *t, struct diag *d, const char *sec, int line)
+{
+	const struct error *err;
+	struct tpl_process *p = grow((void **)&t->proc, t->nproc++, sizeof *t->proc);
 
-		if (strcmp(sec, "template") == 0 || strcmp(sec, "env") == 0 || strncmp(sec, "setting.", 8) == 0)
-			continue;
-		if (strncmp(sec, "file.", 5) == 0) {
-			parse_file(t, d, sec, c->s[i].line);
-			continue;
-		}
-		if (strncmp(sec, "process.", 8) == 0 && strrchr(sec, '.') == sec + 7) {
-			struct tpl_process *p = grow((void **)&t->proc, t->nproc++, sizeof *t->proc);
+	p->name = sec + 8;
+	if ((err = name_check_service(p->name)))
+		diag_add(d, t->conf.path, line, "process %s", err->msg);
+	p->command = need(t, d, sec, "command");
+	check_command(t, d, sec, "command", p->command);
+}
 
-			p->name = sec + 8;
-			if ((err = name_check_service(p->name)))
-				diag_add(d, path, c->s[i].line, "process %s", err->msg);
-			p->command = need(t, d, sec, "command");
-			check_command(t, d, sec, "command", p->command);
-		} else if (strncmp(sec, "service.", 8) == 0 && strrchr(sec, '.') == sec + 7) {
-			struct tpl_service *s = grow((void **)&t->svc, t->nsvc++, sizeof *t->svc);
-			char envsec[300];
+static void parse_service(struct template *t, struct diag *d, const char *sec, int line)
+{
+	const struct error *err;
+	struct conf *c = &t->conf;
+	struct tpl_service *s = grow((void **)&t->svc, t->nsvc++, sizeof *t->svc);
+	char envsec[300];
 
-			s->name = sec + 8;
-			if ((err = name_check_service(s->name)))
-				diag_add(d, path, c->s[i].line, "%s", err->msg);
-			s->image = need(t, d, sec, "image");
-			/* Written as-is into cluster.ini: no ${...} here. */
-			if (s->image && (err = name_check_image(s->image)))
-				diag_add(d, path, conf_get(c, sec, "image")->line, "%s", err->msg);
-			s->data = opt(t, d, sec, "data");
-			check_path(t, d, sec, "data", s->data);
-			s->command = opt(t, d, sec, "command");
-			check_command(t, d, sec, "command", s->command);
-			s->password_env = opt(t, d, sec, "password_env");
-			s->port = get_int(t, d, sec, "port", 0, 1, 65535);
-			s->timeout = get_int(t, d, sec, "timeout", 120, 1, 3600);
-			s->stop_timeout = get_int(t, d, sec, "stop_timeout", 30, 0, 3600);
-			parse_ready(t, d, sec, s);
-			if (s->password_env && (!*s->password_env ||
-						strspn(s->password_env, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
-							strlen(s->password_env)))
-				diag_add(d, path, conf_get(c, sec, "password_env")->line,
-					 "\"password_env\" must be an environment variable name ([A-Za-z0-9_]+)");
-			if (s->ready == READY_MYSQL && !s->password_env)
-				diag_add(d, path, c->s[i].line,
-					 "a mysql service needs \"password_env\", the variable that names its root password file");
-			snprintf(envsec, sizeof envsec, "%s.env", sec);
-			collect_env(t, d, envsec, &s->env);
-			/* Services are shared by every instance: nothing to expand. */
-			for (size_t j = 0; j < c->n; j++)
-				if ((strcmp(c->e[j].section, sec) == 0 || strcmp(c->e[j].section, envsec) == 0) &&
-				    strstr(c->e[j].value, "${"))
-					diag_add(d, path, c->e[j].line, "[%s] is shared by all instances: \"${...}\" "
-						 "is not expanded there", c->e[j].section);
-		} else if (!(dot && strcmp(strrchr(sec, '.'), ".env") == 0 &&
-			     strncmp(sec, "service.", 8) == 0)) {
-			diag_add(d, path, c->s[i].line, "unknown section [%s]", sec);
-		}
-	}
-	{
-		int web = 0;
+	s->name = sec + 8;
+	if ((err = name_check_service(s->name)))
+		diag_add(d, c->path, line, "%s", err->msg);
+	s->image = need(t, d, sec, "image");
+	/* Written as-is into cluster.ini: no ${...} here. */
+	if (s->image && (err = name_check_image(s->image)))
+		diag_add(d, c->path, conf_get(c, sec, "image")->line, "%s", err->msg);
+	s->data = opt(t, d, sec, "data");
+	check_path(t, d, sec, "data", s->data);
+	s->command = opt(t, d, sec, "command");
+	check_command(t, d, sec, "command", s->command);
+	s->password_env = opt(t, d, sec, "password_env");
+	s->port = get_int(t, d, sec, "port", 0, 1, 65535);
+	s->timeout = get_int(t, d, sec, "timeout", 120, 1, 3600);
+	s->stop_timeout = get_int(t, d, sec, "stop_timeout", 30, 0, 3600);
+	parse_ready(t, d, sec, s);
+	if (s->password_env &&
+	    (!*s->password_env ||
+	     strspn(s->password_env, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
+		     strlen(s->password_env)))
+		diag_add(d, c->path, conf_get(c, sec, "password_env")->line,
+			 "\"password_env\" must be an environment variable name ([A-Za-z0-9_]+)");
+	if (s->ready == READY_MYSQL && !s->password_env)
+		diag_add(d, c->path, line,
+			 "a mysql service needs \"password_env\", the variable that names its root password file");
+	snprintf(envsec, sizeof envsec, "%s.env", sec);
+	collect_env(t, d, envsec, &s->env);
+	/* Services are shared by every instance: nothing to expand. */
+	for (size_t j = 0; j < c->n; j++)
+		if ((strcmp(c->e[j].section, sec) == 0 || strcmp(c->e[j].section, envsec) == 0) &&
+		    strstr(c->e[j].value, "${"))
+			diag_add(d, c->path, c->e[j].line, "[%s] is shared by all instances: \"${...}\" is not expanded there",
+				 c->e[j].section);
+}
 
-		for (size_t i = 0; i < t->nproc; i++)
-			web |= strcmp(t->proc[i].name, "web") == 0;
-		if (!web)
-			diag_add(d, path, 0, "no [process.web] section: the app needs a web process");
-	}
+/* What the sections say together. */
+static void check_whole(struct template *t, struct diag *d)
+{
+	int web = 0;
+
+	for (size_t i = 0; i < t->nproc; i++)
+		web |= strcmp(t->proc[i].name, "web") == 0;
+	if (!web)
+		diag_add(d, t->conf.path, 0, "no [process.web] section: the app needs a web process");
 	if (!template_db(t))
-		diag_add(d, path, 0, "no service with \"ready = mysql\": instances need a MySQL server");
+		diag_add(d, t->conf.path, 0, "no service with \"ready = mysql\": instances need a MySQL server");
 	if (t->index_service) {
 		const struct tpl_service *s = template_service(t, t->index_service);
 
 		if (!s || !s->port)
-			diag_add(d, path, conf_get(c, "template", "search_index")->line,
+			diag_add(d, t->conf.path, conf_get(&t->conf, "template", "search_index")->line,
 				 "search_index names \"%s\", which is no service of the template with a port",
 				 t->index_service);
 	}
+}
+
+const struct error *template_load_file(struct template *t, const char *name, const char *path, struct diag *d)
+{
+	const struct error *err;
+	struct conf *c = &t->conf;
+
+	memset(t, 0, sizeof *t);
+	t->name = xstrdup(name);
+	if ((err = conf_load(c, path, d)))
+		return err;
+	if (!conf_section_line(c, "template"))
+		diag_add(d, path, 0, "no [template] section");
+	parse_settings(t, d);
+	parse_app(t, d);
+	collect_env(t, d, "env", &t->env);
+	check_required_env(t, d);
+	for (size_t i = 0; i < c->ns; i++) {
+		const char *sec = c->s[i].name, *last = strrchr(sec, '.');
+
+		if (strcmp(sec, "template") == 0 || strcmp(sec, "env") == 0 || strncmp(sec, "setting.", 8) == 0)
+			continue;
+		if (strncmp(sec, "file.", 5) == 0)
+			parse_file(t, d, sec, c->s[i].line);
+		else if (strncmp(sec, "process.", 8) == 0 && last == sec + 7)
+			parse_process(t, d, sec, c->s[i].line);
+		else if (strncmp(sec, "service.", 8) == 0 && last == sec + 7)
+			parse_service(t, d, sec, c->s[i].line);
+		else if (!(last && strcmp(last, ".env") == 0 && strncmp(sec, "service.", 8) == 0))
+			diag_add(d, path, c->s[i].line, "unknown section [%s]", sec);
+	}
+	check_whole(t, d);
 	conf_unknown(c, d);
 	return NULL;
 }
