@@ -425,18 +425,16 @@ const struct error *instance_vars(const struct instance *in, const char *env, st
 	return err;
 }
 
-const struct error *instance_app_env(const struct instance *in, const char *env, struct strv *out)
+const struct error *instance_app_env(const struct instance *in, const struct strv *vars, struct strv *out)
 {
-	const struct error *err;
+	const struct error *err = NULL;
 	const struct template *t = &in->cl.tpl;
-	struct strv vars = STRV_INIT, need = STRV_INIT;
+	struct strv need = STRV_INIT;
 
-	if ((err = instance_vars(in, env, &vars)))
-		goto out;
 	for (size_t i = 0; i < t->env.n && !err; i++) {
 		char *v = NULL;
 
-		if (!(err = template_expand(t->env.v[i], vars.v, &v)))
+		if (!(err = template_expand(t->env.v[i], vars->v, &v)))
 			strv_push(out, v);
 		free(v);
 	}
@@ -449,10 +447,6 @@ const struct error *instance_app_env(const struct instance *in, const char *env,
 						"comes from in cluster.ini's [settings]",
 						need.v[i], t->name);
 		}
-out:
-	for (size_t i = 0; i < vars.n; i++)
-		explicit_bzero(vars.v[i], strlen(vars.v[i]));
-	strv_free(&vars);
 	strv_free(&need);
 	return err;
 }

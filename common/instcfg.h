@@ -86,8 +86,9 @@ const struct error *instance_address(const struct instance *in, const char *subn
 /* The variables templates expand for env ("name=value"): the built-in ones
  * (template.h) and every setting. */
 const struct error *instance_vars(const struct instance *in, const char *env, struct strv *out);
-/* The app's environment ("K=V") for env: the template's [env] expanded;
- * fails if one the template requires is empty. */
-const struct error *instance_app_env(const struct instance *in, const char *env, struct strv *out);
+/* The app's environment ("K=V"): the template's [env] expanded with vars
+ * (instance_vars() of the environment); fails if one the template requires
+ * is empty. */
+const struct error *instance_app_env(const struct instance *in, const struct strv *vars, struct strv *out);
 
 #endif

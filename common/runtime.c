@@ -114,7 +114,7 @@ static const struct error *app_config(struct instance *in, const char *env, cons
 
 	*out = NULL;
 	if ((err = runtime_image(in, env, &image)) || (err = instance_vars(in, env, &vars)) ||
-	    (err = instance_app_env(in, env, &appenv)) || (err = app_mounts(in, env, &vars, mounts)) ||
+	    (err = instance_app_env(in, &vars, &appenv)) || (err = app_mounts(in, env, &vars, mounts)) ||
 	    (err = entrypoint(&in->cl.tpl, &entry)))
 		goto out;
 	for (size_t i = 0; i < appenv.n; i++)
