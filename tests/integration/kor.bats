@@ -111,13 +111,15 @@ found() { get "/search?q=$1" "${2:-$P1}" | kc_json 'd["ids"]'; }
 }
 
 @test "start serves ConedaKOR: its entrypoint cleared, its five variables, a pidfile, /info as the health check" {
+	# a setting of this instance only, over the cluster's default
+	printf '\n[settings]\nroot_url = https://museum.example.org/\n' >>"$C/instances/a/instance.ini"
 	run -0 "$C/instances/a/instance.sh" start
 	web=${NAME}_a_blue_web
 	[ "$($DOCKER inspect -f '{{json .Config.Entrypoint}}' "$web")" = null ] || [ "$($DOCKER inspect -f '{{json .Config.Entrypoint}}' "$web")" = '[]' ]
 	[[ "$($DOCKER inspect -f '{{json .Config.Cmd}}' "$web")" == *'"--pidfile"'* ]]
 	env=$($DOCKER inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$web")
 	for v in DATA_DIR=/opt/kor/data MAIL_DELIVERY_METHOD=smtp MAIL_SMTP_ADDRESS=127.0.0.1 \
-		"ROOT_URL=http://$(hostname):$P1/" "ELASTIC_INDEX=${NAME}_a_blue" RAILS_SERVE_STATIC_FILES=true; do
+		ROOT_URL=https://museum.example.org/ "ELASTIC_INDEX=${NAME}_a_blue" RAILS_SERVE_STATIC_FILES=true; do
 		grep -qxF "$v" <<<"$env" || { echo "no $v"; false; }
 	done
 	grep -q '^DATABASE_URL=mysql2://a:.*@mysql:3306/a_blue?encoding=utf8&collation=utf8_unicode_ci&reconnect=true$' <<<"$env"
@@ -170,6 +172,9 @@ found() { get "/search?q=$1" "${2:-$P1}" | kc_json 'd["ids"]'; }
 	[ "$(docs "${NAME}_a_blue")" = 1 ]
 	# the old environment's index was not touched
 	[ "$(docs "${NAME}_a_green")" = "$green_before" ]
+	# the instance's own setting went through the rewrites of instance.ini
+	$DOCKER inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "${NAME}_a_blue_web" | grep -qx 'ROOT_URL=https://museum.example.org/'
+	grep -qx 'root_url = https://museum.example.org/' "$C/instances/a/instance.ini"
 	[ "$(get "/entities/$(cat "$T/mona")" | kc_json 'd["media"]')" = True ]
 }
 
@@ -184,6 +189,9 @@ found() { get "/search?q=$1" "${2:-$P1}" | kc_json 'd["ids"]'; }
 	[[ "$output" == *"running post_import"* ]]
 	[ "$(docs "${NAME}_b_green")" = 1 ] || [ "$(docs "${NAME}_b_blue")" = 1 ]
 	run -0 "$C/instances/b/instance.sh" start
+	# b has no setting of its own: the default address
+	$DOCKER inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$($DOCKER ps -q --filter "name=^${NAME}_b_.*_web$")" |
+		grep -qxF "ROOT_URL=http://$(hostname):$P2/"
 	[ "$(found Mona "$P2")" = "[$(cat "$T/mona")]" ]
 	id=$(post_entity "Only in b" "$P2")
 	[ "$(found Only "$P2")" = "[$id]" ]
