@@ -33,4 +33,16 @@ fi
 "$HERE/lib/dockerd.sh" start || die "cannot start dockerd"
 "$HERE/lib/registry.sh" start || die "cannot start the test registry"
 "$HERE/images/build.sh" || die "cannot build the test images"
+
+# Clusters an interrupted earlier run left behind (their test folder is gone)
+# would otherwise come back with the engine and sit beside this run's.
+stale=0
+while read -r id root cluster; do
+    case $root in /tmp/korcluster-test.*/*) ;; *) continue ;; esac
+    [ -d "$root" ] && continue
+    docker rm -f "$id" >/dev/null 2>&1 && stale=$((stale + 1))
+    docker network rm "${cluster}_net" >/dev/null 2>&1 || true
+done < <(docker ps -aq --filter label=korcluster.root | xargs -r docker inspect -f \
+    '{{.Id}} {{index .Config.Labels "korcluster.root"}} {{index .Config.Labels "korcluster.cluster"}}')
+[ "$stale" = 0 ] || say "removed $stale containers of earlier test runs"
 say "ready in $((SECONDS - START)) s"

@@ -166,7 +166,7 @@ teardown() { kc_teardown; }
 	run -1 "$I/instance.sh" logs nosuch
 	[[ "$output" == *"has no process \"nosuch\""* ]]
 	# No one-off container is left behind.
-	[ -z "$($DOCKER ps -aq --filter "label=korcluster.instance=a" --filter "label=korcluster.role=run")" ]
+	[ -z "$($DOCKER ps -aq --filter "label=korcluster.cluster=$NAME" --filter "label=korcluster.instance=a" --filter "label=korcluster.role=run")" ]
 	run -1 "$C/cluster.sh" destroy a
 	[[ "$output" == *"add --yes"* ]]
 	[ -d "$I" ]
@@ -206,7 +206,7 @@ teardown() { kc_teardown; }
 	run -1 "$C/instances/a/instance.sh" start
 	[[ "${lines[-1]}" == "korcluster: starting instance \"a\": instance \"a\" is not healthy after 3 s: GET /health answered 503" ]]
 	[[ "$output" == *"--- last lines of ${NAME}_a_blue_web:"* ]]
-	[ -z "$($DOCKER ps -aq --filter "label=korcluster.instance=a")" ]
+	[ -z "$($DOCKER ps -aq --filter "label=korcluster.cluster=$NAME" --filter "label=korcluster.instance=a")" ]
 	! kc_get "$P1" / >/dev/null 2>&1
 }
 
@@ -217,7 +217,7 @@ teardown() { kc_teardown; }
 	run -1 timeout --preserve-status -s INT 4 "$C/instances/a/instance.sh" start
 	[[ "${lines[-1]}" == *"interrupted" ]]
 	[ $((SECONDS - start)) -lt 30 ]
-	[ -z "$($DOCKER ps -aq --filter "label=korcluster.instance=a")" ]
+	[ -z "$($DOCKER ps -aq --filter "label=korcluster.cluster=$NAME" --filter "label=korcluster.instance=a")" ]
 	! kc_get "$P1" / >/dev/null 2>&1
 	# and it can start again afterwards (the lock was released).
 	run -1 timeout --preserve-status -s TERM 3 "$C/instances/a/instance.sh" start
