@@ -213,22 +213,38 @@ static void print_status(const json_t *st)
 
 static const struct error *cmd_status(struct ctx *ctx, const struct args *a)
 {
-	const struct error *err;
+	const struct error *err, *verdict = NULL;
 	struct cluster cl;
 	struct engine *e = NULL;
-	json_t *st = NULL, *insts = NULL;
+	json_t *st = NULL, *insts = NULL, *problems, *in;
+	size_t i;
 
 	if ((err = cluster_open(&cl, ctx->root)))
 		return err;
 	if ((err = engine_open(&e)) || (err = services_status(e, &cl, &st)) || (err = instances_status(e, &cl, &insts)))
 		goto out;
+	/* The verdict, for monitoring: every service and the proxy up and
+	 * healthy, every served instance too. */
+	problems = json_object_get(st, "problems");
+	json_array_foreach(insts, i, in)
+		if (!json_is_true(json_object_get(in, "ok")))
+			json_array_append_new(problems, json_sprintf("instance %s: %s", str(in, "name"), str(in, "problem")));
+	json_object_set_new(st, "ok", json_boolean(json_array_size(problems) == 0));
 	json_object_set_new(st, "instances", insts);
 	if (a->set[OPT_JSON])
 		report_json(st);
 	else
 		print_status(st);
+	if (json_array_size(problems)) {
+		struct buf b = BUF_INIT;
+
+		json_array_foreach(problems, i, in)
+			buf_printf(&b, "%s%s", i ? "; " : "", json_string_value(in));
+		verdict = error_fmt("cluster \"%s\" is not healthy: %s", cl.name, buf_str(&b));
+		buf_free(&b);
+	}
 out:
-	err = error_wrap(err, "reading status of cluster \"%s\"", cl.name);
+	err = err ? error_wrap(err, "reading status of cluster \"%s\"", cl.name) : verdict;
 	json_decref(st);
 	engine_close(e);
 	cluster_free(&cl);
@@ -529,8 +545,11 @@ const struct cmd cluster_cmds[] = {
 	 NULL, CMD_NEEDS_SCOPE},
 	{"shutdown", cmd_shutdown, "", 0, 0, "stop and remove the cluster's containers, instances first; data stays",
 	 NULL, NULL, CMD_NEEDS_SCOPE},
-	{"status", cmd_status, "", 0, 0, "show each service's state and health, and the instances'", NULL, json_opts,
-	 CMD_NEEDS_SCOPE},
+	{"status", cmd_status, "", 0, 0, "show each service's state and health, and the instances'",
+	 "Exit status 0: every service and the proxy run and are healthy, and so is every\n"
+	 "instance that is served (a stopped one is fine); 1: something is down or unhealthy,\n"
+	 "named on stderr (and under \"problems\" with --json, \"ok\" false).\n",
+	 json_opts, CMD_NEEDS_SCOPE},
 	{"new", cmd_new, "NAME", 1, 1, "make an instance: its database and user, folder, secrets, and the app's setup",
 	 "The port must be free on this host and among the cluster's instances.\n"
 	 "If anything fails, nothing is kept: no database, no user, no folder.\n",

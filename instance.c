@@ -138,7 +138,7 @@ static const char *str(const json_t *o, const char *key)
 
 static const struct error *cmd_status(struct ctx *ctx, const struct args *a)
 {
-	const struct error *err;
+	const struct error *err, *verdict = NULL;
 	struct instance in;
 	struct engine *e = NULL;
 	json_t *st = NULL, *c;
@@ -156,8 +156,11 @@ static const struct error *cmd_status(struct ctx *ctx, const struct args *a)
 		json_array_foreach(json_object_get(st, "containers"), i, c)
 			report_text(REPORT_STDOUT, "  %-40s %s\n", str(c, "name"), str(c, "state"));
 	}
+	/* The verdict, for monitoring. */
+	if (!json_is_true(json_object_get(st, "ok")))
+		verdict = error_fmt("instance \"%s\" is not healthy: %s", in.name, str(st, "problem"));
 out:
-	err = error_wrap(err, "reading status of instance \"%s\"", in.name);
+	err = err ? error_wrap(err, "reading status of instance \"%s\"", in.name) : verdict;
 	json_decref(st);
 	engine_close(e);
 	instance_free(&in);
@@ -432,8 +435,10 @@ const struct cmd instance_cmds[] = {
 	{"stop", cmd_stop, "", 0, 0, "stop serving the port and remove the instance's containers; data stays", NULL,
 	 NULL, CMD_NEEDS_SCOPE},
 	{"restart", cmd_restart, "", 0, 0, "stop, then start", NULL, NULL, CMD_NEEDS_SCOPE},
-	{"status", cmd_status, "", 0, 0, "the instance's containers, state and health", NULL, json_opts,
-	 CMD_NEEDS_SCOPE},
+	{"status", cmd_status, "", 0, 0, "the instance's containers, state and health",
+	 "Exit status 0: served, running and healthy, or stopped on purpose; 1: served but\n"
+	 "down or unhealthy, said on stderr (and in \"problem\" with --json, \"ok\" false).\n",
+	 json_opts, CMD_NEEDS_SCOPE},
 	{"logs", cmd_logs, "[PROCESS]", 0, 1, "the output of a process (default web)", NULL, logs_opts,
 	 CMD_NEEDS_SCOPE},
 	{"run", cmd_run, "COMMAND [ARG...]", 1, -1,

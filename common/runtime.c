@@ -396,8 +396,20 @@ const struct error *runtime_status(struct engine *e, struct instance *in, json_t
 				 : "unhealthy";
 	}
 	snprintf(url, sizeof url, strchr(in->cl.bind, ':') ? "http://[%s]:%d/" : "http://%s:%d/", in->cl.bind, in->port);
-	*out = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:o}", "name", in->name, "version", in->version, "port",
-			 in->port, "env", in->env, "state", state, "health", health, "url", url, "containers", procs);
+	*out = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:o}", "name", in->name, "version", in->version,
+			 "port", in->port, "env", in->env, "state", state, "health", health, "url", url, "served",
+			 runtime_served(in), "containers", procs);
+	/* The verdict: one that is served must run and be healthy; one
+	 * stopped on purpose is fine. */
+	if (!runtime_served(in))
+		json_object_set_new(*out, "ok", json_true());
+	else if (strcmp(state, "running") != 0)
+		json_object_set_new(*out, "problem", json_sprintf("served, but its containers are %s", state));
+	else if (strcmp(health, "healthy") != 0)
+		json_object_set_new(*out, "problem", json_sprintf("served, but GET %s does not answer 200",
+								  in->cl.tpl.health));
+	if (!json_object_get(*out, "ok"))
+		json_object_set_new(*out, "ok", json_boolean(!json_object_get(*out, "problem")));
 	json_decref(list);
 	return NULL;
 }

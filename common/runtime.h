@@ -63,8 +63,10 @@ const struct error *runtime_route(struct engine *e, struct instance *in, const c
 const struct error *runtime_unserve(struct engine *e, struct instance *in);
 /* Whether the proxy routes the instance (it was started and not stopped). */
 int runtime_served(const struct instance *in);
-/* {name, version, port, env, state, health, url, containers: [{name, role,
- * env, state}]}; one engine call plus one GET of the health path. */
+/* {name, version, port, env, state, health, url, served, ok, problem (when
+ * not ok), containers: [{name, role, env, state}]}; one engine call plus
+ * one GET of the health path.  ok: stopped on purpose, or served, running
+ * and healthy. */
 const struct error *runtime_status(struct engine *e, struct instance *in, json_t **out);
 /* The instance's containers as the engine lists them. */
 const struct error *runtime_containers(struct engine *e, const struct instance *in, json_t **out);

@@ -201,6 +201,26 @@ const struct error *services_status(struct engine *e, const struct cluster *cl, 
 			 : up == 0 && !proxy_running		       ? "down"
 									       : "partial",
 			 "services", svcs, "proxy", "container", pname, "state", ps ? ps : "unknown");
+	{
+		json_t *problems = json_array(), *v;
+		size_t k;
+
+		json_array_foreach(svcs, k, v) {
+			const char *st = json_string_value(json_object_get(v, "state"));
+			const char *detail = json_string_value(json_object_get(v, "detail"));
+
+			if (strcmp(st, "running") != 0)
+				json_array_append_new(problems, json_sprintf("service %s is %s",
+									  json_string_value(json_object_get(v, "name")), st));
+			else if (strcmp(json_string_value(json_object_get(v, "health")), "healthy") != 0)
+				json_array_append_new(problems, json_sprintf("service %s is unhealthy%s%s",
+									  json_string_value(json_object_get(v, "name")),
+									  *detail ? ": " : "", detail));
+		}
+		if (!proxy_running)
+			json_array_append_new(problems, json_sprintf("the proxy is %s", ps ? ps : "unknown"));
+		json_object_set_new(*out, "problems", problems);
+	}
 out:
 	json_decref(list);
 	free(net);

@@ -21,7 +21,8 @@
 const struct error *services_boot(struct engine *e, const struct cluster *cl, int *changed);
 /* {cluster, template, folder, state: booted | down | partial, services:
  * [{name, container, image, state, health, detail}], proxy: {container,
- * state}}: one engine call plus each running service's readiness check. */
+ * state}, problems: ["service redis is exited", ...]}: one engine call plus
+ * each running service's readiness check. */
 const struct error *services_status(struct engine *e, const struct cluster *cl, json_t **out);
 /* Stop and remove every container of the cluster, instances before
  * services, and its network; *had says whether any was there. */

@@ -87,23 +87,27 @@ ${NAME}_redis running" ]
 	! $DOCKER inspect "${NAME}_db" | grep -q "$(cat "$C/secrets/db_root_password")"
 }
 
-@test "status --json after boot reports every service healthy" {
+@test "status --json after boot reports every service healthy; its exit status is the verdict" {
 	kc_create
-	run "$C/cluster.sh" status --json
-	[ "$status" -eq 0 ]
+	# Down: exit 1, and the JSON says so too.
+	run -1 --separate-stderr "$C/cluster.sh" status --json
 	[ "$(echo "$output" | kc_json 'd["state"]')" = down ]
+	[ "$(echo "$output" | kc_json 'd["ok"]')" = False ]
+	[[ "$stderr" == "korcluster: cluster \"$NAME\" is not healthy: service db is absent; service redis is absent; the proxy is absent" ]]
 	"$C/cluster.sh" boot >/dev/null
-	run "$C/cluster.sh" status --json
-	[ "$status" -eq 0 ]
+	run -0 "$C/cluster.sh" status --json
 	[ "$(echo "$output" | kc_json 'd["state"]')" = booted ]
+	[ "$(echo "$output" | kc_json 'd["ok"]')" = True ]
+	[ "$(echo "$output" | kc_json 'd["problems"]')" = "[]" ]
 	[ "$(echo "$output" | kc_json '" ".join(s["name"]+"="+s["state"]+"/"+s["health"] for s in d["services"])')" = "db=running/healthy redis=running/healthy" ]
-	# A stopped service shows.
+	# A stopped service shows, and fails the verdict.
 	$DOCKER stop -t 1 "${NAME}_redis" >/dev/null
-	run "$C/cluster.sh" status --json
+	run -1 --separate-stderr "$C/cluster.sh" status --json
 	[ "$(echo "$output" | kc_json 'd["state"]')" = partial ]
-	run "$C/cluster.sh" status
-	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | kc_json 'd["problems"]')" = "['service redis is exited']" ]
+	run -1 "$C/cluster.sh" status
 	[[ "$output" == *"redis "*"exited"* ]]
+	[ "${lines[-1]}" = "korcluster: cluster \"$NAME\" is not healthy: service redis is exited" ]
 }
 
 @test "boot is idempotent" {

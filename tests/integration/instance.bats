@@ -137,6 +137,28 @@ teardown() { kc_teardown; }
 	[ ! -e "$C/instances/d" ]
 }
 
+@test "status exits 1 when a served instance is down or unhealthy, 0 when all is well or it is stopped on purpose" {
+	kc_boot
+	"$C/cluster.sh" new --port "$P1" a >/dev/null
+	I=$C/instances/a
+	run -0 "$I/instance.sh" status --json
+	[ "$(kc_json 'd["ok"]' <<<"$output")" = True ]
+	"$I/instance.sh" start >/dev/null
+	run -0 "$I/instance.sh" status
+	run -0 "$C/cluster.sh" status
+	# The web container dies: the instance is served but down.
+	$DOCKER kill "${NAME}_a_blue_web" >/dev/null
+	run -1 --separate-stderr "$I/instance.sh" status --json
+	[ "$(kc_json 'd["ok"]' <<<"$output")" = False ]
+	[ "$stderr" = "korcluster: instance \"a\" is not healthy: served, but its containers are partial" ]
+	run -1 "$C/cluster.sh" status
+	[ "${lines[-1]}" = "korcluster: cluster \"$NAME\" is not healthy: instance a: served, but its containers are partial" ]
+	# Stopped on purpose: fine.
+	"$I/instance.sh" stop >/dev/null
+	run -0 "$I/instance.sh" status
+	run -0 "$C/cluster.sh" status
+}
+
 @test "instance.sh, -C DIR and the working folder agree; run passes exit codes through" {
 	kc_boot
 	"$C/cluster.sh" new --port "$P1" a >/dev/null
