@@ -264,7 +264,7 @@ static const struct error *cmd_run(struct ctx *ctx, const struct args *a)
 
 	/* KorCluster's users write run "rake db:migrate": one word, split here. */
 	if (a->n == 1 && strpbrk(argv[0], " \t")) {
-		if ((err = strv_split(&words, argv[0])) || words.n == 0) {
+		if (strv_split(&words, argv[0]) || words.n == 0) {
 			strv_free(&words);
 			return error_new(ERR_USAGE, "cannot split \"%s\" into words", argv[0]);
 		}

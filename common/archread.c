@@ -126,6 +126,9 @@ static const struct error *header(struct archive_entry *e, char *buf, const char
 	size_t n;
 
 	*skip = 0;
+	buf[0] = '\0';
+	*name = buf;
+	*type = 0;
 	if (!raw)
 		return error_fmt("an archive member has no name");
 	if (strlen(raw) > ARCHIVE_RAW_MAX)
@@ -179,8 +182,10 @@ static enum dest classify(const struct archread_info *info, const char *name, co
 	if (!info->legacy) {
 		if (strcmp(name, "manifest.json") == 0 || strcmp(name, "config/instance.ini") == 0)
 			return D_SKIP;
-		if (strcmp(name, "data") == 0)
-			return D_DATA; /* the folder itself: *rel is "" */
+		if (strcmp(name, "data") == 0) {
+			*rel = ""; /* the folder itself */
+			return D_DATA;
+		}
 		if (is_dump_chunk(name))
 			return D_DUMP;
 		if (strncmp(name, "data/", 5) == 0) {
@@ -564,7 +569,7 @@ static const struct error *verify_member(struct verify *v, struct archive *a, st
 					 mode_t type, json_t **rec)
 {
 	const struct error *err;
-	struct sha256 hs;
+	struct sha256 hs = {0};
 	unsigned char d[32];
 	char hex[65];
 	uint64_t raw = 0;
@@ -685,8 +690,8 @@ const struct error *archread_verify(struct archread *r, const struct archread_li
 			goto out;
 		}
 		if (type == AE_IFREG && strcmp(name, "manifest.json") == 0) {
-			struct sha256 hs;
-			uint64_t raw;
+			struct sha256 hs = {0};
+			uint64_t raw = 0;
 
 			got_manifest = 1;
 			v.small.len = 0;
@@ -895,7 +900,7 @@ static const struct error *restore_member(struct archread *r, struct archive *a,
 {
 	const struct error *err;
 	const char *rel;
-	struct sha256 hs;
+	struct sha256 hs = {0};
 	unsigned char d[32];
 	char hex[65], want[32];
 	json_t *rec = json_object_get(info->members, name);
@@ -978,7 +983,7 @@ const struct error *archread_restore(struct archread *r, const struct archread_i
 		}
 		json_object_set_new(seen, name, json_true());
 		if (!info->legacy && strcmp(name, "manifest.json") == 0) {
-			struct sha256 hs;
+			struct sha256 hs = {0};
 
 			if ((err = member_data(r, a, 0, &hs, &raw, nothing, NULL)))
 				goto out;

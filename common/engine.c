@@ -37,7 +37,7 @@ static int parse_version(const char *s, int *maj, int *min)
 
 const struct error *engine_api_pick(const char *server, char *out, size_t outlen)
 {
-	int smaj, smin, lmaj, lmin, hmaj, hmin;
+	int smaj, smin, lmaj = 0, lmin = 0, hmaj = 0, hmin = 0;
 
 	if (parse_version(server, &smaj, &smin) < 0)
 		return error_fmt("engine reports API version \"%s\", which is not a version", server);
@@ -266,6 +266,9 @@ static const struct error *stream_call(struct engine *e, struct http_req *r, con
 		else if (p.error)
 			err = error_fmt("%s", p.error);
 	}
+	/* r outlives this call: leave nothing in it that points here. */
+	r->ctx = NULL;
+	r->url = NULL;
 	lines_free(&p.lines);
 	buf_free(&resp);
 	free(p.error);
@@ -325,6 +328,7 @@ const struct error *engine_network_subnet(struct engine *e, const char *name, ch
 	long s = 0;
 	const struct error *err = call(e, "GET", engine_path(e, "/networks/%s", name), NULL, &info, 404, &s);
 
+	*found = 0;
 	if (err)
 		return error_wrap(err, "inspecting network \"%s\"", name);
 	*found = s == 200;

@@ -23,6 +23,8 @@
 #define KC_ERR_H
 
 #define ERR_PRINTF(f, a) __attribute__((format(printf, f, a)))
+/* Never NULL: out of memory gives a static error. */
+#define ERR_NONNULL __attribute__((returns_nonnull))
 
 enum error_code {
 	ERR_FAIL = 1,    /* it did not work: exit 1 */
@@ -37,15 +39,15 @@ struct error {
 	const char *msg;
 };
 
-const struct error *error_new(enum error_code code, const char *fmt, ...) ERR_PRINTF(2, 3);
+const struct error *error_new(enum error_code code, const char *fmt, ...) ERR_PRINTF(2, 3) ERR_NONNULL;
 /* ERR_FAIL. */
-const struct error *error_fmt(const char *fmt, ...) ERR_PRINTF(1, 2);
+const struct error *error_fmt(const char *fmt, ...) ERR_PRINTF(1, 2) ERR_NONNULL;
 /* ERR_FAIL, with ": strerror(errno)" after the message. */
-const struct error *error_errno(const char *fmt, ...) ERR_PRINTF(1, 2);
+const struct error *error_errno(const char *fmt, ...) ERR_PRINTF(1, 2) ERR_NONNULL;
 /* "<what>: <e's message>", e's code; NULL if e is NULL. */
 const struct error *error_wrap(const struct error *e, const char *fmt, ...) ERR_PRINTF(2, 3);
 /* ERR_INTERRUPTED, "interrupted". */
-const struct error *error_interrupted(void);
+const struct error *error_interrupted(void) ERR_NONNULL;
 /* Free every error made so far; main() calls it last. */
 void error_release(void);
 

@@ -72,11 +72,11 @@ const struct error *instances_each(const struct cluster *cl,
 {
 	const struct error *err;
 	struct strv names = STRV_INIT;
+	struct instance in;
 
 	if ((err = instances_scan(cl, &names, NULL)))
 		return err;
 	for (size_t i = 0; i < names.n && !err; i++) {
-		struct instance in;
 		char *dir = cluster_path(cl, "instances/%s", names.v[i]);
 
 		if (!(err = instance_open(&in, dir))) {

@@ -16,6 +16,8 @@ static const struct error *parse(const char *cidr, uint32_t *base, int *bits)
 	char *end;
 	long b;
 
+	*base = 0;
+	*bits = 0;
 	if (!slash || (size_t)(slash - cidr) >= sizeof addr)
 		return error_fmt("\"%s\" is not an IPv4 subnet", cidr);
 	memcpy(addr, cidr, (size_t)(slash - cidr));

@@ -85,15 +85,18 @@ const struct error *mysqlsvc_fix_grants(struct engine *e, const struct instance 
 {
 	const struct error *err;
 	struct db *db;
-	char *dbs[3] = {instance_database(in, "blue"), instance_database(in, "green"), NULL};
+	char *dbs[3] = {NULL, NULL, NULL};
 
+	/* Only a name with "_" could have been granted too widely. */
 	*fixed = 0;
-	if (strchr(in->db_user, '_') && !(err = mysqlsvc_connect(e, &in->cl, &db))) {
-		err = db_instance_fix_grants(db, in->db_user, dbs, fixed);
-		db_close(db);
-	} else if (!strchr(in->db_user, '_')) {
-		err = NULL;
-	}
+	if (!strchr(in->db_user, '_'))
+		return NULL;
+	if ((err = mysqlsvc_connect(e, &in->cl, &db)))
+		return err;
+	dbs[0] = instance_database(in, "blue");
+	dbs[1] = instance_database(in, "green");
+	err = db_instance_fix_grants(db, in->db_user, dbs, fixed);
+	db_close(db);
 	free(dbs[0]);
 	free(dbs[1]);
 	return err;

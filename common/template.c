@@ -212,12 +212,19 @@ static void collect_env(struct template *t, struct diag *d, const char *sec, str
 static void parse_ready(struct template *t, struct diag *d, const char *sec, struct tpl_service *s)
 {
 	struct conf_entry *e = conf_get(&t->conf, sec, "ready");
-	const char *v = e ? e->value : "none";
-	size_t n = strcspn(v, " \t");
-	const char *arg = v + n + strspn(v + n, " \t");
+	const char *v, *arg;
+	size_t n;
 
+	if (!e) {
+		s->ready = READY_NONE;
+		s->ready_arg = NULL;
+		return;
+	}
+	v = e->value;
+	n = strcspn(v, " \t");
+	arg = v + n + strspn(v + n, " \t");
 	s->ready_arg = *arg ? arg : NULL;
-	if (strncmp(v, "none", n) == 0 && n == 4)
+	if (n == 4 && strncmp(v, "none", 4) == 0)
 		s->ready = READY_NONE;
 	else if (n == 5 && strncmp(v, "mysql", 5) == 0)
 		s->ready = READY_MYSQL;
