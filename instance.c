@@ -184,9 +184,10 @@ static const struct error *cmd_envs(struct ctx *ctx, const struct args *a)
 	} else {
 		report_text(REPORT_STDOUT, "%-6s %-7s %-12s %-9s %s\n", "ENV", "ACTIVE", "VERSION", "STATE", "CREATED");
 		json_array_foreach(envs, i, v)
-			report_text(REPORT_STDOUT, "%-6s %-7s %-12s %-9s %s\n", str(v, "env"),
+			report_text(REPORT_STDOUT, "%-6s %-7s %-12s %-9s %s%s%s\n", str(v, "env"),
 				    json_is_true(json_object_get(v, "active")) ? "*" : "", str(v, "version"),
-				    str(v, "state"), str(v, "created"));
+				    str(v, "state"), str(v, "created"), json_object_get(v, "file") ? "  " : "",
+				    json_object_get(v, "file") ? str(v, "file") : "");
 	}
 out:
 	err = error_wrap(err, "listing environments of instance \"%s\"", in.name);
@@ -325,7 +326,7 @@ static const struct error *cmd_import(struct ctx *ctx, const struct args *a)
 	if (!fs_exists(path)) {
 		err = error_fmt("importing \"%s\": it does not exist", path);
 	} else if (!(err = begin(ctx, &h))) {
-		err = import_run(h.e, &h.in, path);
+		err = import_run(h.e, &h.in, path, a->set[OPT_KEEP] ? (int)a->num[OPT_KEEP] : 0);
 		end(&h);
 	}
 	free(path);
@@ -351,10 +352,9 @@ static const struct error *cmd_rollback(struct ctx *ctx, const struct args *a)
 	const struct error *err;
 	struct held h;
 
-	(void)a;
 	if ((err = begin(ctx, &h)))
 		return err;
-	err = upgrade_rollback(h.e, &h.in);
+	err = upgrade_rollback(h.e, &h.in, a->text[OPT_TO], a->set[OPT_KEEP] ? (int)a->num[OPT_KEEP] : 0);
 	end(&h);
 	return err;
 }
@@ -424,6 +424,13 @@ static const struct opt upgrade_opts[] = {
 	OPT_END,
 };
 
+static const struct opt rollback_opts[] = {
+	{OPT_TO, 't', "to", OPT_TEXT, "WHERE",
+	 "ENV, VERSION, or a snapshot (file name in snapshots/ or path): see \"envs\"", 0, NULL, 0},
+	{OPT_KEEP, 'k', "keep", OPT_NUMBER, "N", "then keep only the newest N snapshots of the instance", 1, NULL, 0},
+	OPT_END,
+};
+
 static const struct opt clone_opts[] = {
 	{OPT_PORT, 'p', "port", OPT_TEXT, "P", "the port the new instance is served on", 0, "PORT", OPTF_REQUIRED},
 	OPT_END,
@@ -455,8 +462,9 @@ const struct cmd instance_cmds[] = {
 	 "template); then it is restored into the inactive environment (the dump loaded by a user\n"
 	 "granted on that database only, within [limits] of cluster.ini), migrated if older,\n"
 	 "started, checked healthy, and only then served.  The state before stays in the other\n"
-	 "environment; a failure leaves the instance as it was, serving.\n",
-	 NULL, CMD_NEEDS_SCOPE},
+	 "environment; what the inactive one held is archived to snapshots/ first.  A failure\n"
+	 "leaves the instance as it was, serving, and puts the inactive environment back.\n",
+	 upgrade_opts, CMD_NEEDS_SCOPE},
 	{"upgrade", cmd_upgrade, "VERSION", 1, 1,
 	 "move to VERSION on the other environment, switching only when it is healthy",
 	 "The inactive environment gets a consistent copy of the database and a copy of the files,\n"
@@ -464,13 +472,17 @@ const struct cmd instance_cmds[] = {
 	 "switches to them and the old environment stops, its database and files kept for rollback.\n"
 	 "Until the switch, reads are served and writes get 503 with Retry-After.  Any failure, or\n"
 	 "Ctrl-C, removes the new environment and leaves the old one serving.\n"
-	 "The inactive environment's earlier state is archived to snapshots/ first.\n",
+	 "The inactive environment's earlier state is archived to snapshots/ first, and put back\n"
+	 "from there if the upgrade fails: \"rollback\" still finds it.\n",
 	 upgrade_opts, CMD_NEEDS_SCOPE},
-	{"rollback", cmd_rollback, "", 0, 0, "go back to the other environment, as it was at the switch",
-	 "Writes made since the switch stay in the environment left, which becomes the inactive one.\n", NULL,
-	 CMD_NEEDS_SCOPE},
-	{"envs", cmd_envs, "", 0, 0, "the blue and green environments: version, state, which is active", NULL,
-	 json_opts, CMD_NEEDS_SCOPE},
+	{"rollback", cmd_rollback, "", 0, 0, "go back to the other environment, or with --to to any archived one",
+	 "Writes made since the switch stay in the environment left, which becomes the inactive one.\n"
+	 "--to VERSION takes the inactive environment if it holds VERSION, else the newest snapshot\n"
+	 "of the instance of that version; a snapshot is restored at its own version into the\n"
+	 "inactive environment (archived first), started, checked healthy, and only then served.\n",
+	 rollback_opts, CMD_NEEDS_SCOPE},
+	{"envs", cmd_envs, "", 0, 0, "the environments: blue, green and the archive of earlier ones (snapshots)",
+	 NULL, json_opts, CMD_NEEDS_SCOPE},
 	{"clone", cmd_clone, "NEW", 1, 1, "make instance NEW from this one's current state (see cluster.sh clone)",
 	 NULL, clone_opts, CMD_NEEDS_SCOPE},
 	{"validate", cmd_validate, "", 0, 0, "check instance.ini and its cluster, listing every problem", NULL, NULL,

@@ -29,6 +29,7 @@ enum opt_key {
 	OPT_TAIL,
 	OPT_SOURCE,
 	OPT_TAG,
+	OPT_TO,
 	OPT__COUNT
 };
 

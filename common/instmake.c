@@ -199,7 +199,7 @@ out:
 
 static const struct error *import_clone(void *ctx, struct engine *e, struct instance *in)
 {
-	return import_run(e, in, ctx);
+	return import_run(e, in, ctx, 0);
 }
 
 const struct error *instmake_clone(const struct cluster *cl, const char *src, const char *name, const char *port)

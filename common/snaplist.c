@@ -14,13 +14,27 @@
 
 char *snaplist_default_path(const struct instance *in, const char *env, int gzip)
 {
-	char ts[32];
+	char ts[32], *path = NULL;
 	time_t now = time(NULL);
 	struct tm tm;
 
-	strftime(ts, sizeof ts, "%Y%m%d_%H%M%S", localtime_r(&now, &tm));
-	return cluster_path(&in->cl, "snapshots/%s.%s.%s.tar.%s", in->name, ts, instance_env_version(in, env),
-			    gzip ? "gz" : "zst");
+	/* Never the name of one there is (two in one second, say, a user's
+	 * snapshot and the archive an import makes at once): the next second's
+	 * name then. */
+	for (int i = 0; i < 1000; i++, now++) {
+		free(path);
+		strftime(ts, sizeof ts, "%Y%m%d_%H%M%S", localtime_r(&now, &tm));
+		path = cluster_path(&in->cl, "snapshots/%s.%s.%s.tar.%s", in->name, ts, instance_env_version(in, env),
+				    gzip ? "gz" : "zst");
+		if (access(path, F_OK) != 0)
+			break;
+	}
+	return path;
+}
+
+char *snaplist_path(const struct cluster *cl, const char *file)
+{
+	return cluster_path(cl, "snapshots/%s", file);
 }
 
 int snaplist_parse_name(const char *file, char *name, char *ts, char *version, size_t n)

@@ -11,8 +11,10 @@
 #include "instcfg.h"
 
 /* snapshots/NAME.YYYYmmdd_HHMMSS.VERSION.tar.zst (.tar.gz) for env's
- * version; caller frees. */
+ * version, a name no file has yet; caller frees. */
 char *snaplist_default_path(const struct instance *in, const char *env, int gzip);
+/* snapshots/FILE; caller frees. */
+char *snaplist_path(const struct cluster *cl, const char *file);
 /* NAME.YYYYmmdd_HHMMSS.VERSION.tar.(zst|gz): its parts (each of n bytes),
  * or -1 when file is not named so. */
 int snaplist_parse_name(const char *file, char *name, char *ts, char *version, size_t n);

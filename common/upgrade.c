@@ -8,10 +8,12 @@
 #include "clock.h"
 #include "container.h"
 #include "envcopy.h"
+#include "envkeep.h"
 #include "fs.h"
 #include "leftover.h"
 #include "mem.h"
 #include "report.h"
+#include "restore.h"
 #include "runtime.h"
 #include "snaplist.h"
 #include "snapshot.h"
@@ -23,7 +25,9 @@ static char *journal_path(const struct instance *in)
 	return xasprintf("%s/upgrade.journal", in->root);
 }
 
-/* {op, from, to, version, previous | created, step, served} */
+/* {op, from, to, version, previous | created, step, served, kept,
+ * kept_created, snapshot}: kept is the snapshot the inactive environment
+ * was archived to (envkeep.h), snapshot the one a rollback restores. */
 static const struct error *journal_write(const struct instance *in, json_t *j, const char *step)
 {
 	const struct error *err;
@@ -38,6 +42,21 @@ static const struct error *journal_write(const struct instance *in, json_t *j, c
 	return err;
 }
 
+/* Absent, null, or an absolute path of printable characters. */
+static int path_ok(const json_t *v)
+{
+	const char *p = json_string_value(v);
+
+	if (!v || json_is_null(v))
+		return 1;
+	if (!p || p[0] != '/')
+		return 0;
+	for (; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
 /* Every field a journal may hold, each of its kind: its values go into
  * messages and instance.ini. */
 static int journal_valid(json_t *j)
@@ -49,7 +68,13 @@ static int journal_valid(json_t *j)
 	const char *step = json_string_value(json_object_get(j, "step"));
 	const char *version = json_string_value(json_object_get(j, "version"));
 	json_t *previous = json_object_get(j, "previous"), *created = json_object_get(j, "created");
+	json_t *kept_created = json_object_get(j, "kept_created");
 	int known = 0;
+
+	if (!path_ok(json_object_get(j, "kept")) || !path_ok(json_object_get(j, "snapshot")) ||
+	    (kept_created && !json_is_null(kept_created) &&
+	     (!json_is_string(kept_created) || instance_check_time(json_string_value(kept_created)))))
+		return 0;
 
 	if (!op || !from || !to || !step || !version || (strcmp(op, "upgrade") && strcmp(op, "rollback")) ||
 	    (strcmp(from, "blue") && strcmp(from, "green")) || strcmp(to, instance_other_env(from)) != 0 ||
@@ -86,9 +111,11 @@ static const struct error *stop_background(struct engine *e, struct instance *in
 
 /* Put back what a failed or killed operation changed: the new environment
  * goes, the old one gets its processes and writes back.  When the copy had
- * begun, the inactive environment no longer holds its earlier state.  The
+ * begun, the inactive environment is put back from kept, the snapshot it
+ * was archived to (or recorded empty if it held nothing).  The
  * operation's own error is what the command reports: these only warn. */
-static void undo(struct engine *e, struct instance *in, const char *from, const char *to, int served, int copied)
+static void undo(struct engine *e, struct instance *in, const char *from, const char *to, int served, int copied,
+		 const char *kept, const char *kept_created)
 {
 	const struct error *err;
 
@@ -102,12 +129,8 @@ static void undo(struct engine *e, struct instance *in, const char *from, const 
 		if ((err = runtime_route(e, in, from, 0)))
 			report_warn("letting writes through to %s: %s", from, err->msg);
 	}
-	if (copied) {
-		in->env_version[instance_env_index(to)] = NULL;
-		in->env_created[instance_env_index(to)] = NULL;
-		if ((err = instance_save(in, from)))
-			report_warn("recording environment %s as empty: %s", to, err->msg);
-	}
+	if (copied && (err = envkeep_restore(e, in, to, kept, kept_created)))
+		report_warn("%s%s%s", err->msg, kept ? "; what it held is archived in " : "", kept ? kept : "");
 }
 
 /* The switch has happened: record it, then stop the old environment. */
@@ -126,30 +149,14 @@ static const struct error *finish(struct engine *e, struct instance *in, const c
 	return NULL;
 }
 
-/* 1. Before it is reused, the inactive environment is archived. */
-static const struct error *archive_inactive(struct engine *e, struct instance *in, const char *to, int keep)
-{
-	const struct error *err;
-	struct snapshot_result res = {0};
-	int removed;
-
-	report_line("archiving environment %s (%s) before it is reused", to, in->env_version[instance_env_index(to)]);
-	if (!(err = snapshot_take(e, in, to, NULL, 0, &res))) {
-		report_line("archived to %s", res.path);
-		if (keep > 0)
-			err = snaplist_prune(&in->cl, in->name, keep, &removed);
-	}
-	snapshot_result_free(&res);
-	return err;
-}
-
 const struct error *upgrade_run(struct engine *e, struct instance *in, const char *version, int keep)
 {
 	const struct error *err;
 	/* in is reloaded by instance_save(): keep from/to as literals. */
 	const char *from = strcmp(in->env, "blue") == 0 ? "blue" : "green", *to = instance_other_env(from);
-	char *old = xstrdup(in->version), *ver = xstrdup(version), *now = NULL, *image = NULL;
-	const char *had = in->env_version[instance_env_index(to)];
+	char *old = xstrdup(in->version), *ver = xstrdup(version), *now = NULL, *image = NULL, *kept = NULL;
+	const char *had = in->env_version[instance_env_index(to)], *hc = in->env_created[instance_env_index(to)];
+	char *had_created = hc ? xstrdup(hc) : NULL;
 	json_t *j = NULL;
 	double t0 = clock_seconds(), held_at = 0, held = 0, took = 0;
 	int served = runtime_served(in), copied = 0, journaled = 0;
@@ -164,14 +171,15 @@ const struct error *upgrade_run(struct engine *e, struct instance *in, const cha
 	 * say), so that rollback can return to it. */
 	if (!in->env_version[instance_env_index(from)])
 		in->env_version[instance_env_index(from)] = old;
-	if (in->env_version[instance_env_index(to)] && (err = archive_inactive(e, in, to, keep)))
+	/* 1. Before it is reused, the inactive environment is archived. */
+	if ((err = envkeep_save(e, in, to, keep, &kept)))
 		goto out;
 	/* 2. The new version's image. */
 	in->env_version[instance_env_index(to)] = ver;
 	if ((err = runtime_image(in, to, &image)) || (err = container_pull(e, image)))
 		goto out;
-	if (!(j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "op", "upgrade", "from", from, "to", to, "version", ver,
-			    "previous", old, "served", served)))
+	if (!(j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s?, s:s?}", "op", "upgrade", "from", from, "to", to,
+			    "version", ver, "previous", old, "served", served, "kept", kept, "kept_created", had_created)))
 		report_out_of_memory();
 	if ((err = journal_write(in, j, "prepare")))
 		goto out;
@@ -219,13 +227,15 @@ out:
 	if (err) {
 		err = error_wrap(err, "upgrading instance \"%s\" to %s (it still runs %s on %s)", in->name, version, old,
 				 from);
-		if (journaled)
-			undo(e, in, from, to, served, copied);
-		journal_remove(in);
 		if (!copied) /* ver is freed below */
 			in->env_version[instance_env_index(to)] = had;
+		if (journaled)
+			undo(e, in, from, to, served, copied, kept, had_created);
+		journal_remove(in);
 	}
 	json_decref(j);
+	free(kept);
+	free(had_created);
 	free(image);
 	free(now);
 	free(old);
@@ -233,27 +243,99 @@ out:
 	return err;
 }
 
-const struct error *upgrade_rollback(struct engine *e, struct instance *in)
+/* What "rollback --to" names: the inactive environment (*path NULL), or a
+ * snapshot of the instance (*path, caller frees): ENV, a VERSION the
+ * inactive environment or an archived snapshot holds (the newest), or a
+ * snapshot's file name (in snapshots/) or path. */
+static const struct error *rollback_target(struct instance *in, const char *what, const char *to, const char *dir,
+					   char **path)
+{
+	const struct error *err;
+	const char *held = in->env_version[instance_env_index(to)];
+	json_t *list = NULL, *s;
+	size_t i;
+
+	*path = NULL;
+	if (!what || strcmp(what, to) == 0)
+		return NULL;
+	if (strcmp(what, "blue") == 0 || strcmp(what, "green") == 0)
+		return error_fmt("environment %s is the active one already", what);
+	if (strchr(what, '/') || strstr(what, ".tar.")) {
+		char *rel = strchr(what, '/') ? NULL : snaplist_path(&in->cl, what);
+
+		err = fs_absolute(rel && fs_exists(rel) ? rel : what, path);
+		free(rel);
+		if (!err && !fs_exists(*path)) {
+			err = error_fmt("snapshot \"%s\" does not exist", *path);
+			free(*path);
+			*path = NULL;
+		}
+		return err;
+	}
+	if ((err = instance_check_version(what)))
+		return error_fmt("\"%s\" is neither an environment, a version nor a snapshot", what);
+	if (held && strcmp(held, what) == 0 && fs_is_dir(dir))
+		return NULL;
+	if ((err = snaplist_list(&in->cl, &list)))
+		return err;
+	json_array_foreach(list, i, s)
+		if (strcmp(json_string_value(json_object_get(s, "instance")), in->name) == 0 &&
+		    strcmp(json_string_value(json_object_get(s, "version")), what) == 0) {
+			*path = xstrdup(json_string_value(json_object_get(s, "path")));
+			break;
+		}
+	json_decref(list);
+	return *path ? NULL
+		     : error_fmt("neither environment %s nor a snapshot of \"%s\" holds version %s "
+				 "(\"instance.sh envs\" lists what there is)",
+				 to, in->name, what);
+}
+
+const struct error *upgrade_rollback(struct engine *e, struct instance *in, const char *what, int keep)
 {
 	const struct error *err;
 	const char *from = strcmp(in->env, "blue") == 0 ? "blue" : "green", *to = instance_other_env(from);
 	const char *v = in->env_version[instance_env_index(to)], *c = in->env_created[instance_env_index(to)];
-	char *version = v ? xstrdup(v) : NULL, *created = c ? xstrdup(c) : NULL;
+	char *version = NULL, *created = NULL, *kept = NULL, *kept_created = c ? xstrdup(c) : NULL, *snap = NULL;
 	char *cur = xstrdup(in->version), *dir = instance_data_dir(in, to);
+	struct restore *r = NULL;
+	struct restore_result res = {0};
 	json_t *j = NULL;
 	double took = 0;
 	int served = runtime_served(in), journaled = 0;
 
-	if (!version || !fs_is_dir(dir)) {
+	if ((err = rollback_target(in, what, to, dir, &snap)))
+		goto out;
+	if (snap) {
+		/* Back to a snapshot: checked whole first, at its own version. */
+		if ((err = restore_check(e, in, snap, to, RESTORE_AS_IS, &r)))
+			goto out;
+		version = xstrdup(restore_version(r));
+		created = instance_now();
+	} else if (!v || !fs_is_dir(dir)) {
 		err = error_fmt("environment %s holds nothing to go back to", to);
 		goto out;
+	} else {
+		version = xstrdup(v);
+		created = c ? xstrdup(c) : NULL;
 	}
-	if (!(j = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:b}", "op", "rollback", "from", from, "to", to, "version",
-			    version, "created", created, "served", served)))
+	if (!(j = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:b, s:s?}", "op", "rollback", "from", from, "to", to,
+			    "version", version, "created", created, "served", served, "snapshot", snap)))
 		report_out_of_memory();
 	if ((err = journal_write(in, j, "prepare")))
 		goto out;
 	journaled = 1;
+	if (snap) {
+		/* What the inactive environment holds stays reachable too. */
+		if ((err = envkeep_save(e, in, to, keep, &kept)))
+			goto out;
+		if (kept)
+			json_object_set_new(j, "kept", json_string(kept));
+		if (kept_created)
+			json_object_set_new(j, "kept_created", json_string(kept_created));
+		if ((err = journal_write(in, j, "copy")) || (err = restore_run(r, &res)))
+			goto out;
+	}
 	if (served) {
 		/* Writes from now on would be lost with the environment left. */
 		if ((err = runtime_route(e, in, from, 1)))
@@ -265,17 +347,26 @@ const struct error *upgrade_rollback(struct engine *e, struct instance *in)
 	}
 	if ((err = finish(e, in, from, to, version, created)))
 		goto out;
-	report_line("instance \"%s\" runs %s on environment %s again (rolled back from %s)", in->name, version, to, cur);
+	report_line("instance \"%s\" runs %s on environment %s %s(rolled back from %s)", in->name, version, to,
+		    snap ? "" : "again ", cur);
+	if (snap)
+		report_line("restored from %s; %s keeps %s as it was%s%s", snap, from, cur,
+			    kept ? ", and what environment held before is archived in " : "", kept ? kept : "");
 out:
 	if (err) {
 		err = error_wrap(err, "rolling back instance \"%s\"", in->name);
 		if (journaled)
-			undo(e, in, from, to, served, 0);
+			undo(e, in, from, to, served, res.changed, kept, kept_created);
 		journal_remove(in);
 	}
+	restore_result_free(&res);
+	restore_close(r);
 	json_decref(j);
 	free(version);
 	free(created);
+	free(kept);
+	free(kept_created);
+	free(snap);
 	free(cur);
 	free(dir);
 	return err;
@@ -319,9 +410,14 @@ const struct error *upgrade_recover(struct engine *e, struct instance *in, int *
 			goto out;
 		report_note("finished an interrupted %s of \"%s\": it serves %s on %s", op, in->name, version, to);
 	} else {
-		int copied = strcmp(op, "upgrade") == 0 && strcmp(step, "prepare") != 0, left;
+		/* An upgrade from its copy on, a rollback to a snapshot from
+		 * its restore on, had changed the inactive environment. */
+		int copied = strcmp(step, "prepare") != 0 &&
+			     (strcmp(op, "upgrade") == 0 || json_is_string(json_object_get(j, "snapshot"))),
+		    left;
 
-		undo(e, in, from, to, served, copied);
+		undo(e, in, from, to, served, copied, json_string_value(json_object_get(j, "kept")),
+		     json_string_value(json_object_get(j, "kept_created")));
 		if ((err = leftover_clear(e, in, copied, &left)))
 			goto out;
 		journal_remove(in);
@@ -370,6 +466,17 @@ const struct error *upgrade_envs(struct engine *e, struct instance *in, json_t *
 					!total ? (in->env_version[k] || strcmp(env, in->env) == 0 ? "stopped" : "empty")
 					       : running == total ? "running" : "partial"));
 	}
+	json_decref(list);
+	/* The archive: the instance's snapshots, which rollback --to reaches. */
+	if ((err = snaplist_list(&in->cl, &list)))
+		return err;
+	json_array_foreach(list, i, c)
+		if (strcmp(json_string_value(json_object_get(c, "instance")), in->name) == 0)
+			json_array_append_new(*out, json_pack("{s:s, s:O, s:O, s:b, s:s, s:O, s:O}", "env", "archive",
+							      "version", json_object_get(c, "version"), "created",
+							      json_object_get(c, "created"), "active", 0, "state",
+							      "archived", "file", json_object_get(c, "file"), "path",
+							      json_object_get(c, "path")));
 	json_decref(list);
 	return NULL;
 }
