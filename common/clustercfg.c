@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "fs.h"
@@ -50,8 +51,12 @@ static void read_limits(struct cluster *c, struct diag *d)
 	const struct error *err;
 	struct conf_entry *e;
 
-	c->limits = (struct cluster_limits){CLUSTER_UNPACK_RATIO, 0, CLUSTER_LOAD_TIMEOUT, CLUSTER_LOAD_GROWTH};
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	c->limits = (struct cluster_limits){CLUSTER_UNPACK_RATIO, 0, CLUSTER_LOAD_TIMEOUT, CLUSTER_LOAD_GROWTH,
+					    cpus > 0 ? (unsigned)cpus : 1};
 	limit_number(c, d, "unpack_ratio", 1000000, &c->limits.unpack_ratio);
+	limit_number(c, d, "starts", 1000, &c->limits.starts);
 	limit_number(c, d, "load_growth", 100000, &c->limits.load_growth);
 	if ((e = conf_get(&c->conf, "limits", "unpack_max")) && (err = name_parse_size(e->value, &c->limits.unpack_max)))
 		diag_add(d, c->conf.path, e->line, "unpack_max: %s", err->msg);
@@ -309,7 +314,9 @@ char *cluster_ini_text_images(const char *name, const char *template_name, const
 		}
 	}
 	buf_printf(&b, "\n; what an import may make (0: no bound); remove \";\" to change one\n;[limits]\n"
-		       ";unpack_ratio = %d\n;unpack_max = 0\n;load_timeout = %ds\n;load_growth = %d\n",
+		       ";unpack_ratio = %d\n;unpack_max = 0\n;load_timeout = %ds\n;load_growth = %d\n"
+		       "; instances starting at once, waiting for health (default: as many as the host has CPUs)\n"
+		       ";starts = 2\n",
 		   CLUSTER_UNPACK_RATIO, CLUSTER_LOAD_TIMEOUT, CLUSTER_LOAD_GROWTH);
 	return b.data;
 }

@@ -35,6 +35,7 @@ struct cluster_limits {
 	uint64_t unpack_max;   /* bytes an archive may unpack to (unpack_max, default none) */
 	int load_timeout;      /* seconds a dump's load may take (load_timeout, default 1 h) */
 	unsigned load_growth;  /* a loaded database's size per byte of its dump (load_growth, default 8) */
+	unsigned starts;       /* instances starting at once (starts, default the host's CPUs) */
 };
 
 #define CLUSTER_UNPACK_RATIO 1000

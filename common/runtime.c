@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "container.h"
 #include "fs.h"
+#include "lock.h"
 #include "mem.h"
 #include "name.h"
 #include "probe.h"
@@ -419,10 +420,17 @@ const struct error *runtime_route(struct engine *e, struct instance *in, const c
 	const struct error *err;
 	char subnet[64], address[64], *conf = NULL;
 	json_t *old = NULL;
+	int restarted = 0;
 
 	if ((err = runtime_subnet(e, &in->cl, subnet, sizeof subnet)) ||
 	    (err = instance_address(in, subnet, env, address, sizeof address)))
 		return err;
+	/* A proxy removed or stopped behind our back comes back first, with
+	 * every instance it served (their files are in the cluster folder). */
+	if ((err = proxy_ensure(e, &in->cl, &restarted)))
+		return err;
+	if (restarted)
+		report_note("the front proxy was not running: started it again, with the instances it serves");
 	conf = proxy_instance_conf(in->name, in->cl.bind, in->port, address, in->cl.tpl.port, readonly);
 	if (!(err = proxy_workers(e, &in->cl, &old)) && !(err = proxy_set(e, &in->cl, in->name, conf))) {
 		/* On return the new configuration is the one in force: holding
@@ -440,7 +448,14 @@ const struct error *runtime_promote(struct engine *e, struct instance *in, const
 {
 	const struct error *err;
 	char subnet[64], address[64], *web = instance_container(in, env, "web");
+	int slot = -1;
 
+	/* A few start at once, each then timed on its own: on shared CPUs
+	 * fifty starting together would each take longer than their health
+	 * timeout. */
+	if (in->cl.limits.starts &&
+	    (err = lock_slot(in->cl.root, (int)in->cl.limits.starts, 3600, "waiting for other instances to start", &slot)))
+		goto out;
 	if ((err = runtime_subnet(e, &in->cl, subnet, sizeof subnet)) ||
 	    (err = instance_address(in, subnet, env, address, sizeof address)) ||
 	    (err = runtime_start(e, in, env, subnet)))
@@ -457,9 +472,12 @@ const struct error *runtime_promote(struct engine *e, struct instance *in, const
 		runtime_stop(e, in, env);
 		goto out;
 	}
+	lock_release(slot);
+	slot = -1;
 	if (!(err = runtime_route(e, in, env, 0)))
 		err = proxy_wait(in->cl.bind, in->port, in->cl.tpl.health, 1, 15);
 out:
+	lock_release(slot);
 	free(web);
 	return err;
 }

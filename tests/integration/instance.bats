@@ -264,3 +264,26 @@ teardown() { kc_teardown; }
 	run -0 "$C/instances/a/instance.sh" status
 	[[ "$output" != *"moved"* ]]
 }
+
+@test "sixteen instances started at once all come up: a few start together, each timed on its own" {
+	mkdir "$T/tpl"
+	# A health timeout a start meets alone but not while fifteen others
+	# start ([limits] starts = 0 fails here).
+	sed 's|^health_timeout = .*|health_timeout = 4|' "$REPO/templates/sample.ini" >"$T/tpl/quick.ini"
+	export KORCLUSTER_TEMPLATES=$T/tpl
+	"$REPO/cluster.sh" create "$C" --template quick --bind 127.0.0.1 "$NAME" >/dev/null
+	"$C/cluster.sh" boot >/dev/null
+	for i in $(seq 0 15); do
+		"$C/cluster.sh" new --port $((P1 + i)) "i$i" >/dev/null
+	done
+	for i in $(seq 0 15); do
+		("$C/instances/i$i/instance.sh" start >"$T/start.$i" 2>&1; echo $? >"$T/rc.$i") 3>&- &
+	done
+	wait
+	for i in $(seq 0 15); do
+		cat "$T/start.$i"
+		[ "$(cat "$T/rc.$i")" = 0 ]
+		kc_get $((P1 + i)) /health >/dev/null
+	done
+	"$C/cluster.sh" status >/dev/null
+}

@@ -43,6 +43,11 @@
       Runs CMD, passing its output on, and kills it (SIGKILL) as soon as a
       line of its standard output holds TEXT; exits 0 if it did, 1 if CMD
       ended first.
+  snaptool.py runat TEXT ACTION CMD...
+      Runs CMD, passing its output on; when a line of its standard output
+      holds TEXT, runs the shell command ACTION once (killing a container,
+      say) while CMD goes on.  Exits with CMD's status, or 99 if TEXT never
+      came.
   snaptool.py verdict REPORT
       Prints the load report's counts, then its failures; exits 1 if any.
   snaptool.py acked REPORT PORT
@@ -390,6 +395,22 @@ def killat(text, *cmd):
     return 0 if killed else 1
 
 
+def runat(text, action, *cmd):
+    """Run cmd; when a line of its output holds text, run the shell command
+    action once (kill a container, say) and let cmd go on.  cmd's exit
+    code, or 99 if text never came."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    done = False
+    for line in p.stdout:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+        if text in line and not done:
+            subprocess.call(action, shell=True)
+            done = True
+    rc = p.wait()
+    return rc if done else 99
+
+
 def verdict(report):
     r = json.load(open(report))
     print(r["counts"])
@@ -428,6 +449,8 @@ if __name__ == "__main__":
         sys.exit(peakrss(*args))
     elif cmd == "killat":
         sys.exit(killat(*args))
+    elif cmd == "runat":
+        sys.exit(runat(*args))
     elif cmd == "verdict":
         sys.exit(verdict(*args))
     elif cmd == "acked":
