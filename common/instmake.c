@@ -138,7 +138,7 @@ const struct error *instmake_create(const struct cluster *cl, const char *name, 
 	struct engine *e = NULL;
 	struct db *db = NULL;
 	struct instance in;
-	char *dir = NULL, *dbs[3] = {NULL, NULL, NULL};
+	char *dir = NULL, *marker = NULL, *dbs[3] = {NULL, NULL, NULL};
 	char dbpw[33], skb[65];
 	int port = 0, slot = 0, lock = -1, made_db = 0, made_dir = 0, loaded = 0;
 
@@ -167,20 +167,38 @@ const struct error *instmake_create(const struct cluster *cl, const char *name, 
 		goto out;
 	dbs[0] = instance_db_name(name, "blue");
 	dbs[1] = instance_db_name(name, "green");
+	/* The marker says the databases and user were made by this command:
+	 * if they cannot be removed after a failure (MySQL went away, say),
+	 * the next "new NAME" knows they are korcluster's to remove. */
+	marker = cluster_path(cl, "instances/.%s.new", name);
+	if (fs_exists(marker)) {
+		if ((err = db_instance_drop(db, name, dbs)))
+			goto out;
+		unlink(marker);
+		report_note("removed the databases and user an earlier, failed \"new %s\" left", name);
+	}
 	if ((err = db_instance_create(db, name, dbpw, dbs)))
 		goto out;
 	made_db = made_dir = 1;
+	if ((err = fs_write_atomic(marker, name, strlen(name), 0600)))
+		goto out;
 	if ((err = make_folder(dir, name, version, port, slot, dbpw, skb)) || (err = instance_open(&in, dir)))
 		goto out;
 	loaded = 1;
 	err = fill(ctx, e, &in);
 out:
 	if (err) {
+		const struct error *e2 = made_db && db ? db_instance_drop(db, name, dbs) : NULL;
+
 		err = error_wrap(err, "creating instance \"%s\"", name);
-		if (made_db && db)
-			db_instance_drop(db, name, dbs);
+		if (e2)
+			report_warn("%s; the next \"new %s\" removes them", e2->msg, name);
 		if (made_dir)
 			fs_remove_tree(dir);
+		if (marker && !e2)
+			unlink(marker);
+	} else {
+		unlink(marker);
 	}
 	if (loaded)
 		instance_free(&in);
@@ -189,6 +207,7 @@ out:
 	free(dbs[0]);
 	free(dbs[1]);
 	free(dir);
+	free(marker);
 	db_close(db);
 	engine_close(e);
 	lock_release(lock);

@@ -140,3 +140,22 @@ items() { kc_get "$1" / | kc_json 'd["items"]'; }
 	[ "$(ls "$C"/snapshots/a.*.v1.tar.zst | wc -l)" = 1 ]
 	[ "$(kc_get "$P2" / | kc_json 'd["version"]')" = v2 ]
 }
+
+@test "MySQL killed during new: it fails clearly, keeps no folder, and once MySQL is back the same new works" {
+	kc_boot
+	run -1 python3 "$TOOL" runat "running setup of" "$DOCKER kill ${NAME}_db >/dev/null" \
+		"$C/cluster.sh" new --port "$P1" a
+	echo "$output"
+	[[ "${lines[-1]}" == "korcluster: creating instance \"a\": "* ]]
+	[[ "$output" == *'the next "new a" removes them'* ]]
+	[ ! -e "$C/instances/a" ]
+	run -0 "$C/cluster.sh" boot
+	# The databases it made are its own to clear: the same new works.
+	run -0 "$C/cluster.sh" new --port "$P1" a
+	echo "$output"
+	[[ "$output" == *'removed the databases and user an earlier, failed "new a" left'* ]]
+	[ ! -e "$C/instances/.a.new" ]
+	"$C/instances/a/instance.sh" start >/dev/null
+	kc_post "$P1" "first" >/dev/null
+	[ "$(items "$P1")" = 1 ]
+}
