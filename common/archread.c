@@ -116,6 +116,16 @@ static const struct error *start(struct archread *r, struct archive **out)
 
 /* ---- members ---- */
 
+/* Whether s is UTF-8: names and link targets are kept as JSON strings. */
+static int utf8(const char *s)
+{
+	json_t *j = json_string(s);
+	int ok = j != NULL;
+
+	json_decref(j);
+	return ok;
+}
+
 /* The current member's name, without leading "./" and trailing "/", into
  * buf (ARCHIVE_RAW_MAX + 4 bytes), and its type; every check of a single
  * member.  *skip: the archive's "./" itself. */
@@ -145,12 +155,16 @@ static const struct error *header(struct archive_entry *e, char *buf, const char
 	}
 	if ((err = archive_path_check(buf)))
 		return err;
+	if (!utf8(buf))
+		return error_fmt("archive member \"%s\" has a name that is not UTF-8", buf);
 	if (archive_entry_hardlink(e))
 		return error_fmt("archive member \"%s\" is a hard link", buf);
 	if (*type != AE_IFREG && *type != AE_IFDIR && *type != AE_IFLNK)
 		return error_fmt("archive member \"%s\" is not a file, folder or symlink", buf);
 	if (*type == AE_IFLNK && !archive_entry_symlink(e))
 		return error_fmt("symlink \"%s\" has no target", buf);
+	if (*type == AE_IFLNK && !utf8(archive_entry_symlink(e)))
+		return error_fmt("symlink \"%s\" has a target that is not UTF-8", buf);
 	return NULL;
 }
 

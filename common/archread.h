@@ -16,7 +16,8 @@
  * The first pass refuses the archive, changing nothing, for: a member
  * name that is absolute, holds "." or ".." or an empty component, is
  * longer than ARCHIVE_NAME_MAX bytes, has a component longer than 255
- * bytes or more than ARCHIVE_DEPTH_MAX of them; a hard link, device or
+ * bytes or more than ARCHIVE_DEPTH_MAX of them, or is not UTF-8 (nor may
+ * a link's target be); a hard link, device or
  * FIFO; a member twice; a symlink that leads out of the folder it is
  * restored into, resolved as the kernel will (vtree.h); a member below a
  * symlink; a statement of the dump that sqlcheck.h refuses or that is

@@ -87,7 +87,7 @@ static int class_match(const char *p, char ch, const char **next)
 		p++;
 		if (*p == '-' && p[1] && p[1] != ']') {
 			hi = p[1] == '\\' && p[2] ? p[2] : p[1];
-			p += p[1] == '\\' ? 3 : 2;
+			p += p[1] == '\\' && p[2] ? 3 : 2;
 		}
 		if (ch >= lo && ch <= hi)
 			hit = 1;
@@ -114,7 +114,10 @@ int ignore_glob(const char *p, const char *s)
 						return 1;
 				return 0;
 			}
-			/* any run at all, "/" too */
+			/* any run at all, "/" too; more stars add nothing ("***" is
+			 * "**"), and trying each would take exponential time */
+			while (*rest == '*')
+				rest++;
 			for (const char *q = s;; q++) {
 				if (ignore_glob(rest, q))
 					return 1;

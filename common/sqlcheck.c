@@ -1,5 +1,6 @@
 #include "sqlcheck.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,19 +109,61 @@ static const char *find2(const char *s, size_t len, char a, char b)
 	return NULL;
 }
 
-/* Where the comment that starts at s[i] ("/\*") ends. */
-static size_t comment_end(const char *s, size_t len, size_t i)
+/* Where the comment that starts at s[i] ("/\*") ends.  A versioned comment
+ * that does not run may hold plain comments (nest 1), as the servers skip
+ * it: "/\*!99999 /\* *\/ x *\/" ends at the second "*\/". */
+static size_t comment_end(const char *s, size_t len, size_t i, int nest)
 {
-	const char *e = len - i > 2 ? find2(s + i + 2, len - i - 2, '*', '/') : NULL;
+	for (i += 2; i < len;) {
+		const char *e = find2(s + i, len - i, '*', '/');
+		const char *o = nest ? find2(s + i, len - i, '/', '*') : NULL;
 
-	return e ? (size_t)(e - s) + 2 : len;
+		if (!o || (e && e < o))
+			return e ? (size_t)(e - s) + 2 : len;
+		i = comment_end(s, len, (size_t)(o - s), 0);
+	}
+	return len;
+}
+
+/* Where the number the servers read at s[i] (a digit, or "." and a digit)
+ * ends: 0x and hex digits, 0b and bits, or digits, "." and digits, an
+ * exponent; "1e1x" is 1e1 and x, ".5x" is .5 and x.  Digits followed by a name's characters are a name ("1x",
+ * "0x1g"): *name 1, and its end. */
+static size_t number_end(const char *s, size_t len, size_t i, int *name)
+{
+	size_t j = i + (size_t)digits(s, len, i), k;
+
+	*name = 0;
+	if (s[i] == '0' && i + 1 < len && (s[i + 1] == 'x' || s[i + 1] == 'b')) {
+		for (k = i + 2; k < len && (s[i + 1] == 'x' ? isxdigit((unsigned char)s[k]) : s[k] == '0' || s[k] == '1');
+		     k++)
+			;
+		if (k > i + 2 && (k == len || !word_char((unsigned char)s[k])))
+			return k; /* 0x1f, 0b101 */
+	}
+	if (j < len && s[j] != '.' && word_char((unsigned char)s[j])) {
+		k = j + 1 + (j + 1 < len && (s[j + 1] == '+' || s[j + 1] == '-'));
+		if ((s[j] == 'e' || s[j] == 'E') && digits(s, len, k) > 0)
+			return k + (size_t)digits(s, len, k);
+		while (j < len && word_char((unsigned char)s[j]))
+			j++;
+		*name = 1;
+		return j;
+	}
+	if (j < len && s[j] == '.') {
+		j += 1 + (size_t)digits(s, len, j + 1);
+		k = j + 1 + (j + 1 < len && (s[j + 1] == '+' || s[j + 1] == '-'));
+		if (j < len && (s[j] == 'e' || s[j] == 'E') && digits(s, len, k) > 0)
+			return k + (size_t)digits(s, len, k);
+	}
+	return j;
 }
 
 /* Tokens of s as the server of view v reads them. */
 static void lex(const char *s, size_t len, const struct view *v, struct toks *out)
 {
-	size_t i = 0;
-	int in_exec = 0;
+	size_t i = 0, name_end = SIZE_MAX, sep_end = SIZE_MAX;
+	int in_exec = 0, name;
 
 	out->n = 0;
 	while (i < len) {
@@ -133,7 +176,7 @@ static void lex(const char *s, size_t len, const struct view *v, struct toks *ou
 			in_exec = 0;
 			i += 2;
 		} else if (c == '#' || (c == '-' && i + 1 < len && s[i + 1] == '-' &&
-					(i + 2 >= len || (unsigned char)s[i + 2] <= ' '))) {
+					(i + 2 >= len || (unsigned char)s[i + 2] <= ' ' || s[i + 2] == 0x7f))) {
 			const char *nl = memchr(s + i, '\n', len - i);
 
 			i = nl ? (size_t)(nl - s) + 1 : len;
@@ -148,7 +191,7 @@ static void lex(const char *s, size_t len, const struct view *v, struct toks *ou
 			} else if (d < 5) {
 				run = 1; /* no version: always code */
 			} else if (v->mysql) {
-				long ver = number(s + start, d);
+				long ver = number(s + start, 5);
 
 				run = ver <= v->threshold;
 				start += 5;
@@ -162,11 +205,13 @@ static void lex(const char *s, size_t len, const struct view *v, struct toks *ou
 				in_exec = 1;
 				i = start;
 			} else {
-				i = comment_end(s, len, i);
+				i = comment_end(s, len, i, exec && !(maria && v->mysql));
 			}
 		} else if (c == '\'' || c == '"' || c == '`') {
 			j = quoted_end(s, len, i);
 			push(out, c == '\'' ? T_STRING : c == '"' ? T_DQSTRING : T_QIDENT, s + i, j - i);
+			if (c == '`')
+				name_end = j;
 			i = j;
 		} else if (c == '@') {
 			j = i + 1;
@@ -179,12 +224,23 @@ static void lex(const char *s, size_t len, const struct view *v, struct toks *ou
 					j++;
 			push(out, j == i + 1 ? T_PUNCT : T_VAR, s + i, j - i);
 			i = j;
+		} else if ((c >= '0' && c <= '9' && i != sep_end) ||
+			   (c == '.' && i != name_end && i + 1 < len && s[i + 1] >= '0' && s[i + 1] <= '9')) {
+			/* a number; after "name." a name ("t.1e1x") */
+			j = number_end(s, len, i, &name);
+			push(out, T_WORD, s + i, j - i);
+			if (name)
+				name_end = j;
+			i = j;
 		} else if (word_char(c)) {
 			for (j = i + 1; j < len && word_char((unsigned char)s[j]); j++)
 				;
 			push(out, T_WORD, s + i, j - i);
+			name_end = j;
 			i = j;
 		} else {
+			if (c == '.' && i == name_end)
+				sep_end = i + 1;
 			push(out, T_PUNCT, s + i, 1);
 			i++;
 		}

@@ -25,7 +25,8 @@ struct vtree {
 };
 
 void vtree_init(struct vtree *t, const char *what);
-/* type: 'f' file, 'd' folder, 'l' symlink (target not NULL). */
+/* type: 'f' file, 'd' folder, 'l' symlink (target not NULL).  path and
+ * target are UTF-8 (archread.h refuses other names first). */
 void vtree_add(struct vtree *t, const char *path, char type, const char *target);
 const struct error *vtree_check(const struct vtree *t);
 void vtree_free(struct vtree *t);

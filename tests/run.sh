@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the unit tests (cmocka) and the integration tests (bats) and ends with
-# one line "N passed, N failed".  Expects tests/setup.sh to have run and the
-# binary and unit tests to be built (make check does both).
+# Runs the unit tests (cmocka), the fuzz harnesses over their seed corpora
+# (tests/fuzz) and the integration tests (bats) and ends with one line
+# "N passed, N failed".  Expects tests/setup.sh to have run and the binary,
+# unit tests and replay binaries to be built (make check does both).
 set -u
 cd "$(dirname "$0")/.."
 pass=0 fail=0
@@ -22,6 +23,31 @@ for t in tests/unit/test_*; do
 	# A crash before any result line still counts as a failure.
 	if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$log"; then fail=$((fail + 1)); fi
 done
+
+echo "== fuzz corpus replay"
+n=0
+for t in tests/fuzz/build/replay-*; do
+	[ -x "$t" ] || continue
+	n=$((n + 1))
+	"$t" -n "$n" "tests/fuzz/corpus/${t##*/replay-}" >"$log" 2>&1
+	rc=$?
+	grep -E '^(not )?ok ' "$log" || true
+	# What the sanitizer or the failed property said.
+	if [ $rc -ne 0 ]; then sed 's/^/# /' "$log"; fi
+	count
+	if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$log"; then fail=$((fail + 1)); fi
+done
+
+echo "== static analysis"
+# scan-build and cppcheck over the product's sources: one result.
+if make -s analyze >"$log" 2>&1; then
+	echo "ok 1 make analyze: scan-build and cppcheck find nothing"
+	pass=$((pass + 1))
+else
+	echo "not ok 1 make analyze: a finding or a failure, below"
+	sed 's/^/# /' "$log"
+	fail=$((fail + 1))
+fi
 
 echo "== integration tests"
 bats --tap tests/integration >"$log" 2>&1
