@@ -33,6 +33,15 @@ out:
 	return error_wrap(err, "archiving environment %s", env);
 }
 
+const struct error *envkeep_clear(struct instance *in, const char *env)
+{
+	const char *active = strcmp(in->env, "blue") == 0 ? "blue" : "green";
+
+	in->env_version[instance_env_index(env)] = NULL;
+	in->env_created[instance_env_index(env)] = NULL;
+	return error_wrap(instance_save(in, active), "recording environment %s as being filled", env);
+}
+
 const struct error *envkeep_restore(struct engine *e, struct instance *in, const char *env, const char *path,
 				    const char *created)
 {

@@ -17,6 +17,9 @@
  * NULL when env held nothing.  keep > 0: then keep only the newest keep
  * snapshots of the instance. */
 const struct error *envkeep_save(struct engine *e, struct instance *in, const char *env, int keep, char **path);
+/* Record env as empty in instance.ini, just before it changes: until it is
+ * filled or put back, nothing offers it as a way back (its archive does). */
+const struct error *envkeep_clear(struct instance *in, const char *env);
 /* Put env back as envkeep_save() found it: restored from path, with its
  * version and creation time recorded again (created may be NULL); with
  * path NULL, recorded as empty.  The active environment is not touched. */

@@ -34,7 +34,7 @@ const struct error *import_run(struct engine *e, struct instance *in, const char
 	/* 3. The snapshot into it.  The active one serves reads and writes
 	 * meanwhile: a hostile dump cannot hold them for as long as its load
 	 * takes (which is bounded, [limits]). */
-	if ((err = restore_run(r, &res)))
+	if ((err = envkeep_clear(in, target)) || (err = restore_run(r, &res)))
 		goto out;
 	/* 4. Switch: start, wait until healthy, route, then stop the old one. */
 	if (served) {

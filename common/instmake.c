@@ -197,7 +197,7 @@ out:
 			fs_remove_tree(dir);
 		if (marker && !e2)
 			unlink(marker);
-	} else {
+	} else if (marker) {
 		unlink(marker);
 	}
 	if (loaded)

@@ -113,24 +113,46 @@ static const struct error *stop_background(struct engine *e, struct instance *in
  * goes, the old one gets its processes and writes back.  When the copy had
  * begun, the inactive environment is put back from kept, the snapshot it
  * was archived to (or recorded empty if it held nothing).  The
- * operation's own error is what the command reports: these only warn. */
-static void undo(struct engine *e, struct instance *in, const char *from, const char *to, int served, int copied,
-		 const char *kept, const char *kept_created)
+ * operation's own error is what the command reports: these only warn.
+ * Returns 0 if a step failed (the engine gone, say): the journal then
+ * stays, and the next command on the instance does it again. */
+static int undo(struct engine *e, struct instance *in, const char *from, const char *to, int served, int copied,
+		const char *kept, const char *kept_created)
 {
 	const struct error *err;
+	int ok = 1;
 
-	if ((err = runtime_stop(e, in, to)))
+	if ((err = runtime_stop(e, in, to))) {
 		report_warn("removing environment %s: %s", to, err->msg);
+		ok = 0;
+	}
 	if (served) {
 		/* The background processes were stopped, or are being stopped by
 		 * the engine for a command that is gone: they start afresh. */
-		if ((err = stop_background(e, in, from)) || (err = runtime_resume(e, in, from)))
+		if ((err = stop_background(e, in, from)) || (err = runtime_resume(e, in, from))) {
 			report_warn("restarting environment %s: %s", from, err->msg);
-		if ((err = runtime_route(e, in, from, 0)))
+			ok = 0;
+		}
+		if ((err = runtime_route(e, in, from, 0))) {
 			report_warn("letting writes through to %s: %s", from, err->msg);
+			ok = 0;
+		}
 	}
-	if (copied && (err = envkeep_restore(e, in, to, kept, kept_created)))
+	if (copied && (err = envkeep_restore(e, in, to, kept, kept_created))) {
 		report_warn("%s%s%s", err->msg, kept ? "; what it held is archived in " : "", kept ? kept : "");
+		ok = 0;
+	}
+	return ok;
+}
+
+/* After a failure: the journal goes once everything is put back. */
+static void undo_or_keep(struct engine *e, struct instance *in, const char *from, const char *to, int served,
+			 int copied, const char *kept, const char *kept_created)
+{
+	if (undo(e, in, from, to, served, copied, kept, kept_created))
+		journal_remove(in);
+	else
+		report_warn("not all was put back: the next command on instance \"%s\" tries again", in->name);
 }
 
 /* The switch has happened: record it, then stop the old environment. */
@@ -193,7 +215,10 @@ const struct error *upgrade_run(struct engine *e, struct instance *in, const cha
 		held_at = clock_seconds();
 	}
 	copied = 1;
-	if ((err = journal_write(in, j, "copy")) || (err = runtime_stop(e, in, to)) || (err = envcopy_run(e, in, from, to)))
+	if ((err = journal_write(in, j, "copy")) || (err = envkeep_clear(in, to)))
+		goto out;
+	in->env_version[instance_env_index(to)] = ver;
+	if ((err = runtime_stop(e, in, to)) || (err = envcopy_run(e, in, from, to)))
 		goto out;
 	/* 4. Migrate the copy. */
 	report_line("migrating environment %s to %s", to, version);
@@ -230,8 +255,7 @@ out:
 		if (!copied) /* ver is freed below */
 			in->env_version[instance_env_index(to)] = had;
 		if (journaled)
-			undo(e, in, from, to, served, copied, kept, had_created);
-		journal_remove(in);
+			undo_or_keep(e, in, from, to, served, copied, kept, had_created);
 	}
 	json_decref(j);
 	free(kept);
@@ -272,7 +296,7 @@ static const struct error *rollback_target(struct instance *in, const char *what
 		}
 		return err;
 	}
-	if ((err = instance_check_version(what)))
+	if (instance_check_version(what))
 		return error_fmt("\"%s\" is neither an environment, a version nor a snapshot", what);
 	if (held && strcmp(held, what) == 0 && fs_is_dir(dir))
 		return NULL;
@@ -333,7 +357,8 @@ const struct error *upgrade_rollback(struct engine *e, struct instance *in, cons
 			json_object_set_new(j, "kept", json_string(kept));
 		if (kept_created)
 			json_object_set_new(j, "kept_created", json_string(kept_created));
-		if ((err = journal_write(in, j, "copy")) || (err = restore_run(r, &res)))
+		if ((err = journal_write(in, j, "copy")) || (err = envkeep_clear(in, to)) ||
+		    (err = restore_run(r, &res)))
 			goto out;
 	}
 	if (served) {
@@ -356,8 +381,7 @@ out:
 	if (err) {
 		err = error_wrap(err, "rolling back instance \"%s\"", in->name);
 		if (journaled)
-			undo(e, in, from, to, served, res.changed, kept, kept_created);
-		journal_remove(in);
+			undo_or_keep(e, in, from, to, served, res.changed, kept, kept_created);
 	}
 	restore_result_free(&res);
 	restore_close(r);
@@ -416,8 +440,11 @@ const struct error *upgrade_recover(struct engine *e, struct instance *in, int *
 			     (strcmp(op, "upgrade") == 0 || json_is_string(json_object_get(j, "snapshot"))),
 		    left;
 
-		undo(e, in, from, to, served, copied, json_string_value(json_object_get(j, "kept")),
-		     json_string_value(json_object_get(j, "kept_created")));
+		if (!undo(e, in, from, to, served, copied, json_string_value(json_object_get(j, "kept")),
+			  json_string_value(json_object_get(j, "kept_created")))) {
+			err = error_fmt("not all could be put back (see above); the journal %s stays for the next try", path);
+			goto out;
+		}
 		if ((err = leftover_clear(e, in, copied, &left)))
 			goto out;
 		journal_remove(in);
