@@ -98,7 +98,18 @@ static int class_match(const char *p, char ch, const char **next)
 	return hit != neg && ch != '/';
 }
 
-int ignore_glob(const char *p, const char *s)
+/* Pairs (place in the pattern, place in the name) known not to match:
+ * each is worked out once, so "**" and "*" runs take polynomial time, not
+ * exponential. */
+struct memo {
+	const char *p0, *s0;
+	size_t slen;         /* strlen(s0) + 1 */
+	unsigned char *no;
+};
+
+static int glob(struct memo *m, const char *p, const char *s);
+
+static int glob_from(struct memo *m, const char *p, const char *s)
 {
 	while (*p) {
 		if (p[0] == '*' && p[1] == '*') {
@@ -107,19 +118,19 @@ int ignore_glob(const char *p, const char *s)
 			if (*rest == '/') {
 				/* "**" + "/": any number of whole parts, none too */
 				rest++;
-				if (ignore_glob(rest, s))
+				if (glob(m, rest, s))
 					return 1;
 				for (const char *q = s; *q; q++)
-					if (*q == '/' && ignore_glob(rest, q + 1))
+					if (*q == '/' && glob(m, rest, q + 1))
 						return 1;
 				return 0;
 			}
 			/* any run at all, "/" too; more stars add nothing ("***" is
-			 * "**"), and trying each would take exponential time */
+			 * "**") */
 			while (*rest == '*')
 				rest++;
 			for (const char *q = s;; q++) {
-				if (ignore_glob(rest, q))
+				if (glob(m, rest, q))
 					return 1;
 				if (!*q)
 					return 0;
@@ -127,7 +138,7 @@ int ignore_glob(const char *p, const char *s)
 		}
 		if (*p == '*') {
 			for (const char *q = s;; q++) {
-				if (ignore_glob(p + 1, q))
+				if (glob(m, p + 1, q))
 					return 1;
 				if (!*q || *q == '/')
 					return 0;
@@ -156,6 +167,29 @@ int ignore_glob(const char *p, const char *s)
 		s++;
 	}
 	return !*s;
+}
+
+static int glob(struct memo *m, const char *p, const char *s)
+{
+	size_t bit = (size_t)(p - m->p0) * m->slen + (size_t)(s - m->s0);
+
+	if (m->no[bit / 8] & (1u << (bit % 8)))
+		return 0;
+	if (glob_from(m, p, s))
+		return 1;
+	m->no[bit / 8] |= (unsigned char)(1u << (bit % 8));
+	return 0;
+}
+
+int ignore_glob(const char *p, const char *s)
+{
+	struct memo m = {p, s, strlen(s) + 1, NULL};
+	int r;
+
+	m.no = xcalloc((strlen(p) + 1) * m.slen / 8 + 1, 1);
+	r = glob(&m, p, s);
+	free(m.no);
+	return r;
 }
 
 int ignore_match(const struct ignore *ig, const char *path)
