@@ -59,12 +59,15 @@ teardown() {
 	run -0 "$C/instances/a/instance.sh" import "$gz"
 	[ "$(env_of a)" = blue ]
 	[ "$(fingerprint a)" = "$before" ]
-	# Listing and retention.
+	# Listing and retention: the second import archived what blue held
+	# before (the new instance's own state), newest first.
 	run -0 "$C/cluster.sh" snapshots --json
-	[ "$(echo "$output" | kc_json 'len(d)')" = 2 ]
+	[ "$(echo "$output" | kc_json 'len(d)')" = 3 ]
 	[ "$(echo "$output" | kc_json 'd[0]["instance"]')" = a ]
+	newest=$(echo "$output" | kc_json 'd[0]["path"]')
+	[ "$newest" != "$zst" ] && [ "$newest" != "$gz" ]
 	run -0 "$C/cluster.sh" prune --keep 1
-	[[ "$output" == *"removed 1 snapshot"* ]]
+	[[ "$output" == *"removed 2 snapshots"* ]]
 	[ "$(ls "$C"/snapshots/a.* | wc -l)" = 1 ]
 	run -0 "$C/instances/a/instance.sh" snapshot --keep 1
 	[ "$(ls "$C"/snapshots/a.* | wc -l)" = 1 ]
