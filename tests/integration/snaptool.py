@@ -354,16 +354,22 @@ def legacy(kind, src, out):
     write_archive(out, members, None)
 
 
-def swapat(text, new, path, *cmd):
+def watch(text, act, cmd):
+    """Run cmd, passing its standard output on; call act(p) once, when a
+    line holds text.  (cmd's exit code, whether act was called.)"""
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     done = False
     for line in p.stdout:
         sys.stdout.write(line)
         sys.stdout.flush()
         if text in line and not done:
-            os.replace(new, path)
+            act(p)
             done = True
-    return p.wait()
+    return p.wait(), done
+
+
+def swapat(text, new, path, *cmd):
+    return watch(text, lambda p: os.replace(new, path), cmd)[0]
 
 
 def peakrss(*cmd):
@@ -383,31 +389,14 @@ def files(d):
 
 
 def killat(text, *cmd):
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    killed = False
-    for line in p.stdout:
-        sys.stdout.write(line)
-        sys.stdout.flush()
-        if text in line and not killed:
-            os.kill(p.pid, signal.SIGKILL)
-            killed = True
-    p.wait()
-    return 0 if killed else 1
+    return 0 if watch(text, lambda p: os.kill(p.pid, signal.SIGKILL), cmd)[1] else 1
 
 
 def runat(text, action, *cmd):
     """Run cmd; when a line of its output holds text, run the shell command
     action once (kill a container, say) and let cmd go on.  cmd's exit
     code, or 99 if text never came."""
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    done = False
-    for line in p.stdout:
-        sys.stdout.write(line)
-        sys.stdout.flush()
-        if text in line and not done:
-            subprocess.call(action, shell=True)
-            done = True
-    rc = p.wait()
+    rc, done = watch(text, lambda p: subprocess.call(action, shell=True), cmd)
     return rc if done else 99
 
 
