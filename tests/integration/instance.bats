@@ -10,6 +10,15 @@ setup() {
 }
 teardown() { kc_teardown; }
 
+# A booted cluster of the sample app whose health timeout is $1 seconds.
+quick_boot() {
+	mkdir "$T/tpl"
+	sed "s|^health_timeout = .*|health_timeout = $1|" "$REPO/templates/sample.ini" >"$T/tpl/quick.ini"
+	export KORCLUSTER_TEMPLATES=$T/tpl
+	"$REPO/cluster.sh" create "$C" --template quick --bind 127.0.0.1 "$NAME" >/dev/null
+	"$C/cluster.sh" boot >/dev/null
+}
+
 @test "two instances through their whole life keep their data" {
 	kc_boot
 	run "$C/cluster.sh" new --port "$P1" a
@@ -219,11 +228,7 @@ teardown() { kc_teardown; }
 }
 
 @test "an instance that never gets healthy fails start clearly and leaves nothing running" {
-	mkdir "$T/tpl"
-	sed 's|^health_timeout = .*|health_timeout = 3|' "$REPO/templates/sample.ini" >"$T/tpl/quick.ini"
-	export KORCLUSTER_TEMPLATES=$T/tpl
-	"$REPO/cluster.sh" create "$C" --template quick --bind 127.0.0.1 "$NAME" >/dev/null
-	"$C/cluster.sh" boot >/dev/null
+	quick_boot 3
 	"$C/cluster.sh" new --port "$P1" --version v3 a >/dev/null
 	run -1 "$C/instances/a/instance.sh" start
 	[[ "${lines[-1]}" == "korcluster: starting instance \"a\": instance \"a\" is not healthy after 3 s: GET /health answered 503" ]]
@@ -266,13 +271,9 @@ teardown() { kc_teardown; }
 }
 
 @test "sixteen instances started at once all come up: a few start together, each timed on its own" {
-	mkdir "$T/tpl"
 	# A health timeout a start meets alone but not while fifteen others
 	# start ([limits] starts = 0 fails here).
-	sed 's|^health_timeout = .*|health_timeout = 4|' "$REPO/templates/sample.ini" >"$T/tpl/quick.ini"
-	export KORCLUSTER_TEMPLATES=$T/tpl
-	"$REPO/cluster.sh" create "$C" --template quick --bind 127.0.0.1 "$NAME" >/dev/null
-	"$C/cluster.sh" boot >/dev/null
+	quick_boot 4
 	for i in $(seq 0 15); do
 		"$C/cluster.sh" new --port $((P1 + i)) "i$i" >/dev/null
 	done
