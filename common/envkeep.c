@@ -6,7 +6,6 @@
 #include "mem.h"
 #include "report.h"
 #include "restore.h"
-#include "runtime.h"
 #include "snaplist.h"
 #include "snapshot.h"
 
@@ -53,17 +52,16 @@ const struct error *envkeep_restore(struct engine *e, struct instance *in, const
 	char *when = created ? xstrdup(created) : NULL;
 	int k = instance_env_index(env);
 
-	if (path) {
-		report_line("putting environment %s back as it was, from %s", env, path);
-		if ((err = runtime_stop(e, in, env)) || (err = restore_check(e, in, path, env, RESTORE_AS_IS, &r)) ||
-		    (err = restore_run(r, &res)))
-			goto out;
-		in->env_version[k] = res.version;
-		in->env_created[k] = when;
-	} else {
-		in->env_version[k] = NULL;
-		in->env_created[k] = NULL;
+	if (!path) {
+		err = envkeep_clear(in, env);
+		goto out;
 	}
+	/* restore_run() stops the environment's containers itself. */
+	report_line("putting environment %s back as it was, from %s", env, path);
+	if ((err = restore_check(e, in, path, env, RESTORE_AS_IS, &r)) || (err = restore_run(r, &res)))
+		goto out;
+	in->env_version[k] = res.version;
+	in->env_created[k] = when;
 	err = instance_save(in, active);
 out:
 	restore_result_free(&res);
