@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/clustercfg.h"
 #include "common/clustermake.h"
+#include "common/container.h"
 #include "common/engine.h"
 #include "common/err.h"
 #include "common/fs.h"
@@ -216,12 +217,15 @@ static const struct error *cmd_status(struct ctx *ctx, const struct args *a)
 	const struct error *err, *verdict = NULL;
 	struct cluster cl;
 	struct engine *e = NULL;
-	json_t *st = NULL, *insts = NULL, *problems, *in;
+	json_t *st = NULL, *insts = NULL, *listed = NULL, *problems, *in;
 	size_t i;
 
 	if ((err = cluster_open(&cl, ctx->root)))
 		return err;
-	if ((err = engine_open(&e)) || (err = services_status(e, &cl, &st)) || (err = instances_status(e, &cl, &insts)))
+	/* One listing of the cluster's containers serves both. */
+	if ((err = engine_open(&e)) || (err = container_list_cluster(e, &cl, &listed)) ||
+	    (err = services_status(e, &cl, listed, a->set[OPT_LIVE], &st)) ||
+	    (err = instances_status(e, &cl, listed, a->set[OPT_LIVE], &insts)))
 		goto out;
 	/* The verdict, for monitoring: every service and the proxy up and
 	 * healthy, every served instance too. */
@@ -245,6 +249,7 @@ static const struct error *cmd_status(struct ctx *ctx, const struct args *a)
 	}
 out:
 	err = err ? error_wrap(err, "reading status of cluster \"%s\"", cl.name) : verdict;
+	json_decref(listed);
 	json_decref(st);
 	engine_close(e);
 	cluster_free(&cl);
@@ -260,7 +265,7 @@ static const struct error *cmd_list(struct ctx *ctx, const struct args *a)
 
 	if ((err = cluster_open(&cl, ctx->root)))
 		return err;
-	if ((err = engine_open(&e)) || (err = instances_status(e, &cl, &all)))
+	if ((err = engine_open(&e)) || (err = instances_status(e, &cl, NULL, a->set[OPT_LIVE], &all)))
 		goto out;
 	if (a->set[OPT_JSON])
 		report_json(all);
@@ -492,6 +497,13 @@ static const struct opt json_opts[] = {
 	OPT_END,
 };
 
+static const struct opt status_opts[] = {
+	{OPT_JSON, 0, "json", OPT_FLAG, NULL, "print JSON instead of a table", 0, NULL, 0},
+	{OPT_LIVE, 0, "live", OPT_FLAG, NULL, "probe every health path now instead of reading the engine's last check",
+	 0, NULL, 0},
+	OPT_END,
+};
+
 static const struct opt create_opts[] = {
 	{OPT_TEMPLATE, 't', "template", OPT_TEXT, "NAME", "app template (default kor; see templates/)", 0, NULL, 0},
 	{OPT_BIND, 'b', "bind", OPT_TEXT, "ADDR", "address instance ports are published on (default 0.0.0.0)", 0,
@@ -548,13 +560,15 @@ const struct cmd cluster_cmds[] = {
 	{"status", cmd_status, "", 0, 0, "show each service's state and health, and the instances'",
 	 "Exit status 0: every service and the proxy run and are healthy, and so is every\n"
 	 "instance that is served (a stopped one is fine); 1: something is down or unhealthy,\n"
-	 "named on stderr (and under \"problems\" with --json, \"ok\" false).\n",
-	 json_opts, CMD_NEEDS_SCOPE},
+	 "named on stderr (and under \"problems\" with --json, \"ok\" false).  An instance's\n"
+	 "health is the engine's last check when the template has a healthcheck, else a GET\n"
+	 "of its health path (all at once); --live makes that GET for every instance.\n",
+	 status_opts, CMD_NEEDS_SCOPE},
 	{"new", cmd_new, "NAME", 1, 1, "make an instance: its database and user, folder, secrets, and the app's setup",
 	 "The port must be free on this host and among the cluster's instances.\n"
 	 "If anything fails, nothing is kept: no database, no user, no folder.\n",
 	 new_opts, CMD_NEEDS_SCOPE},
-	{"list", cmd_list, "", 0, 0, "every instance with version, port, state and health", NULL, json_opts,
+	{"list", cmd_list, "", 0, 0, "every instance with version, port, state and health", NULL, status_opts,
 	 CMD_NEEDS_SCOPE},
 	{"clone", cmd_clone, "SRC NEW", 2, 2,
 	 "make instance NEW from SRC's current state, taken online: own database, user, secrets and port",

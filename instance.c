@@ -146,7 +146,7 @@ static const struct error *cmd_status(struct ctx *ctx, const struct args *a)
 
 	if ((err = instance_open(&in, ctx->root)))
 		return err;
-	if ((err = engine_open(&e)) || (err = recover_quietly(e, &in)) || (err = runtime_status(e, &in, &st)))
+	if ((err = engine_open(&e)) || (err = recover_quietly(e, &in)) || (err = runtime_status(e, &in, a->set[OPT_LIVE], &st)))
 		goto out;
 	if (a->set[OPT_JSON]) {
 		report_json(st);
@@ -404,6 +404,13 @@ static const struct opt json_opts[] = {
 	OPT_END,
 };
 
+static const struct opt status_opts[] = {
+	{OPT_JSON, 0, "json", OPT_FLAG, NULL, "print JSON instead of a table", 0, NULL, 0},
+	{OPT_LIVE, 0, "live", OPT_FLAG, NULL, "probe every health path now instead of reading the engine's last check",
+	 0, NULL, 0},
+	OPT_END,
+};
+
 static const struct opt logs_opts[] = {
 	{OPT_FOLLOW, 'f', "follow", OPT_FLAG, NULL, "go on printing what comes, until Ctrl-C", 0, NULL, 0},
 	{OPT_TAIL, 'n', "tail", OPT_NUMBER, "N", "only the last N lines", 0, NULL, 0},
@@ -445,7 +452,7 @@ const struct cmd instance_cmds[] = {
 	{"status", cmd_status, "", 0, 0, "the instance's containers, state and health",
 	 "Exit status 0: served, running and healthy, or stopped on purpose; 1: served but\n"
 	 "down or unhealthy, said on stderr (and in \"problem\" with --json, \"ok\" false).\n",
-	 json_opts, CMD_NEEDS_SCOPE},
+	 status_opts, CMD_NEEDS_SCOPE},
 	{"logs", cmd_logs, "[PROCESS]", 0, 1, "the output of a process (default web)", NULL, logs_opts,
 	 CMD_NEEDS_SCOPE},
 	{"run", cmd_run, "COMMAND [ARG...]", 1, -1,

@@ -30,6 +30,7 @@ enum opt_key {
 	OPT_SOURCE,
 	OPT_TAG,
 	OPT_TO,
+	OPT_LIVE,
 	OPT__COUNT
 };
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "mem.h"
 #include "regauth.h"
 #include "report.h"
 
@@ -138,4 +139,13 @@ out:
 void container_last_output(struct engine *e, const char *name, int tail, struct buf *out)
 {
 	engine_logs(e, name, 0, tail, frame_collect, out);
+}
+
+const struct error *container_list_cluster(struct engine *e, const struct cluster *cl, json_t **out)
+{
+	char *label = xasprintf("%s=%s", LABEL_CLUSTER, cl->name);
+	const struct error *err = engine_container_list(e, label, out);
+
+	free(label);
+	return err;
 }

@@ -20,6 +20,11 @@ const struct error *container_pull(struct engine *e, const char *ref);
  * was done. */
 const struct error *container_ensure(struct engine *e, const struct cluster *cl, const char *name, json_t *cfg,
 				     int *changed);
+/* Every container of cluster cl the engine has (running or not), as it
+ * lists them (GET /containers/json), the label korcluster.cluster the
+ * filter; a container of another cluster of that name is in it too
+ * (cluster_foreign() tells). */
+const struct error *container_list_cluster(struct engine *e, const struct cluster *cl, json_t **out);
 /* The last tail lines of a container's output into out (nothing if it
  * cannot be read). */
 void container_last_output(struct engine *e, const char *name, int tail, struct buf *out);

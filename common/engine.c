@@ -555,6 +555,27 @@ int engine_running(json_t *inspect)
 	return json_is_true(json_object_get(json_object_get(inspect, "State"), "Running"));
 }
 
+const char *engine_listed_health(const json_t *summary)
+{
+	const char *h = json_string_value(json_object_get(json_object_get(summary, "Health"), "Status"));
+	const char *st = json_string_value(json_object_get(summary, "Status"));
+
+	/* Newer engines say it in Health.Status; all in Status's end. */
+	if (!h && st) {
+		size_t n = strlen(st);
+
+		if (n >= 10 && strcmp(st + n - 10, " (healthy)") == 0)
+			h = "healthy";
+		else if (n >= 12 && strcmp(st + n - 12, " (unhealthy)") == 0)
+			h = "unhealthy";
+	}
+	if (h && strcmp(h, "healthy") == 0)
+		return "healthy";
+	if (h && strcmp(h, "unhealthy") == 0)
+		return "unhealthy";
+	return NULL;
+}
+
 /* Send all of len bytes over a connect-only handle. */
 static const struct error *send_all(CURL *c, curl_socket_t fd, const char *p, size_t len)
 {

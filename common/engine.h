@@ -114,5 +114,9 @@ const struct error *engine_config_label(json_t *config);
 const char *engine_container_ip(json_t *inspect, const char *network);
 /* Whether an inspect reply says the container is running. */
 int engine_running(json_t *inspect);
+/* The engine's health verdict on a container of a listing (GET
+ * /containers/json) that has a HEALTHCHECK: "healthy" or "unhealthy"; NULL
+ * when it has none or the check is still starting. */
+const char *engine_listed_health(const json_t *summary);
 
 #endif

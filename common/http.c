@@ -183,6 +183,64 @@ const struct error *http_do(struct http *h, const struct http_req *r, long *stat
 	return NULL;
 }
 
+static size_t drop(char *data, size_t size, size_t n, void *user)
+{
+	(void)data;
+	(void)user;
+	return size * n;
+}
+
+void http_get_many(const char *const *url, long *status, size_t n, long timeout_ms, long connect_timeout_ms)
+{
+	CURLM *m;
+	CURL **c;
+	CURLMsg *msg;
+	int running = 0, left, gen = interrupt_count();
+	struct http *init = NULL;
+
+	memset(status, 0, n * sizeof *status);
+	if (n == 0 || http_open(NULL, &init))
+		return;
+	http_close(init);
+	if (!(m = curl_multi_init()))
+		return;
+	c = xcalloc(n, sizeof *c);
+	for (size_t i = 0; i < n; i++) {
+		if (!(c[i] = curl_easy_init()))
+			continue;
+		curl_easy_setopt(c[i], CURLOPT_URL, url[i]);
+		curl_easy_setopt(c[i], CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(c[i], CURLOPT_PROXY, "");
+		curl_easy_setopt(c[i], CURLOPT_WRITEFUNCTION, drop);
+		curl_easy_setopt(c[i], CURLOPT_TIMEOUT_MS, timeout_ms);
+		curl_easy_setopt(c[i], CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
+		curl_easy_setopt(c[i], CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(c[i], CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c[i], CURLOPT_XFERINFODATA, &gen);
+		curl_multi_add_handle(m, c[i]);
+	}
+	/* Bounded: every transfer ends by its own timeout. */
+	do {
+		if (curl_multi_perform(m, &running) != CURLM_OK)
+			break;
+		if (running && curl_multi_poll(m, NULL, 0, 200, NULL) != CURLM_OK)
+			break;
+	} while (running);
+	/* An answer counts only when the transfer completed. */
+	while ((msg = curl_multi_info_read(m, &left)))
+		for (size_t i = 0; i < n; i++)
+			if (msg->msg == CURLMSG_DONE && msg->easy_handle == c[i] && msg->data.result == CURLE_OK)
+				curl_easy_getinfo(c[i], CURLINFO_RESPONSE_CODE, &status[i]);
+	for (size_t i = 0; i < n; i++) {
+		if (!c[i])
+			continue;
+		curl_multi_remove_handle(m, c[i]);
+		curl_easy_cleanup(c[i]);
+	}
+	free(c);
+	curl_multi_cleanup(m);
+}
+
 char *http_escape(struct http *h, const char *s)
 {
 	char *e = curl_easy_escape(h->curl, s, 0), *out;

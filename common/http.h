@@ -41,6 +41,10 @@ void http_close(struct http *h);
  * (or the sink refused). */
 const struct error *http_do(struct http *h, const struct http_req *r, long *status, struct buf *out,
 			    struct buf *headers);
+/* Many GETs over TCP at once, for checks: each url's status into
+ * status[i] (0 when no answer came: refused, timed out).  Bodies are
+ * dropped.  Each transfer gets timeout_ms in all. */
+void http_get_many(const char *const *url, long *status, size_t n, long timeout_ms, long connect_timeout_ms);
 /* Escape s for a URL query or path segment; caller frees. */
 char *http_escape(struct http *h, const char *s);
 /* Value of header name in raw headers (case-insensitive), copied to out. */

@@ -89,33 +89,41 @@ const struct error *instances_each(const struct cluster *cl,
 	return err;
 }
 
-struct list {
-	struct engine *e;
-	json_t *all;
-};
-
-static const struct error *one(void *ctx, struct instance *in)
+const struct error *instances_status(struct engine *e, const struct cluster *cl, json_t *listed, int live,
+				     json_t **out)
 {
-	struct list *l = ctx;
-	json_t *st;
-	const struct error *err = runtime_status(l->e, in, &st);
+	const struct error *err;
+	struct strv names = STRV_INIT;
+	struct instance *in = NULL;
+	json_t **st = NULL;
+	size_t n = 0;
 
-	if (!err) {
-		json_object_del(st, "containers");
-		json_array_append_new(l->all, st);
+	*out = NULL;
+	if ((err = instances_scan(cl, &names, NULL)))
+		return err;
+	in = xcalloc(names.n ? names.n : 1, sizeof *in);
+	st = xcalloc(names.n ? names.n : 1, sizeof *st);
+	for (; n < names.n && !err; n++) {
+		char *dir = cluster_path(cl, "instances/%s", names.v[n]);
+
+		err = instance_open(&in[n], dir);
+		free(dir);
+		if (err)
+			break;
 	}
-	return err;
-}
-
-const struct error *instances_status(struct engine *e, const struct cluster *cl, json_t **out)
-{
-	struct list l = {e, json_array()};
-	const struct error *err = instances_each(cl, one, &l);
-
-	if (err) {
-		json_decref(l.all);
-		l.all = NULL;
+	if (!err && !(err = runtime_status_many(e, in, n, listed, live, st))) {
+		*out = json_array();
+		for (size_t i = 0; i < n; i++) {
+			json_object_del(st[i], "containers");
+			json_array_append(*out, st[i]);
+		}
 	}
-	*out = l.all;
+	for (size_t i = 0; i < n; i++) {
+		json_decref(st[i]);
+		instance_free(&in[i]);
+	}
+	free(st);
+	free(in);
+	strv_free(&names);
 	return err;
 }

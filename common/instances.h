@@ -26,7 +26,9 @@ void instances_taken_free(struct taken *t);
  * error stops it. */
 const struct error *instances_each(const struct cluster *cl,
 				   const struct error *(*fn)(void *ctx, struct instance *in), void *ctx);
-/* Every instance's runtime_status() without its containers. */
-const struct error *instances_status(struct engine *e, const struct cluster *cl, json_t **out);
+/* Every instance's runtime_status() without its containers, from
+ * runtime_status_many() (listed and live as there). */
+const struct error *instances_status(struct engine *e, const struct cluster *cl, json_t *listed, int live,
+				     json_t **out);
 
 #endif

@@ -9,5 +9,10 @@
 
 /* *status gets the answer's status; an error says why there was none. */
 const struct error *probe_http_get(const char *addr, int port, const char *path, long *status);
+/* The URL probe_http_get() asks; caller frees. */
+char *probe_url(const char *addr, int port, const char *path);
+/* GET every url[i] at once, with the same short timeouts: its status into
+ * status[i], 0 when none came. */
+void probe_http_many(const char *const *url, long *status, size_t n);
 
 #endif

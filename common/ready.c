@@ -113,6 +113,10 @@ const struct error *ready_probe(struct engine *e, const struct ready_target *t, 
 		*ok = probe_http(t->ip, s->port, s->ready_arg, why, n);
 		break;
 	case READY_EXEC:
+		if (t->quick && s->port) {
+			*ok = probe_tcp(t->ip, s->port, why, n);
+			break;
+		}
 		return probe_exec(e, t->container, s->ready_arg, ok, why, n);
 	case READY_MYSQL:
 		if ((err = db_connect(&db, t->ip, s->port, "root", t->password ? t->password : "", 3)) ||

@@ -14,6 +14,8 @@ struct ready_target {
 	const char *container;
 	const char *ip;        /* on the cluster network */
 	const char *password;  /* mysql root password, or NULL */
+	int quick;             /* a command check: a TCP connect to the port
+				* instead, when there is one (no exec) */
 };
 
 /* One look: *ok 1 when ready, else why says what was seen.  An error is a

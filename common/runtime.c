@@ -104,6 +104,30 @@ static const struct error *entrypoint(const struct template *t, json_t **out)
 	return NULL;
 }
 
+/* The template's healthcheck as the web container's HEALTHCHECK: the
+ * engine runs it and keeps the verdict, so status reads it from one
+ * listing.  Checked every health_interval seconds, every second while the
+ * app may still be starting (health_timeout); three failures: unhealthy. */
+static const struct error *healthcheck(const struct template *t, json_t *cfg)
+{
+	const struct error *err;
+	struct strv w = STRV_INIT;
+	json_t *test;
+	const json_int_t s = 1000000000;
+
+	if ((err = strv_split(&w, t->healthcheck)))
+		return err;
+	test = json_pack("[s]", "CMD");
+	for (size_t i = 0; i < w.n; i++)
+		json_array_append_new(test, json_string(w.v[i]));
+	strv_free(&w);
+	json_object_set_new(cfg, "Healthcheck",
+			    json_pack("{s:o, s:I, s:I, s:i, s:I, s:I}", "Test", test, "Interval", t->health_interval * s,
+				      "Timeout", 10 * s, "Retries", 3, "StartPeriod", t->health_timeout * s,
+				      "StartInterval", s));
+	return NULL;
+}
+
 /* The container config shared by processes and one-off runs. */
 static const struct error *app_config(struct instance *in, const char *env, const char *role, char *const *argv,
 				      const char *address, int restart, json_t **out)
@@ -132,6 +156,10 @@ static const struct error *app_config(struct instance *in, const char *env, cons
 		report_out_of_memory();
 	if (entry)
 		json_object_set(*out, "Entrypoint", entry);
+	if (strcmp(role, "web") == 0 && in->cl.tpl.healthcheck && (err = healthcheck(&in->cl.tpl, *out))) {
+		json_decref(*out);
+		*out = NULL;
+	}
 out:
 	json_decref(envj);
 	json_decref(cmd);
@@ -337,82 +365,164 @@ const struct error *runtime_wait_healthy(const struct instance *in, const char *
 	return err;
 }
 
+/* The containers of a listing that belong to instance name of cl. */
+static json_t *of_instance(const struct cluster *cl, const char *name, json_t *all)
+{
+	json_t *out = json_array(), *c;
+	size_t i;
+
+	/* Same instance name in another cluster on this engine: not ours. */
+	json_array_foreach(all, i, c) {
+		json_t *labels = json_object_get(c, "Labels");
+		const char *inst = json_string_value(json_object_get(labels, LABEL_INSTANCE));
+
+		if (!cluster_foreign(cl, labels) && inst && strcmp(inst, name) == 0)
+			json_array_append(out, c);
+	}
+	return out;
+}
+
 const struct error *runtime_containers(struct engine *e, const struct instance *in, json_t **out)
 {
 	const struct error *err;
 	char *label = xasprintf("%s=%s", LABEL_INSTANCE, in->name);
-	json_t *all = NULL, *c;
-	size_t i;
+	json_t *all = NULL;
 
 	*out = NULL;
 	err = engine_container_list(e, label, &all);
 	free(label);
 	if (err)
 		return err;
-	/* Same instance name in another cluster on this engine: not ours. */
-	*out = json_array();
-	json_array_foreach(all, i, c) {
-		if (!cluster_foreign(&in->cl, json_object_get(c, "Labels")))
-			json_array_append(*out, c);
-	}
+	*out = of_instance(&in->cl, in->name, all);
 	json_decref(all);
 	return NULL;
 }
 
-const struct error *runtime_status(struct engine *e, struct instance *in, json_t **out)
+/* One instance's status from its containers, but its health; *web gets
+ * the active environment's web container when it runs. */
+static json_t *status_of(struct instance *in, json_t *list, json_t **web)
 {
-	const struct error *err;
-	json_t *list = NULL, *procs, *c;
-	char subnet[64] = "", address[64] = "", url[300];
-	const char *state = "stopped", *health = "-";
+	json_t *procs = json_array(), *c, *out;
+	const char *state = "stopped";
+	char url[300], *webname = instance_container(in, in->env, "web");
 	size_t i;
 	int running = 0, total = 0;
 
-	*out = NULL;
-	if ((err = runtime_containers(e, in, &list)))
-		return err;
-	procs = json_array();
+	*web = NULL;
 	json_array_foreach(list, i, c) {
 		json_t *labels = json_object_get(c, "Labels");
 		const char *name = json_string_value(json_array_get(json_object_get(c, "Names"), 0));
 		const char *st = json_string_value(json_object_get(c, "State"));
 		const char *role = json_string_value(json_object_get(labels, LABEL_ROLE));
+		int up = st && strcmp(st, "running") == 0;
 
 		if (role && strcmp(role, "run") == 0)
 			continue;
+		if (name && *name == '/')
+			name++;
 		total++;
-		running += st && strcmp(st, "running") == 0;
-		json_array_append_new(procs, json_pack("{s:s, s:s?, s:s?, s:s?}", "name",
-						       name && *name == '/' ? name + 1 : name, "role", role, "env",
+		running += up;
+		if (up && name && strcmp(name, webname) == 0)
+			*web = c;
+		json_array_append_new(procs, json_pack("{s:s, s:s?, s:s?, s:s?}", "name", name, "role", role, "env",
 						       json_string_value(json_object_get(labels, LABEL_ENV)), "state", st));
 	}
+	free(webname);
 	if (total)
 		state = running == total ? "running" : "partial";
-	if (running && !runtime_subnet(e, &in->cl, subnet, sizeof subnet) &&
-	    !instance_address(in, subnet, in->env, address, sizeof address)) {
-		long status;
-
-		health = !probe_http_get(address, in->cl.tpl.port, in->cl.tpl.health, &status) && status == 200
-				 ? "healthy"
-				 : "unhealthy";
-	}
 	snprintf(url, sizeof url, strchr(in->cl.bind, ':') ? "http://[%s]:%d/" : "http://%s:%d/", in->cl.bind, in->port);
-	*out = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:o}", "name", in->name, "version", in->version,
-			 "port", in->port, "env", in->env, "state", state, "health", health, "url", url, "served",
-			 runtime_served(in), "containers", procs);
-	/* The verdict: one that is served must run and be healthy; one
-	 * stopped on purpose is fine. */
+	out = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:o}", "name", in->name, "version", in->version, "port",
+			in->port, "env", in->env, "state", state, "health", "-", "url", url, "served", runtime_served(in),
+			"containers", procs);
+	if (!out)
+		report_out_of_memory();
+	return out;
+}
+
+/* Health and the verdict: one that is served must run and be healthy; one
+ * stopped on purpose is fine. */
+static void status_finish(struct instance *in, json_t *st, const char *health, int engine)
+{
+	const char *state = json_string_value(json_object_get(st, "state"));
+
+	if (health)
+		json_object_set_new(st, "health", json_string(health));
 	if (!runtime_served(in))
-		json_object_set_new(*out, "ok", json_true());
+		json_object_set_new(st, "ok", json_true());
 	else if (strcmp(state, "running") != 0)
-		json_object_set_new(*out, "problem", json_sprintf("served, but its containers are %s", state));
-	else if (strcmp(health, "healthy") != 0)
-		json_object_set_new(*out, "problem", json_sprintf("served, but GET %s does not answer 200",
-								  in->cl.tpl.health));
-	if (!json_object_get(*out, "ok"))
-		json_object_set_new(*out, "ok", json_boolean(!json_object_get(*out, "problem")));
-	json_decref(list);
-	return NULL;
+		json_object_set_new(st, "problem", json_sprintf("served, but its containers are %s", state));
+	else if (health && strcmp(health, "healthy") != 0 && engine)
+		json_object_set_new(st, "problem", json_string("served, but its healthcheck fails"));
+	else if (!health || strcmp(health, "healthy") != 0)
+		json_object_set_new(st, "problem", json_sprintf("served, but GET %s does not answer 200",
+								in->cl.tpl.health));
+	if (!json_object_get(st, "ok"))
+		json_object_set_new(st, "ok", json_boolean(!json_object_get(st, "problem")));
+}
+
+const struct error *runtime_status_many(struct engine *e, struct instance *in, size_t n, json_t *listed, int live,
+				       json_t **out)
+{
+	const struct error *err = NULL;
+	char *label, *net = NULL;
+	json_t *all = json_incref(listed);
+	char **url = xcalloc(n ? n : 1, sizeof *url);
+	long *status = xcalloc(n ? n : 1, sizeof *status);
+	size_t *who = xcalloc(n ? n : 1, sizeof *who), nprobe = 0;
+
+	if (n == 0)
+		goto out;
+	/* One listing: of the instance's containers, or of the cluster's. */
+	if (!all) {
+		label = n == 1 ? xasprintf("%s=%s", LABEL_INSTANCE, in[0].name)
+			       : xasprintf("%s=%s", LABEL_CLUSTER, in[0].cl.name);
+		err = engine_container_list(e, label, &all);
+		free(label);
+		if (err)
+			goto out;
+	}
+	net = cluster_network(&in[0].cl);
+	for (size_t i = 0; i < n; i++) {
+		json_t *mine = of_instance(&in[i].cl, in[i].name, all), *web;
+		const char *h, *ip;
+
+		out[i] = status_of(&in[i], mine, &web);
+		json_decref(mine);
+		if (!web) {
+			status_finish(&in[i], out[i], NULL, 0);
+			continue;
+		}
+		/* The engine's verdict when it keeps one (the template's
+		 * healthcheck); else, or with live, the health path now. */
+		if (!live && (h = engine_listed_health(web))) {
+			status_finish(&in[i], out[i], h, 1);
+			continue;
+		}
+		if (!(ip = engine_container_ip(web, net))) {
+			status_finish(&in[i], out[i], "unhealthy", 0);
+			continue;
+		}
+		url[nprobe] = probe_url(ip, in[i].cl.tpl.port, in[i].cl.tpl.health);
+		who[nprobe++] = i;
+	}
+	probe_http_many((const char *const *)url, status, nprobe);
+	for (size_t k = 0; k < nprobe; k++)
+		status_finish(&in[who[k]], out[who[k]], status[k] == 200 ? "healthy" : "unhealthy", 0);
+out:
+	for (size_t k = 0; k < nprobe; k++)
+		free(url[k]);
+	free(url);
+	free(status);
+	free(who);
+	free(net);
+	json_decref(all);
+	return err;
+}
+
+const struct error *runtime_status(struct engine *e, struct instance *in, int live, json_t **out)
+{
+	*out = NULL;
+	return runtime_status_many(e, in, 1, NULL, live, out);
 }
 
 const struct error *runtime_route(struct engine *e, struct instance *in, const char *env, int readonly)

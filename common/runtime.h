@@ -64,10 +64,17 @@ const struct error *runtime_unserve(struct engine *e, struct instance *in);
 /* Whether the proxy routes the instance (it was started and not stopped). */
 int runtime_served(const struct instance *in);
 /* {name, version, port, env, state, health, url, served, ok, problem (when
- * not ok), containers: [{name, role, env, state}]}; one engine call plus
- * one GET of the health path.  ok: stopped on purpose, or served, running
- * and healthy. */
-const struct error *runtime_status(struct engine *e, struct instance *in, json_t **out);
+ * not ok), containers: [{name, role, env, state}]}; one engine call plus,
+ * unless the engine keeps the web's health (the template's healthcheck),
+ * one GET of the health path; live: that GET in any case.  ok: stopped on
+ * purpose, or served, running and healthy. */
+const struct error *runtime_status(struct engine *e, struct instance *in, int live, json_t **out);
+/* runtime_status() of in[0..n), all of one cluster, into out[0..n) (each
+ * the caller's): from listed (the cluster's containers, as
+ * container_list_cluster() gives them; NULL: listed now), with the GETs
+ * made all at once. */
+const struct error *runtime_status_many(struct engine *e, struct instance *in, size_t n, json_t *listed, int live,
+				       json_t **out);
 /* The instance's containers as the engine lists them. */
 const struct error *runtime_containers(struct engine *e, const struct instance *in, json_t **out);
 /* A frame_fn passing a container's output on, through report_output(). */

@@ -59,7 +59,7 @@ static const struct error *wait_service(struct engine *e, const struct cluster *
 	const struct error *err;
 	char *name = cluster_container(cl, s->name), *pw = NULL;
 	json_t *info = NULL;
-	struct ready_target t = {s, name, NULL, NULL};
+	struct ready_target t = {s, name, NULL, NULL, 0};
 
 	if (!(err = engine_container_inspect(e, name, &info))) {
 		if (!info)
@@ -138,26 +138,17 @@ static json_t *find_role(const struct cluster *cl, json_t *list, const char *rol
 	return NULL;
 }
 
-/* The cluster's containers, as the engine lists them by label. */
-static const struct error *containers(struct engine *e, const struct cluster *cl, json_t **list)
+const struct error *services_status(struct engine *e, const struct cluster *cl, json_t *listed, int live,
+				    json_t **out)
 {
-	char *label = xasprintf("%s=%s", LABEL_CLUSTER, cl->name);
-	const struct error *err = engine_container_list(e, label, list);
-
-	free(label);
-	return err;
-}
-
-const struct error *services_status(struct engine *e, const struct cluster *cl, json_t **out)
-{
-	const struct error *err;
-	json_t *list = NULL, *svcs, *p;
+	const struct error *err = NULL;
+	json_t *list = json_incref(listed), *svcs, *p;
 	char *net = cluster_network(cl), *pname = cluster_container(cl, CLUSTER_PROXY);
 	const char *ps;
 	int up = 0, healthy = 0, proxy_running;
 
 	*out = NULL;
-	if ((err = containers(e, cl, &list)))
+	if (!list && (err = container_list_cluster(e, cl, &list)))
 		goto out;
 	svcs = json_array();
 	for (size_t i = 0; i < cl->tpl.nsvc && !err; i++) {
@@ -168,7 +159,7 @@ const struct error *services_status(struct engine *e, const struct cluster *cl, 
 		char *name = cluster_container(cl, s->name), *pw = NULL, why[512] = "";
 
 		if (c && state && strcmp(state, "running") == 0) {
-			struct ready_target t = {s, name, NULL, NULL};
+			struct ready_target t = {s, name, NULL, NULL, !live};
 			json_t *n = json_object_get(json_object_get(json_object_get(c, "NetworkSettings"), "Networks"), net);
 			int ok = 0;
 
@@ -260,7 +251,7 @@ const struct error *services_shutdown(struct engine *e, const struct cluster *cl
 
 	*had = 0;
 	/* Instances first: they use the services. */
-	if (!(err = containers(e, cl, &list)) && !(err = stop_remove(e, cl, list, 1)) &&
+	if (!(err = container_list_cluster(e, cl, &list)) && !(err = stop_remove(e, cl, list, 1)) &&
 	    !(err = stop_remove(e, cl, list, 0)))
 		err = engine_network_remove(e, net);
 	*had = list && json_array_size(list);

@@ -21,9 +21,12 @@
 const struct error *services_boot(struct engine *e, const struct cluster *cl, int *changed);
 /* {cluster, template, folder, state: booted | down | partial, services:
  * [{name, container, image, state, health, detail}], proxy: {container,
- * state}, problems: ["service redis is exited", ...]}: one engine call plus
- * each running service's readiness check. */
-const struct error *services_status(struct engine *e, const struct cluster *cl, json_t **out);
+ * state}, problems: ["service redis is exited", ...]}: from listed (the
+ * cluster's containers, container_list_cluster(); NULL: listed now), plus
+ * each running service's readiness check, where a command run inside is
+ * only a TCP connect to its port unless live. */
+const struct error *services_status(struct engine *e, const struct cluster *cl, json_t *listed, int live,
+				    json_t **out);
 /* Stop and remove every container of the cluster, instances before
  * services, and its network; *had says whether any was there. */
 const struct error *services_shutdown(struct engine *e, const struct cluster *cl, int *had);

@@ -448,6 +448,8 @@ static void parse_app(struct template *t, struct diag *d)
 	t->migrate = opt(t, d, "template", "migrate");
 	t->health = need(t, d, "template", "health");
 	t->health_timeout = get_int(t, d, "template", "health_timeout", 120, 1, 3600);
+	t->healthcheck = opt(t, d, "template", "healthcheck");
+	t->health_interval = get_int(t, d, "template", "health_interval", 30, 1, 3600);
 	t->proxy_image = opt(t, d, "template", "proxy_image");
 	if (!t->proxy_image)
 		t->proxy_image = TEMPLATE_PROXY_IMAGE;
@@ -457,6 +459,7 @@ static void parse_app(struct template *t, struct diag *d)
 	check_path(t, d, "template", "data", t->data);
 	check_command(t, d, "template", "setup", t->setup);
 	check_command(t, d, "template", "migrate", t->migrate);
+	check_command(t, d, "template", "healthcheck", t->healthcheck);
 	if (t->health && t->health[0] != '/')
 		diag_add(d, c->path, conf_get(c, "template", "health")->line,
 			 "\"health\" must be an HTTP path starting with /");

@@ -74,6 +74,10 @@ struct template {
 	size_t nfile;
 	const char *proxy_image;  /* the cluster's front proxy (nginx) */
 	int health_timeout;       /* seconds an instance may take to get healthy */
+	/* a command the engine runs in each web container every health_interval
+	 * seconds (its HEALTHCHECK; exit 0: healthy), or NULL: status probes */
+	const char *healthcheck;
+	int health_interval;
 	int port;
 	struct tpl_service *svc;
 	size_t nsvc;

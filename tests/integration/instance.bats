@@ -11,9 +11,11 @@ setup() {
 teardown() { kc_teardown; }
 
 # A booted cluster of the sample app whose health timeout is $1 seconds.
+# quick_boot SECONDS [SED]: boot a cluster of the sample template with
+# health_timeout SECONDS and the sed expression SED applied.
 quick_boot() {
 	mkdir "$T/tpl"
-	sed "s|^health_timeout = .*|health_timeout = $1|" "$REPO/templates/sample.ini" >"$T/tpl/quick.ini"
+	sed -e "s|^health_timeout = .*|health_timeout = $1|" -e "${2:-}" "$REPO/templates/sample.ini" >"$T/tpl/quick.ini"
 	export KORCLUSTER_TEMPLATES=$T/tpl
 	"$REPO/cluster.sh" create "$C" --template quick --bind 127.0.0.1 "$NAME" >/dev/null
 	"$C/cluster.sh" boot >/dev/null
@@ -166,6 +168,31 @@ quick_boot() {
 	"$I/instance.sh" stop >/dev/null
 	run -0 "$I/instance.sh" status
 	run -0 "$C/cluster.sh" status
+}
+
+@test "status reads the engine's healthcheck verdict from one listing; --live asks the app itself" {
+	# A healthcheck that always fails, checked every second once the
+	# 3 s start period is over; the app itself is fine.
+	quick_boot 3 's|^healthcheck = .*|healthcheck = false|; s|^health_interval = .*|health_interval = 1|'
+	"$C/cluster.sh" new --port "$P1" a >/dev/null
+	I=$C/instances/a
+	"$I/instance.sh" start >/dev/null
+	[ "$($DOCKER inspect -f '{{json .Config.Healthcheck.Test}}' "${NAME}_a_blue_web")" = '["CMD","false"]' ]
+	[ "$($DOCKER inspect -f '{{json .Config.Healthcheck}}' "${NAME}_a_blue_worker")" = null ]
+	for _ in $(seq 1 60); do
+		[ "$($DOCKER inspect -f '{{.State.Health.Status}}' "${NAME}_a_blue_web")" = unhealthy ] && break
+		sleep 0.5
+	done
+	run -0 --separate-stderr "$C/cluster.sh" list --json
+	[ "$(kc_json 'd[0]["health"]' <<<"$output")" = unhealthy ]
+	run -1 --separate-stderr "$C/cluster.sh" status
+	[ "$stderr" = "korcluster: cluster \"$NAME\" is not healthy: instance a: served, but its healthcheck fails" ]
+	run -1 "$I/instance.sh" status
+	# The app answers: --live says so.
+	run -0 "$C/cluster.sh" status --live
+	run -0 --separate-stderr "$C/cluster.sh" list --json --live
+	[ "$(kc_json 'd[0]["health"]' <<<"$output")" = healthy ]
+	run -0 "$I/instance.sh" status --live
 }
 
 @test "instance.sh, -C DIR and the working folder agree; run passes exit codes through" {

@@ -1,4 +1,5 @@
-/* Unit tests for common/engine.c (the pure part: API version choice) */
+/* Unit tests for common/engine.c (the pure parts: API version choice, health
+ * read from a listing) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -70,6 +71,36 @@ static void test_garbage(void **state)
 	pick_fails("v1.41", "not a version");
 }
 
+static const char *health_of(const char *listed)
+{
+	json_t *c = json_loads(listed, 0, NULL);
+	const char *h;
+
+	assert_non_null(c);
+	h = engine_listed_health(c);
+	json_decref(c);
+	return h; /* a static string */
+}
+
+static void test_listed_health(void **state)
+{
+	(void)state;
+	assert_string_equal(health_of("{\"Status\": \"Up 3 minutes (healthy)\"}"), "healthy");
+	assert_string_equal(health_of("{\"Status\": \"Up 10 seconds (unhealthy)\"}"), "unhealthy");
+	/* starting, none, stopped, odd: no verdict (status asks the app) */
+	assert_null(health_of("{\"Status\": \"Up 2 seconds (health: starting)\"}"));
+	assert_null(health_of("{\"Status\": \"Up 2 seconds\"}"));
+	assert_null(health_of("{\"Status\": \"Exited (0) 2 seconds ago\"}"));
+	assert_null(health_of("{\"Status\": \"(healthy)\"}"));
+	assert_null(health_of("{\"Status\": \"Up 1 second (unhealthy) \"}"));
+	assert_null(health_of("{\"Status\": 3}"));
+	assert_null(health_of("{}"));
+	/* newer engines: Health.Status, which wins */
+	assert_string_equal(health_of("{\"Status\": \"Up 1 second (healthy)\", \"Health\": {\"Status\": \"unhealthy\"}}"),
+			    "unhealthy");
+	assert_null(health_of("{\"Health\": {\"Status\": \"starting\"}}"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -77,6 +108,7 @@ int main(void)
 		cmocka_unit_test(test_newer),
 		cmocka_unit_test(test_older),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_listed_health),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -118,6 +118,9 @@ static void test_repo_templates(void **state)
 	assert_string_equal(t.default_version, "v1");
 	assert_int_equal(t.port, 8000);
 	assert_string_equal(t.health, "/health");
+	assert_non_null(t.healthcheck);
+	assert_non_null(strstr(t.healthcheck, "http://127.0.0.1:8000/health"));
+	assert_int_equal(t.health_interval, 10);
 	assert_int_equal(t.nproc, 2);
 	assert_int_equal(t.nsvc, 2);
 	assert_non_null(s = template_db(&t));
@@ -307,6 +310,8 @@ static void test_minimal(void **state)
 	no_problems(&d);
 	assert_null(t.description);
 	assert_null(t.setup);
+	assert_null(t.healthcheck);
+	assert_int_equal(t.health_interval, 30);
 	assert_int_equal(t.nproc, 1);
 	assert_string_equal(t.proc[0].name, "web");
 	assert_string_equal(t.proc[0].command, "run 'the web'");
@@ -459,6 +464,11 @@ static void test_bad_command(void **state)
 	diag_free(&d);
 	load_variant("command = run 'the web'", "command = 'run the web", &t, &d);
 	has(&d, 8, "\"command\": unterminated ' quote");
+	template_free(&t);
+	diag_free(&d);
+	load_variant("health = /health\n", "health = /health\nhealthcheck = curl 'x\nhealth_interval = 0\n", &t, &d);
+	has(&d, 7, "\"healthcheck\": unterminated ' quote");
+	has(&d, 8, "\"health_interval\" must be a number from 1 to 3600");
 	template_free(&t);
 	diag_free(&d);
 }
