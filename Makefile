@@ -151,6 +151,14 @@ analyze:
 analyze-compile:
 	printf '%s\n' $(ANALYZE_SRC) | xargs -P 2 -I{} $(CC) $(ALL_CFLAGS) -c -o /dev/null {}
 
+# Every benchmark (bench/), then one table: each measure against its
+# baseline measured in the same run, the goal and whether it is met.  Takes
+# about 15 minutes; BENCH="instances" runs only that one.
+bench:
+	tests/setup.sh
+	$(MAKE) korcluster
+	bench/run.sh
+
 # The main job: a booted cluster of the sample app under ./demo.
 demo:
 	tests/setup.sh
@@ -180,4 +188,4 @@ clean:
 	rm -f korcluster korcluster.1 korcluster.bash *.o common/*.o $(UNIT) $(FLAGS_STAMP)
 	rm -rf $(FUZZ_DIR)
 
-.PHONY: all unit fuzz fuzz-replay fuzz-run-replay check analyze analyze-compile demo install uninstall clean
+.PHONY: all unit fuzz fuzz-replay fuzz-run-replay check analyze analyze-compile bench demo install uninstall clean

@@ -14,6 +14,7 @@ TOTAL=${1:-1024}
 if [ -x /usr/bin/docker ]; then DOCKER=/usr/bin/docker; else DOCKER=docker; fi
 export KORCLUSTER_TEMPLATES=$REPO/templates
 [ -x ./korcluster ] || make korcluster >/dev/null
+. "$REPO/bench/lib.sh"
 
 W=$(mktemp -d /var/tmp/korcluster-bench.XXXXXX)
 NAME=b$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
@@ -75,11 +76,29 @@ sql a_blue -e "INSERT INTO items (body, processed)
 echo "data: $(du -sm "$D" | cut -f1) MiB of files, ${ROWS} rows"
 sync
 
+echo "== the limit: the dump alone, and the files alone through the same compressor"
+measure ldump bash -c "$DOCKER exec -e MYSQL_PWD='$PW' '$DB' mariadb-dump -uroot -h127.0.0.1 --single-transaction a_blue >/dev/null"
+measure lfiles bash -c "tar -cf - -C '$D' . | zstd -q -1 -T$(nproc) >/dev/null"
+echo "dump alone ${ldump_s} s; files through zstd -1 alone ${lfiles_s} s"
+
 echo "== korcluster"
+"$C/instances/a/instance.sh" start >/dev/null
+"$C/instances/a/instance.sh" snapshot -o "$W/kc.tar.zst" >"$W/snap.out"
+rm -f "$W/kc.tar.zst"
+"$C/instances/a/instance.sh" stop >/dev/null
 measure snap "$C/instances/a/instance.sh" snapshot -o "$W/kc.tar.zst"
 measure snapgz "$C/instances/a/instance.sh" snapshot --gzip -o "$W/kc.tar.gz"
 "$C/instances/a/instance.sh" start >/dev/null
 measure imp "$C/instances/a/instance.sh" import "$W/kc.tar.zst"
+# Fixed costs: an empty instance's snapshot, served (writes held), against
+# one dump of its empty database through the engine's exec.
+"$C/cluster.sh" new --port $((PORT + 1)) e >/dev/null
+"$C/instances/e/instance.sh" start >/dev/null
+"$C/instances/e/instance.sh" snapshot -o "$W/e1.tar.zst" >/dev/null
+empty=$(bench_median 5 bash -c "rm -f '$W/e.tar.zst'; '$C/instances/e/instance.sh' snapshot -o '$W/e.tar.zst'")
+edump=$(bench_median 5 $DOCKER exec -e MYSQL_PWD="$PW" "$DB" mariadb-dump -uroot -h127.0.0.1 --single-transaction e_blue)
+eheld=$("$C/instances/e/instance.sh" snapshot -o "$W/e2.tar.zst" | sed -n 's/.*writes held \([0-9.]*\) s.*/\1/p')
+bigheld=$(sed -n 's/.*writes held \([0-9.]*\) s.*/\1/p' "$W/snap.out")
 echo "snapshot (zstd): ${snap_s} s, peak RSS $((snap_rss / 1024)) MiB, $(mib "$W/kc.tar.zst") MiB"
 echo "snapshot (gzip): ${snapgz_s} s, peak RSS $((snapgz_rss / 1024)) MiB, $(mib "$W/kc.tar.gz") MiB"
 echo "import (zstd, verify + restore + switch): ${imp_s} s, peak RSS $((imp_rss / 1024)) MiB"
@@ -108,3 +127,12 @@ echo "import:   korcluster $(ratio "$raw" "$imp_s") MiB/s, pipeline $(ratio "$ra
 echo "peak RSS: korcluster snapshot $((snap_rss / 1024)) MiB, import $((imp_rss / 1024)) MiB"
 echo "size: zstd $(mib "$W/kc.tar.zst") MiB, gzip (ours) $(mib "$W/kc.tar.gz") MiB, pipeline $(mib "$W/a.20250101_000000.v1.tar.gz") MiB" \
 	"(ratio to pipeline: $(ratio "$(stat -c %s "$W/kc.tar.zst")" "$(stat -c %s "$W/a.20250101_000000.v1.tar.gz")"))"
+
+limit=$(python3 -c "import sys; print(max(float(sys.argv[1]), float(sys.argv[2])))" "$ldump_s" "$lfiles_s")
+bench_row "snapshot ${TOTAL} MiB (vs KorCluster's pipeline)" "$snap_s" "$ksnap_s" 0.1
+bench_row "snapshot ${TOTAL} MiB (vs the limit: dump or files alone)" "$snap_s" "$limit" 1.3
+bench_row "import ${TOTAL} MiB (vs KorCluster's pipeline)" "$imp_s" "$kimp_s" 0.333
+bench_row "import ${TOTAL} MiB: peak RSS (vs 64 MiB)" "$((imp_rss / 1024))" 64 1 MiB
+bench_row "snapshot of an empty instance (vs one mariadb-dump)" "$empty" "$edump" 2
+bench_row "snapshot: writes held, empty instance (vs 0.2 s)" "$eheld" 0.2 1
+bench_row "snapshot: writes held, ${TOTAL} MiB (vs 0.2 s)" "$bigheld" 0.2 1

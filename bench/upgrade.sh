@@ -14,6 +14,7 @@ ITEMS=${1:-2000}
 if [ -x /usr/bin/docker ]; then DOCKER=/usr/bin/docker; else DOCKER=docker; fi
 export KORCLUSTER_TEMPLATES=$REPO/templates
 TOOL=$REPO/tests/integration/snaptool.py
+. "$REPO/bench/lib.sh"
 [ -x ./korcluster ] || make korcluster >/dev/null
 
 W=$(mktemp -d /var/tmp/korcluster-bench.XXXXXX)
@@ -99,3 +100,9 @@ report ks "$PB" "$ks_s"
 python3 "$TOOL" acked "$W/kc.json" "$PA" | sed 's/^/korcluster: /'
 [ "$(curl -fsS "http://127.0.0.1:$PA/" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')" = v2 ]
 [ "$(curl -fsS "http://127.0.0.1:$PB/" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')" = v2 ]
+
+# The goal: writes held no longer than the copy plus migrate plus 1 s.
+read -r held copy migrate start < <(sed -n 's/.*writes held \([0-9.]*\) s: copy \([0-9.]*\) s, migrate \([0-9.]*\) s, start and switch \([0-9.]*\) s.*/\1 \2 \3 \4/p' "$W/kc.out")
+bench_row "upgrade under load: writes held (vs copy+migrate+1 s)" "$held" "$(echo "$copy + $migrate + 1" | bc)" 1
+bench_note "upgrade under load: writes held" "copy $copy s, migrate $migrate s, start and switch $start s, the rest $(echo "$held - $copy - $migrate - $start" | bc) s"
+bench_row "upgrade under load: failed requests (vs 1)" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["failed"])' "$W/kc.json")" 1 0 req

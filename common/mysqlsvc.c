@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -102,27 +103,53 @@ const struct error *mysqlsvc_fix_grants(struct engine *e, const struct instance 
 	return err;
 }
 
-/* The dump tool the service's image has: mariadb-dump on MariaDB (its
- * mysqldump may go), mysqldump on MySQL; probed in the running service. */
-static const struct error *dump_tool(struct engine *e, const char *container, const char **tool)
+/* The dump tool the service's image has, chosen inside its container:
+ * mariadb-dump on MariaDB (its mysqldump may go), mysqldump on MySQL. */
+static const char dump_tool[] =
+	"if command -v mariadb-dump >/dev/null 2>&1; then exec mariadb-dump \"$@\"; fi; exec mysqldump \"$@\"";
+
+/* Hand the dump tool its settings through the FIFO cnf, which it opens at
+ * its start and reads once: until then it waits, before any connection,
+ * so its container starts before writes are held.  Bounded: the container
+ * must still run, and read it within a minute. */
+static const struct error *feed_settings(struct engine *e, const char *container, const char *cnf,
+					 const struct buf *text)
 {
-	const struct error *err;
+	double t0 = clock_seconds(), checked = 0;
 
-	for (const char *const *t = (const char *const[]){"mariadb-dump", "mysqldump", NULL}; *t; t++) {
-		char *const probe[] = {(char *)*t, "--version", NULL};
-		struct buf out = BUF_INIT;
-		int code = -1;
+	for (;;) {
+		int fd = open(cnf, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 
-		err = engine_exec(e, container, probe, &code, &out, 30000);
-		buf_free(&out);
-		if (err)
-			return err;
-		if (code == 0) {
-			*tool = *t;
+		if (fd >= 0) {
+			/* Smaller than PIPE_BUF: one write, whole. */
+			ssize_t n = text->len <= PIPE_BUF ? write(fd, text->data, text->len) : -1;
+
+			close(fd);
+			if (n != (ssize_t)text->len)
+				return error_fmt("handing the dump tool its settings failed");
 			return NULL;
 		}
+		if (errno != ENXIO && errno != EINTR)
+			return error_errno("opening \"%s\"", cnf);
+		if (interrupt_pending())
+			return error_interrupted();
+		if (clock_seconds() - t0 > 60)
+			return error_fmt("the dump tool did not start within 60 s");
+		if (clock_seconds() - checked >= 0.1) {
+			const struct error *err;
+			json_t *info = NULL;
+			int running;
+
+			checked = clock_seconds();
+			if ((err = engine_container_inspect(e, container, &info)))
+				return err;
+			running = info && engine_running(info);
+			json_decref(info);
+			if (!running)
+				return NULL; /* it exited: its exit code and output say why */
+		}
+		usleep(2 * 1000);
 	}
-	return error_fmt("neither mariadb-dump nor mysqldump runs in \"%s\"", container);
 }
 
 /* Read the FIFO until the dump container has exited and nothing is left. */
@@ -180,14 +207,13 @@ const struct error *mysqlsvc_dump(struct engine *e, const struct cluster *cl, co
 {
 	const struct error *err;
 	const struct tpl_service *s = template_db(&cl->tpl);
-	char *db = cluster_container(cl, s->name), *pw = NULL, *dir = NULL, *fifo = NULL, *cnf = NULL, *name = NULL;
+	char *pw = NULL, *dir = NULL, *fifo = NULL, *cnf = NULL, *name = NULL;
 	char *net = cluster_network(cl), ip[64], rnd[9];
-	const char *tool = "mariadb-dump";
 	struct buf cnftext = BUF_INIT, out = BUF_INIT;
 	json_t *cfg = NULL;
 	int fd = -1, code = -1, created = 0;
 
-	if ((err = db_ident_check(dbname)) || (err = where(e, cl, ip, sizeof ip)) || (err = dump_tool(e, db, &tool)) ||
+	if ((err = db_ident_check(dbname)) || (err = where(e, cl, ip, sizeof ip)) ||
 	    (err = cluster_root_password(cl, s, &pw)) || (err = name_random(rnd, 8, NAME_ALNUM_LOWER)))
 		goto out;
 	dir = cluster_path(cl, "snapshots/.dump-%s-%s", dbname, rnd);
@@ -198,13 +224,16 @@ const struct error *mysqlsvc_dump(struct engine *e, const struct cluster *cl, co
 		err = error_errno("making \"%s\"", fifo);
 		goto out;
 	}
-	/* The password in a file of mode 0600, never on a command line. */
+	/* The password through a FIFO of mode 0600 (feed_settings()), never on
+	 * a command line. */
 	buf_printf(&cnftext, "[client]\nuser = root\npassword = \"%s\"\nhost = %s\nport = %d\nprotocol = tcp\n", pw, ip,
 		   s->port);
-	if ((err = fs_write_atomic(cnf, cnftext.data, cnftext.len, 0600)))
+	if (mkfifo(cnf, 0600) < 0) {
+		err = error_errno("making \"%s\"", cnf);
 		goto out;
-	cfg = json_pack("{s:s, s:s, s:[s], s:[s,s,s,s,s,s,s,s,s,s], s:{s:s, s:s, s:s}, s:{s:[o], s:s}}", "Image",
-			cluster_image(cl, s->name), "User", "0:0", "Entrypoint", tool, "Cmd",
+	}
+	cfg = json_pack("{s:s, s:s, s:[s,s,s,s], s:[s,s,s,s,s,s,s,s,s,s], s:{s:s, s:s, s:s}, s:{s:[o], s:s}}", "Image",
+			cluster_image(cl, s->name), "User", "0:0", "Entrypoint", "sh", "-c", dump_tool, "dump", "Cmd",
 			"--defaults-extra-file=/dump/client.cnf", "--single-transaction", "--quick", "--routines",
 			"--triggers", "--hex-blob", "--default-character-set=utf8mb4", "--no-tablespaces",
 			"--result-file=/dump/dump.sql", dbname, "Labels", LABEL_CLUSTER, cl->name, LABEL_ROOT, cl->root,
@@ -218,12 +247,15 @@ const struct error *mysqlsvc_dump(struct engine *e, const struct cluster *cl, co
 	if ((err = engine_container_create(e, name, cfg)))
 		goto out;
 	created = 1;
-	if ((ready && (err = ready(ctx))) || (err = engine_container_start(e, name)) ||
-	    (err = read_fifo(e, name, fd, fn, ctx)) || (err = engine_container_wait(e, name, &code)))
+	/* Started, then writes held (ready), then its settings: the hold
+	 * covers only its connection and the transaction's start. */
+	if ((err = engine_container_start(e, name)) || (ready && (err = ready(ctx))) ||
+	    (err = feed_settings(e, name, cnf, &cnftext)) || (err = read_fifo(e, name, fd, fn, ctx)) ||
+	    (err = engine_container_wait(e, name, &code)))
 		goto out;
 	if (code != 0) {
 		engine_logs(e, name, 0, 20, frame_collect, &out);
-		err = error_fmt("%s exited %d: %.*s", tool, code, buf_trimmed_len(&out), buf_str(&out));
+		err = error_fmt("the dump tool exited %d: %.*s", code, buf_trimmed_len(&out), buf_str(&out));
 	}
 out:
 	err = error_wrap(err, "dumping database \"%s\"", dbname);
@@ -244,7 +276,6 @@ out:
 		explicit_bzero(pw, strlen(pw));
 	json_decref(cfg);
 	free(pw);
-	free(db);
 	free(dir);
 	free(fifo);
 	free(cnf);

@@ -87,12 +87,13 @@ out:
 	return error_wrap(err, "starting the front proxy");
 }
 
-const struct error *proxy_set(struct engine *e, const struct cluster *cl, const char *instance, const char *conf)
+const struct error *proxy_set(struct engine *e, const struct cluster *cl, const char *instance, const char *conf,
+			      int test)
 {
 	const struct error *err;
 	char *path = cluster_path(cl, "proxy/conf.d/%s.conf", instance), *name = cluster_container(cl, CLUSTER_PROXY);
 	char *old = NULL;
-	char *const test[] = {"nginx", "-t", "-q", "-c", PROXY_DIR "/nginx.conf", NULL};
+	char *const check[] = {"nginx", "-t", "-q", "-c", PROXY_DIR "/nginx.conf", NULL};
 	char *const reload[] = {"nginx", "-c", PROXY_DIR "/nginx.conf", "-s", "reload", NULL};
 	struct buf out = BUF_INIT;
 	size_t oldlen = 0;
@@ -107,7 +108,7 @@ const struct error *proxy_set(struct engine *e, const struct cluster *cl, const 
 		err = error_errno("removing \"%s\"", path);
 		goto out;
 	}
-	if (!(err = engine_exec(e, name, test, &code, &out, 30000)) && code != 0)
+	if (test && !(err = engine_exec(e, name, check, &code, &out, 30000)) && code != 0)
 		err = error_fmt("the proxy refuses the new configuration: %.*s", buf_trimmed_len(&out), buf_str(&out));
 	if (err) {
 		/* The previous configuration stays. */

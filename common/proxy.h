@@ -23,9 +23,11 @@ const struct error *proxy_ensure(struct engine *e, const struct cluster *cl, int
  * requests get 503 with Retry-After. */
 char *proxy_instance_conf(const char *instance, const char *bind, int port, const char *upstream,
 			  int upstream_port, int readonly);
-/* Install conf for instance (NULL removes it), check it, reload.  On a bad
- * check the previous file is put back and nothing is reloaded. */
-const struct error *proxy_set(struct engine *e, const struct cluster *cl, const char *instance, const char *conf);
+/* Install conf for instance (NULL removes it), check it (nginx -t; unless
+ * !test: a configuration known good), reload.  On a bad check the previous
+ * file is put back and nothing is reloaded. */
+const struct error *proxy_set(struct engine *e, const struct cluster *cl, const char *instance, const char *conf,
+			      int test);
 /* The PIDs of the proxy's nginx workers, as keys of a new object. */
 const struct error *proxy_workers(struct engine *e, const struct cluster *cl, json_t **pids);
 /* Wait until the workers old (from proxy_workers() before a reload) have

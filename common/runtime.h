@@ -56,9 +56,22 @@ const struct error *runtime_wait_healthy(const struct instance *in, const char *
 const struct error *runtime_promote(struct engine *e, struct instance *in, const char *env, double *took);
 /* Promote the active environment: start, health, route. */
 const struct error *runtime_serve(struct engine *e, struct instance *in);
-/* Route the instance's port to env's web container; readonly: writes
- * (non-GET) get 503 with Retry-After, and on return none is under way. */
-const struct error *runtime_route(struct engine *e, struct instance *in, const char *env, int readonly);
+/* runtime_route() flags. */
+enum {
+	/* writes (non-GET) get 503 with Retry-After, and on return none is
+	 * under way */
+	ROUTE_READONLY = 1,
+	/* back to the configuration in force moments ago, so known good: no
+	 * check of the proxy container, no nginx -t, no wait for the workers
+	 * of the configuration it replaces */
+	ROUTE_AGAIN = 2,
+	/* the configuration in force but read-only (or the other way round):
+	 * no nginx -t (a reload nginx refused would still show, as workers
+	 * that never leave) */
+	ROUTE_TESTED = 4,
+};
+/* Route the instance's port to env's web container, as flags say. */
+const struct error *runtime_route(struct engine *e, struct instance *in, const char *env, int flags);
 /* Stop routing the port, then stop and remove every container. */
 const struct error *runtime_unserve(struct engine *e, struct instance *in);
 /* Whether the proxy routes the instance (it was started and not stopped). */

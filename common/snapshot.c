@@ -72,11 +72,15 @@ static const struct error *take_files(struct snap *s)
 
 static const struct error *release(struct snap *s)
 {
+	const struct error *err;
+
 	if (!s->held)
 		return NULL;
 	s->held = 0;
+	/* The configuration of a moment ago: no checks, no waiting. */
+	err = error_wrap(runtime_route(s->e2, s->in, s->in->env, ROUTE_AGAIN), "letting writes through again");
 	s->held_for = clock_seconds() - s->held_since;
-	return error_wrap(runtime_route(s->e2, s->in, s->in->env, 0), "letting writes through again");
+	return err;
 }
 
 /* Queue the filled piece, waiting while the queue is full. */
@@ -150,10 +154,12 @@ static const struct error *hold(void *ctx)
 
 	if (!s->hold)
 		return NULL;
-	if ((err = runtime_route(s->e2, s->in, s->in->env, 1)))
+	/* Counted from the start: the time writes are held as clients see it
+	 * is at most from here to the end of release(). */
+	s->held_since = clock_seconds();
+	if ((err = runtime_route(s->e2, s->in, s->in->env, ROUTE_READONLY | ROUTE_TESTED)))
 		return err;
 	s->held = 1;
-	s->held_since = clock_seconds();
 	return NULL;
 }
 

@@ -180,7 +180,7 @@ const struct error *upgrade_run(struct engine *e, struct instance *in, const cha
 	const char *had = in->env_version[instance_env_index(to)], *hc = in->env_created[instance_env_index(to)];
 	char *had_created = hc ? xstrdup(hc) : NULL;
 	json_t *j = NULL;
-	double t0 = clock_seconds(), held_at = 0, held = 0, took = 0;
+	double t0 = clock_seconds(), held_at = 0, held = 0, took = 0, copy = 0, migrate = 0, promote = 0, at;
 	int served = runtime_served(in), copied = 0, journaled = 0;
 
 	if ((err = instance_check_version(version)) || (err = template_version_check(&in->cl.tpl, version)))
@@ -210,7 +210,7 @@ const struct error *upgrade_run(struct engine *e, struct instance *in, const cha
 	 * database and files. */
 	if (served) {
 		report_line("stopping background processes, then holding writes to \"%s\" (reads go on)", in->name);
-		if ((err = stop_background(e, in, from)) || (err = runtime_route(e, in, from, 1)))
+		if ((err = stop_background(e, in, from)) || (err = runtime_route(e, in, from, ROUTE_READONLY)))
 			goto out;
 		held_at = clock_seconds();
 	}
@@ -218,20 +218,26 @@ const struct error *upgrade_run(struct engine *e, struct instance *in, const cha
 	if ((err = journal_write(in, j, "copy")) || (err = envkeep_clear(in, to)))
 		goto out;
 	in->env_version[instance_env_index(to)] = ver;
+	at = clock_seconds();
 	if ((err = runtime_stop(e, in, to)) || (err = envcopy_run(e, in, from, to)))
 		goto out;
+	copy = clock_seconds() - at;
 	/* 4. Migrate the copy. */
 	report_line("migrating environment %s to %s", to, version);
+	at = clock_seconds();
 	if ((err = journal_write(in, j, "migrate")) ||
 	    (err = runtime_task(e, in, to, "migrate", in->cl.tpl.migrate, "")) ||
 	    (err = runtime_task(e, in, to, "post_migrate", in->cl.tpl.post_migrate, "")))
 		goto out;
+	migrate = clock_seconds() - at;
 	/* 5. Start it, wait until healthy, switch. */
 	now = instance_now();
 	if (served) {
 		report_line("starting environment %s (%s)", to, version);
+		at = clock_seconds();
 		if ((err = journal_write(in, j, "start")) || (err = runtime_promote(e, in, to, &took)))
 			goto out;
+		promote = clock_seconds() - at;
 		held = clock_seconds() - held_at;
 		if ((err = journal_write(in, j, "switched")))
 			goto out;
@@ -242,8 +248,8 @@ const struct error *upgrade_run(struct engine *e, struct instance *in, const cha
 		goto out;
 	if (served)
 		report_line("instance \"%s\" runs %s on environment %s (upgraded from %s in %.1f s; healthy after %.1f s; "
-			    "writes held %.1f s)",
-			    in->name, version, to, old, clock_seconds() - t0, took, held);
+			    "writes held %.1f s: copy %.1f s, migrate %.1f s, start and switch %.1f s)",
+			    in->name, version, to, old, clock_seconds() - t0, took, held, copy, migrate, promote);
 	else
 		report_line("instance \"%s\" runs %s on environment %s (upgraded from %s in %.1f s)", in->name, version, to,
 			    old, clock_seconds() - t0);
@@ -363,7 +369,7 @@ const struct error *upgrade_rollback(struct engine *e, struct instance *in, cons
 	}
 	if (served) {
 		/* Writes from now on would be lost with the environment left. */
-		if ((err = runtime_route(e, in, from, 1)))
+		if ((err = runtime_route(e, in, from, ROUTE_READONLY)))
 			goto out;
 		report_line("starting environment %s (%s)", to, version);
 		if ((err = journal_write(in, j, "start")) || (err = runtime_promote(e, in, to, &took)) ||
