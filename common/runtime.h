@@ -65,9 +65,9 @@ enum {
 	 * check of the proxy container, no nginx -t, no wait for the workers
 	 * of the configuration it replaces */
 	ROUTE_AGAIN = 2,
-	/* the configuration in force but read-only (or the other way round):
-	 * no nginx -t (a reload nginx refused would still show, as workers
-	 * that never leave) */
+	/* with ROUTE_READONLY: the read-only variant of the configuration in
+	 * force, so no nginx -t (a reload nginx refused would still show, as
+	 * old workers that never leave: holding writes waits for them) */
 	ROUTE_TESTED = 4,
 };
 /* Route the instance's port to env's web container, as flags say. */

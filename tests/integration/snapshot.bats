@@ -17,7 +17,11 @@ teardown() {
 @test "a snapshot taken while a client writes is consistent, and every request is answered" {
 	with_items
 	python3 "$TOOL" load "$P1" "$T/stop" "$T/load.json" 3>&- &
-	sleep 1
+	# Until the client's first writes are in (bounded).
+	for _ in $(seq 1 100); do
+		[ "$(kc_get "$P1" / | kc_json 'd["items"]')" -gt 3 ] && break
+		sleep 0.1
+	done
 	run -0 "$C/instances/a/instance.sh" snapshot -o "$T/a.tar.zst"
 	[[ "$output" == *"writes held"* ]]
 	sleep 1
