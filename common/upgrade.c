@@ -165,9 +165,11 @@ static const struct error *finish(struct engine *e, struct instance *in, const c
 	in->env_created[instance_env_index(to)] = created;
 	if ((err = instance_save(in, to)))
 		return error_wrap(err, "recording environment %s as active", to);
-	journal_remove(in);
+	/* The journal goes last: a command killed before the old environment
+	 * is stopped leaves it, and the next command finishes the job. */
 	if ((err = runtime_stop(e, in, from)))
 		report_warn("stopping environment %s: %s", from, err->msg);
+	journal_remove(in);
 	return NULL;
 }
 
