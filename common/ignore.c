@@ -98,16 +98,46 @@ static int class_match(const char *p, char ch, const char **next)
 	return hit != neg && ch != '/';
 }
 
-/* Pairs (place in the pattern, place in the name) known not to match:
- * each is worked out once, so "**" and "*" runs take polynomial time, not
- * exponential. */
+/* Pairs (place in the pattern, place in the name) known not to match,
+ * for glob() and for skip() (a "**" + "/" moving past one part of the
+ * name): each is worked out once, and each step of a star either moves on
+ * in the pattern or by one character in the name, so matching takes
+ * O(pattern x name) time, whatever runs of stars it holds. */
 struct memo {
 	const char *p0, *s0;
 	size_t slen;         /* strlen(s0) + 1 */
-	unsigned char *no;
+	unsigned char *no, *noskip;
 };
 
 static int glob(struct memo *m, const char *p, const char *s);
+
+static int known(const unsigned char *no, const struct memo *m, const char *p, const char *s)
+{
+	size_t bit = (size_t)(p - m->p0) * m->slen + (size_t)(s - m->s0);
+
+	return no[bit / 8] & (1u << (bit % 8));
+}
+
+static void learn(unsigned char *no, const struct memo *m, const char *p, const char *s)
+{
+	size_t bit = (size_t)(p - m->p0) * m->slen + (size_t)(s - m->s0);
+
+	no[bit / 8] |= (unsigned char)(1u << (bit % 8));
+}
+
+/* p is "**" + "/": the rest of the current part of s goes, then p again
+ * from the next part. */
+static int skip(struct memo *m, const char *p, const char *s)
+{
+	int r;
+
+	if (!*s || known(m->noskip, m, p, s))
+		return 0;
+	r = *s == '/' ? glob(m, p, s + 1) : skip(m, p, s + 1);
+	if (!r)
+		learn(m->noskip, m, p, s);
+	return r;
+}
 
 static int glob_from(struct memo *m, const char *p, const char *s)
 {
@@ -115,35 +145,17 @@ static int glob_from(struct memo *m, const char *p, const char *s)
 		if (p[0] == '*' && p[1] == '*') {
 			const char *rest = p + 2;
 
-			if (*rest == '/') {
+			if (*rest == '/')
 				/* "**" + "/": any number of whole parts, none too */
-				rest++;
-				if (glob(m, rest, s))
-					return 1;
-				for (const char *q = s; *q; q++)
-					if (*q == '/' && glob(m, rest, q + 1))
-						return 1;
-				return 0;
-			}
+				return glob(m, rest + 1, s) || skip(m, p, s);
 			/* any run at all, "/" too; more stars add nothing ("***" is
 			 * "**") */
 			while (*rest == '*')
 				rest++;
-			for (const char *q = s;; q++) {
-				if (glob(m, rest, q))
-					return 1;
-				if (!*q)
-					return 0;
-			}
+			return glob(m, rest, s) || (*s && glob(m, p, s + 1));
 		}
-		if (*p == '*') {
-			for (const char *q = s;; q++) {
-				if (glob(m, p + 1, q))
-					return 1;
-				if (!*q || *q == '/')
-					return 0;
-			}
-		}
+		if (*p == '*')
+			return glob(m, p + 1, s) || (*s && *s != '/' && glob(m, p, s + 1));
 		if (!*s)
 			return 0;
 		if (*p == '?') {
@@ -152,9 +164,9 @@ static int glob_from(struct memo *m, const char *p, const char *s)
 			p++;
 		} else if (*p == '[') {
 			const char *next;
-			int m = class_match(p, *s, &next);
+			int hit = class_match(p, *s, &next);
 
-			if (m <= 0)
+			if (hit <= 0)
 				return 0;
 			p = next;
 		} else {
@@ -171,24 +183,25 @@ static int glob_from(struct memo *m, const char *p, const char *s)
 
 static int glob(struct memo *m, const char *p, const char *s)
 {
-	size_t bit = (size_t)(p - m->p0) * m->slen + (size_t)(s - m->s0);
-
-	if (m->no[bit / 8] & (1u << (bit % 8)))
+	if (known(m->no, m, p, s))
 		return 0;
 	if (glob_from(m, p, s))
 		return 1;
-	m->no[bit / 8] |= (unsigned char)(1u << (bit % 8));
+	learn(m->no, m, p, s);
 	return 0;
 }
 
 int ignore_glob(const char *p, const char *s)
 {
-	struct memo m = {p, s, strlen(s) + 1, NULL};
+	struct memo m = {p, s, strlen(s) + 1, NULL, NULL};
+	size_t bytes = (strlen(p) + 1) * m.slen / 8 + 1;
 	int r;
 
-	m.no = xcalloc((strlen(p) + 1) * m.slen / 8 + 1, 1);
+	m.no = xcalloc(bytes, 1);
+	m.noskip = xcalloc(bytes, 1);
 	r = glob(&m, p, s);
 	free(m.no);
+	free(m.noskip);
 	return r;
 }
 
