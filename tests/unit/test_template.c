@@ -120,7 +120,7 @@ static void test_repo_templates(void **state)
 	assert_string_equal(t.health, "/health");
 	assert_non_null(t.healthcheck);
 	assert_non_null(strstr(t.healthcheck, "http://127.0.0.1:8000/health"));
-	assert_int_equal(t.health_interval, 10);
+	assert_int_equal(t.health_interval, 30);
 	assert_int_equal(t.nproc, 2);
 	assert_int_equal(t.nsvc, 2);
 	assert_non_null(s = template_db(&t));
