@@ -20,7 +20,7 @@ teardown() { kc_teardown; }
 	[[ "$output" == *"usage: korcluster [-C DIR] COMMAND"* ]]
 	run "$REPO/korcluster" help status
 	[ "$status" -eq 0 ]
-	[[ "${lines[0]}" == "usage: korcluster status [--json]" ]]
+	[[ "${lines[0]}" == "usage: korcluster status [--json] [--live]" ]]
 	run "$REPO/korcluster" --version
 	[ "$status" -eq 0 ]
 	[[ "$output" =~ ^korcluster\ [0-9]+\.[0-9]+ ]]
