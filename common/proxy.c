@@ -90,7 +90,7 @@ out:
 const struct error *proxy_set(struct engine *e, const struct cluster *cl, const char *instance, const char *conf,
 			      int test)
 {
-	const struct error *err;
+	const struct error *err = NULL;
 	char *path = cluster_path(cl, "proxy/conf.d/%s.conf", instance), *name = cluster_container(cl, CLUSTER_PROXY);
 	char *old = NULL;
 	char *const check[] = {"nginx", "-t", "-q", "-c", PROXY_DIR "/nginx.conf", NULL};
