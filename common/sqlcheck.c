@@ -394,6 +394,10 @@ static const struct error *check_object(const struct stmt *st, const struct tok 
 	for (size_t i = 1; i < n; i++) {
 		if (t[i].kind != T_WORD)
 			continue;
+		/* "name.PROCEDURE": a word right after a "." is a name, never a
+		 * keyword; what kind of object it is comes later, if at all. */
+		if (is_punct(&t[i - 1], '.') && t[i - 1].p + 1 == t[i].p)
+			continue;
 		if (is_any(&t[i], not_objects))
 			return refuse(st, is(&t[i], "DATABASE") || is(&t[i], "SCHEMA") ? "switches or creates databases"
 										: "changes users, roles, servers or tablespaces");

@@ -133,6 +133,8 @@ static void test_databases(void **state)
 		"alter Schema x",
 		"CREATE OR REPLACE DATABASE x",
 		"/*M!100000 CREATE OR REPLACE SCHEMA x */",
+		/* a word after "name." is a name: what follows says the kind */
+		"CREATE DEFINER=`u`@CE.PROCEDURE `p`() ROLE",
 		"/*! USE x */",
 		"/* a comment */ -- another\n# a third\n\t USE x",
 		"/*!40000 CREATE */ /*!40000 DATABASE x */",
