@@ -34,17 +34,27 @@ struct xfer {
 	const struct error *failed; /* why the sink or the source refused */
 };
 
-const struct error *http_open(const char *socket, struct http **out)
+/* libcurl's global state, once per process. */
+static const struct error *global_init(void)
 {
 	static int inited;
-	struct http *h;
 
-	*out = NULL;
 	if (!inited) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 			return error_fmt("initialising libcurl failed");
 		inited = 1;
 	}
+	return NULL;
+}
+
+const struct error *http_open(const char *socket, struct http **out)
+{
+	const struct error *err;
+	struct http *h;
+
+	*out = NULL;
+	if ((err = global_init()))
+		return err;
 	h = xcalloc(1, sizeof *h);
 	if (!(h->curl = curl_easy_init())) {
 		free(h);
@@ -196,19 +206,16 @@ void http_get_many(const char *const *url, long *status, size_t n, long timeout_
 	CURL **c;
 	CURLMsg *msg;
 	int running = 0, left, gen = interrupt_count();
-	struct http *init = NULL;
 
 	memset(status, 0, n * sizeof *status);
-	if (n == 0 || http_open(NULL, &init))
-		return;
-	http_close(init);
-	if (!(m = curl_multi_init()))
+	if (n == 0 || global_init() || !(m = curl_multi_init()))
 		return;
 	c = xcalloc(n, sizeof *c);
 	for (size_t i = 0; i < n; i++) {
 		if (!(c[i] = curl_easy_init()))
 			continue;
 		curl_easy_setopt(c[i], CURLOPT_URL, url[i]);
+		curl_easy_setopt(c[i], CURLOPT_PRIVATE, (void *)&status[i]);
 		curl_easy_setopt(c[i], CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(c[i], CURLOPT_PROXY, "");
 		curl_easy_setopt(c[i], CURLOPT_WRITEFUNCTION, drop);
@@ -227,10 +234,13 @@ void http_get_many(const char *const *url, long *status, size_t n, long timeout_
 			break;
 	} while (running);
 	/* An answer counts only when the transfer completed. */
-	while ((msg = curl_multi_info_read(m, &left)))
-		for (size_t i = 0; i < n; i++)
-			if (msg->msg == CURLMSG_DONE && msg->easy_handle == c[i] && msg->data.result == CURLE_OK)
-				curl_easy_getinfo(c[i], CURLINFO_RESPONSE_CODE, &status[i]);
+	while ((msg = curl_multi_info_read(m, &left))) {
+		char *to = NULL;
+
+		if (msg->msg == CURLMSG_DONE && msg->data.result == CURLE_OK &&
+		    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &to) == CURLE_OK && to)
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, (long *)(void *)to);
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (!c[i])
 			continue;

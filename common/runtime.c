@@ -106,8 +106,9 @@ static const struct error *entrypoint(const struct template *t, json_t **out)
 
 /* The template's healthcheck as the web container's HEALTHCHECK: the
  * engine runs it and keeps the verdict, so status reads it from one
- * listing.  Checked every health_interval seconds, every second while the
- * app may still be starting (health_timeout); three failures: unhealthy. */
+ * listing.  Checked every health_interval seconds (engines of API 1.44 and
+ * later: every second while the app may still be starting, health_timeout);
+ * three failures in a row: unhealthy. */
 static const struct error *healthcheck(const struct template *t, json_t *cfg)
 {
 	const struct error *err;
@@ -447,7 +448,7 @@ static void status_finish(struct instance *in, json_t *st, const char *health, i
 
 	if (health)
 		json_object_set_new(st, "health", json_string(health));
-	if (!runtime_served(in))
+	if (!json_is_true(json_object_get(st, "served")))
 		json_object_set_new(st, "ok", json_true());
 	else if (strcmp(state, "running") != 0)
 		json_object_set_new(st, "problem", json_sprintf("served, but its containers are %s", state));
