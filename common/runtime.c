@@ -544,9 +544,7 @@ const struct error *runtime_route(struct engine *e, struct instance *in, const c
 	if (restarted)
 		report_note("the front proxy was not running: started it again, with the instances it serves");
 	conf = proxy_instance_conf(in->name, in->cl.bind, in->port, address, in->cl.tpl.port, readonly);
-	if (again) {
-		err = proxy_set(e, &in->cl, in->name, conf, 0);
-	} else if (!(err = proxy_workers(e, &in->cl, &old)) && !(err = proxy_set(e, &in->cl, in->name, conf, test))) {
+	if (!(err = proxy_workers(e, &in->cl, &old)) && !(err = proxy_set(e, &in->cl, in->name, conf, test))) {
 		/* On return the new configuration is the one in force: holding
 		 * writes needs that; letting them through again is better with it. */
 		err = proxy_drain(e, &in->cl, old, readonly ? 60 : 10, readonly);

@@ -62,8 +62,8 @@ enum {
 	 * under way */
 	ROUTE_READONLY = 1,
 	/* back to the configuration in force moments ago, so known good: no
-	 * check of the proxy container, no nginx -t, no wait for the workers
-	 * of the configuration it replaces */
+	 * check of the proxy container, no nginx -t (on return it is in force,
+	 * as always: the workers of the one it replaces are gone) */
 	ROUTE_AGAIN = 2,
 	/* with ROUTE_READONLY: the read-only variant of the configuration in
 	 * force, so no nginx -t (a reload nginx refused would still show, as
