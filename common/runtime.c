@@ -465,7 +465,7 @@ const struct error *runtime_status_many(struct engine *e, struct instance *in, s
 				       json_t **out)
 {
 	const struct error *err = NULL;
-	char *label, *net = NULL;
+	char *net = NULL;
 	json_t *all = json_incref(listed);
 	char **url = xcalloc(n ? n : 1, sizeof *url);
 	long *status = xcalloc(n ? n : 1, sizeof *status);
@@ -474,14 +474,8 @@ const struct error *runtime_status_many(struct engine *e, struct instance *in, s
 	if (n == 0)
 		goto out;
 	/* One listing: of the instance's containers, or of the cluster's. */
-	if (!all) {
-		label = n == 1 ? xasprintf("%s=%s", LABEL_INSTANCE, in[0].name)
-			       : xasprintf("%s=%s", LABEL_CLUSTER, in[0].cl.name);
-		err = engine_container_list(e, label, &all);
-		free(label);
-		if (err)
-			goto out;
-	}
+	if (!all && (err = n == 1 ? runtime_containers(e, &in[0], &all) : container_list_cluster(e, &in[0].cl, &all)))
+		goto out;
 	net = cluster_network(&in[0].cl);
 	for (size_t i = 0; i < n; i++) {
 		json_t *mine = of_instance(&in[i].cl, in[i].name, all), *web;
