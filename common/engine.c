@@ -491,8 +491,8 @@ static const struct error *stream_frames(struct engine *e, const char *method, c
 	return err;
 }
 
-const struct error *engine_exec(struct engine *e, const char *id, char *const *argv, int *exit_code, struct buf *out,
-				long timeout_ms)
+const struct error *engine_exec_stream(struct engine *e, const char *id, char *const *argv, const char *user,
+				      frame_fn fn, void *ctx, int *exit_code, long timeout_ms)
 {
 	const struct error *err;
 	json_t *cmd = json_array(), *body, *reply = NULL, *done = NULL;
@@ -501,6 +501,8 @@ const struct error *engine_exec(struct engine *e, const char *id, char *const *a
 	for (size_t i = 0; argv[i]; i++)
 		json_array_append_new(cmd, json_string(argv[i]));
 	body = json_pack("{s:b, s:b, s:b, s:o}", "AttachStdin", 0, "AttachStdout", 1, "AttachStderr", 1, "Cmd", cmd);
+	if (user)
+		json_object_set_new(body, "User", json_string(user));
 	if ((err = call(e, "POST", engine_path(e, "/containers/%s/exec", id), body, &reply, 0, NULL)))
 		goto out;
 	if (!json_string_value(json_object_get(reply, "Id"))) {
@@ -511,7 +513,7 @@ const struct error *engine_exec(struct engine *e, const char *id, char *const *a
 	json_decref(body);
 	body = json_pack("{s:b, s:b}", "Detach", 0, "Tty", 0);
 	p = engine_path(e, "/exec/%s/start", eid);
-	err = stream_frames(e, "POST", p, body, frame_collect, out, timeout_ms);
+	err = stream_frames(e, "POST", p, body, fn, ctx, timeout_ms);
 	free(p);
 	if (err || (err = call(e, "GET", engine_path(e, "/exec/%s/json", eid), NULL, &done, 0, NULL)))
 		goto out;
@@ -525,6 +527,12 @@ out:
 	json_decref(done);
 	free(eid);
 	return error_wrap(err, "running \"%s\" in \"%s\"", argv[0], id);
+}
+
+const struct error *engine_exec(struct engine *e, const char *id, char *const *argv, int *exit_code, struct buf *out,
+				long timeout_ms)
+{
+	return engine_exec_stream(e, id, argv, NULL, frame_collect, out, exit_code, timeout_ms);
 }
 
 const struct error *engine_logs(struct engine *e, const char *id, int follow, int tail, frame_fn fn, void *ctx)

@@ -92,6 +92,10 @@ const struct error *engine_container_resize(struct engine *e, const char *id, in
  * appended to out if not NULL.  timeout_ms: 0 for none. */
 const struct error *engine_exec(struct engine *e, const char *id, char *const *argv, int *exit_code, struct buf *out,
 				long timeout_ms);
+/* The same as user (NULL: the container's), its output as it comes to fn
+ * (stdout and stderr frames, demuxed). */
+const struct error *engine_exec_stream(struct engine *e, const char *id, char *const *argv, const char *user,
+				       frame_fn fn, void *ctx, int *exit_code, long timeout_ms);
 /* Stream a container's logs through fn. tail < 0: all. */
 const struct error *engine_logs(struct engine *e, const char *id, int follow, int tail, frame_fn fn, void *ctx);
 

@@ -282,7 +282,7 @@ const struct error *instmake_destroy(const struct cluster *cl, const char *name)
 	loaded = 1;
 	dbs[0] = instance_database(&in, "blue");
 	dbs[1] = instance_database(&in, "green");
-	if ((err = engine_open(&e)) || (err = proxy_set(e, cl, name, NULL, 1)) || (err = runtime_stop(e, &in, NULL)) ||
+	if ((err = engine_open(&e)) || (err = proxy_set(e, cl, name, NULL)) || (err = runtime_stop(e, &in, NULL)) ||
 	    (err = searchidx_drop(e, &in, "blue")) || (err = searchidx_drop(e, &in, "green")) ||
 	    (err = mysqlsvc_connect(e, cl, &db)) || (err = db_instance_drop(db, in.db_user, dbs)) ||
 	    (err = fs_remove_tree(dir)))

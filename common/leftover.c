@@ -10,6 +10,7 @@
 #include "fs.h"
 #include "mem.h"
 #include "mysqlsvc.h"
+#include "proxy.h"
 #include "report.h"
 #include "runtime.h"
 
@@ -31,8 +32,9 @@ static const struct error *clean_entry(struct engine *e, struct instance *in, co
 		   (rnd = strrchr(entry, '-')) && rnd > entry + 6 &&
 		   ((rnd - entry == 6 + (long)n + 5 && strncmp(entry + 6 + n, "_blue", 5) == 0) ||
 		    (rnd - entry == 6 + (long)n + 6 && strncmp(entry + 6 + n, "_green", 6) == 0))) {
-		/* .dump-DBNAME-RND and its container CLUSTER_dump_DBNAME_RND, for
-		 * exactly NAME_blue or NAME_green: instance "a" leaves "a_b"'s alone. */
+		/* .dump-DBNAME-RND and its container CLUSTER_dump_DBNAME_RND, as
+		 * earlier versions dumped, for exactly NAME_blue or NAME_green:
+		 * instance "a" leaves "a_b"'s alone. */
 		json_t *info = NULL;
 
 		container = xasprintf("%s_dump_%.*s_%s", in->cl.name, (int)(rnd - entry - 6), entry + 6, rnd + 1);
@@ -116,20 +118,28 @@ const struct error *leftover_clear(struct engine *e, struct instance *in, int lo
 		closedir(d);
 	}
 	for (int i = 0; i < 2 && !err; i++) {
+		char *db = instance_database(in, i ? "green" : "blue");
+
 		if (fs_exists(staging[i]))
 			loads = *did = 1;
-		err = fs_remove_tree(staging[i]);
+		if (!(err = fs_remove_tree(staging[i])))
+			err = mysqlsvc_dump_clear(&in->cl, db, did);
+		free(db);
 	}
 	if (err)
 		goto out;
-	/* Writes held by a command that is gone; after any killed command the
-	 * proxy may not have loaded its file yet: it is applied again. */
-	if (fs_exists(confpath) && !fs_read(confpath, &conf, &clen) && (strstr(conf, "Retry-After") || *did)) {
-		if ((err = runtime_route(e, in, in->env, 0)))
+	/* Writes held by a command that is gone (by its hold file, or by the
+	 * read-only variant of the configuration earlier versions wrote);
+	 * after any killed command the proxy may not have loaded its file
+	 * yet: it is applied again. */
+	if (fs_exists(confpath) && !fs_read(confpath, &conf, &clen)) {
+		int held = proxy_held(&in->cl, in->name) || strstr(conf, "$request_method") != NULL;
+
+		if ((held || *did) && (err = runtime_route(e, in, in->env, 0)))
 			goto out;
-		if (strstr(conf, "Retry-After"))
+		if (held)
 			report_note("writes to \"%s\" were held by an interrupted command; they go through again", in->name);
-		*did = 1;
+		*did |= held;
 	}
 	if (loads)
 		err = drop_loading_users(e, in, did);

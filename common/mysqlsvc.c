@@ -1,9 +1,11 @@
 #include "mysqlsvc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,101 +105,123 @@ const struct error *mysqlsvc_fix_grants(struct engine *e, const struct instance 
 	return err;
 }
 
-/* The dump tool the service's image has, chosen inside its container:
- * mariadb-dump on MariaDB (its mysqldump may go), mysqldump on MySQL. */
-static const char dump_tool[] =
-	"if command -v mariadb-dump >/dev/null 2>&1; then exec mariadb-dump \"$@\"; fi; exec mysqldump \"$@\"";
+/* The dump, run in the service's own container: its root password read
+ * there from the file password_env names (never on a command line), its
+ * settings handed to the tool on a descriptor, the tool chosen there
+ * (mariadb-dump on MariaDB, whose mysqldump may go; mysqldump on MySQL).
+ * It starts the tool when "go" comes through the FIFO $3, so that the
+ * exec's own start is over before writes are held.  $1: the password
+ * file, $2: the port; the rest goes to the tool. */
+static const char dump_script[] =
+	"IFS= read -r pw <\"$1\" || [ -n \"$pw\" ] || { echo \"no root password in $1\" >&2; exit 3; }\n"
+	"exec 3<<EOF\n"
+	"[client]\nuser = root\npassword = \"$pw\"\nhost = 127.0.0.1\nport = $2\nprotocol = tcp\n"
+	"EOF\n"
+	"pw=\n"
+	"IFS= read -r go <\"$3\" && [ \"$go\" = go ] || exit 4\n"
+	"shift 3\n"
+	"if command -v mariadb-dump >/dev/null 2>&1; then exec mariadb-dump --defaults-extra-file=/dev/fd/3 \"$@\"; fi\n"
+	"exec mysqldump --defaults-extra-file=/dev/fd/3 \"$@\"\n";
 
-/* Hand the dump tool its settings through the FIFO cnf, which it opens at
- * its start and reads once: until then it waits, before any connection,
- * so its container starts before writes are held.  Bounded: the container
- * must still run, and read it within a minute. */
-static const struct error *feed_settings(struct engine *e, const char *container, const char *cnf,
-					 const struct buf *text)
+/* The exec, in a thread of its own while the caller reads the FIFO. */
+struct dump_exec {
+	struct engine *e;
+	const char *container;
+	char *const *argv;
+	struct buf out;              /* what the tool said (its stderr) */
+	int code;
+	const struct error *err;
+	pthread_mutex_t mu;
+	int done;
+};
+
+static void *dump_exec_run(void *ctx)
 {
-	double t0 = clock_seconds(), checked = 0;
+	struct dump_exec *x = ctx;
+	const struct error *err = engine_exec_stream(x->e, x->container, x->argv, "0", frame_collect, &x->out, &x->code, 0);
+
+	pthread_mutex_lock(&x->mu);
+	x->err = err;
+	x->done = 1;
+	pthread_mutex_unlock(&x->mu);
+	return NULL;
+}
+
+static int dump_exec_done(struct dump_exec *x)
+{
+	int done;
+
+	pthread_mutex_lock(&x->mu);
+	done = x->done;
+	pthread_mutex_unlock(&x->mu);
+	return done;
+}
+
+/* Say word through the FIFO the script reads before the tool starts ("go",
+ * or "" to have it end); bounded: the exec must open it within 60 s. */
+static const struct error *give_word(const char *path, struct dump_exec *x, const char *word)
+{
+	double t0 = clock_seconds();
 
 	for (;;) {
-		int fd = open(cnf, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 
 		if (fd >= 0) {
-			/* Smaller than PIPE_BUF: one write, whole. */
-			ssize_t n = text->len <= PIPE_BUF ? write(fd, text->data, text->len) : -1;
+			ssize_t n = write(fd, word, strlen(word));
 
 			close(fd);
-			if (n != (ssize_t)text->len)
-				return error_fmt("handing the dump tool its settings failed");
+			if (n != (ssize_t)strlen(word))
+				return error_fmt("starting the dump tool failed");
 			return NULL;
 		}
 		if (errno != ENXIO && errno != EINTR)
-			return error_errno("opening \"%s\"", cnf);
+			return error_errno("opening \"%s\"", path);
+		if (dump_exec_done(x))
+			return NULL; /* it ended: its exit code and output say why */
 		if (interrupt_pending())
 			return error_interrupted();
 		if (clock_seconds() - t0 > 60)
 			return error_fmt("the dump tool did not start within 60 s");
-		if (clock_seconds() - checked >= 0.1) {
-			const struct error *err;
-			json_t *info = NULL;
-			int running;
-
-			checked = clock_seconds();
-			if ((err = engine_container_inspect(e, container, &info)))
-				return err;
-			running = info && engine_running(info);
-			json_decref(info);
-			if (!running)
-				return NULL; /* it exited: its exit code and output say why */
-		}
-		usleep(2 * 1000);
+		usleep(1000);
 	}
 }
 
-/* Read the FIFO until the dump container has exited and nothing is left. */
-static const struct error *read_fifo(struct engine *e, const char *container, int fd, frame_fn fn, void *ctx)
+/* Read the FIFO to its end: its writer came and went, or the tool ended
+ * without coming (its exit code says why). */
+static const struct error *read_fifo(int fd, struct dump_exec *x, frame_fn fn, void *ctx)
 {
 	const struct error *err = NULL;
 	char *buf = xmalloc(1 << 18);
-	double checked = 0;
 
 	for (;;) {
-		ssize_t n = read(fd, buf, 1 << 18);
+		/* No writer yet: poll() waits; one gone: POLLHUP. */
 		struct pollfd p = {fd, POLLIN, 0};
+		int ended = dump_exec_done(x);
+		ssize_t n;
 
-		if (n > 0) {
-			if ((err = fn(ctx, FRAME_STDOUT, buf, (size_t)n)))
-				break;
-			continue;
-		}
-		if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			err = error_errno("reading the dump");
+		if (poll(&p, 1, 100) < 0 && errno != EINTR) {
+			err = error_errno("waiting for the dump");
 			break;
 		}
-		/* Nothing now: no writer yet, a pause, or the end. */
 		if (interrupt_pending()) {
 			err = error_interrupted();
 			break;
 		}
-		if (clock_seconds() - checked >= 0.1) {
-			json_t *info = NULL;
-			int running;
-
-			checked = clock_seconds();
-			if ((err = engine_container_inspect(e, container, &info)))
-				break;
-			running = info && engine_running(info);
-			json_decref(info);
-			if (!running) {
-				/* Exited: what it wrote is in the pipe still; drain it. */
-				while (!err && (n = read(fd, buf, 1 << 18)) > 0)
-					err = fn(ctx, FRAME_STDOUT, buf, (size_t)n);
-				break;
-			}
+		if (!p.revents && !ended)
+			continue;
+		while ((n = read(fd, buf, 1 << 18)) > 0)
+			if ((err = fn(ctx, FRAME_STDOUT, buf, (size_t)n)))
+				goto out;
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			err = error_errno("reading the dump");
+			break;
 		}
-		if (n == 0)
-			usleep(10 * 1000); /* no writer: poll() would not wait */
-		else
-			poll(&p, 1, 100);
+		/* The end: its writer closed it, or the tool is gone and all
+		 * it wrote is read. */
+		if ((n == 0 && (p.revents & POLLHUP)) || ended)
+			break;
 	}
+out:
 	free(buf);
 	return err;
 }
@@ -207,80 +231,105 @@ const struct error *mysqlsvc_dump(struct engine *e, const struct cluster *cl, co
 {
 	const struct error *err;
 	const struct tpl_service *s = template_db(&cl->tpl);
-	char *pw = NULL, *dir = NULL, *fifo = NULL, *cnf = NULL, *name = NULL;
-	char *net = cluster_network(cl), ip[64], rnd[9];
-	struct buf cnftext = BUF_INIT, out = BUF_INIT;
-	json_t *cfg = NULL;
-	int fd = -1, code = -1, created = 0;
+	char *fifo = NULL, *gofifo = NULL, *result = NULL, *secret = NULL, *name = cluster_container(cl, s->name);
+	char rnd[9], port[16], ip[64];
+	struct dump_exec x = {.e = e, .container = name, .out = BUF_INIT, .code = -1, .mu = PTHREAD_MUTEX_INITIALIZER};
+	pthread_t thread;
+	int fd = -1;
 
 	if ((err = db_ident_check(dbname)) || (err = where(e, cl, ip, sizeof ip)) ||
-	    (err = cluster_root_password(cl, s, &pw)) || (err = name_random(rnd, 8, NAME_ALNUM_LOWER)))
+	    (err = name_random(rnd, 8, NAME_ALNUM_LOWER)))
 		goto out;
-	dir = cluster_path(cl, "snapshots/.dump-%s-%s", dbname, rnd);
-	fifo = xasprintf("%s/dump.sql", dir);
-	cnf = xasprintf("%s/client.cnf", dir);
-	name = xasprintf("%s_dump_%s_%s", cl->name, dbname, rnd);
-	if (mkdir(dir, 0700) < 0 || mkfifo(fifo, 0600) < 0) {
+	if (!s->data) {
+		err = error_fmt("the template's MySQL service keeps no data folder (\"data\")");
+		goto out;
+	}
+	/* The FIFOs lie in the service's data folder, the one folder the host
+	 * and its container share; the server takes only folders there for
+	 * databases. */
+	fifo = cluster_path(cl, "services/%s/.korcluster-dump-%s-%s", s->name, dbname, rnd);
+	gofifo = xasprintf("%s.go", fifo);
+	result = xasprintf("--result-file=%s/.korcluster-dump-%s-%s", s->data, dbname, rnd);
+	secret = xasprintf("/run/secrets/%s_root_password", s->name);
+	snprintf(port, sizeof port, "%d", s->port);
+	if (mkfifo(fifo, 0600) < 0 || mkfifo(gofifo, 0600) < 0 ||
+	    (fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
 		err = error_errno("making \"%s\"", fifo);
 		goto out;
 	}
-	/* The password through a FIFO of mode 0600 (feed_settings()), never on
-	 * a command line. */
-	buf_printf(&cnftext, "[client]\nuser = root\npassword = \"%s\"\nhost = %s\nport = %d\nprotocol = tcp\n", pw, ip,
-		   s->port);
-	if (mkfifo(cnf, 0600) < 0) {
-		err = error_errno("making \"%s\"", cnf);
-		goto out;
+	{
+		char *go = xasprintf("%s/.korcluster-dump-%s-%s.go", s->data, dbname, rnd);
+		char *const argv[] = {"sh", "-c", (char *)dump_script, "dump", secret, port, go, "--single-transaction",
+				      "--quick", "--routines", "--triggers", "--hex-blob",
+				      "--default-character-set=utf8mb4", "--no-tablespaces", result, (char *)dbname, NULL};
+
+		x.argv = argv;
+		if (pthread_create(&thread, NULL, dump_exec_run, &x) != 0) {
+			err = error_fmt("starting the dump failed");
+		} else {
+			/* Writes are held (ready) once the exec runs: the hold
+			 * covers the tool's start, connection and transaction. */
+			if ((ready && (err = ready(ctx))) || (err = give_word(gofifo, &x, "go\n")))
+				give_word(gofifo, &x, "");
+			else
+				err = read_fifo(fd, &x, fn, ctx);
+			/* A failed read closes the FIFO: the tool stops at its
+			 * next write (EPIPE), and with it the exec. */
+			close(fd);
+			fd = -1;
+			pthread_join(thread, NULL);
+		}
+		free(go);
 	}
-	cfg = json_pack("{s:s, s:s, s:[s,s,s,s], s:[s,s,s,s,s,s,s,s,s,s], s:{s:s, s:s, s:s}, s:{s:[o], s:s}}", "Image",
-			cluster_image(cl, s->name), "User", "0:0", "Entrypoint", "sh", "-c", dump_tool, "dump", "Cmd",
-			"--defaults-extra-file=/dump/client.cnf", "--single-transaction", "--quick", "--routines",
-			"--triggers", "--hex-blob", "--default-character-set=utf8mb4", "--no-tablespaces",
-			"--result-file=/dump/dump.sql", dbname, "Labels", LABEL_CLUSTER, cl->name, LABEL_ROOT, cl->root,
-			LABEL_ROLE, "dump", "HostConfig", "Mounts", engine_mount(dir, "/dump", 0), "NetworkMode", net);
-	if (!cfg)
-		report_out_of_memory();
-	if ((fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
-		err = error_errno("opening \"%s\"", fifo);
+	if (!err && (err = x.err))
 		goto out;
-	}
-	if ((err = engine_container_create(e, name, cfg)))
-		goto out;
-	created = 1;
-	/* Started, then writes held (ready), then its settings: the hold
-	 * covers only its connection and the transaction's start. */
-	if ((err = engine_container_start(e, name)) || (ready && (err = ready(ctx))) ||
-	    (err = feed_settings(e, name, cnf, &cnftext)) || (err = read_fifo(e, name, fd, fn, ctx)) ||
-	    (err = engine_container_wait(e, name, &code)))
-		goto out;
-	if (code != 0) {
-		engine_logs(e, name, 0, 20, frame_collect, &out);
-		err = error_fmt("the dump tool exited %d: %.*s", code, buf_trimmed_len(&out), buf_str(&out));
-	}
+	if (!err && x.code != 0)
+		err = error_fmt("the dump tool exited %d: %.*s", x.code, buf_trimmed_len(&x.out), buf_str(&x.out));
 out:
 	err = error_wrap(err, "dumping database \"%s\"", dbname);
-	if (created) {
-		/* Gone either way; one left behind is the next command's to remove. */
-		engine_container_stop(e, name, 1);
-		engine_container_remove(e, name);
-	}
 	if (fd >= 0)
 		close(fd);
-	if (dir)
-		fs_remove_tree(dir);
-	if (cnftext.data)
-		explicit_bzero(cnftext.data, cnftext.len);
-	buf_free(&cnftext);
-	buf_free(&out);
-	if (pw)
-		explicit_bzero(pw, strlen(pw));
-	json_decref(cfg);
-	free(pw);
-	free(dir);
+	if (fifo)
+		unlink(fifo);
+	if (gofifo)
+		unlink(gofifo);
+	buf_free(&x.out);
 	free(fifo);
-	free(cnf);
+	free(gofifo);
+	free(result);
+	free(secret);
 	free(name);
-	free(net);
+	return err;
+}
+
+const struct error *mysqlsvc_dump_clear(const struct cluster *cl, const char *dbname, int *did)
+{
+	const struct error *err = NULL;
+	const struct tpl_service *s = template_db(&cl->tpl);
+	char *dir = cluster_path(cl, "services/%s", s->name), *prefix = xasprintf(".korcluster-dump-%s-", dbname);
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	while (d && !err && (de = readdir(d))) {
+		char *path;
+		int fd;
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 || strchr(de->d_name + strlen(prefix), '-'))
+			continue;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		/* A tool still waiting to open it for writing gets a reader
+		 * that leaves at once: it stops at its first write. */
+		if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) >= 0)
+			close(fd);
+		if (unlink(path) < 0 && errno != ENOENT)
+			err = error_errno("removing \"%s\"", path);
+		*did = 1;
+		free(path);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+	free(prefix);
 	return err;
 }
 

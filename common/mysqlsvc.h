@@ -21,12 +21,16 @@ const struct error *mysqlsvc_server(struct engine *e, const struct cluster *cl, 
 const struct error *mysqlsvc_connect(struct engine *e, const struct cluster *cl, struct db **db);
 /* Dump database dbname (mysqldump text, one consistent transaction);
  * ready(ctx) (may be NULL) is called just before it starts, then the text
- * goes to fn as it comes.  The dump writes into a FIFO in a private folder
- * (snapshots/.dump-DBNAME-RND, container CLUSTER_dump_DBNAME_RND), its
- * password in a 0600 file there: the engine's output relay would take
- * longer than the dump itself. */
+ * goes to fn as it comes.  The tool runs in the service's container
+ * (the engine's exec: no container to make), taking the root password from
+ * the file the container has, and writes into a FIFO (mode 0600) in the
+ * service's data folder, services/NAME/.korcluster-dump-RND: the engine's
+ * output relay would take longer than the dump itself (1.4 s against 6.9 s
+ * for 210 MiB). */
 const struct error *mysqlsvc_dump(struct engine *e, const struct cluster *cl, const char *dbname,
 				  const struct error *(*ready)(void *ctx), frame_fn fn, void *ctx);
+/* Remove the FIFOs dumps of dbname left when their command was killed. */
+const struct error *mysqlsvc_dump_clear(const struct cluster *cl, const char *dbname, int *did);
 /* The folder on this host holding database dbname's files (the service's
  * data is bind-mounted), or NULL when it is not; caller frees. */
 char *mysqlsvc_db_dir(const struct cluster *cl, const char *dbname);

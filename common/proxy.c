@@ -1,6 +1,9 @@
 #include "proxy.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,11 +40,14 @@ static const char nginx_conf[] =
 	"    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n"
 	"    proxy_set_header X-Forwarded-Proto $scheme;\n"
 	"    proxy_read_timeout 300s;\n"
+	"    # a write looks for hold/INSTANCE.writes, a read for hold/INSTANCE,\n"
+	"    # which never exists (proxy_hold())\n"
+	"    map $request_method $kc_write {\n"
+	"        GET \"\";\n        HEAD \"\";\n        OPTIONS \"\";\n        default \".writes\";\n    }\n"
 	"    include " PROXY_DIR "/conf.d/*.conf;\n"
 	"}\n";
 
-char *proxy_instance_conf(const char *instance, const char *bind, int port, const char *upstream, int upstream_port,
-			  int readonly)
+char *proxy_instance_conf(const char *instance, const char *bind, int port, const char *upstream, int upstream_port)
 {
 	struct buf b = BUF_INIT;
 	int v6 = strchr(bind, ':') != NULL;
@@ -50,25 +56,48 @@ char *proxy_instance_conf(const char *instance, const char *bind, int port, cons
 		       "upstream kc_%s {\n    server %s:%d;\n    keepalive 16;\n}\n"
 		       "server {\n    listen %s%s%s:%d;\n", instance, instance, upstream, upstream_port,
 		   v6 ? "[" : "", bind, v6 ? "]" : "", port);
-	buf_printf(&b, "    location / {\n");
-	if (readonly)
-		buf_printf(&b, "        # writes wait while korcluster works on the instance\n"
-			       "        if ($request_method !~ ^(GET|HEAD|OPTIONS)$) {\n"
-			       "            add_header Retry-After 5 always;\n            return 503;\n        }\n");
+	buf_printf(&b, "    location / {\n"
+		       "        # writes wait while korcluster holds them\n"
+		       "        if (-f " PROXY_DIR "/hold/%s$kc_write) {\n"
+		       "            add_header Retry-After 5 always;\n            return 503;\n        }\n",
+		   instance);
 	buf_printf(&b, "        proxy_pass http://kc_%s;\n"
 		       "        proxy_next_upstream error timeout http_502;\n    }\n}\n", instance);
 	return b.data;
 }
 
+const struct error *proxy_hold(const struct cluster *cl, const char *instance, int on)
+{
+	const struct error *err = NULL;
+	char *path = cluster_path(cl, "proxy/hold/%s.writes", instance);
+
+	if (on)
+		err = fs_write_atomic(path, "", 0, 0644);
+	else if (unlink(path) < 0 && errno != ENOENT)
+		err = error_errno("removing \"%s\"", path);
+	free(path);
+	return err;
+}
+
+int proxy_held(const struct cluster *cl, const char *instance)
+{
+	char *path = cluster_path(cl, "proxy/hold/%s.writes", instance);
+	int held = fs_exists(path);
+
+	free(path);
+	return held;
+}
+
 const struct error *proxy_ensure(struct engine *e, const struct cluster *cl, int *changed)
 {
 	const struct error *err;
-	char *dir = cluster_path(cl, "proxy"), *confd = cluster_path(cl, "proxy/conf.d"),
+	char *dir = cluster_path(cl, "proxy"), *confd = cluster_path(cl, "proxy/conf.d"), *hold = cluster_path(cl, "proxy/hold"),
 	     *conf = cluster_path(cl, "proxy/nginx.conf"), *name = cluster_container(cl, CLUSTER_PROXY);
 	json_t *cfg = NULL;
 
 	*changed = 0;
-	if ((err = fs_mkdirs(confd, 0755)) || (err = fs_write_atomic(conf, nginx_conf, strlen(nginx_conf), 0644)))
+	if ((err = fs_mkdirs(confd, 0755)) || (err = fs_mkdirs(hold, 0755)) ||
+	    (err = fs_write_atomic(conf, nginx_conf, strlen(nginx_conf), 0644)))
 		goto out;
 	cfg = json_pack("{s:s, s:[s,s,s,s,s], s:{s:s, s:s, s:s}, s:i, s:{s:[o], s:{s:s}, s:s}}", "Image",
 			cluster_image(cl, CLUSTER_PROXY), "Cmd", "nginx", "-c", PROXY_DIR "/nginx.conf", "-g", "daemon off;",
@@ -82,13 +111,72 @@ out:
 	json_decref(cfg);
 	free(dir);
 	free(confd);
+	free(hold);
 	free(conf);
 	free(name);
 	return error_wrap(err, "starting the front proxy");
 }
 
-const struct error *proxy_set(struct engine *e, const struct cluster *cl, const char *instance, const char *conf,
-			      int test)
+/* The first bytes of /proc/PID/FILE into buf (NUL-terminated; "" when
+ * unreadable); -1 when it cannot be read. */
+static int proc_read(long pid, const char *file, char *buf, size_t n)
+{
+	char path[64];
+	ssize_t got = -1;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%ld/%s", pid, file);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		got = read(fd, buf, n - 1);
+		close(fd);
+	}
+	buf[got > 0 ? got : 0] = '\0';
+	return got < 0 ? -1 : 0;
+}
+
+/* The proxy's nginx master as a process of this host, when this process
+ * sees it (the engine runs here, in this PID namespace) and may signal it:
+ * then a reload is one signal and its workers are read from /proc, where
+ * the engine's exec and top would each start a process.  0 otherwise:
+ * the engine's way is taken. */
+static long local_master(struct engine *e, const char *name)
+{
+	json_t *info = NULL;
+	long pid = 0;
+	char cmd[64];
+
+	if (engine_container_inspect(e, name, &info) == NULL)
+		pid = (long)json_integer_value(json_object_get(json_object_get(info, "State"), "Pid"));
+	json_decref(info);
+	if (pid <= 0)
+		return 0;
+	proc_read(pid, "cmdline", cmd, sizeof cmd);
+	if (strncmp(cmd, "nginx: master process", 21) != 0 || kill((pid_t)pid, 0) < 0)
+		return 0;
+	return pid;
+}
+
+/* The master's worker processes from /proc; -1 when the kernel does not
+ * list a process's children. */
+static int local_workers(long master, json_t *pids)
+{
+	char path[64], list[4096], cmd[64], *p, *end;
+	long pid;
+
+	snprintf(path, sizeof path, "task/%ld/children", master);
+	if (proc_read(master, path, list, sizeof list) < 0)
+		return -1;
+	for (p = list; (pid = strtol(p, &end, 10)) > 0; p = end) {
+		proc_read(pid, "cmdline", cmd, sizeof cmd);
+		if (strncmp(cmd, "nginx: worker process", 21) == 0) {
+			snprintf(path, sizeof path, "%ld", pid);
+			json_object_set_new(pids, path, json_true());
+		}
+	}
+	return 0;
+}
+
+const struct error *proxy_set(struct engine *e, const struct cluster *cl, const char *instance, const char *conf)
 {
 	const struct error *err = NULL;
 	char *path = cluster_path(cl, "proxy/conf.d/%s.conf", instance), *name = cluster_container(cl, CLUSTER_PROXY);
@@ -97,16 +185,20 @@ const struct error *proxy_set(struct engine *e, const struct cluster *cl, const 
 	char *const reload[] = {"nginx", "-c", PROXY_DIR "/nginx.conf", "-s", "reload", NULL};
 	struct buf out = BUF_INIT;
 	size_t oldlen = 0;
-	int code = -1, had = fs_exists(path);
+	int code = -1, had = fs_exists(path), test;
+	long master;
 
 	if (had && (err = fs_read(path, &old, &oldlen)))
 		goto out;
+	/* The file as it is was checked when it was written: no nginx -t for
+	 * the same again (a reload to wait out what is under way). */
+	test = conf && !(had && oldlen == strlen(conf) && memcmp(old, conf, oldlen) == 0);
 	if (conf) {
 		if ((err = fs_write_atomic(path, conf, strlen(conf), 0644)))
 			goto out;
-	} else if (unlink(path) < 0 && had) {
-		err = error_errno("removing \"%s\"", path);
-		goto out;
+	} else if ((unlink(path) < 0 && had && (err = error_errno("removing \"%s\"", path))) ||
+		   (err = proxy_hold(cl, instance, 0))) {
+		goto out; /* not served: nothing to hold */
 	}
 	if (test && !(err = engine_exec(e, name, check, &code, &out, 30000)) && code != 0)
 		err = error_fmt("the proxy refuses the new configuration: %.*s", buf_trimmed_len(&out), buf_str(&out));
@@ -118,9 +210,12 @@ const struct error *proxy_set(struct engine *e, const struct cluster *cl, const 
 			unlink(path);
 		goto out;
 	}
-	/* nginx -s reload rather than the engine's kill: engines before 23
+	/* SIGHUP to the master straight from here when it can be; else
+	 * nginx -s reload rather than the engine's kill: engines before 23
 	 * take any signal sent through the API as a manual stop, and then
 	 * do not restart the proxy after they restart themselves. */
+	if ((master = local_master(e, name)) > 0 && kill((pid_t)master, SIGHUP) == 0)
+		goto out;
 	buf_consume(&out, out.len);
 	if (!(err = engine_exec(e, name, reload, &code, &out, 30000)) && code != 0)
 		err = error_fmt("nginx -s reload exited %d: %.200s", code, buf_str(&out));
@@ -132,14 +227,20 @@ out:
 	return error_wrap(err, "configuring the front proxy for \"%s\"", instance);
 }
 
-/* The PIDs of the proxy's nginx worker processes, as the engine lists them. */
+/* The PIDs of the proxy's nginx worker processes: from /proc (local_master()),
+ * else as the engine lists them. */
 static const struct error *workers(struct engine *e, const char *name, json_t **pids)
 {
 	const struct error *err;
 	json_t *top = NULL, *row, *titles;
 	size_t i, pidcol = 1, cmdcol = 7;
 	const char *t;
+	long master = local_master(e, name);
 
+	*pids = json_object();
+	if (master > 0 && local_workers(master, *pids) == 0)
+		return NULL;
+	json_decref(*pids);
 	*pids = NULL;
 	if ((err = engine_container_top(e, name, &top)))
 		return err;

@@ -6,7 +6,10 @@
  * active web container.  Its configuration lives in the cluster folder:
  * proxy/nginx.conf and proxy/conf.d/INSTANCE.conf, and every change is
  * checked (nginx -t) and applied with a graceful reload (SIGHUP): requests
- * in flight finish on the old workers. */
+ * in flight finish on the old workers.  Writes to an instance (any method
+ * but GET, HEAD, OPTIONS) are answered 503 with Retry-After while the file
+ * proxy/hold/INSTANCE.writes exists: holding them or letting them through
+ * needs no reload (nginx looks for the file at each request). */
 #ifndef KC_PROXY_H
 #define KC_PROXY_H
 
@@ -19,15 +22,19 @@
 /* Write nginx.conf and make the proxy container exist and run; *changed
  * says whether it had to be started. */
 const struct error *proxy_ensure(struct engine *e, const struct cluster *cl, int *changed);
-/* The server block for an instance; caller frees.  readonly: non-GET
- * requests get 503 with Retry-After. */
+/* The server block for an instance; caller frees. */
 char *proxy_instance_conf(const char *instance, const char *bind, int port, const char *upstream,
-			  int upstream_port, int readonly);
-/* Install conf for instance (NULL removes it), check it (nginx -t; unless
- * !test: a configuration known good), reload.  On a bad check the previous
+			  int upstream_port);
+/* Hold writes to instance (on), or let them through: takes effect at the
+ * next request, while requests under way go on (proxy_drain() after a
+ * reload waits for them). */
+const struct error *proxy_hold(const struct cluster *cl, const char *instance, int on);
+/* Whether writes to instance are held. */
+int proxy_held(const struct cluster *cl, const char *instance);
+/* Install conf for instance (NULL removes it), check it (nginx -t, when
+ * it is not the file already there), reload.  On a bad check the previous
  * file is put back and nothing is reloaded. */
-const struct error *proxy_set(struct engine *e, const struct cluster *cl, const char *instance, const char *conf,
-			      int test);
+const struct error *proxy_set(struct engine *e, const struct cluster *cl, const char *instance, const char *conf);
 /* The PIDs of the proxy's nginx workers, as keys of a new object. */
 const struct error *proxy_workers(struct engine *e, const struct cluster *cl, json_t **pids);
 /* Wait until the workers old (from proxy_workers() before a reload) have

@@ -525,25 +525,30 @@ const struct error *runtime_route(struct engine *e, struct instance *in, const c
 	const struct error *err;
 	char subnet[64], address[64], *conf = NULL;
 	json_t *old = NULL;
-	int restarted = 0, readonly = flags & ROUTE_READONLY, again = flags & ROUTE_AGAIN;
-	int test = !(flags & (ROUTE_AGAIN | ROUTE_TESTED));
+	int restarted = 0, readonly = flags & ROUTE_READONLY;
 
+	if (flags & ROUTE_AGAIN)
+		return proxy_hold(&in->cl, in->name, 0);
 	if ((err = runtime_subnet(e, &in->cl, subnet, sizeof subnet)) ||
 	    (err = instance_address(in, subnet, env, address, sizeof address)))
 		return err;
 	/* A proxy removed or stopped behind our back comes back first, with
 	 * every instance it served (their files are in the cluster folder). */
-	if (!again && (err = proxy_ensure(e, &in->cl, &restarted)))
+	if ((err = proxy_ensure(e, &in->cl, &restarted)))
 		return err;
 	if (restarted)
 		report_note("the front proxy was not running: started it again, with the instances it serves");
-	conf = proxy_instance_conf(in->name, in->cl.bind, in->port, address, in->cl.tpl.port, readonly);
-	if (!(err = proxy_workers(e, &in->cl, &old)) && !(err = proxy_set(e, &in->cl, in->name, conf, test))) {
+	/* Held before the reload: requests from then on find writes held, and
+	 * those begun before are over once the old workers are gone. */
+	if (readonly && (err = proxy_hold(&in->cl, in->name, 1)))
+		return err;
+	conf = proxy_instance_conf(in->name, in->cl.bind, in->port, address, in->cl.tpl.port);
+	if (!(err = proxy_workers(e, &in->cl, &old)) && !(err = proxy_set(e, &in->cl, in->name, conf))) {
 		/* On return the new configuration is the one in force: holding
-		 * writes needs that; letting them through again is better with it. */
+		 * writes needs that; letting them through is better with it. */
 		err = proxy_drain(e, &in->cl, old, readonly ? 60 : 10, readonly);
 		if (!readonly)
-			err = NULL;
+			err = proxy_hold(&in->cl, in->name, 0);
 	}
 	json_decref(old);
 	free(conf);
@@ -604,7 +609,7 @@ const struct error *runtime_unserve(struct engine *e, struct instance *in)
 {
 	const struct error *err;
 
-	if ((err = proxy_set(e, &in->cl, in->name, NULL, 1)) || (err = proxy_wait(in->cl.bind, in->port, "/", 0, 15)) ||
+	if ((err = proxy_set(e, &in->cl, in->name, NULL)) || (err = proxy_wait(in->cl.bind, in->port, "/", 0, 15)) ||
 	    (err = runtime_stop(e, in, NULL)))
 		return err;
 	report_line("instance \"%s\" is stopped", in->name);

@@ -59,16 +59,11 @@ const struct error *runtime_serve(struct engine *e, struct instance *in);
 /* runtime_route() flags. */
 enum {
 	/* writes (non-GET) get 503 with Retry-After, and on return none is
-	 * under way */
+	 * under way (a reload, its old workers waited for) */
 	ROUTE_READONLY = 1,
-	/* back to the configuration in force moments ago, so known good: no
-	 * check of the proxy container, no nginx -t (on return it is in force,
-	 * as always: the workers of the one it replaces are gone) */
+	/* only let writes through again: the configuration in force stays
+	 * (no reload, no check of the proxy container) */
 	ROUTE_AGAIN = 2,
-	/* with ROUTE_READONLY: the read-only variant of the configuration in
-	 * force, so no nginx -t (a reload nginx refused would still show, as
-	 * old workers that never leave: holding writes waits for them) */
-	ROUTE_TESTED = 4,
 };
 /* Route the instance's port to env's web container, as flags say. */
 const struct error *runtime_route(struct engine *e, struct instance *in, const char *env, int flags);

@@ -212,7 +212,7 @@ const struct error *upgrade_run(struct engine *e, struct instance *in, const cha
 	 * database and files. */
 	if (served) {
 		report_line("stopping background processes, then holding writes to \"%s\" (reads go on)", in->name);
-		if ((err = stop_background(e, in, from)) || (err = runtime_route(e, in, from, ROUTE_READONLY | ROUTE_TESTED)))
+		if ((err = stop_background(e, in, from)) || (err = runtime_route(e, in, from, ROUTE_READONLY)))
 			goto out;
 		held_at = clock_seconds();
 	}

@@ -90,9 +90,13 @@ SQL
 	P3=$((P1 + 2))
 	"$C/cluster.sh" new --port "$P3" a >/dev/null
 	mkdir "$C/snapshots/.dump-a_b_blue-abcdefgh" "$C/snapshots/.dump-a_blue-abcdefgh"
+	mkfifo -m 600 "$C/services/db/.korcluster-dump-a_b_blue-abcdefgh" "$C/services/db/.korcluster-dump-a_blue-abcdefgh.go"
 	run -0 "$C/instances/a/instance.sh" status
 	[ -d "$C/snapshots/.dump-a_b_blue-abcdefgh" ]
 	[ ! -e "$C/snapshots/.dump-a_blue-abcdefgh" ]
+	[ -p "$C/services/db/.korcluster-dump-a_b_blue-abcdefgh" ]
+	[ ! -e "$C/services/db/.korcluster-dump-a_blue-abcdefgh.go" ]
+	rm "$C/services/db/.korcluster-dump-a_b_blue-abcdefgh"
 }
 
 @test "a dump's load is bounded in time and in size, and the live environment takes writes meanwhile" {

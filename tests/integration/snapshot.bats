@@ -192,8 +192,8 @@ teardown() {
 		echo "$delay: $output"
 		rm -f "$C"/snapshots/a.*.tar.zst # finished before the kill
 		[ -z "$(ls -A "$C/snapshots")" ]
-		[ -z "$(kc_containers | grep _dump_)" ]
-		! grep -q Retry-After "$C/proxy/conf.d/a.conf"
+		[ -z "$(ls -A "$C/services/db" | grep korcluster-dump)" ]
+		[ ! -e "$C/proxy/hold/a.writes" ]
 		[ "$(fingerprint a)" = "$before" ]
 		id=$(kc_post "$P1" "after a kill at $delay s" | kc_json 'd["id"]')
 		processed "$P1" "$id"
