@@ -1,5 +1,6 @@
 #include "runtime.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,12 +236,33 @@ out:
 }
 
 /* Create and start env's processes; resume: only those not running. */
+struct starter {
+	const char *name;
+	const struct error *err;
+	int running; /* its thread is to be joined */
+};
+
+/* Start one container on an engine connection of its own. */
+static void *start_one(void *ctx)
+{
+	struct starter *st = ctx;
+	struct engine *e = NULL;
+
+	if (!(st->err = engine_open(&e)))
+		st->err = engine_container_start(e, st->name);
+	engine_close(e);
+	return NULL;
+}
+
 static const struct error *start_env(struct engine *e, struct instance *in, const char *env, const char *subnet,
 				     int resume)
 {
 	const struct error *err;
 	const struct template *t = &in->cl.tpl;
-	char address[64], *image = NULL;
+	char address[64], *image = NULL, **names = xcalloc(t->nproc + 1, sizeof *names);
+	struct starter *st = xcalloc(t->nproc + 1, sizeof *st);
+	pthread_t *threads = xcalloc(t->nproc + 1, sizeof *threads);
+	size_t n = 0;
 
 	if ((err = runtime_image(in, env, &image)) || (err = container_pull(e, image)) ||
 	    (err = instance_address(in, subnet, env, address, sizeof address)))
@@ -260,14 +282,39 @@ static const struct error *start_env(struct engine *e, struct instance *in, cons
 		    (err = app_config(in, env, p->name, argv.v, strcmp(p->name, "web") == 0 ? address : NULL, 1, &cfg)) ||
 		    (err = engine_container_create(e, name, cfg)))
 			goto next;
-		err = engine_container_start(e, name);
+		names[n++] = name;
+		name = NULL;
 next:
 		json_decref(cfg);
 		json_decref(info);
 		strv_free(&argv);
 		free(name);
 	}
+	if (err)
+		goto out;
+	/* Started together: each start is a runtime's whole setup of a
+	 * container (a second or more on a loaded machine). */
+	for (size_t i = 1; i < n; i++) {
+		st[i].name = names[i];
+		if (pthread_create(&threads[i], NULL, start_one, &st[i]) != 0)
+			st[i].err = error_fmt("starting \"%s\" failed", names[i]);
+		else
+			st[i].running = 1;
+	}
+	if (n)
+		err = engine_container_start(e, names[0]);
+	for (size_t i = 1; i < n; i++) {
+		if (st[i].running)
+			pthread_join(threads[i], NULL);
+		if (!err)
+			err = st[i].err;
+	}
 out:
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(st);
+	free(threads);
 	free(image);
 	return err;
 }
@@ -353,7 +400,7 @@ const struct error *runtime_wait_healthy(const struct instance *in, const char *
 	const struct error *err;
 	struct health h = {in, address};
 	char label[200];
-	struct wait w = {.timeout = timeout, .interval_ms = 200, .label = label};
+	struct wait w = {.timeout = timeout, .interval_ms = 50, .label = label};
 
 	snprintf(label, sizeof label, "waiting for %s to get healthy", in->name);
 	err = wait_until(&w, healthy, &h);
