@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "clock.h"
 #include "mem.h"
 #include "name.h"
@@ -19,6 +20,8 @@
 
 /* How often the watchdog looks, in milliseconds. */
 #define WATCH_MS 200
+/* The most dump bytes waiting for the loader. */
+#define QUEUE_MAX (8u << 20)
 
 struct dbload {
 	struct db *root, *db;
@@ -39,6 +42,16 @@ struct dbload {
 	uint64_t max_bytes;
 	char *dir;
 	char why[256];      /* why the watchdog fired */
+	/* The loader: a thread of its own splits, checks and runs the
+	 * statements, so that the server works while the caller goes on
+	 * (unpacking files); pieces wait in q, at most QUEUE_MAX bytes. */
+	pthread_t loader;
+	int loading;        /* the loader thread runs */
+	struct buf *q;
+	size_t qn, qcap, qhead, qbytes;
+	int ended, quit, busy;
+	const struct error *lerr; /* the loader's first error */
+	pthread_cond_t qcv;
 };
 
 uint64_t dbload_dir_bytes(const char *dir)
@@ -135,17 +148,97 @@ static const struct error *statement(void *ctx, const char *stmt, size_t len)
 	return NULL;
 }
 
+/* The loader thread: pieces from the queue until the end (or quit). */
+static void *load(void *ctx)
+{
+	struct dbload *l = ctx;
+	const struct error *err = NULL;
+
+	pthread_mutex_lock(&l->mu);
+	for (;;) {
+		struct buf piece;
+
+		while (!l->qn && !l->ended && !l->quit)
+			pthread_cond_wait(&l->qcv, &l->mu);
+		if (l->quit || (!l->qn && l->ended))
+			break;
+		piece = l->q[l->qhead];
+		l->qhead = (l->qhead + 1) % l->qcap;
+		l->qn--;
+		l->qbytes -= piece.len;
+		l->busy = 1;
+		pthread_cond_broadcast(&l->qcv);
+		pthread_mutex_unlock(&l->mu);
+		err = sqlsplit_feed(&l->split, piece.data, piece.len, statement, l);
+		buf_free(&piece);
+		pthread_mutex_lock(&l->mu);
+		l->busy = 0;
+		if (err)
+			break;
+	}
+	if (!err && !l->quit && l->ended) {
+		pthread_mutex_unlock(&l->mu);
+		if (!(err = sqlsplit_finish(&l->split, statement, l)) && (err = db_exec(l->db, "COMMIT")))
+			err = failed(l, err);
+		pthread_mutex_lock(&l->mu);
+	}
+	l->lerr = err;
+	l->quit = 1;
+	pthread_cond_broadcast(&l->qcv);
+	pthread_mutex_unlock(&l->mu);
+	return NULL;
+}
+
+/* Queue a copy of the piece for the loader; its error, if it has one. */
 const struct error *dbload_feed(struct dbload *l, const char *data, size_t len)
 {
-	return sqlsplit_feed(&l->split, data, len, statement, l);
+	const struct error *err;
+
+	pthread_mutex_lock(&l->mu);
+	while (!l->quit && l->qn && l->qbytes + len > QUEUE_MAX)
+		pthread_cond_wait(&l->qcv, &l->mu);
+	if (!(err = l->lerr) && l->quit)
+		err = error_fmt("the load stopped");
+	if (!err) {
+		struct buf piece = BUF_INIT;
+
+		if (l->qn == l->qcap) {
+			/* Grow the ring, oldest first. */
+			size_t cap = l->qcap ? l->qcap * 2 : 16;
+			struct buf *q = xcalloc(cap, sizeof *q);
+
+			for (size_t i = 0; i < l->qn; i++)
+				q[i] = l->q[(l->qhead + i) % l->qcap];
+			free(l->q);
+			l->q = q;
+			l->qcap = cap;
+			l->qhead = 0;
+		}
+		buf_append(&piece, data, len);
+		l->q[(l->qhead + l->qn) % l->qcap] = piece;
+		l->qn++;
+		l->qbytes += len;
+		pthread_cond_broadcast(&l->qcv);
+	}
+	pthread_mutex_unlock(&l->mu);
+	return error_wrap(err, "loading the dump");
 }
 
 const struct error *dbload_finish(struct dbload *l)
 {
 	const struct error *err;
 
-	if (!(err = sqlsplit_finish(&l->split, statement, l)) && (err = db_exec(l->db, "COMMIT")))
-		err = failed(l, err);
+	pthread_mutex_lock(&l->mu);
+	l->ended = 1;
+	pthread_cond_broadcast(&l->qcv);
+	while (!l->quit)
+		pthread_cond_wait(&l->qcv, &l->mu);
+	err = l->lerr;
+	pthread_mutex_unlock(&l->mu);
+	if (l->loading) {
+		pthread_join(l->loader, NULL);
+		l->loading = 0;
+	}
 	return error_wrap(err, "loading the dump");
 }
 
@@ -160,6 +253,21 @@ void dbload_close(struct dbload *l)
 
 	if (!l)
 		return;
+	if (l->loading) {
+		/* Stopped where it is: a statement under way is killed. */
+		pthread_mutex_lock(&l->mu);
+		l->quit = 1;
+		pthread_cond_broadcast(&l->qcv);
+		if (l->busy && l->root) {
+			snprintf(sql, sizeof sql, "KILL CONNECTION %lu", db_thread_id(l->db));
+			db_exec(l->root, sql);
+		}
+		pthread_mutex_unlock(&l->mu);
+		pthread_join(l->loader, NULL);
+	}
+	for (size_t i = 0; i < l->qn; i++)
+		buf_free(&l->q[(l->qhead + i) % l->qcap]);
+	free(l->q);
 	if (l->running) {
 		pthread_mutex_lock(&l->mu);
 		l->stop = 1;
@@ -179,6 +287,7 @@ void dbload_close(struct dbload *l)
 	sqlcheck_free(&l->check);
 	pthread_mutex_destroy(&l->mu);
 	pthread_cond_destroy(&l->cv);
+	pthread_cond_destroy(&l->qcv);
 	free(l->dir);
 	free(l);
 }
@@ -194,6 +303,7 @@ const struct error *dbload_open(struct dbload **out, const struct db_server *srv
 	*out = NULL;
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->cv, NULL);
+	pthread_cond_init(&l->qcv, NULL);
 	sqlcheck_init(&l->check, dbname);
 	snprintf(l->dbname, sizeof l->dbname, "%s", dbname);
 	if ((err = db_ident_quote(dbname, q, sizeof q)) || (err = db_server_root(srv, 30, &l->root)) ||
@@ -239,6 +349,11 @@ const struct error *dbload_open(struct dbload **out, const struct db_server *srv
 		}
 		l->running = 1;
 	}
+	if (pthread_create(&l->loader, NULL, load, l) != 0) {
+		err = error_fmt("cannot start a thread");
+		goto fail;
+	}
+	l->loading = 1;
 	*out = l;
 	return NULL;
 fail:

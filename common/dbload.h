@@ -5,7 +5,10 @@
  * (sqlcheck.h) and run as a temporary MySQL user made for the load and
  * granted on that database only: whatever the dump holds, it reaches no
  * other database, no file and no setting of the server.  Rows are
- * committed every DBLOAD_COMMIT bytes.
+ * committed every DBLOAD_COMMIT bytes.  The statements run in a thread of
+ * the load's own, so that the caller goes on (unpacking files) while the
+ * server works: a piece fed waits in a queue (8 MiB at most), and an error
+ * shows at the next feed or at the finish.
  *
  * A watchdog bounds the load: when it takes longer than its time limit,
  * or the database's folder on this host grows past its size limit, the
@@ -38,7 +41,7 @@ struct dbload;
 /* Empty database dbname on srv and log in to it as a user of its own. */
 const struct error *dbload_open(struct dbload **out, const struct db_server *srv, const char *dbname,
 		const struct dbload_limits *lim);
-/* The next piece of the dump. */
+/* The next piece of the dump (copied). */
 const struct error *dbload_feed(struct dbload *l, const char *data, size_t len);
 /* The end of the dump: its last statement, the last rows committed. */
 const struct error *dbload_finish(struct dbload *l);
