@@ -104,12 +104,17 @@ stop_all() {
 	for i in $(seq 1 "$1"); do "$C/instances/i$i/instance.sh" stop >/dev/null 2>&1 & done
 	wait
 }
-# Wait (bounded) until the engine has a verdict on every web container.
+# Wait (bounded) until the engine finds every web container healthy: the
+# floor's containers load the machine so much that checks run meanwhile
+# may time out, and a failed check stays the verdict until the next one
+# (health_interval later).
 settled() {
-	for _ in $(seq 1 120); do
-		[ "$($DOCKER ps --filter "label=korcluster.cluster=$NAME" --filter health=starting -q | wc -l)" = 0 ] && return 0
+	for _ in $(seq 1 240); do
+		[ "$($DOCKER ps --filter "label=korcluster.cluster=$NAME" --filter health=starting -q | wc -l)" = 0 ] &&
+			[ "$($DOCKER ps --filter "label=korcluster.cluster=$NAME" --filter health=unhealthy -q | wc -l)" = 0 ] && return 0
 		sleep 0.5
 	done
+	echo "bench: instances still starting or unhealthy after 120 s" >&2
 }
 
 made=0

@@ -28,16 +28,17 @@ bench_note() {
 }
 
 # bench_median N CMD...: the median wall time of N runs of CMD (seconds;
-# its output dropped); a failing run fails the benchmark.
+# its output dropped); a failing run fails the benchmark, showing its output.
 bench_median() {
 	python3 - "$@" <<'PY'
 import statistics, subprocess, sys, time
 n, cmd, times = int(sys.argv[1]), sys.argv[2:], []
 for _ in range(n):
     t0 = time.perf_counter()
-    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     times.append(time.perf_counter() - t0)
     if r.returncode != 0:
+        sys.stderr.write(r.stdout.decode(errors="replace"))
         sys.exit("bench: %s failed (exit %d)" % (" ".join(cmd), r.returncode))
 print("%.4f" % statistics.median(times))
 PY
