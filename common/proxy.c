@@ -1,5 +1,6 @@
 #include "proxy.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -176,6 +177,84 @@ static int local_workers(long master, json_t *pids)
 	return 0;
 }
 
+/* Whether conf is what proxy_check() found good for instance; that record
+ * goes either way (a configuration is checked for one use). */
+static int checked_as(const struct cluster *cl, const char *instance, const char *conf)
+{
+	char *path = cluster_path(cl, "proxy/checked/%s.conf", instance), *text = NULL;
+	size_t len = 0;
+	int same = fs_exists(path) && !fs_read(path, &text, &len) && len == strlen(conf) && memcmp(text, conf, len) == 0;
+
+	unlink(path);
+	free(text);
+	free(path);
+	return same;
+}
+
+/* nginx.conf with conf.d/ spelled out, instance's own file left out and
+ * extra included in its place; caller frees. */
+static char *conf_with(const struct cluster *cl, const char *instance, const char *extra)
+{
+	const char *inc = strstr(nginx_conf, "    include " PROXY_DIR "/conf.d/*.conf;\n");
+	char *dir = cluster_path(cl, "proxy/conf.d"), own[300];
+	struct buf b = BUF_INIT;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	snprintf(own, sizeof own, "%s.conf", instance);
+	buf_append(&b, nginx_conf, (size_t)(inc - nginx_conf));
+	while (d && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+
+		if (n > 5 && strcmp(de->d_name + n - 5, ".conf") == 0 && strcmp(de->d_name, own) != 0)
+			buf_printf(&b, "    include " PROXY_DIR "/conf.d/%s;\n", de->d_name);
+	}
+	if (d)
+		closedir(d);
+	buf_printf(&b, "    include %s;\n}\n", extra);
+	free(dir);
+	return b.data;
+}
+
+const struct error *proxy_check(struct engine *e, const struct cluster *cl, const char *instance, const char *conf)
+{
+	const struct error *err;
+	char *dir = cluster_path(cl, "proxy/checked"), *path = cluster_path(cl, "proxy/checked/%s.conf", instance);
+	char *cand = cluster_path(cl, "proxy/checked/%s.candidate", instance);
+	char *mainpath = cluster_path(cl, "proxy/checked/%s.nginx", instance);
+	char *name = cluster_container(cl, CLUSTER_PROXY);
+	char *inner = xasprintf(PROXY_DIR "/checked/%s.candidate", instance);
+	char *innermain = xasprintf(PROXY_DIR "/checked/%s.nginx", instance);
+	char *text = conf_with(cl, instance, inner);
+	char *const check[] = {"nginx", "-t", "-q", "-c", innermain, NULL};
+	struct buf out = BUF_INIT;
+	int code = -1;
+
+	/* checked/INSTANCE.conf is only ever a file nginx -t passed. */
+	unlink(path);
+	if (!(err = fs_mkdirs(dir, 0755)) && !(err = fs_write_atomic(mainpath, text, strlen(text), 0644)) &&
+	    !(err = fs_write_atomic(cand, conf, strlen(conf), 0644)) &&
+	    !(err = engine_exec(e, name, check, &code, &out, 30000))) {
+		if (code != 0)
+			err = error_fmt("the proxy refuses the new configuration: %.*s", buf_trimmed_len(&out),
+					buf_str(&out));
+		else if (rename(cand, path) < 0)
+			err = error_errno("renaming \"%s\"", cand);
+	}
+	unlink(cand);
+	unlink(mainpath);
+	buf_free(&out);
+	free(text);
+	free(dir);
+	free(path);
+	free(cand);
+	free(mainpath);
+	free(name);
+	free(inner);
+	free(innermain);
+	return error_wrap(err, "checking the front proxy's configuration for \"%s\"", instance);
+}
+
 const struct error *proxy_set(struct engine *e, const struct cluster *cl, const char *instance, const char *conf)
 {
 	const struct error *err = NULL;
@@ -192,7 +271,7 @@ const struct error *proxy_set(struct engine *e, const struct cluster *cl, const 
 		goto out;
 	/* The file as it is was checked when it was written: no nginx -t for
 	 * the same again (a reload to wait out what is under way). */
-	test = conf && !(had && oldlen == strlen(conf) && memcmp(old, conf, oldlen) == 0);
+	test = conf && !(had && oldlen == strlen(conf) && memcmp(old, conf, oldlen) == 0) && !checked_as(cl, instance, conf);
 	if (conf) {
 		if ((err = fs_write_atomic(path, conf, strlen(conf), 0644)))
 			goto out;
@@ -333,7 +412,7 @@ const struct error *proxy_wait(const char *bind, int port, const char *path, int
 	const struct error *err;
 	struct port p = {strcmp(bind, "0.0.0.0") == 0 ? "127.0.0.1" : strcmp(bind, "::") == 0 ? "::1" : bind, path,
 			 port, up};
-	struct wait w = {.timeout = timeout, .interval_ms = 100};
+	struct wait w = {.timeout = timeout, .interval_ms = 20};
 
 	if (!(err = wait_until(&w, answers, &p)) && w.timed_out)
 		err = error_fmt("port %d %s after %d s", port, up ? "does not answer through the proxy" : "still answers",

@@ -31,8 +31,12 @@ char *proxy_instance_conf(const char *instance, const char *bind, int port, cons
 const struct error *proxy_hold(const struct cluster *cl, const char *instance, int on);
 /* Whether writes to instance are held. */
 int proxy_held(const struct cluster *cl, const char *instance);
-/* Install conf for instance (NULL removes it), check it (nginx -t, when
- * it is not the file already there), reload.  On a bad check the previous
+/* nginx -t of the configuration with conf as instance's, not installed:
+ * run while the instance starts, so that proxy_set() of the same conf
+ * next needs no check of its own. */
+const struct error *proxy_check(struct engine *e, const struct cluster *cl, const char *instance, const char *conf);
+/* Install conf for instance (NULL removes it), check it (nginx -t, unless
+ * it is the file already there or proxy_check() passed it), reload.  On a bad check the previous
  * file is put back and nothing is reloaded. */
 const struct error *proxy_set(struct engine *e, const struct cluster *cl, const char *instance, const char *conf);
 /* The PIDs of the proxy's nginx workers, as keys of a new object. */

@@ -572,7 +572,7 @@ const struct error *runtime_route(struct engine *e, struct instance *in, const c
 	const struct error *err;
 	char subnet[64], address[64], *conf = NULL;
 	json_t *old = NULL;
-	int restarted = 0, readonly = flags & ROUTE_READONLY;
+	int restarted = 0, readonly = flags & ROUTE_READONLY, routed;
 
 	if (flags & ROUTE_AGAIN)
 		return proxy_hold(&in->cl, in->name, 0);
@@ -590,10 +590,13 @@ const struct error *runtime_route(struct engine *e, struct instance *in, const c
 	if (readonly && (err = proxy_hold(&in->cl, in->name, 1)))
 		return err;
 	conf = proxy_instance_conf(in->name, in->cl.bind, in->port, address, in->cl.tpl.port);
+	routed = runtime_served(in);
 	if (!(err = proxy_workers(e, &in->cl, &old)) && !(err = proxy_set(e, &in->cl, in->name, conf))) {
 		/* On return the new configuration is the one in force: holding
-		 * writes needs that; letting them through is better with it. */
-		err = proxy_drain(e, &in->cl, old, readonly ? 60 : 10, readonly);
+		 * writes needs that; letting them through is better with it.
+		 * A port not routed before has no old workers behind it. */
+		if (readonly || routed)
+			err = proxy_drain(e, &in->cl, old, readonly ? 60 : 10, readonly);
 		if (!readonly)
 			err = proxy_hold(&in->cl, in->name, 0);
 	}
@@ -602,11 +605,30 @@ const struct error *runtime_route(struct engine *e, struct instance *in, const c
 	return err;
 }
 
+struct checker {
+	const struct cluster *cl;
+	const char *instance;
+	char *conf;
+};
+
+static void *check_ahead(void *ctx)
+{
+	struct checker *ck = ctx;
+	struct engine *e = NULL;
+
+	if (!engine_open(&e))
+		proxy_check(e, ck->cl, ck->instance, ck->conf);
+	engine_close(e);
+	return NULL;
+}
+
 const struct error *runtime_promote(struct engine *e, struct instance *in, const char *env, double *took)
 {
 	const struct error *err;
 	char subnet[64], address[64], *web = instance_container(in, env, "web");
-	int slot = -1;
+	int slot = -1, checking = 0;
+	struct checker ck;
+	pthread_t ct;
 
 	/* A few start at once, each then timed on its own: on shared CPUs
 	 * fifty starting together would each take longer than their health
@@ -615,10 +637,20 @@ const struct error *runtime_promote(struct engine *e, struct instance *in, const
 	    (err = lock_slot(in->cl.root, (int)in->cl.limits.starts, 3600, "waiting for other instances to start", &slot)))
 		goto out;
 	if ((err = runtime_subnet(e, &in->cl, subnet, sizeof subnet)) ||
-	    (err = instance_address(in, subnet, env, address, sizeof address)) ||
-	    (err = runtime_start(e, in, env, subnet)))
+	    (err = instance_address(in, subnet, env, address, sizeof address)))
 		goto out;
-	if ((err = runtime_wait_healthy(in, address, in->cl.tpl.health_timeout, took))) {
+	/* The proxy's check of the configuration that will route to it runs
+	 * meanwhile (a failed one only means runtime_route() checks again). */
+	ck.cl = &in->cl;
+	ck.instance = in->name;
+	ck.conf = proxy_instance_conf(in->name, in->cl.bind, in->port, address, in->cl.tpl.port);
+	checking = pthread_create(&ct, NULL, check_ahead, &ck) == 0;
+	if (!(err = runtime_start(e, in, env, subnet)))
+		err = runtime_wait_healthy(in, address, in->cl.tpl.health_timeout, took);
+	if (checking)
+		pthread_join(ct, NULL);
+	free(ck.conf);
+	if (err) {
 		struct buf logs = BUF_INIT;
 		char *title = xasprintf("last lines of %s", web);
 

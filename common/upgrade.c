@@ -212,9 +212,13 @@ const struct error *upgrade_run(struct engine *e, struct instance *in, const cha
 	 * database and files. */
 	if (served) {
 		report_line("stopping background processes, then holding writes to \"%s\" (reads go on)", in->name);
-		if ((err = stop_background(e, in, from)) || (err = runtime_route(e, in, from, ROUTE_READONLY)))
+		if ((err = stop_background(e, in, from)))
 			goto out;
+		/* Counted from here: clients see writes held from the moment
+		 * the hold begins, before the writes under way are waited out. */
 		held_at = clock_seconds();
+		if ((err = runtime_route(e, in, from, ROUTE_READONLY)))
+			goto out;
 	}
 	copied = 1;
 	if ((err = journal_write(in, j, "copy")) || (err = envkeep_clear(in, to)))
