@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -140,16 +141,24 @@ static int proc_read(long pid, const char *file, char *buf, size_t n)
  * then a reload is one signal and its workers are read from /proc, where
  * the engine's exec and top would each start a process.  0 otherwise:
  * the engine's way is taken. */
-static long local_master(struct engine *e, const char *name)
+static long local_master(struct engine *e, const struct cluster *cl, const char *name)
 {
 	json_t *info = NULL;
 	long pid = 0;
-	char cmd[64];
+	char cmd[64], theirs[96];
+	char *ours = cluster_path(cl, "proxy/nginx.conf");
+	struct stat a, b;
+	int same;
 
 	if (engine_container_inspect(e, name, &info) == NULL)
 		pid = (long)json_integer_value(json_object_get(json_object_get(info, "State"), "Pid"));
 	json_decref(info);
-	if (pid <= 0)
+	/* That PID here is that process: an nginx master that sees this
+	 * cluster's nginx.conf (the same file) where the proxy mounts it. */
+	snprintf(theirs, sizeof theirs, "/proc/%ld/root" PROXY_DIR "/nginx.conf", pid);
+	same = pid > 0 && stat(ours, &a) == 0 && stat(theirs, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	free(ours);
+	if (!same)
 		return 0;
 	proc_read(pid, "cmdline", cmd, sizeof cmd);
 	if (strncmp(cmd, "nginx: master process", 21) != 0 || kill((pid_t)pid, 0) < 0)
@@ -293,7 +302,7 @@ const struct error *proxy_set(struct engine *e, const struct cluster *cl, const 
 	 * nginx -s reload rather than the engine's kill: engines before 23
 	 * take any signal sent through the API as a manual stop, and then
 	 * do not restart the proxy after they restart themselves. */
-	if ((master = local_master(e, name)) > 0 && kill((pid_t)master, SIGHUP) == 0)
+	if ((master = local_master(e, cl, name)) > 0 && kill((pid_t)master, SIGHUP) == 0)
 		goto out;
 	buf_consume(&out, out.len);
 	if (!(err = engine_exec(e, name, reload, &code, &out, 30000)) && code != 0)
@@ -308,13 +317,13 @@ out:
 
 /* The PIDs of the proxy's nginx worker processes: from /proc (local_master()),
  * else as the engine lists them. */
-static const struct error *workers(struct engine *e, const char *name, json_t **pids)
+static const struct error *workers(struct engine *e, const struct cluster *cl, const char *name, json_t **pids)
 {
 	const struct error *err;
 	json_t *top = NULL, *row, *titles;
 	size_t i, pidcol = 1, cmdcol = 7;
 	const char *t;
-	long master = local_master(e, name);
+	long master = local_master(e, cl, name);
 
 	*pids = json_object();
 	if (master > 0 && local_workers(master, *pids) == 0)
@@ -345,7 +354,7 @@ static const struct error *workers(struct engine *e, const char *name, json_t **
 const struct error *proxy_workers(struct engine *e, const struct cluster *cl, json_t **pids)
 {
 	char *name = cluster_container(cl, CLUSTER_PROXY);
-	const struct error *err = workers(e, name, pids);
+	const struct error *err = workers(e, cl, name, pids);
 
 	free(name);
 	return error_wrap(err, "listing the front proxy's workers");
@@ -353,6 +362,7 @@ const struct error *proxy_workers(struct engine *e, const struct cluster *cl, js
 
 struct drain {
 	struct engine *e;
+	const struct cluster *cl;
 	const char *name;
 	const json_t *old;
 };
@@ -366,7 +376,7 @@ static const struct error *drained(void *ctx, int *done, char *why, size_t n)
 	const char *pid;
 	int left = 0;
 
-	if ((err = workers(d->e, d->name, &now)))
+	if ((err = workers(d->e, d->cl, d->name, &now)))
 		return err;
 	json_object_foreach((json_t *)d->old, pid, v)
 		left += json_object_get(now, pid) != NULL;
@@ -381,7 +391,7 @@ const struct error *proxy_drain(struct engine *e, const struct cluster *cl, cons
 {
 	const struct error *err;
 	char *name = cluster_container(cl, CLUSTER_PROXY);
-	struct drain d = {e, name, old};
+	struct drain d = {e, cl, name, old};
 	struct wait w = {.timeout = timeout, .interval_ms = 20, .uninterruptible = !interruptible};
 
 	if (!(err = wait_until(&w, drained, &d)) && w.timed_out)
