@@ -8,8 +8,9 @@
 #   and N worker `docker run`s started together to all webs answering 200;
 #   a start that fails is counted, and any fails the benchmark;
 # - with the N running: `cluster.sh status`, `status --json` and `list`
-#   (median of 11 runs), against one raw listing of the engine's containers
-#   (GET /containers/json over its socket, with curl).
+#   (median of 21 rounds, taking turns with the baseline), against one raw
+#   listing of the engine's containers (GET /containers/json over its
+#   socket, with curl).
 # Run after tests/setup.sh and make.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -139,10 +140,14 @@ for N in $NS; do
 	allfailed=$((allfailed + failed1 + failed2))
 
 	settled
-	raw=$(bench_median 11 curl -s --unix-socket "$SOCK" -o /dev/null "http://docker/containers/json?all=1")
-	bench_row "$N instances: cluster.sh status" "$(bench_median 11 "$C/cluster.sh" status)" "$raw" 2
-	bench_row "$N instances: cluster.sh status --json" "$(bench_median 11 "$C/cluster.sh" status --json)" "$raw" 2
-	bench_row "$N instances: cluster.sh list" "$(bench_median 11 "$C/cluster.sh" list)" "$raw" 2
+	# Taking turns: with N started together, their healthchecks run
+	# together too, a burst every health_interval.
+	mapfile -t m < <(bench_medians 21 curl -s --unix-socket "$SOCK" -o /dev/null "http://docker/containers/json?all=1" \
+		-- "$C/cluster.sh" status -- "$C/cluster.sh" status --json -- "$C/cluster.sh" list)
+	[ "${#m[@]}" = 4 ]
+	bench_row "$N instances: cluster.sh status" "${m[1]}" "${m[0]}" 2
+	bench_row "$N instances: cluster.sh status --json" "${m[2]}" "${m[0]}" 2
+	bench_row "$N instances: cluster.sh list" "${m[3]}" "${m[0]}" 2
 	bench_note "$N instances: status --live (every health path asked)" "$(bench_median 11 "$C/cluster.sh" status --live) s"
 done
 [ "$allfailed" = 0 ]

@@ -43,3 +43,32 @@ for _ in range(n):
 print("%.4f" % statistics.median(times))
 PY
 }
+
+# bench_medians N CMD1 -- CMD2 -- ...: the median wall time of each CMD
+# over N rounds, the commands taking turns within each round, so that all
+# see the machine alike (a burst of the engine's healthchecks, say); one
+# line per command.  A failing run fails the benchmark, showing its output.
+bench_medians() {
+	python3 - "$@" <<'PY'
+import statistics, subprocess, sys, time
+n, cmds, cur = int(sys.argv[1]), [], []
+for a in sys.argv[2:]:
+    if a == "--":
+        cmds.append(cur)
+        cur = []
+    else:
+        cur.append(a)
+cmds.append(cur)
+times = [[] for _ in cmds]
+for _ in range(n):
+    for i, cmd in enumerate(cmds):
+        t0 = time.perf_counter()
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        times[i].append(time.perf_counter() - t0)
+        if r.returncode != 0:
+            sys.stderr.write(r.stdout.decode(errors="replace"))
+            sys.exit("bench: %s failed (exit %d)" % (" ".join(cmd), r.returncode))
+for t in times:
+    print("%.4f" % statistics.median(t))
+PY
+}

@@ -72,10 +72,13 @@ const struct error *proxy_hold(const struct cluster *cl, const char *instance, i
 {
 	const struct error *err = NULL;
 	char *path = cluster_path(cl, "proxy/hold/%s.writes", instance);
+	int fd;
 
-	if (on)
-		err = fs_write_atomic(path, "", 0, 0644);
-	else if (unlink(path) < 0 && errno != ENOENT)
+	/* A flag: no content to sync (after a crash, the next command
+	 * releases any hold anyway). */
+	if (on && ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) < 0 || close(fd) < 0))
+		err = error_errno("making \"%s\"", path);
+	else if (!on && unlink(path) < 0 && errno != ENOENT)
 		err = error_errno("removing \"%s\"", path);
 	free(path);
 	return err;
@@ -90,6 +93,17 @@ int proxy_held(const struct cluster *cl, const char *instance)
 	return held;
 }
 
+/* Write text to path unless it holds that already (no sync to wait for). */
+static const struct error *write_changed(const char *path, const char *text)
+{
+	char *old = NULL;
+	size_t len = 0;
+	int same = fs_exists(path) && !fs_read(path, &old, &len) && len == strlen(text) && memcmp(old, text, len) == 0;
+
+	free(old);
+	return same ? NULL : fs_write_atomic(path, text, strlen(text), 0644);
+}
+
 const struct error *proxy_ensure(struct engine *e, const struct cluster *cl, int *changed)
 {
 	const struct error *err;
@@ -99,7 +113,7 @@ const struct error *proxy_ensure(struct engine *e, const struct cluster *cl, int
 
 	*changed = 0;
 	if ((err = fs_mkdirs(confd, 0755)) || (err = fs_mkdirs(hold, 0755)) ||
-	    (err = fs_write_atomic(conf, nginx_conf, strlen(nginx_conf), 0644)))
+	    (err = write_changed(conf, nginx_conf)))
 		goto out;
 	cfg = json_pack("{s:s, s:[s,s,s,s,s], s:{s:s, s:s, s:s}, s:i, s:{s:[o], s:{s:s}, s:s}}", "Image",
 			cluster_image(cl, CLUSTER_PROXY), "Cmd", "nginx", "-c", PROXY_DIR "/nginx.conf", "-g", "daemon off;",
@@ -282,7 +296,8 @@ const struct error *proxy_set(struct engine *e, const struct cluster *cl, const 
 	 * the same again (a reload to wait out what is under way). */
 	test = conf && !(had && oldlen == strlen(conf) && memcmp(old, conf, oldlen) == 0) && !checked_as(cl, instance, conf);
 	if (conf) {
-		if ((err = fs_write_atomic(path, conf, strlen(conf), 0644)))
+		if ((test || !had || oldlen != strlen(conf) || memcmp(old, conf, oldlen) != 0) &&
+		    (err = fs_write_atomic(path, conf, strlen(conf), 0644)))
 			goto out;
 	} else if ((unlink(path) < 0 && had && (err = error_errno("removing \"%s\"", path))) ||
 		   (err = proxy_hold(cl, instance, 0))) {
@@ -365,6 +380,7 @@ struct drain {
 	const struct cluster *cl;
 	const char *name;
 	const json_t *old;
+	long master; /* local_master(), found once */
 };
 
 /* Done when none of the old workers is left. */
@@ -376,8 +392,12 @@ static const struct error *drained(void *ctx, int *done, char *why, size_t n)
 	const char *pid;
 	int left = 0;
 
-	if ((err = workers(d->e, d->cl, d->name, &now)))
-		return err;
+	now = json_object();
+	if (d->master <= 0 || local_workers(d->master, now) < 0) {
+		json_decref(now);
+		if ((err = workers(d->e, d->cl, d->name, &now)))
+			return err;
+	}
 	json_object_foreach((json_t *)d->old, pid, v)
 		left += json_object_get(now, pid) != NULL;
 	json_decref(now);
@@ -391,8 +411,9 @@ const struct error *proxy_drain(struct engine *e, const struct cluster *cl, cons
 {
 	const struct error *err;
 	char *name = cluster_container(cl, CLUSTER_PROXY);
-	struct drain d = {e, cl, name, old};
-	struct wait w = {.timeout = timeout, .interval_ms = 20, .uninterruptible = !interruptible};
+	struct drain d = {e, cl, name, old, local_master(e, cl, name)};
+	/* Looking in /proc costs next to nothing: often. */
+	struct wait w = {.timeout = timeout, .interval_ms = d.master > 0 ? 5 : 20, .uninterruptible = !interruptible};
 
 	if (!(err = wait_until(&w, drained, &d)) && w.timed_out)
 		err = error_fmt("requests begun before the reload are still running after %d s", timeout);
