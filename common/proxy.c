@@ -93,15 +93,21 @@ int proxy_held(const struct cluster *cl, const char *instance)
 	return held;
 }
 
-/* Write text to path unless it holds that already (no sync to wait for). */
-static const struct error *write_changed(const char *path, const char *text)
+/* Whether the file at path holds exactly text. */
+static int file_holds(const char *path, const char *text)
 {
 	char *old = NULL;
 	size_t len = 0;
 	int same = fs_exists(path) && !fs_read(path, &old, &len) && len == strlen(text) && memcmp(old, text, len) == 0;
 
 	free(old);
-	return same ? NULL : fs_write_atomic(path, text, strlen(text), 0644);
+	return same;
+}
+
+/* Write text to path unless it holds that already (no sync to wait for). */
+static const struct error *write_changed(const char *path, const char *text)
+{
+	return file_holds(path, text) ? NULL : fs_write_atomic(path, text, strlen(text), 0644);
 }
 
 const struct error *proxy_ensure(struct engine *e, const struct cluster *cl, int *changed)
@@ -204,12 +210,10 @@ static int local_workers(long master, json_t *pids)
  * goes either way (a configuration is checked for one use). */
 static int checked_as(const struct cluster *cl, const char *instance, const char *conf)
 {
-	char *path = cluster_path(cl, "proxy/checked/%s.conf", instance), *text = NULL;
-	size_t len = 0;
-	int same = fs_exists(path) && !fs_read(path, &text, &len) && len == strlen(conf) && memcmp(text, conf, len) == 0;
+	char *path = cluster_path(cl, "proxy/checked/%s.conf", instance);
+	int same = file_holds(path, conf);
 
 	unlink(path);
-	free(text);
 	free(path);
 	return same;
 }
@@ -287,17 +291,17 @@ const struct error *proxy_set(struct engine *e, const struct cluster *cl, const 
 	char *const reload[] = {"nginx", "-c", PROXY_DIR "/nginx.conf", "-s", "reload", NULL};
 	struct buf out = BUF_INIT;
 	size_t oldlen = 0;
-	int code = -1, had = fs_exists(path), test;
+	int code = -1, had = fs_exists(path), same, test;
 	long master;
 
 	if (had && (err = fs_read(path, &old, &oldlen)))
 		goto out;
 	/* The file as it is was checked when it was written: no nginx -t for
 	 * the same again (a reload to wait out what is under way). */
-	test = conf && !(had && oldlen == strlen(conf) && memcmp(old, conf, oldlen) == 0) && !checked_as(cl, instance, conf);
+	same = conf && had && oldlen == strlen(conf) && memcmp(old, conf, oldlen) == 0;
+	test = conf && !same && !checked_as(cl, instance, conf);
 	if (conf) {
-		if ((test || !had || oldlen != strlen(conf) || memcmp(old, conf, oldlen) != 0) &&
-		    (err = fs_write_atomic(path, conf, strlen(conf), 0644)))
+		if (!same && (err = fs_write_atomic(path, conf, strlen(conf), 0644)))
 			goto out;
 	} else if ((unlink(path) < 0 && had && (err = error_errno("removing \"%s\"", path))) ||
 		   (err = proxy_hold(cl, instance, 0))) {
