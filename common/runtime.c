@@ -572,7 +572,7 @@ const struct error *runtime_route(struct engine *e, struct instance *in, const c
 	const struct error *err;
 	char subnet[64], address[64], *conf = NULL;
 	json_t *old = NULL;
-	int restarted = 0, readonly = flags & ROUTE_READONLY, routed;
+	int restarted = 0, readonly = flags & ROUTE_READONLY, drain;
 
 	if (flags & ROUTE_AGAIN)
 		return proxy_hold(&in->cl, in->name, 0);
@@ -590,12 +590,12 @@ const struct error *runtime_route(struct engine *e, struct instance *in, const c
 	if (readonly && (err = proxy_hold(&in->cl, in->name, 1)))
 		return err;
 	conf = proxy_instance_conf(in->name, in->cl.bind, in->port, address, in->cl.tpl.port);
-	routed = runtime_served(in);
-	if (!(err = proxy_workers(e, &in->cl, &old)) && !(err = proxy_set(e, &in->cl, in->name, conf))) {
-		/* On return the new configuration is the one in force: holding
-		 * writes needs that; letting them through is better with it.
-		 * A port not routed before has no old workers behind it. */
-		if (readonly || routed)
+	/* On return the new configuration is the one in force: holding writes
+	 * needs that; letting them through is better with it.  A port not
+	 * routed before has no old workers behind it: none to list or wait for. */
+	drain = readonly || runtime_served(in);
+	if ((!drain || !(err = proxy_workers(e, &in->cl, &old))) && !(err = proxy_set(e, &in->cl, in->name, conf))) {
+		if (drain)
 			err = proxy_drain(e, &in->cl, old, readonly ? 60 : 10, readonly);
 		if (!readonly)
 			err = proxy_hold(&in->cl, in->name, 0);

@@ -77,7 +77,7 @@ static const struct error *release(struct snap *s)
 	if (!s->held)
 		return NULL;
 	s->held = 0;
-	/* The configuration of a moment ago: no checks. */
+	/* The configuration in force stays: only the hold goes (no reload). */
 	err = error_wrap(runtime_route(s->e2, s->in, s->in->env, ROUTE_AGAIN), "letting writes through again");
 	s->held_for = clock_seconds() - s->held_since;
 	return err;
