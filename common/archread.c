@@ -12,8 +12,9 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "err.h"
 #include "clock.h"
+#include "conf.h"
+#include "err.h"
 #include "interrupt.h"
 #include "mem.h"
 #include "report.h"
@@ -30,12 +31,20 @@
 /* Runs of zeros this long (aligned in the member) become holes. */
 #define HOLE (64u << 10)
 
+struct verify;
+
 struct archread {
 	int fd;
 	char *path;
 	uint64_t size;
 	char *buf, *inner; /* IO_SIZE each */
+	/* Checked as it is restored (archread_inspect()): the reader stands
+	 * after config/instance.ini, whose record v holds. */
+	struct archive *a;
+	struct verify *v;
 };
+
+static void verify_free(struct verify *v);
 
 const struct error *archread_open(struct archread **out, const char *path)
 {
@@ -66,6 +75,9 @@ void archread_close(struct archread *r)
 {
 	if (!r)
 		return;
+	if (r->a)
+		archive_read_free(r->a);
+	verify_free(r->v);
 	close(r->fd);
 	free(r->path);
 	free(r->buf);
@@ -351,7 +363,7 @@ static const struct error *sqlpass_verdict(struct sqlpass *p)
 
 struct verify {
 	struct archread *r;
-	const struct archread_limits *lim;
+	struct archread_limits lim;
 	json_t *seen;          /* name -> {type, size, sha256 | target} */
 	json_t *versions;      /* version.txt candidates: name -> text */
 	struct buf manifest, small;
@@ -360,14 +372,17 @@ struct verify {
 	uint64_t total, limit;
 	char why[160];         /* what sets limit */
 	double shown;
+	int refused;           /* spend() refused it */
 };
 
 /* n more unpacked bytes. */
 static const struct error *spend(struct verify *v, uint64_t n)
 {
 	v->total += n;
-	if (v->total > v->limit)
+	if (v->total > v->limit) {
+		v->refused = 1;
 		return error_fmt("it unpacks to more than %s", v->why);
+	}
 	if (clock_seconds() - v->shown >= 0.25) {
 		v->shown = clock_seconds();
 		report_progress("checking the archive: %.1f MiB", (double)v->total / (1 << 20));
@@ -412,7 +427,7 @@ static const struct error *keep_small(void *ctx, const char *data, size_t len)
 
 static void set_limit(struct verify *v)
 {
-	const struct archread_limits *l = v->lim;
+	const struct archread_limits *l = &v->lim;
 	uint64_t by_ratio;
 
 	v->limit = l->space;
@@ -665,24 +680,78 @@ static const struct error *verify_whole(struct verify *v, int got_manifest, stru
 	return NULL;
 }
 
+static void verify_init(struct verify *v, struct archread *r, const struct archread_limits *lim)
+{
+	memset(v, 0, sizeof *v);
+	v->r = r;
+	v->lim = *lim;
+	set_limit(v);
+	sqlsplit_init(&v->chunks.split, lim->max_statement);
+	sqlsplit_init(&v->gz.split, lim->max_statement);
+	sqlcheck_init(&v->chunks.check, lim->target_db);
+	sqlcheck_init(&v->gz.check, lim->target_db);
+	if (!(v->seen = json_object()) || !(v->versions = json_object()))
+		report_out_of_memory();
+}
+
+static void verify_done(struct verify *v)
+{
+	json_decref(v->seen);
+	json_decref(v->versions);
+	buf_free(&v->manifest);
+	buf_free(&v->small);
+	sqlsplit_free(&v->chunks.split);
+	sqlsplit_free(&v->gz.split);
+	sqlcheck_free(&v->chunks.check);
+	sqlcheck_free(&v->gz.check);
+	memset(v, 0, sizeof *v);
+}
+
+static void verify_free(struct verify *v)
+{
+	if (v) {
+		verify_done(v);
+		free(v);
+	}
+}
+
+/* The checks of a member's header that need what came before: once
+ * only, not past the last manifest, not more than MEMBERS_MAX. */
+static const struct error *verify_new_member(struct verify *v, const char *name, int got_manifest)
+{
+	if (json_object_get(v->seen, name) || (got_manifest && strcmp(name, "manifest.json") == 0))
+		return error_fmt("archive member \"%s\" appears twice", name);
+	if (json_object_size(v->seen) >= MEMBERS_MAX)
+		return error_fmt("more than %u members", MEMBERS_MAX);
+	return NULL;
+}
+
+/* The current member, manifest.json, into v->manifest. */
+static const struct error *verify_manifest(struct verify *v, struct archive *a)
+{
+	const struct error *err;
+	struct sha256 hs = {0};
+	uint64_t raw = 0;
+
+	v->small.len = 0;
+	if ((err = member_data(v->r, a, 0, &hs, &raw, keep_small, v)))
+		return error_wrap(err, "reading manifest.json");
+	buf_append(&v->manifest, buf_str(&v->small), v->small.len);
+	return NULL;
+}
+
 const struct error *archread_verify(struct archread *r, const struct archread_limits *lim, struct archread_info *info)
 {
 	const struct error *err;
 	struct archive *a = NULL;
 	struct archive_entry *e;
-	struct verify v = {.r = r, .lim = lim};
+	struct verify v;
 	char namebuf[ARCHIVE_RAW_MAX + 4];
 	int got_manifest = 0, ar;
 
 	memset(info, 0, sizeof *info);
 	info->archive_bytes = r->size;
-	set_limit(&v);
-	sqlsplit_init(&v.chunks.split, lim->max_statement);
-	sqlsplit_init(&v.gz.split, lim->max_statement);
-	sqlcheck_init(&v.chunks.check, lim->target_db);
-	sqlcheck_init(&v.gz.check, lim->target_db);
-	if (!(v.seen = json_object()) || !(v.versions = json_object()))
-		report_out_of_memory();
+	verify_init(&v, r, lim);
 	if ((err = start(r, &a)))
 		goto out;
 	while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
@@ -695,25 +764,12 @@ const struct error *archread_verify(struct archread *r, const struct archread_li
 			goto out;
 		if (skip)
 			continue;
-		if (json_object_get(v.seen, name) || (got_manifest && strcmp(name, "manifest.json") == 0)) {
-			err = error_fmt("archive member \"%s\" appears twice", name);
+		if ((err = verify_new_member(&v, name, got_manifest)))
 			goto out;
-		}
-		if (json_object_size(v.seen) >= MEMBERS_MAX) {
-			err = error_fmt("more than %u members", MEMBERS_MAX);
-			goto out;
-		}
 		if (type == AE_IFREG && strcmp(name, "manifest.json") == 0) {
-			struct sha256 hs = {0};
-			uint64_t raw = 0;
-
 			got_manifest = 1;
-			v.small.len = 0;
-			if ((err = member_data(r, a, 0, &hs, &raw, keep_small, &v))) {
-				err = error_wrap(err, "reading manifest.json");
+			if ((err = verify_manifest(&v, a)))
 				goto out;
-			}
-			buf_append(&v.manifest, buf_str(&v.small), v.small.len);
 			continue;
 		}
 		if ((err = verify_member(&v, a, e, name, type, &rec)))
@@ -737,15 +793,77 @@ out:
 	}
 	if (a)
 		archive_read_free(a);
-	json_decref(v.seen);
-	json_decref(v.versions);
-	buf_free(&v.manifest);
-	buf_free(&v.small);
-	sqlsplit_free(&v.chunks.split);
-	sqlsplit_free(&v.gz.split);
-	sqlcheck_free(&v.chunks.check);
-	sqlcheck_free(&v.gz.check);
+	verify_done(&v);
 	return err;
+}
+
+/* config/instance.ini, the first member of korcluster's snapshots: what
+ * it says the snapshot is of, checked against the manifest at the end. */
+static const struct error *read_config(struct verify *v, struct archive *a, struct archread_info *info)
+{
+	const struct error *err;
+	struct sha256 hs = {0};
+	struct conf c = {0};
+	struct diag d = DIAG_INIT;
+	unsigned char dg[32];
+	char hex[65];
+	uint64_t raw = 0;
+	const char *x;
+
+	v->small.len = 0;
+	if ((err = member_data(v->r, a, 0, &hs, &raw, keep_small, v)))
+		return error_wrap(err, "reading config/instance.ini");
+	sha256_final(&hs, dg);
+	sha256_hex(dg, hex);
+	json_object_set_new(v->seen, "config/instance.ini",
+			    json_pack("{s:s, s:I, s:s}", "type", "file", "size", (json_int_t)raw, "sha256", hex));
+	if (v->small.len && memchr(v->small.data, '\0', v->small.len))
+		return error_fmt("config/instance.ini holds a NUL byte");
+	conf_load_string(&c, "config/instance.ini", buf_str(&v->small), &d);
+	if ((x = conf_peek(&c, "instance", "version")))
+		info->version = xstrdup(x);
+	if ((x = conf_peek(&c, "instance", "template")))
+		info->template = xstrdup(x);
+	if ((x = conf_peek(&c, "instance", "name")))
+		info->instance = xstrdup(x);
+	conf_free(&c);
+	diag_free(&d);
+	if (!info->version || !info->template || !info->instance)
+		return error_fmt("config/instance.ini lacks version, template or name");
+	return NULL;
+}
+
+const struct error *archread_inspect(struct archread *r, const struct archread_limits *lim, struct archread_info *info)
+{
+	const struct error *err;
+	struct archive *a = NULL;
+	struct archive_entry *e;
+	char namebuf[ARCHIVE_RAW_MAX + 4];
+	const char *name = "";
+	mode_t type = 0;
+	int skip = 1;
+
+	memset(info, 0, sizeof *info);
+	info->archive_bytes = r->size;
+	if ((err = start(r, &a)))
+		return error_wrap(err, "refusing archive \"%s\"", r->path);
+	if (archive_read_next_header(a, &e) != ARCHIVE_OK || header(e, namebuf, &name, &type, &skip) || skip ||
+	    type != AE_IFREG || strcmp(name, "config/instance.ini") != 0) {
+		/* Not korcluster's format as it writes it: read twice. */
+		archive_read_free(a);
+		return archread_verify(r, lim, info);
+	}
+	r->v = xmalloc(sizeof *r->v);
+	verify_init(r->v, r, lim);
+	if ((err = read_config(r->v, a, info))) {
+		archive_read_free(a);
+		verify_free(r->v);
+		r->v = NULL;
+		archread_info_free(info);
+		return error_wrap(err, "refusing archive \"%s\"", r->path);
+	}
+	r->a = a;
+	return NULL;
 }
 
 /* ---- the second pass ---- */
@@ -812,12 +930,16 @@ struct fdsink {
 	int fd;
 	const char *name;
 	uint64_t pos;
+	struct verify *v; /* counts the bytes against its limit, or NULL */
 };
 
 static const struct error *write_fd(void *ctx, const char *data, size_t len)
 {
 	struct fdsink *s = ctx;
+	const struct error *err;
 
+	if (s->v && (err = spend(s->v, len)))
+		return err;
 	while (len) {
 		size_t n = HOLE - s->pos % HOLE;
 
@@ -843,9 +965,10 @@ static const struct error *write_fd(void *ctx, const char *data, size_t len)
 	return NULL;
 }
 
-/* Restore one member at rel below rootfd; h and *raw get its bytes. */
+/* Restore one member at rel below rootfd; h and *raw get its bytes, v
+ * (or NULL) counts them. */
 static const struct error *extract(struct archread *r, struct archive *a, struct archive_entry *e, int rootfd,
-				   const char *rel, struct sha256 *h, uint64_t *raw)
+				   const char *rel, struct sha256 *h, uint64_t *raw, struct verify *v)
 {
 	const struct error *err;
 	mode_t type = archive_entry_filetype(e), perm = archive_entry_perm(e) & 0777;
@@ -867,7 +990,7 @@ static const struct error *extract(struct archread *r, struct archive *a, struct
 		else
 			set_owner_time(dfd, leaf, e);
 	} else {
-		struct fdsink s = {openat(dfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600), rel, 0};
+		struct fdsink s = {openat(dfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600), rel, 0, v};
 
 		if (s.fd < 0) {
 			err = error_errno("creating \"%s\"", rel);
@@ -934,10 +1057,11 @@ static const struct error *restore_member(struct archread *r, struct archive *a,
 		err = member_data(r, a, 1, &hs, raw, s->sql, s->ctx);
 		break;
 	case D_DATA:
-		err = *rel ? extract(r, a, e, datafd, rel, &hs, raw) : member_data(r, a, 0, &hs, raw, nothing, NULL);
+		err = *rel ? extract(r, a, e, datafd, rel, &hs, raw, NULL) : member_data(r, a, 0, &hs, raw, nothing, NULL);
 		break;
 	case D_EXTRA:
-		err = extrafd >= 0 ? extract(r, a, e, extrafd, rel, &hs, raw) : member_data(r, a, 0, &hs, raw, nothing, NULL);
+		err = extrafd >= 0 ? extract(r, a, e, extrafd, rel, &hs, raw, NULL)
+				   : member_data(r, a, 0, &hs, raw, nothing, NULL);
 		break;
 	case D_SKIP:
 		err = member_data(r, a, 0, &hs, raw, nothing, NULL);
@@ -960,8 +1084,197 @@ static const struct error *restore_member(struct archread *r, struct archive *a,
 	return NULL;
 }
 
-const struct error *archread_restore(struct archread *r, const struct archread_info *info,
-				     const struct archread_sink *s)
+/* ---- checked as it is restored ---- */
+
+/* The dump's text on its way to the sink, counted. */
+struct sqlsink {
+	struct verify *v;
+	const struct archread_sink *s;
+};
+
+static const struct error *sql_data(void *ctx, const char *data, size_t len)
+{
+	struct sqlsink *q = ctx;
+	const struct error *err;
+
+	if ((err = spend(q->v, len)))
+		return err;
+	q->v->chunks.bytes += len;
+	return q->s->sql(q->s->ctx, data, len);
+}
+
+/* A member below a symlink seen before: extracting it would fail (no
+ * folder is followed), refusing it says why. */
+static const struct error *below_link(struct verify *v, const char *name)
+{
+	char path[ARCHIVE_RAW_MAX + 4];
+	const char *t;
+
+	snprintf(path, sizeof path, "%s", name);
+	for (char *p = strchr(path, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		t = json_string_value(json_object_get(json_object_get(v->seen, path), "type"));
+		*p = '/';
+		if (t && strcmp(t, "link") == 0) {
+			*p = '\0';
+			return error_fmt("\"%s\" lies below the symlink \"%s\"", name, path);
+		}
+	}
+	return NULL;
+}
+
+/* One member of korcluster's format, checked and restored; *rec: what it
+ * was; *refused: whether an error is a refusal of the archive (else the
+ * restore failed: the disk, the database). */
+static const struct error *checked_member(struct archread *r, struct archive *a, struct archive_entry *e,
+					  const struct archread_info *info, const struct archread_sink *s, int datafd,
+					  const char *name, mode_t type, json_t **rec, int *refused)
+{
+	const struct error *err = NULL;
+	struct verify *v = r->v;
+	struct sqlsink q = {v, s};
+	struct sha256 hs = {0};
+	unsigned char d[32];
+	char hex[65], want[32];
+	uint64_t raw = 0;
+	const char *rel;
+	enum dest dest = classify(info, name, &rel);
+
+	*rec = NULL;
+	*refused = 1;
+	if (dest == D_BAD)
+		return error_fmt("archive member \"%s\" has no place in a korcluster snapshot", name);
+	if (dest == D_DUMP && type != AE_IFREG)
+		return error_fmt("archive member \"%s\" is not a file", name);
+	if (dest == D_DATA && !*rel && type != AE_IFDIR)
+		return error_fmt("archive member \"%s\" is not a folder", name);
+	if (dest == D_DATA && (err = below_link(v, name)))
+		return err;
+	if (type == AE_IFREG && archive_entry_size_is_set(e) && archive_entry_size(e) > 0 &&
+	    v->total + (uint64_t)archive_entry_size(e) > v->limit)
+		return error_fmt("it unpacks to more than %s", v->why);
+	if (dest == D_DUMP) {
+		snprintf(want, sizeof want, "db/dump.%06u.sql", v->next_chunk++);
+		if (strcmp(name, want) != 0)
+			return error_fmt("checking the database dump: its pieces are out of order");
+	}
+	*refused = 0;
+	if (type == AE_IFDIR || type == AE_IFLNK) {
+		if (dest == D_DATA && *rel)
+			err = extract(r, a, e, datafd, rel, &hs, &raw, v);
+		*rec = type == AE_IFDIR ? json_pack("{s:s}", "type", "dir")
+					: json_pack("{s:s, s:s}", "type", "link", "target", archive_entry_symlink(e));
+		return err;
+	}
+	if (dest == D_DUMP)
+		err = member_data(r, a, 0, &hs, &raw, sql_data, &q);
+	else if (dest == D_DATA)
+		err = extract(r, a, e, datafd, rel, &hs, &raw, v);
+	else
+		err = member_data(r, a, 0, &hs, &raw, spend_data, v);
+	*refused = v->refused;
+	if (err)
+		return err;
+	sha256_final(&hs, d);
+	sha256_hex(d, hex);
+	*rec = json_pack("{s:s, s:I, s:s}", "type", "file", "size", (json_int_t)raw, "sha256", hex);
+	return NULL;
+}
+
+/* The one pass over korcluster's format (archread_inspect() read its
+ * first member): each member is checked as the first pass checks it, then
+ * restored; what only the whole archive tells (the manifest, where the
+ * links lead) is checked at its end.  What it restored is the caller's to
+ * discard on an error. */
+static const struct error *restore_checked(struct archread *r, struct archread_info *info,
+					   const struct archread_sink *s)
+{
+	const struct error *err = NULL;
+	struct verify *v = r->v;
+	struct archive *a = r->a;
+	struct archive_entry *e;
+	char namebuf[ARCHIVE_RAW_MAX + 4];
+	char *version = xstrdup(info->version), *template = xstrdup(info->template), *instance = xstrdup(info->instance);
+	int datafd = -1, ar = ARCHIVE_OK, got_manifest = 0, refused = 0;
+	double shown = 0;
+
+	if ((err = open_dir(s->data_dir, &datafd)))
+		goto out;
+	while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		const char *name;
+		mode_t type;
+		int skip;
+		json_t *rec;
+
+		refused = 1;
+		if ((err = header(e, namebuf, &name, &type, &skip)))
+			goto out;
+		if (skip)
+			continue;
+		if ((err = verify_new_member(v, name, got_manifest)))
+			goto out;
+		if (type == AE_IFREG && strcmp(name, "manifest.json") == 0) {
+			got_manifest = 1;
+			if ((err = verify_manifest(v, a)))
+				goto out;
+			continue;
+		}
+		if ((err = checked_member(r, a, e, info, s, datafd, name, type, &rec, &refused))) {
+			if (!refused)
+				err = error_wrap(err, "restoring \"%s\"", name);
+			goto out;
+		}
+		if (!rec || json_object_set_new(v->seen, name, rec) < 0)
+			report_out_of_memory();
+		if (clock_seconds() - shown >= 0.25) {
+			shown = clock_seconds();
+			report_progress("restoring: %.1f MiB, %d%% of the archive read", (double)v->total / (1 << 20),
+					(int)(archive_filter_bytes(a, -1) * 100 / (r->size ? r->size : 1)));
+		}
+	}
+	refused = 1;
+	if (ar != ARCHIVE_EOF) {
+		err = archive_fail(a, "reading the archive (truncated or corrupted)");
+		goto out;
+	}
+	if (!got_manifest) {
+		err = error_fmt("it begins as a korcluster snapshot but has no manifest.json");
+		goto out;
+	}
+	free(info->version);
+	free(info->template);
+	free(info->instance);
+	info->version = info->template = info->instance = NULL;
+	if ((err = verify_whole(v, 1, info)))
+		goto out;
+	if (strcmp(info->version, version) != 0 || strcmp(info->template, template) != 0 ||
+	    strcmp(info->instance, instance) != 0) {
+		err = error_fmt("manifest.json says it is of instance \"%s\", template \"%s\", version %s; "
+				"config/instance.ini says \"%s\", template \"%s\", version %s",
+				info->instance, info->template, info->version, instance, template, version);
+		goto out;
+	}
+	info->members = v->seen;
+	v->seen = NULL;
+out:
+	report_progress_clear();
+	if (err)
+		err = error_wrap(err, "%s \"%s\"", refused ? "refusing archive" : "restoring", r->path);
+	if (datafd >= 0)
+		close(datafd);
+	archive_read_free(a);
+	r->a = NULL;
+	verify_free(v);
+	r->v = NULL;
+	free(version);
+	free(template);
+	free(instance);
+	return err;
+}
+
+/* The second pass over an archive archread_verify() read. */
+static const struct error *restore_verified(struct archread *r, const struct archread_info *info,
+					    const struct archread_sink *s)
 {
 	const struct error *err;
 	struct archive *a = NULL;
@@ -1031,4 +1344,9 @@ out:
 		close(extrafd);
 	json_decref(seen);
 	return err;
+}
+
+const struct error *archread_restore(struct archread *r, struct archread_info *info, const struct archread_sink *s)
+{
+	return r->v ? restore_checked(r, info, s) : restore_verified(r, info, s);
 }

@@ -1,9 +1,9 @@
-/* archread: reading a snapshot (the format is in archive.h): verified
- * whole, then restored.
+/* archread: reading a snapshot (the format is in archive.h): checked,
+ * and restored.
  *
- * The archive is opened once; both passes read that open file, so what is
- * restored is what was verified even if the path is replaced meanwhile.
- * One reader serves both passes and decides alike what each member is:
+ * The archive is opened once and only that open file is read, so what is
+ * restored is what was checked even if the path is replaced meanwhile.
+ * One reader decides alike in every pass what each member is:
  *
  *   korcluster's format (it has manifest.json): exactly the members the
  *   manifest lists, each once, with their type, size, sha256 or link
@@ -13,19 +13,25 @@
  *   data/..., log/... (left out) and config files (kept aside), all at the
  *   top or in one top folder.
  *
- * The first pass refuses the archive, changing nothing, for: a member
- * name that is absolute, holds "." or ".." or an empty component, is
- * longer than ARCHIVE_NAME_MAX bytes, has a component longer than 255
- * bytes or more than ARCHIVE_DEPTH_MAX of them, or is not UTF-8 (nor may
- * a link's target be); a hard link, device or
- * FIFO; a member twice; a symlink that leads out of the folder it is
- * restored into, resolved as the kernel will (vtree.h); a member below a
- * symlink; a statement of the dump that sqlcheck.h refuses or that is
- * longer than the server takes; more unpacked bytes than the limits allow
- * (free space, a fixed maximum, a ratio to the archive's size); a
- * truncated or corrupt stream.  The second pass runs the same checks and
- * also compares every member with what the first pass read: a difference
- * stops it (the caller discards what it restored). */
+ * The checks refuse the archive for: a member name that is absolute,
+ * holds "." or ".." or an empty component, is longer than
+ * ARCHIVE_NAME_MAX bytes, has a component longer than 255 bytes or more
+ * than ARCHIVE_DEPTH_MAX of them, or is not UTF-8 (nor may a link's
+ * target be); a hard link, device or FIFO; a member twice; a symlink that
+ * leads out of the folder it is restored into, resolved as the kernel
+ * will (vtree.h); a member below a symlink; a statement of the dump that
+ * sqlcheck.h refuses or that is longer than the server takes; more
+ * unpacked bytes than the limits allow (free space, a fixed maximum, a
+ * ratio to the archive's size); a truncated or corrupt stream.
+ *
+ * korcluster's snapshots are read once, into an environment nothing
+ * serves: each member is checked as it comes, before it is written (its
+ * sha256 when it ends), the manifest and where the links lead at the end;
+ * the dump's statements are checked by the sink, before each runs
+ * (dbload.h).  Any other archive is read twice: a first pass checks it
+ * whole, writing nothing; the second restores it and compares every
+ * member with what the first read.  Either way a failure leaves what was
+ * restored for the caller to discard. */
 #ifndef KC_ARCHREAD_H
 #define KC_ARCHREAD_H
 
@@ -72,9 +78,20 @@ const struct error *archread_open(struct archread **out, const char *path);
 void archread_close(struct archread *r);
 /* The first pass: nothing is written anywhere. */
 const struct error *archread_verify(struct archread *r, const struct archread_limits *lim, struct archread_info *info);
-/* The second pass, over a verified archive: files into s->data_dir (never
- * following a link; runs of zeros become holes), the dump to s->sql. */
-const struct error *archread_restore(struct archread *r, const struct archread_info *info, const struct archread_sink *s);
+/* What archread_restore() needs before it starts.  An archive that begins
+ * as korcluster writes its snapshots (config/instance.ini first) is read
+ * once: only that member now (info gets its version, template and
+ * instance, to be checked against the manifest at the end), the rest as
+ * it is restored.  Any other is verified whole here (archread_verify()). */
+const struct error *archread_inspect(struct archread *r, const struct archread_limits *lim, struct archread_info *info);
+/* Files into s->data_dir (never following a link; runs of zeros become
+ * holes), the dump to s->sql.  After archread_verify(), the second pass:
+ * every member must be what the first read.  After an archread_inspect()
+ * that read only the first member, the one pass: every check of the first
+ * pass as each member comes (one that fails stops it at that member), the
+ * manifest and the links at the end; info is then complete.  On an error,
+ * what it restored is the caller's to discard. */
+const struct error *archread_restore(struct archread *r, struct archread_info *info, const struct archread_sink *s);
 void archread_info_free(struct archread_info *info);
 
 #endif

@@ -28,12 +28,16 @@
 #define DBLOAD_USER_PREFIX "kcload_"
 /* A load may always grow its database this far, whatever its dump. */
 #define DBLOAD_FLOOR (64ull << 20)
+#define DBLOAD_CONNECTIONS_MAX 8
 
 struct dbload_limits {
 	int timeout;          /* seconds the whole load may take; 0: no limit */
 	uint64_t max_bytes;   /* the most the database's folder may hold; 0: no limit */
+	unsigned growth;      /* and growth times the dump's bytes fed so far */
 	const char *dir;      /* that folder on this host, or NULL (no size limit) */
 	size_t max_statement; /* the longest statement; 0: the server's max_allowed_packet */
+	int connections;      /* rows run on this many connections at once (at most
+				 DBLOAD_CONNECTIONS_MAX); 0: one */
 };
 
 struct dbload;
@@ -46,6 +50,9 @@ const struct error *dbload_feed(struct dbload *l, const char *data, size_t len);
 /* The end of the dump: its last statement, the last rows committed. */
 const struct error *dbload_finish(struct dbload *l);
 size_t dbload_statements(const struct dbload *l);
+/* When the load failed because sqlcheck.h refused a statement: that
+ * refusal, saying where the statement is; else NULL. */
+const struct error *dbload_refusal(struct dbload *l);
 /* Stop the watchdog, drop the loading user; l may be NULL. */
 void dbload_close(struct dbload *l);
 

@@ -78,6 +78,7 @@ void mysqlsvc_load_limits(const struct cluster *cl, const char *dbname, uint64_t
 
 	memset(lim, 0, sizeof *lim);
 	lim->timeout = cl->limits.load_timeout;
+	lim->connections = MYSQLSVC_LOAD_CONNECTIONS;
 	*dir = g ? mysqlsvc_db_dir(cl, dbname) : NULL;
 	lim->dir = *dir;
 	if (*dir)

@@ -73,6 +73,9 @@ static const struct error *check_info(const struct instance *in, const char *pat
 	return NULL;
 }
 
+struct restore;
+static void report_archive_ok(const struct restore *r);
+
 struct restore {
 	struct engine *e;
 	struct instance *in;
@@ -82,9 +85,16 @@ struct restore {
 	struct archread_info info;
 	struct archread_limits lim;
 	struct db_server srv;
-	char *dbname;
+	char *dbname, *path;
 	int older;
 };
+
+static void report_archive_ok(const struct restore *r)
+{
+	report_line("archive ok: %s of %s, %zu files (%.1f MiB), dump %.1f MiB",
+		    r->info.legacy ? "KorCluster snapshot" : "snapshot", r->info.version, r->info.files,
+		    (double)r->info.data_bytes / (1 << 20), (double)r->info.dump_bytes / (1 << 20));
+}
 
 const struct error *restore_check(struct engine *e, struct instance *in, const char *path, const char *env,
 				  enum restore_mode mode, struct restore **out)
@@ -97,6 +107,7 @@ const struct error *restore_check(struct engine *e, struct instance *in, const c
 	r->env = env;
 	r->mode = mode;
 	r->dbname = instance_database(in, env);
+	r->path = xstrdup(path);
 	report_line("checking %s", path);
 	if ((err = archread_open(&r->r, path)) || (err = mysqlsvc_server(e, &in->cl, &r->srv)) ||
 	    (err = server_statement_max(&r->srv, &r->lim.max_statement)))
@@ -105,11 +116,12 @@ const struct error *restore_check(struct engine *e, struct instance *in, const c
 	r->lim.unpack_max = in->cl.limits.unpack_max;
 	r->lim.ratio = in->cl.limits.unpack_ratio;
 	r->lim.target_db = r->dbname;
-	if ((err = archread_verify(r->r, &r->lim, &r->info)) || (err = check_info(in, path, &r->info, mode, &r->older)))
+	if ((err = archread_inspect(r->r, &r->lim, &r->info)) || (err = check_info(in, path, &r->info, mode, &r->older)))
 		goto out;
-	report_line("archive ok: %s of %s, %zu files (%.1f MiB), dump %.1f MiB",
-		    r->info.legacy ? "KorCluster snapshot" : "snapshot", r->info.version, r->info.files,
-		    (double)r->info.data_bytes / (1 << 20), (double)r->info.dump_bytes / (1 << 20));
+	if (r->info.members)
+		report_archive_ok(r);
+	else
+		report_line("snapshot of %s: each part is checked as it is restored", r->info.version);
 out:
 	if (err) {
 		restore_close(r);
@@ -145,7 +157,9 @@ const struct error *restore_run(struct restore *r, struct restore_result *res)
 	res->changed = 1;
 	if ((err = runtime_stop(e, in, env)) || (err = searchidx_drop(e, in, env)))
 		goto out;
-	mysqlsvc_load_limits(&in->cl, r->dbname, r->info.dump_bytes, &dbdir, &dl);
+	/* The database may grow load_growth times the dump fed so far. */
+	mysqlsvc_load_limits(&in->cl, r->dbname, 0, &dbdir, &dl);
+	dl.growth = dbdir ? in->cl.limits.load_growth : 0;
 	dl.max_statement = r->lim.max_statement;
 	if ((err = dbload_open(&l, &r->srv, r->dbname, &dl)) || (err = fs_remove_tree(staging)) ||
 	    (err = fs_mkdirs(staging, 0755)) ||
@@ -154,9 +168,18 @@ const struct error *restore_run(struct restore *r, struct restore_result *res)
 	{
 		struct archread_sink sink = {load_data, l, staging, r->info.legacy ? extra : NULL};
 
+		int once = !r->info.members;
+
 		report_line("restoring into environment %s", env);
-		if ((err = archread_restore(r->r, &r->info, &sink)) || (err = dbload_finish(l)))
+		if ((err = archread_restore(r->r, &r->info, &sink)) || (err = dbload_finish(l))) {
+			const struct error *refusal = dbload_refusal(l);
+
+			if (refusal)
+				err = error_wrap(refusal, "refusing archive \"%s\": checking the database dump", r->path);
 			goto out;
+		}
+		if (once)
+			report_archive_ok(r);
 	}
 	res->files = r->info.files;
 	res->statements = dbload_statements(l);
@@ -205,6 +228,7 @@ void restore_close(struct restore *r)
 	archread_info_free(&r->info);
 	archread_close(r->r);
 	free(r->dbname);
+	free(r->path);
 	free(r);
 }
 

@@ -582,6 +582,10 @@ static const struct error *check_view(const struct stmt *st, const struct tok *t
 	}
 	if (n == 0)
 		return NULL;
+	st->c->first |= is(&t[0], "INSERT") ? SQLCHECK_INSERT
+			: is(&t[0], "SET")  ? SQLCHECK_SET
+			: is(&t[0], "LOCK") || is(&t[0], "UNLOCK") ? SQLCHECK_LOCK
+						      : SQLCHECK_OTHER;
 	if (is(&t[0], "USE"))
 		return refuse(st, "switches or creates databases");
 	if (!is_any(&t[0], first_words))
@@ -624,6 +628,7 @@ const struct error *sqlcheck_statement(struct sqlcheck *c, const char *stmt, siz
 	size_t nth;
 	int modes = find2(stmt, len, '/', '*') ? 2 : 1, single;
 
+	c->first = 0;
 	if (thresholds(stmt, len, th, &nth) < 0)
 		return refuse(&st, "holds more versioned comments than korcluster reads");
 	/* Every reading's assignments first: one reading may set a variable

@@ -42,9 +42,16 @@
 #include "err.h"
 #include "strv.h"
 
+/* What the last statement checked begins with, read every way. */
+#define SQLCHECK_INSERT 1u /* INSERT */
+#define SQLCHECK_SET 2u    /* SET */
+#define SQLCHECK_LOCK 4u   /* LOCK or UNLOCK */
+#define SQLCHECK_OTHER 8u  /* any other word; none of these: nothing (a comment) */
+
 struct sqlcheck {
 	char target[72];        /* the database loaded into, lowercase; "" if not known */
 	struct strv tainted;    /* user variables (lowercase, with "@") assigned anything but @@sql_mode */
+	unsigned first;         /* SQLCHECK_* of the last statement that passed */
 };
 
 /* target may be NULL: then no instance database may be named at all. */

@@ -18,7 +18,7 @@ snap_x() {
 	tar --zstd -xf "$T/good.tar.zst" -C "$T/x"
 }
 
-@test "a dump that reads host files, switches, creates or names other databases is refused before anything changes" {
+@test "a dump that reads host files, switches, creates or names other databases is refused; the serving environment never changes" {
 	with_items
 	"$C/cluster.sh" new --port "$P2" axb >/dev/null
 	snap_x
@@ -165,13 +165,13 @@ print("INSERT INTO big SELECT REPEAT(\"x\", 1000) FROM seq a, seq b, seq c;")' >
 	run -0 "$C/cluster.sh" destroy --yes a
 }
 
-@test "the archive is read from one open file: replacing it after the check restores what was checked" {
+@test "the archive is read from one open file: replacing it once it is opened restores what was opened" {
 	with_items
 	snap_x
 	before=$(fingerprint a)
 	cp "$T/good.tar.zst" "$T/in.tar.zst"
 	python3 "$TOOL" craft symlink "$T/x" "$T/evil.tar.gz"
-	run -0 python3 "$TOOL" swapat "archive ok" "$T/evil.tar.gz" "$T/in.tar.zst" \
+	run -0 python3 "$TOOL" swapat "restoring into environment" "$T/evil.tar.gz" "$T/in.tar.zst" \
 		"$C/instances/a/instance.sh" import "$T/in.tar.zst"
 	echo "$output"
 	# The path now holds the other archive; what was restored is the first.

@@ -115,6 +115,30 @@ teardown() {
 	[[ "$output" == *"newer than the instance's v1"* ]]
 }
 
+@test "rows load on several connections: the dump's settings reach each, its table locks stall none" {
+	with_items
+	"$C/instances/a/instance.sh" snapshot -o "$T/good.tar.zst" >/dev/null
+	mkdir "$T/x"
+	tar --zstd -xf "$T/good.tar.zst" -C "$T/x"
+	# A time zone set once, then rows in many statements under a table
+	# lock: a connection without the setting would store other instants
+	# (each row takes a while, so that both connections take some),
+	# one waiting for the lock would wait for ever.
+	{
+		echo "CREATE TABLE ts (n int, t TIMESTAMP NULL);"
+		echo "/*!40103 SET TIME_ZONE='+05:00' */;"
+		echo "LOCK TABLES ts WRITE;"
+		for i in $(seq 1 60); do echo "INSERT INTO ts VALUES ($i + 0 * SLEEP(0.02), '2020-01-01 05:00:00');"; done
+		echo "UNLOCK TABLES;"
+	} >"$T/tz.sql"
+	python3 "$TOOL" hostile sql "$T/x" "$T/tz.tar.gz" "$T/tz.sql"
+	printf '\n[limits]\nload_timeout = 60\n' >>"$C/cluster.ini"
+	run -0 "$C/instances/a/instance.sh" import "$T/tz.tar.gz"
+	echo "$output"
+	[ "$(kc_sql "SELECT COUNT(*), MIN(UNIX_TIMESTAMP(t)), MAX(UNIX_TIMESTAMP(t)) FROM a_green.ts")" = "60	1577836800	1577836800" ]
+	[ "$(kc_get "$P1" / | kc_json 'd["items"]')" = 3 ]
+}
+
 @test "an older snapshot is migrated on import; a stopped instance just switches environment" {
 	with_items
 	"$C/instances/a/instance.sh" snapshot -o "$T/v1.tar.zst" >/dev/null

@@ -357,11 +357,46 @@ static void test_lexing(void **state)
 	each_refused("kor_green", bad, sizeof bad / sizeof *bad);
 }
 
+/* What a statement begins with, read every way: the loader runs rows
+ * (INSERT only) on several connections, a SET on each of them. */
+static void test_first_word(void **state)
+{
+	static const struct {
+		const char *stmt;
+		unsigned first;
+	} cases[] = {
+		{"INSERT INTO `items` VALUES (1,'a'),(2,'b')", SQLCHECK_INSERT},
+		{"insert into t values (1)", SQLCHECK_INSERT},
+		{"--\n-- Dumping data for table `items`\n--\n\nINSERT INTO `items` VALUES (1)", SQLCHECK_INSERT},
+		{"/*!40101 SET NAMES utf8mb4 */", SQLCHECK_SET},
+		{"/*M!100616 SET @OLD_NOTE_VERBOSITY=@@NOTE_VERBOSITY, NOTE_VERBOSITY=0 */", SQLCHECK_SET},
+		{"LOCK TABLES `items` WRITE", SQLCHECK_LOCK},
+		{"/*!40000 ALTER TABLE `items` DISABLE KEYS */", SQLCHECK_OTHER},
+		{"UNLOCK TABLES", SQLCHECK_LOCK},
+		{"CREATE TABLE t (a int)", SQLCHECK_OTHER},
+		/* An INSERT to one server, a SET to another. */
+		{"/*!50700 SET @a = 1 */ INSERT INTO t VALUES (1)", SQLCHECK_INSERT | SQLCHECK_SET},
+		{"/*!99999 INSERT INTO t VALUES (1) */", SQLCHECK_INSERT},
+		{"/* nothing */", 0},
+	};
+	struct sqlcheck c;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		sqlcheck_init(&c, "a_blue");
+		if (check(&c, cases[i].stmt) != 0)
+			fail_msg("\"%s\" refused: %s", cases[i].stmt, last_msg());
+		if (c.first != cases[i].first)
+			fail_msg("\"%s\": first %u, not %u", cases[i].stmt, c.first, cases[i].first);
+		sqlcheck_free(&c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_real_dumps),   cmocka_unit_test(test_databases), cmocka_unit_test(test_files_and_kinds),
-		cmocka_unit_test(test_sql_mode), cmocka_unit_test(test_lexing),
+		cmocka_unit_test(test_sql_mode), cmocka_unit_test(test_lexing), cmocka_unit_test(test_first_word),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
