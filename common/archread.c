@@ -855,12 +855,13 @@ const struct error *archread_inspect(struct archread *r, const struct archread_l
 	}
 	r->v = xmalloc(sizeof *r->v);
 	verify_init(r->v, r, lim);
-	if ((err = read_config(r->v, a, info))) {
+	if (read_config(r->v, a, info)) {
+		/* Not what korcluster writes there: the first pass says why. */
 		archive_read_free(a);
 		verify_free(r->v);
 		r->v = NULL;
 		archread_info_free(info);
-		return error_wrap(err, "refusing archive \"%s\"", r->path);
+		return archread_verify(r, lim, info);
 	}
 	r->a = a;
 	return NULL;

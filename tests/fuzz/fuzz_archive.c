@@ -10,7 +10,11 @@
  *  - it writes nothing outside the two folders it is given;
  *  - the dump it passes on has the bytes verify counted;
  *  - data/ holds exactly the members verify listed for it (and the
- *    folders above them), each of the type it read. */
+ *    folders above them), each of the type it read.
+ * Then the archive is read once (archread_inspect(), then the restore):
+ * refused or not, nothing is written outside; it accepts what verify
+ * accepts (and what verify refuses only for a statement of the dump,
+ * which the loader checks), and leaves data/ as verify would. */
 #include <dirent.h>
 #include <ftw.h>
 #include <jansson.h>
@@ -139,10 +143,27 @@ static void members_there(const struct archread_info *info)
 	free(want);
 }
 
-/* Verify and restore the archive file data, checking the properties. */
+/* What a restore that worked left: nothing outside, data/ as listed. */
+static void check_restored(struct archread_info *info, uint64_t dump)
+{
+	FUZZ_ASSERT(dump == info->dump_bytes, "the dump restored has %llu bytes, the check read %llu",
+		    (unsigned long long)dump, (unsigned long long)info->dump_bytes);
+	FUZZ_ASSERT(entries(outside) == 0, "nothing is written outside");
+	FUZZ_ASSERT(entries(box) == 2, "nothing but data/ and the config folder is written");
+	FUZZ_ASSERT(entries(top) == 3, "nothing is written beside the archive");
+	cur = info;
+	data_len = strlen(data_dir);
+	walk_failed = 0;
+	FUZZ_ASSERT(nftw(data_dir, restored, 16, FTW_PHYS) == 0, "data/ can be read");
+	FUZZ_ASSERT(!walk_failed, "data/ holds what the check read");
+	members_there(info);
+}
+
+/* Verify and restore the archive file data, checking the properties; then
+ * the same archive read once (archread_inspect()), which must agree. */
 static void run_archive(const uint8_t *data, size_t size)
 {
-	const struct error *err;
+	const struct error *err, *once;
 	struct archread *r = NULL;
 	struct archread_info info;
 	struct archread_limits lim = {
@@ -151,6 +172,7 @@ static void run_archive(const uint8_t *data, size_t size)
 	};
 	uint64_t dump = 0;
 	struct archread_sink sink = {sql, &dump, NULL, NULL};
+	int single;
 
 	setup();
 	sink.data_dir = data_dir;
@@ -166,20 +188,37 @@ static void run_archive(const uint8_t *data, size_t size)
 	if (!err) {
 		fresh(data_dir);
 		fresh(extra_dir);
-		err = archread_restore(r, &info, &sink);
-		FUZZ_ASSERT(!err, "an archive verify accepts is restored: %s", err ? err->msg : "");
-		FUZZ_ASSERT(dump == info.dump_bytes, "the dump restored has %llu bytes, verify read %llu",
-			    (unsigned long long)dump, (unsigned long long)info.dump_bytes);
-		FUZZ_ASSERT(entries(outside) == 0, "nothing is written outside");
-		FUZZ_ASSERT(entries(box) == 2, "nothing but data/ and the config folder is written");
-		FUZZ_ASSERT(entries(top) == 3, "nothing is written beside the archive");
-		cur = &info;
-		data_len = strlen(data_dir);
-		walk_failed = 0;
-		FUZZ_ASSERT(nftw(data_dir, restored, 16, FTW_PHYS) == 0, "data/ can be read");
-		FUZZ_ASSERT(!walk_failed, "data/ holds what verify read");
-		members_there(&info);
+		once = archread_restore(r, &info, &sink);
+		FUZZ_ASSERT(!once, "an archive verify accepts is restored: %s", once ? once->msg : "");
+		check_restored(&info, dump);
 		archread_info_free(&info);
+	}
+	archread_close(r);
+	/* Read once: whatever it refuses, it writes nowhere else; it accepts
+	 * what verify accepts, and what verify refuses but for the dump's
+	 * statements (the loader checks those as they run). */
+	fresh(data_dir);
+	fresh(extra_dir);
+	dump = 0;
+	if ((once = archread_open(&r, file))) {
+		fprintf(stderr, "fuzz: %s\n", once->msg);
+		abort();
+	}
+	if (!(once = archread_inspect(r, &lim, &info))) {
+		single = !info.members;
+		once = archread_restore(r, &info, &sink);
+		if (getenv("FUZZ_DEBUG"))
+			fprintf(stderr, "fuzz: read %s: %s\n", single ? "once" : "twice", once ? once->msg : "accepted");
+		FUZZ_ASSERT(entries(outside) == 0, "nothing is written outside");
+		FUZZ_ASSERT(entries(top) == 3, "nothing is written beside the archive");
+		FUZZ_ASSERT(!err == !once || (err && strstr(err->msg, "checking the database dump")),
+			    "read once and read twice agree: \"%s\", \"%s\"", err ? err->msg : "accepted",
+			    once ? once->msg : "accepted");
+		if (!once)
+			check_restored(&info, dump);
+		archread_info_free(&info);
+	} else {
+		FUZZ_ASSERT(err != NULL, "an archive verify accepts is not refused by inspect: %s", once->msg);
 	}
 	archread_close(r);
 	error_release();
