@@ -102,7 +102,7 @@ python3 "$TOOL" acked "$W/kc.json" "$PA" | sed 's/^/korcluster: /'
 [ "$(curl -fsS "http://127.0.0.1:$PB/" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')" = v2 ]
 
 # The goal: writes held no longer than the copy plus migrate plus 1 s.
-read -r held copy migrate start < <(sed -n 's/.*writes held \([0-9.]*\) s: copy \([0-9.]*\) s, migrate \([0-9.]*\) s, start and switch \([0-9.]*\) s.*/\1 \2 \3 \4/p' "$W/kc.out")
+read -r held copy migrate start split < <(sed -n 's/.*writes held \([0-9.]*\) s: copy \([0-9.]*\) s, migrate \([0-9.]*\) s, start and switch \([0-9.]*\) s = \(.*\))$/\1 \2 \3 \4 \5/p' "$W/kc.out")
 bench_row "upgrade under load: writes held (vs copy+migrate+1 s)" "$held" "$(echo "$copy + $migrate + 1" | bc)" 1
-bench_note "upgrade under load: writes held" "copy $copy s, migrate $migrate s, start and switch $start s, the rest $(echo "$held - $copy - $migrate - $start" | bc) s"
+bench_note "upgrade under load: writes held" "copy $copy s, migrate $migrate s, start and switch $start s ($split), the rest $(echo "$held - $copy - $migrate - $start" | bc) s"
 bench_row "upgrade under load: failed requests (vs 1)" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["failed"])' "$W/kc.json")" 1 0 req

@@ -22,7 +22,8 @@ const struct error *import_run(struct engine *e, struct instance *in, const char
 	char *kept = NULL, *now = NULL, *extra = xasprintf("%s/imported", in->root);
 	char *had_created = had ? xstrdup(had) : NULL;
 	int served = runtime_served(in), started = 0;
-	double t0 = clock_seconds(), took;
+	double t0 = clock_seconds();
+	struct runtime_times took;
 
 	/* 1. The whole archive, before anything changes. */
 	if ((err = restore_check(e, in, path, target, RESTORE_MIGRATE, &r)))
@@ -41,7 +42,7 @@ const struct error *import_run(struct engine *e, struct instance *in, const char
 		started = 1;
 		if ((err = runtime_promote(e, in, target, &took)))
 			goto out;
-		report_line("environment %s is healthy (%.1f s) and serving", target, took);
+		report_line("environment %s is healthy (%.1f s) and serving", target, took.healthy);
 	}
 	now = instance_now();
 	in->env_version[instance_env_index(target)] = res.version;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "container.h"
 #include "fs.h"
 #include "lock.h"
@@ -622,13 +623,15 @@ static void *check_ahead(void *ctx)
 	return NULL;
 }
 
-const struct error *runtime_promote(struct engine *e, struct instance *in, const char *env, double *took)
+const struct error *runtime_promote(struct engine *e, struct instance *in, const char *env, struct runtime_times *t)
 {
 	const struct error *err;
 	char subnet[64], address[64], *web = instance_container(in, env, "web");
 	int slot = -1, checking = 0;
 	struct checker ck;
+	struct runtime_times own;
 	pthread_t ct;
+	double at;
 
 	/* A few start at once, each then timed on its own: on shared CPUs
 	 * fifty starting together would each take longer than their health
@@ -645,8 +648,14 @@ const struct error *runtime_promote(struct engine *e, struct instance *in, const
 	ck.instance = in->name;
 	ck.conf = proxy_instance_conf(in->name, in->cl.bind, in->port, address, in->cl.tpl.port);
 	checking = pthread_create(&ct, NULL, check_ahead, &ck) == 0;
-	if (!(err = runtime_start(e, in, env, subnet)))
-		err = runtime_wait_healthy(in, address, in->cl.tpl.health_timeout, took);
+	if (!t)
+		t = &own;
+	memset(t, 0, sizeof *t);
+	at = clock_seconds();
+	if (!(err = runtime_start(e, in, env, subnet))) {
+		t->start = clock_seconds() - at;
+		err = runtime_wait_healthy(in, address, in->cl.tpl.health_timeout, &t->healthy);
+	}
 	if (checking)
 		pthread_join(ct, NULL);
 	free(ck.conf);
@@ -664,8 +673,10 @@ const struct error *runtime_promote(struct engine *e, struct instance *in, const
 	}
 	lock_release(slot);
 	slot = -1;
+	at = clock_seconds();
 	if (!(err = runtime_route(e, in, env, 0)))
 		err = proxy_wait(in->cl.bind, in->port, in->cl.tpl.health, 1, 15);
+	t->route = clock_seconds() - at;
 out:
 	lock_release(slot);
 	free(web);
@@ -675,12 +686,12 @@ out:
 const struct error *runtime_serve(struct engine *e, struct instance *in)
 {
 	const struct error *err;
-	double took;
+	struct runtime_times t;
 
-	if ((err = runtime_promote(e, in, in->env, &took)))
+	if ((err = runtime_promote(e, in, in->env, &t)))
 		return err;
 	report_line("instance \"%s\" (%s) is up at http://%s:%d/ (healthy after %.1f s)", in->name, in->version,
-		    in->cl.bind, in->port, took);
+		    in->cl.bind, in->port, t.healthy);
 	return NULL;
 }
 

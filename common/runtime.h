@@ -49,11 +49,18 @@ const struct error *runtime_stop_process(struct engine *e, struct instance *in, 
 const struct error *runtime_stop(struct engine *e, struct instance *in, const char *env);
 /* Wait until the web at address answers its health check (*took s). */
 const struct error *runtime_wait_healthy(const struct instance *in, const char *address, int timeout, double *took);
-/* Start env (with the version it runs), wait until it is healthy (*took
- * seconds), then route the port to it and wait until the proxy serves it.
- * On a health timeout env's last output is shown and its containers are
- * removed. */
-const struct error *runtime_promote(struct engine *e, struct instance *in, const char *env, double *took);
+/* How long each step of runtime_promote() took, in seconds. */
+struct runtime_times {
+	double start;   /* the containers created and started */
+	double healthy; /* then until the app answered healthy */
+	double route;   /* then until the proxy served it */
+};
+
+/* Start env (with the version it runs), wait until it is healthy, then
+ * route the port to it and wait until the proxy serves it; t (or NULL)
+ * gets the time of each step.  On a health timeout env's last output is
+ * shown and its containers are removed. */
+const struct error *runtime_promote(struct engine *e, struct instance *in, const char *env, struct runtime_times *t);
 /* Promote the active environment: start, health, route. */
 const struct error *runtime_serve(struct engine *e, struct instance *in);
 /* runtime_route() flags. */

@@ -182,7 +182,8 @@ const struct error *upgrade_run(struct engine *e, struct instance *in, const cha
 	const char *had = in->env_version[instance_env_index(to)], *hc = in->env_created[instance_env_index(to)];
 	char *had_created = hc ? xstrdup(hc) : NULL;
 	json_t *j = NULL;
-	double t0 = clock_seconds(), held_at = 0, held = 0, took = 0, copy = 0, migrate = 0, promote = 0, at;
+	double t0 = clock_seconds(), held_at = 0, held = 0, copy = 0, migrate = 0, promote = 0, at;
+	struct runtime_times took = {0};
 	int served = runtime_served(in), copied = 0, journaled = 0;
 
 	if ((err = instance_check_version(version)) || (err = template_version_check(&in->cl.tpl, version)))
@@ -254,8 +255,10 @@ const struct error *upgrade_run(struct engine *e, struct instance *in, const cha
 		goto out;
 	if (served)
 		report_line("instance \"%s\" runs %s on environment %s (upgraded from %s in %.1f s; healthy after %.1f s; "
-			    "writes held %.1f s: copy %.1f s, migrate %.1f s, start and switch %.1f s)",
-			    in->name, version, to, old, clock_seconds() - t0, took, held, copy, migrate, promote);
+			    "writes held %.1f s: copy %.1f s, migrate %.1f s, start and switch %.1f s = containers %.1f s, "
+			    "health %.1f s, route %.1f s)",
+			    in->name, version, to, old, clock_seconds() - t0, took.healthy, held, copy, migrate, promote,
+			    took.start, took.healthy, took.route);
 	else
 		report_line("instance \"%s\" runs %s on environment %s (upgraded from %s in %.1f s)", in->name, version, to,
 			    old, clock_seconds() - t0);
@@ -337,7 +340,6 @@ const struct error *upgrade_rollback(struct engine *e, struct instance *in, cons
 	struct restore *r = NULL;
 	struct restore_result res = {0};
 	json_t *j = NULL;
-	double took = 0;
 	int served = runtime_served(in), journaled = 0;
 
 	if ((err = rollback_target(in, what, to, dir, &snap)))
@@ -378,7 +380,7 @@ const struct error *upgrade_rollback(struct engine *e, struct instance *in, cons
 		if ((err = runtime_route(e, in, from, ROUTE_READONLY)))
 			goto out;
 		report_line("starting environment %s (%s)", to, version);
-		if ((err = journal_write(in, j, "start")) || (err = runtime_promote(e, in, to, &took)) ||
+		if ((err = journal_write(in, j, "start")) || (err = runtime_promote(e, in, to, NULL)) ||
 		    (err = journal_write(in, j, "switched")))
 			goto out;
 	}
