@@ -563,6 +563,16 @@ int engine_running(json_t *inspect)
 	return json_is_true(json_object_get(json_object_get(inspect, "State"), "Running"));
 }
 
+int engine_never_started(json_t *inspect)
+{
+	json_t *st = json_object_get(inspect, "State");
+	const char *at = json_string_value(json_object_get(st, "StartedAt"));
+
+	return json_is_string(json_object_get(st, "Status")) &&
+	       strcmp(json_string_value(json_object_get(st, "Status")), "created") == 0 && at &&
+	       strncmp(at, "0001-01-01", 10) == 0;
+}
+
 const char *engine_listed_health(const json_t *summary)
 {
 	const char *h = json_string_value(json_object_get(json_object_get(summary, "Health"), "Status"));

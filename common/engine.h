@@ -118,6 +118,8 @@ const struct error *engine_config_label(json_t *config);
 const char *engine_container_ip(json_t *inspect, const char *network);
 /* Whether an inspect reply says the container is running. */
 int engine_running(json_t *inspect);
+/* Whether it says the container was created and never started. */
+int engine_never_started(json_t *inspect);
 /* The engine's health verdict on a container of a listing (GET
  * /containers/json) that has a HEALTHCHECK: "healthy" or "unhealthy"; NULL
  * when it has none or the check is still starting. */

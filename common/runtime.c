@@ -255,8 +255,14 @@ static void *start_one(void *ctx)
 	return NULL;
 }
 
+enum start_mode {
+	START_FRESH,   /* new containers, but for one prepared and never started */
+	START_RESUME,  /* the containers not running */
+	START_PREPARE, /* new containers, not started */
+};
+
 static const struct error *start_env(struct engine *e, struct instance *in, const char *env, const char *subnet,
-				     int resume)
+				     enum start_mode mode)
 {
 	const struct error *err;
 	const struct template *t = &in->cl.tpl;
@@ -276,12 +282,22 @@ static const struct error *start_env(struct engine *e, struct instance *in, cons
 
 		if ((err = strv_split(&argv, p->command)) || (err = engine_container_inspect(e, name, &info)))
 			goto next;
-		if (resume && info && engine_running(info))
+		if (mode == START_RESUME && info && engine_running(info))
 			goto next;
-		/* A container of another version or config is replaced. */
-		if ((info && (err = engine_container_remove(e, name))) ||
-		    (err = app_config(in, env, p->name, argv.v, strcmp(p->name, "web") == 0 ? address : NULL, 1, &cfg)) ||
-		    (err = engine_container_create(e, name, cfg)))
+		if ((err = app_config(in, env, p->name, argv.v, strcmp(p->name, "web") == 0 ? address : NULL, 1, &cfg)) ||
+		    (err = engine_config_label(cfg)))
+			goto next;
+		/* One made ahead for this very configuration, never run (no
+		 * state of an earlier run in it), is started as it is; any
+		 * other is replaced. */
+		if (mode == START_FRESH && info && engine_never_started(info) &&
+		    json_equal(json_object_get(json_object_get(json_object_get(info, "Config"), "Labels"), LABEL_CONFIG),
+			       json_object_get(json_object_get(cfg, "Labels"), LABEL_CONFIG))) {
+			names[n++] = name;
+			name = NULL;
+			goto next;
+		}
+		if ((info && (err = engine_container_remove(e, name))) || (err = engine_container_create(e, name, cfg)))
 			goto next;
 		names[n++] = name;
 		name = NULL;
@@ -291,7 +307,7 @@ next:
 		strv_free(&argv);
 		free(name);
 	}
-	if (err)
+	if (err || mode == START_PREPARE)
 		goto out;
 	/* Started together: each start is a runtime's whole setup of a
 	 * container (a second or more on a loaded machine). */
@@ -351,7 +367,15 @@ out:
 
 const struct error *runtime_start(struct engine *e, struct instance *in, const char *env, const char *subnet)
 {
-	return start_env(e, in, env, subnet, 0);
+	return start_env(e, in, env, subnet, START_FRESH);
+}
+
+const struct error *runtime_prepare(struct engine *e, struct instance *in, const char *env)
+{
+	char subnet[64];
+	const struct error *err = runtime_subnet(e, &in->cl, subnet, sizeof subnet);
+
+	return err ? err : start_env(e, in, env, subnet, START_PREPARE);
 }
 
 const struct error *runtime_resume(struct engine *e, struct instance *in, const char *env)
@@ -359,7 +383,7 @@ const struct error *runtime_resume(struct engine *e, struct instance *in, const 
 	char subnet[64];
 	const struct error *err = runtime_subnet(e, &in->cl, subnet, sizeof subnet);
 
-	return err ? err : start_env(e, in, env, subnet, 1);
+	return err ? err : start_env(e, in, env, subnet, START_RESUME);
 }
 
 const struct error *runtime_stop_process(struct engine *e, struct instance *in, const char *env, const char *process)

@@ -39,8 +39,13 @@ const struct error *runtime_oneoff(struct engine *e, struct instance *in, const 
  * error says so, followed by after. */
 const struct error *runtime_task(struct engine *e, struct instance *in, const char *env, const char *what,
 				 const char *command, const char *after);
-/* Create and start every process of env (web with its fixed address). */
+/* Create and start every process of env (web with its fixed address).  A
+ * container runtime_prepare() made, never started and of the same
+ * configuration, is started as it is. */
 const struct error *runtime_start(struct engine *e, struct instance *in, const char *env, const char *subnet);
+/* Create env's containers (any there were go), without starting them: the
+ * start that follows (runtime_promote()) then only starts them. */
+const struct error *runtime_prepare(struct engine *e, struct instance *in, const char *env);
 /* Start env's processes that are not running (after a partial stop). */
 const struct error *runtime_resume(struct engine *e, struct instance *in, const char *env);
 /* Stop and remove one process's container of env, if there is one. */

@@ -209,6 +209,10 @@ const struct error *upgrade_run(struct engine *e, struct instance *in, const cha
 	if ((err = journal_write(in, j, "prepare")))
 		goto out;
 	journaled = 1;
+	/* The new environment's containers are made now, while writes go
+	 * on: after the copy and migrate they only start. */
+	if ((err = runtime_stop(e, in, to)) || (served && (err = runtime_prepare(e, in, to))))
+		goto out;
 	/* 3. Stop background jobs (they queue meanwhile), hold writes; copy the
 	 * database and files. */
 	if (served) {
@@ -226,7 +230,7 @@ const struct error *upgrade_run(struct engine *e, struct instance *in, const cha
 		goto out;
 	in->env_version[instance_env_index(to)] = ver;
 	at = clock_seconds();
-	if ((err = runtime_stop(e, in, to)) || (err = envcopy_run(e, in, from, to)))
+	if ((err = envcopy_run(e, in, from, to)))
 		goto out;
 	copy = clock_seconds() - at;
 	/* 4. Migrate the copy. */
