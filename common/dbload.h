@@ -4,15 +4,19 @@
  * any size) is split into statements (sqlsplit.h), each checked
  * (sqlcheck.h) and run as a temporary MySQL user made for the load and
  * granted on that database only: whatever the dump holds, it reaches no
- * other database, no file and no setting of the server.  Rows are
- * committed every DBLOAD_COMMIT bytes.  The statements run in a thread of
- * the load's own, so that the caller goes on (unpacking files) while the
- * server works: a piece fed waits in a queue (8 MiB at most), and an error
- * shows at the next feed or at the finish.
+ * other database, no file and no setting of the server.  The statements
+ * are split and checked in a thread of the load's own, so that the
+ * caller goes on (unpacking files) while the server works: a piece fed
+ * waits in a queue (8 MiB at most), and an error shows at the next feed
+ * or at the finish.  Rows (INSERTs) run on several connections at once
+ * (lim->connections), each committing every DBLOAD_COMMIT bytes; any
+ * other statement waits until the rows before it are in and committed,
+ * then runs on the first connection, or on every one if it is a SET;
+ * LOCK and UNLOCK TABLES are left out when there are several.
  *
  * A watchdog bounds the load: when it takes longer than its time limit,
  * or the database's folder on this host grows past its size limit, the
- * load's connection is killed and the load fails saying which.  The
+ * load's connections are killed and the load fails saying which.  The
  * loading user is dropped when the load is closed; one left by a killed
  * korcluster is named kcload_* (the instance's cleanup drops it). */
 #ifndef KC_DBLOAD_H

@@ -25,7 +25,9 @@ const struct error *import_run(struct engine *e, struct instance *in, const char
 	double t0 = clock_seconds();
 	struct runtime_times took;
 
-	/* 1. The whole archive, before anything changes. */
+	/* 1. What the archive is of, before anything changes (a snapshot
+	 * korcluster made is checked whole as step 3 reads it; any other
+	 * archive is checked whole here). */
 	if ((err = restore_check(e, in, path, target, RESTORE_MIGRATE, &r)))
 		goto out;
 	/* 2. What the inactive environment holds is archived: the way back
@@ -34,7 +36,8 @@ const struct error *import_run(struct engine *e, struct instance *in, const char
 		goto out;
 	/* 3. The snapshot into it.  The active one serves reads and writes
 	 * meanwhile: a hostile dump cannot hold them for as long as its load
-	 * takes (which is bounded, [limits]). */
+	 * takes (which is bounded, [limits]); a check that fails on the way
+	 * stops it, and the inactive environment is put back (below). */
 	if ((err = envkeep_clear(in, target)) || (err = restore_run(r, &res)))
 		goto out;
 	/* 4. Switch: start, wait until healthy, route, then stop the old one. */

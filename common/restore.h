@@ -1,10 +1,11 @@
 /* restore: a snapshot restored into one environment of an instance, which
  * does not serve meanwhile.
  *
- * The archive is verified whole first (archread.h), from the one open file
- * it is then restored from; its dump is loaded into the environment's
- * database (dbload.h, within the cluster's [limits]) and its files go to
- * data/ENV (through a staging folder, data/ENV.import).  Then the
+ * The archive is opened once and checked (archread.h): a snapshot
+ * korcluster made, as it is restored (what it is of, its template and
+ * version, first); any other, whole first.  Its dump is loaded into the
+ * environment's database (dbload.h, within the cluster's [limits]) and its
+ * files go to data/ENV (through a staging folder, data/ENV.import).  Then the
  * snapshot is migrated to the instance's version (RESTORE_MIGRATE) or kept
  * at its own (RESTORE_AS_IS, for rollback), and the template's post_import
  * runs.  Nothing switches: import and rollback start and route it.
@@ -32,13 +33,15 @@ struct restore_result {
 
 struct restore;
 
-/* Open and verify the archive at path for environment env: nothing changes
- * yet.  *out: to restore_run() (once) and restore_close(). */
+/* Open the archive at path for environment env and check what it is of
+ * (the whole archive, unless restore_run() checks it as it reads it):
+ * nothing changes yet.  *out: to restore_run() (once) and restore_close(). */
 const struct error *restore_check(struct engine *e, struct instance *in, const char *path, const char *env,
 				  enum restore_mode mode, struct restore **out);
 /* The snapshot's version. */
 const char *restore_version(const struct restore *r);
-/* Restore what was checked into the environment.  On failure the
+/* Restore the archive into the environment, checking it as it reads it if
+ * restore_check() did not (a refusal then fails it).  On failure the
  * environment holds neither what it held nor the snapshot, and
  * in->env_version[env] is NULL: the caller puts it back. */
 const struct error *restore_run(struct restore *r, struct restore_result *res);

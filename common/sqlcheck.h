@@ -32,8 +32,8 @@
  *    default mode does, so it must stay the mode in force.
  *
  * The real guard is the loading user, granted on the target database only
- * (db.h); these rules refuse a hostile dump early, with a clear message,
- * before anything changes. */
+ * (db.h); these rules refuse a hostile statement with a clear message
+ * before it runs. */
 #ifndef KC_SQLCHECK_H
 #define KC_SQLCHECK_H
 
