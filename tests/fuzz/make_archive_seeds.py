@@ -20,7 +20,8 @@ DUMP = (b"/*M!999999\\- enable the sandbox mode */\n"
         b"CREATE TABLE `items` (`id` int NOT NULL, `body` text, PRIMARY KEY (`id`));\n"
         b"INSERT INTO `items` VALUES (1,'a'),(2,'b;');\n"
         b"/*!40101 SET SQL_MODE=@OLD_SQL_MODE */;\n")
-INI = b"[instance]\nname = museum\nversion = v5.1.0\nport = 8081\n"
+INI = (b"; instance.ini of the snapshot, without its secrets\n[instance]\nname = museum\nversion = v5.1.0\n"
+       b"port = 8081\nenv = blue\ntemplate = sample\ncluster = c1\n")
 
 
 def member(name, kind="file", data=b"", target=None, mode=None):
@@ -69,8 +70,8 @@ def manifest(members, **over):
     return member("manifest.json", data=json.dumps(man).encode())
 
 
-def korcluster(extra=(), dump=DUMP, chunks=1, **over):
-    ms = [member("config/instance.ini", data=INI)]
+def korcluster(extra=(), dump=DUMP, chunks=1, ini=INI, **over):
+    ms = [member("config/instance.ini", data=ini)]
     step = (len(dump) + chunks - 1) // chunks
     for i in range(chunks):
         ms.append(member("db/dump.%06u.sql" % i, data=dump[i * step:(i + 1) * step]))
@@ -107,6 +108,8 @@ def main(out):
         "korcluster.tar.gz": gz(korcluster()),
         "korcluster-chunks.tar.zst": zst(korcluster(chunks=3)),
         "korcluster-plain.tar": korcluster(),
+        # An instance.ini that names no template: read twice, not once.
+        "korcluster-short-ini.tar.gz": gz(korcluster(ini=b"[instance]\nname = museum\nversion = v5.1.0\n")),
         "legacy-top.tar.gz": gz(legacy()),
         "legacy-flat.tar.gz": gz(legacy(top="")),
         "legacy-dot.tar.gz": gz(legacy(top="./")),
