@@ -373,6 +373,7 @@ struct verify {
 	char why[160];         /* what sets limit */
 	double shown;
 	int refused;           /* spend() refused it */
+	int quiet;             /* the one pass shows its own progress */
 };
 
 /* n more unpacked bytes. */
@@ -383,7 +384,7 @@ static const struct error *spend(struct verify *v, uint64_t n)
 		v->refused = 1;
 		return error_fmt("it unpacks to more than %s", v->why);
 	}
-	if (clock_seconds() - v->shown >= 0.25) {
+	if (!v->quiet && clock_seconds() - v->shown >= 0.25) {
 		v->shown = clock_seconds();
 		report_progress("checking the archive: %.1f MiB", (double)v->total / (1 << 20));
 	}
@@ -855,6 +856,7 @@ const struct error *archread_inspect(struct archread *r, const struct archread_l
 	}
 	r->v = xmalloc(sizeof *r->v);
 	verify_init(r->v, r, lim);
+	r->v->quiet = 1;
 	if (read_config(r->v, a, info)) {
 		/* Not what korcluster writes there: the first pass says why. */
 		archive_read_free(a);

@@ -73,9 +73,6 @@ static const struct error *check_info(const struct instance *in, const char *pat
 	return NULL;
 }
 
-struct restore;
-static void report_archive_ok(const struct restore *r);
-
 struct restore {
 	struct engine *e;
 	struct instance *in;
@@ -167,8 +164,7 @@ const struct error *restore_run(struct restore *r, struct restore_result *res)
 		goto out;
 	{
 		struct archread_sink sink = {load_data, l, staging, r->info.legacy ? extra : NULL};
-
-		int once = !r->info.members;
+		int once = !r->info.members; /* checked as it is read */
 
 		report_line("restoring into environment %s", env);
 		if ((err = archread_restore(r->r, &r->info, &sink)) || (err = dbload_finish(l))) {
