@@ -594,14 +594,33 @@ out:
 	return err;
 }
 
+/* A file member's record: its size and sha256 (h is finished). */
+static json_t *file_record(struct sha256 *h, uint64_t raw)
+{
+	unsigned char d[32];
+	char hex[65];
+
+	sha256_final(h, d);
+	sha256_hex(d, hex);
+	return json_pack("{s:s, s:I, s:s}", "type", "file", "size", (json_int_t)raw, "sha256", hex);
+}
+
+/* The size a member's header gives, against the limit: no need to read
+ * 4 GiB of zeros to refuse them. */
+static const struct error *header_size(struct verify *v, struct archive_entry *e)
+{
+	if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0 &&
+	    v->total + (uint64_t)archive_entry_size(e) > v->limit)
+		return error_fmt("it unpacks to more than %s", v->why);
+	return NULL;
+}
+
 /* One member of the first pass: its record, checked and read. */
 static const struct error *verify_member(struct verify *v, struct archive *a, struct archive_entry *e, const char *name,
 					 mode_t type, json_t **rec)
 {
 	const struct error *err;
 	struct sha256 hs = {0};
-	unsigned char d[32];
-	char hex[65];
 	uint64_t raw = 0;
 	int gz = top_level(name, "db.sql.gz");
 
@@ -614,10 +633,9 @@ static const struct error *verify_member(struct verify *v, struct archive *a, st
 		*rec = json_pack("{s:s, s:s}", "type", "link", "target", archive_entry_symlink(e));
 		return NULL;
 	}
-	/* The header's size first: no need to read 4 GiB of zeros to refuse them. */
-	if (!gz && archive_entry_size_is_set(e) && archive_entry_size(e) > 0 &&
-	    v->total + (uint64_t)archive_entry_size(e) > v->limit)
-		return error_fmt("it unpacks to more than %s", v->why);
+	/* The header's size first (db.sql.gz unpacks to more than it is). */
+	if (!gz && (err = header_size(v, e)))
+		return err;
 	if (is_dump_chunk(name)) {
 		char want[32];
 
@@ -639,9 +657,7 @@ static const struct error *verify_member(struct verify *v, struct archive *a, st
 	}
 	if (err)
 		return error_wrap(err, "checking \"%s\"", name);
-	sha256_final(&hs, d);
-	sha256_hex(d, hex);
-	*rec = json_pack("{s:s, s:I, s:s}", "type", "file", "size", (json_int_t)raw, "sha256", hex);
+	*rec = file_record(&hs, raw);
 	return NULL;
 }
 
@@ -806,18 +822,13 @@ static const struct error *read_config(struct verify *v, struct archive *a, stru
 	struct sha256 hs = {0};
 	struct conf c = {0};
 	struct diag d = DIAG_INIT;
-	unsigned char dg[32];
-	char hex[65];
 	uint64_t raw = 0;
 	const char *x;
 
 	v->small.len = 0;
 	if ((err = member_data(v->r, a, 0, &hs, &raw, keep_small, v)))
 		return error_wrap(err, "reading config/instance.ini");
-	sha256_final(&hs, dg);
-	sha256_hex(dg, hex);
-	json_object_set_new(v->seen, "config/instance.ini",
-			    json_pack("{s:s, s:I, s:s}", "type", "file", "size", (json_int_t)raw, "sha256", hex));
+	json_object_set_new(v->seen, "config/instance.ini", file_record(&hs, raw));
 	if (v->small.len && memchr(v->small.data, '\0', v->small.len))
 		return error_fmt("config/instance.ini holds a NUL byte");
 	conf_load_string(&c, "config/instance.ini", buf_str(&v->small), &d);
@@ -1137,8 +1148,7 @@ static const struct error *checked_member(struct archread *r, struct archive *a,
 	struct verify *v = r->v;
 	struct sqlsink q = {v, s};
 	struct sha256 hs = {0};
-	unsigned char d[32];
-	char hex[65], want[32];
+	char want[32];
 	uint64_t raw = 0;
 	const char *rel;
 	enum dest dest = classify(info, name, &rel);
@@ -1153,9 +1163,8 @@ static const struct error *checked_member(struct archread *r, struct archive *a,
 		return error_fmt("archive member \"%s\" is not a folder", name);
 	if (dest == D_DATA && (err = below_link(v, name)))
 		return err;
-	if (type == AE_IFREG && archive_entry_size_is_set(e) && archive_entry_size(e) > 0 &&
-	    v->total + (uint64_t)archive_entry_size(e) > v->limit)
-		return error_fmt("it unpacks to more than %s", v->why);
+	if (type == AE_IFREG && (err = header_size(v, e)))
+		return err;
 	if (dest == D_DUMP) {
 		snprintf(want, sizeof want, "db/dump.%06u.sql", v->next_chunk++);
 		if (strcmp(name, want) != 0)
@@ -1178,9 +1187,7 @@ static const struct error *checked_member(struct archread *r, struct archive *a,
 	*refused = v->refused;
 	if (err)
 		return err;
-	sha256_final(&hs, d);
-	sha256_hex(d, hex);
-	*rec = json_pack("{s:s, s:I, s:s}", "type", "file", "size", (json_int_t)raw, "sha256", hex);
+	*rec = file_record(&hs, raw);
 	return NULL;
 }
 
