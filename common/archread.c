@@ -732,18 +732,7 @@ static void verify_free(struct verify *v)
 	}
 }
 
-/* The checks of a member's header that need what came before: once
- * only, not past the last manifest, not more than MEMBERS_MAX. */
-static const struct error *verify_new_member(struct verify *v, const char *name, int got_manifest)
-{
-	if (json_object_get(v->seen, name) || (got_manifest && strcmp(name, "manifest.json") == 0))
-		return error_fmt("archive member \"%s\" appears twice", name);
-	if (json_object_size(v->seen) >= MEMBERS_MAX)
-		return error_fmt("more than %u members", MEMBERS_MAX);
-	return NULL;
-}
-
-/* The current member, manifest.json, into v->manifest. */
+/* The current member's manifest.json, into v->manifest. */
 static const struct error *verify_manifest(struct verify *v, struct archive *a)
 {
 	const struct error *err;
@@ -754,6 +743,31 @@ static const struct error *verify_manifest(struct verify *v, struct archive *a)
 	if ((err = member_data(v->r, a, 0, &hs, &raw, keep_small, v)))
 		return error_wrap(err, "reading manifest.json");
 	buf_append(&v->manifest, buf_str(&v->small), v->small.len);
+	return NULL;
+}
+
+/* What every pass that checks does with a member's header: the checks of
+ * header(), then once only, not past the last manifest, not more than
+ * MEMBERS_MAX; manifest.json is read into v->manifest.  *take: the member
+ * is the caller's to read (not the archive's "./" nor the manifest). */
+static const struct error *verify_header(struct verify *v, struct archive *a, struct archive_entry *e, char *namebuf,
+					 const char **name, mode_t *type, int *got_manifest, int *take)
+{
+	const struct error *err;
+	int skip;
+
+	*take = 0;
+	if ((err = header(e, namebuf, name, type, &skip)) || skip)
+		return err;
+	if (json_object_get(v->seen, *name) || (*got_manifest && strcmp(*name, "manifest.json") == 0))
+		return error_fmt("archive member \"%s\" appears twice", *name);
+	if (json_object_size(v->seen) >= MEMBERS_MAX)
+		return error_fmt("more than %u members", MEMBERS_MAX);
+	if (*type == AE_IFREG && strcmp(*name, "manifest.json") == 0) {
+		*got_manifest = 1;
+		return verify_manifest(v, a);
+	}
+	*take = 1;
 	return NULL;
 }
 
@@ -774,21 +788,13 @@ const struct error *archread_verify(struct archread *r, const struct archread_li
 	while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		const char *name;
 		mode_t type;
-		int skip;
+		int take;
 		json_t *rec;
 
-		if ((err = header(e, namebuf, &name, &type, &skip)))
+		if ((err = verify_header(&v, a, e, namebuf, &name, &type, &got_manifest, &take)))
 			goto out;
-		if (skip)
+		if (!take)
 			continue;
-		if ((err = verify_new_member(&v, name, got_manifest)))
-			goto out;
-		if (type == AE_IFREG && strcmp(name, "manifest.json") == 0) {
-			got_manifest = 1;
-			if ((err = verify_manifest(&v, a)))
-				goto out;
-			continue;
-		}
 		if ((err = verify_member(&v, a, e, name, type, &rec)))
 			goto out;
 		if (!rec || json_object_set_new(v.seen, name, rec) < 0)
@@ -1213,22 +1219,14 @@ static const struct error *restore_checked(struct archread *r, struct archread_i
 	while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		const char *name;
 		mode_t type;
-		int skip;
+		int take;
 		json_t *rec;
 
 		refused = 1;
-		if ((err = header(e, namebuf, &name, &type, &skip)))
+		if ((err = verify_header(v, a, e, namebuf, &name, &type, &got_manifest, &take)))
 			goto out;
-		if (skip)
+		if (!take)
 			continue;
-		if ((err = verify_new_member(v, name, got_manifest)))
-			goto out;
-		if (type == AE_IFREG && strcmp(name, "manifest.json") == 0) {
-			got_manifest = 1;
-			if ((err = verify_manifest(v, a)))
-				goto out;
-			continue;
-		}
 		if ((err = checked_member(r, a, e, info, s, datafd, name, type, &rec, &refused))) {
 			if (!refused)
 				err = error_wrap(err, "restoring \"%s\"", name);
