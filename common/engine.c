@@ -204,12 +204,25 @@ static const struct error *call(struct engine *e, const char *method, char *path
 	return err;
 }
 
-const struct error *engine_image_present(struct engine *e, const char *ref, int *present)
+const struct error *engine_image_inspect(struct engine *e, const char *ref, json_t **out)
 {
 	long s = 0;
-	const struct error *err = call(e, "GET", engine_path(e, "/images/%s/json", ref), NULL, NULL, 404, &s);
+	const struct error *err = call(e, "GET", engine_path(e, "/images/%s/json", ref), NULL, out, 404, &s);
 
-	*present = !err && s == 200;
+	if (!err && s == 404) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return error_wrap(err, "inspecting image \"%s\"", ref);
+}
+
+const struct error *engine_image_present(struct engine *e, const char *ref, int *present)
+{
+	json_t *info = NULL;
+	const struct error *err = engine_image_inspect(e, ref, &info);
+
+	*present = !err && info;
+	json_decref(info);
 	return err;
 }
 
@@ -561,16 +574,6 @@ const char *engine_container_ip(json_t *inspect, const char *network)
 int engine_running(json_t *inspect)
 {
 	return json_is_true(json_object_get(json_object_get(inspect, "State"), "Running"));
-}
-
-int engine_never_started(json_t *inspect)
-{
-	json_t *st = json_object_get(inspect, "State");
-	const char *at = json_string_value(json_object_get(st, "StartedAt"));
-
-	return json_is_string(json_object_get(st, "Status")) &&
-	       strcmp(json_string_value(json_object_get(st, "Status")), "created") == 0 && at &&
-	       strncmp(at, "0001-01-01", 10) == 0;
 }
 
 const char *engine_listed_health(const json_t *summary)

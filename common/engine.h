@@ -38,6 +38,8 @@ char *engine_path(struct engine *e, const char *fmt, ...);
 const struct error *engine_call(struct engine *e, const char *method, const char *path, json_t *body, json_t **out,
 				long tolerate, long *status);
 
+/* The engine's description of an image (*out NULL if it is not here). */
+const struct error *engine_image_inspect(struct engine *e, const char *ref, json_t **out);
 /* *present: 1 if the image is here. */
 const struct error *engine_image_present(struct engine *e, const char *ref, int *present);
 /* Pull ref; on_event sees every progress object the engine sends.  A pull
@@ -118,8 +120,6 @@ const struct error *engine_config_label(json_t *config);
 const char *engine_container_ip(json_t *inspect, const char *network);
 /* Whether an inspect reply says the container is running. */
 int engine_running(json_t *inspect);
-/* Whether it says the container was created and never started. */
-int engine_never_started(json_t *inspect);
 /* The engine's health verdict on a container of a listing (GET
  * /containers/json) that has a HEALTHCHECK: "healthy" or "unhealthy"; NULL
  * when it has none or the check is still starting. */

@@ -41,7 +41,9 @@ const struct error *envcopy_run(struct engine *e, struct instance *in, const cha
 	/* The files: real copies (reflinks where the file system has them), so
 	 * that whatever the new environment does to them, these stay. */
 	t0 = clock_seconds();
-	if ((err = fs_remove_tree(ddir)) || (err = fs_mkdirs(sdir, 0755)) || (err = fs_mkdirs(ddir, 0755)))
+	/* Emptied, not replaced: the new environment's containers may be
+	 * started already (runtime_prepare()), its folder mounted. */
+	if ((err = fs_empty_tree(ddir)) || (err = fs_mkdirs(sdir, 0755)) || (err = fs_mkdirs(ddir, 0755)))
 		goto out;
 	if ((sfd = open(sdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    (dfd = open(ddir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {

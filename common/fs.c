@@ -30,6 +30,13 @@ static const struct error *fsync_dir_of(const char *path)
 	return err;
 }
 
+const struct error *fs_unlink_durable(const char *path)
+{
+	if (unlink(path) < 0)
+		return errno == ENOENT ? NULL : error_errno("removing \"%s\"", path);
+	return fsync_dir_of(path);
+}
+
 const struct error *fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
 	const struct error *err = NULL;
@@ -328,6 +335,18 @@ const struct error *fs_remove_tree(const char *path)
 	close(fd);
 	if (!err && rmdir(path) < 0 && errno != ENOENT)
 		err = error_errno("removing \"%s\"", path);
+	return err;
+}
+
+const struct error *fs_empty_tree(const char *path)
+{
+	const struct error *err;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT ? NULL : error_errno("emptying \"%s\"", path);
+	err = empty_dir(fd, path);
+	close(fd);
 	return err;
 }
 

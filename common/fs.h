@@ -11,6 +11,8 @@
 /* Write len bytes to path atomically: a temporary file in the same folder,
  * fsync, chmod mode, rename over path, fsync of the folder. */
 const struct error *fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* Remove the file path (absent is done), then fsync its folder. */
+const struct error *fs_unlink_durable(const char *path);
 /* fsync the file tmp, then rename it to path (a file written in place). */
 const struct error *fs_sync_rename(const char *tmp, const char *path);
 /* Read a whole (small) file; *out is the caller's, NUL-terminated. */
@@ -27,6 +29,9 @@ int fs_nonempty_dir(const char *path);
  * links: it descends and climbs by descriptors, never by paths that could
  * pass PATH_MAX.  Absent is done. */
 const struct error *fs_remove_tree(const char *path);
+/* Remove what the folder path holds, as fs_remove_tree() does; the folder
+ * itself stays (a container's bind mount of it stays good).  Absent is done. */
+const struct error *fs_empty_tree(const char *path);
 /* Absolute form of path without resolving symlinks; *out is the caller's. */
 const struct error *fs_absolute(const char *path, char **out);
 /* The running binary, resolved; *out is the caller's. */

@@ -88,22 +88,82 @@ out:
 	return err;
 }
 
-/* The template's entrypoint: absent, the image's; empty, none. */
-static const struct error *entrypoint(const struct template *t, json_t **out)
+/* A process's container waits at its environment's gate until the gate
+ * opens: GATE inside, the instance's gate/ENV outside (read-only).
+ * runtime_prepare() starts an environment with its gate shut (the engine
+ * sets up each container while the old environment still takes writes);
+ * every other start opens it first.  A stop ends the wait at once. */
+#define GATE "/run/korcluster-gate"
+static const char gate_script[] = "trap 'exit 143' TERM INT; "
+				  "until [ -e " GATE "/open ]; do sleep 0.05 & wait $!; done; "
+				  "exec \"$@\"";
+
+static char *gate_path(const struct instance *in, const char *env, const char *file)
+{
+	return xasprintf("%s/gate/%s%s%s", in->root, env, file ? "/" : "", file ? file : "");
+}
+
+static int gate_open(const struct instance *in, const char *env)
+{
+	char *p = gate_path(in, env, "open");
+	int r = fs_exists(p);
+
+	free(p);
+	return r;
+}
+
+/* Open or shut env's gate; durable, so that a reboot finds it as left. */
+static const struct error *gate_set(const struct instance *in, const char *env, int open)
+{
+	const struct error *err;
+	char *dir = gate_path(in, env, NULL), *p = gate_path(in, env, "open");
+
+	if (!(err = fs_mkdirs(dir, 0755)))
+		err = open ? fs_write_atomic(p, "", 0, 0644) : fs_unlink_durable(p);
+	free(dir);
+	free(p);
+	return error_wrap(err, "%s the gate of environment %s", open ? "opening" : "shutting", env);
+}
+
+/* The container's entrypoint: the template's (absent, the image's; empty,
+ * none), behind the gate for a process (gated).  *out NULL: the image's. */
+static const struct error *entrypoint(struct engine *e, const struct template *t, const char *image, int gated,
+				      json_t **out)
 {
 	const struct error *err;
 	struct strv w = STRV_INIT;
+	json_t *info = NULL, *own;
+	size_t i;
 
 	*out = NULL;
-	if (!t->entrypoint)
+	if (!t->entrypoint && !gated)
 		return NULL;
-	if ((err = strv_split(&w, t->entrypoint)))
-		return err;
-	*out = json_array();
-	for (size_t i = 0; i < w.n; i++)
-		json_array_append_new(*out, json_string(w.v[i]));
+	*out = gated ? json_pack("[s, s, s, s]", "/bin/sh", "-c", gate_script, "korcluster-gate") : json_array();
+	if (!*out)
+		report_out_of_memory();
+	if (t->entrypoint) {
+		if ((err = strv_split(&w, t->entrypoint)))
+			goto out;
+		for (i = 0; i < w.n; i++)
+			json_array_append_new(*out, json_string(w.v[i]));
+	} else {
+		if ((err = engine_image_inspect(e, image, &info)))
+			goto out;
+		if (!info) {
+			err = error_fmt("image \"%s\" is not here", image);
+			goto out;
+		}
+		json_array_foreach(json_object_get(json_object_get(info, "Config"), "Entrypoint"), i, own)
+			json_array_append(*out, own);
+	}
+out:
+	if (err) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	json_decref(info);
 	strv_free(&w);
-	return NULL;
+	return err;
 }
 
 /* The template's healthcheck as the web container's HEALTHCHECK: the
@@ -132,8 +192,8 @@ static const struct error *healthcheck(const struct template *t, json_t *cfg)
 }
 
 /* The container config shared by processes and one-off runs. */
-static const struct error *app_config(struct instance *in, const char *env, const char *role, char *const *argv,
-				      const char *address, int restart, json_t **out)
+static const struct error *app_config(struct engine *e, struct instance *in, const char *env, const char *role,
+				      char *const *argv, const char *address, int restart, json_t **out)
 {
 	const struct error *err;
 	struct strv vars = STRV_INIT, appenv = STRV_INIT;
@@ -143,8 +203,18 @@ static const struct error *app_config(struct instance *in, const char *env, cons
 	*out = NULL;
 	if ((err = runtime_image(in, env, &image)) || (err = instance_vars(in, env, &vars)) ||
 	    (err = instance_app_env(in, &vars, &appenv)) || (err = app_mounts(in, env, &vars, mounts)) ||
-	    (err = entrypoint(&in->cl.tpl, &entry)))
+	    (err = entrypoint(e, &in->cl.tpl, image, restart, &entry)))
 		goto out;
+	/* A process (restarted by the engine) waits at the gate; a run does not. */
+	if (restart) {
+		char *gate = gate_path(in, env, NULL);
+
+		if (!(err = fs_mkdirs(gate, 0755)))
+			json_array_append_new(mounts, engine_mount(gate, GATE, 1));
+		free(gate);
+		if (err)
+			goto out;
+	}
 	for (size_t i = 0; i < appenv.n; i++)
 		json_array_append_new(envj, json_string(appenv.v[i]));
 	for (size_t i = 0; argv[i]; i++)
@@ -205,7 +275,7 @@ const struct error *runtime_oneoff(struct engine *e, struct instance *in, const 
 	    (err = name_random(rnd, 6, NAME_ALNUM_LOWER)))
 		goto out;
 	name = xasprintf("%s_%s_%s_run_%s", in->cl.name, in->name, env, rnd);
-	if ((err = app_config(in, env, "run", argv, NULL, 0, &cfg)))
+	if ((err = app_config(e, in, env, "run", argv, NULL, 0, &cfg)))
 		goto out;
 	if (tty) {
 		json_object_set_new(cfg, "Tty", json_true());
@@ -256,9 +326,9 @@ static void *start_one(void *ctx)
 }
 
 enum start_mode {
-	START_FRESH,   /* new containers, but for one prepared and never started */
+	START_FRESH,   /* new containers, but for those runtime_prepare() started */
 	START_RESUME,  /* the containers not running */
-	START_PREPARE, /* new containers, not started */
+	START_PREPARE, /* new containers, started with the gate shut */
 };
 
 static const struct error *start_env(struct engine *e, struct instance *in, const char *env, const char *subnet,
@@ -270,9 +340,12 @@ static const struct error *start_env(struct engine *e, struct instance *in, cons
 	struct starter *st = xcalloc(t->nproc + 1, sizeof *st);
 	pthread_t *threads = xcalloc(t->nproc + 1, sizeof *threads);
 	size_t n = 0;
+	/* Shut: what runs in env was started by runtime_prepare() and waits. */
+	int waiting = !gate_open(in, env);
 
 	if ((err = runtime_image(in, env, &image)) || (err = container_pull(e, image)) ||
-	    (err = instance_address(in, subnet, env, address, sizeof address)))
+	    (err = instance_address(in, subnet, env, address, sizeof address)) ||
+	    (mode == START_PREPARE && (err = gate_set(in, env, 0))))
 		goto out;
 	for (size_t i = 0; i < t->nproc && !err; i++) {
 		const struct tpl_process *p = &t->proc[i];
@@ -284,19 +357,17 @@ static const struct error *start_env(struct engine *e, struct instance *in, cons
 			goto next;
 		if (mode == START_RESUME && info && engine_running(info))
 			goto next;
-		if ((err = app_config(in, env, p->name, argv.v, strcmp(p->name, "web") == 0 ? address : NULL, 1, &cfg)) ||
+		if ((err = app_config(e, in, env, p->name, argv.v, strcmp(p->name, "web") == 0 ? address : NULL, 1,
+				      &cfg)) ||
 		    (err = engine_config_label(cfg)))
 			goto next;
-		/* One made ahead for this very configuration, never run (no
-		 * state of an earlier run in it), is started as it is; any
-		 * other is replaced. */
-		if (mode == START_FRESH && info && engine_never_started(info) &&
+		/* One started ahead for this very configuration and still at
+		 * the shut gate (its app has not run) goes on as it is once the
+		 * gate opens; any other is replaced. */
+		if (mode == START_FRESH && info && waiting && engine_running(info) &&
 		    json_equal(json_object_get(json_object_get(json_object_get(info, "Config"), "Labels"), LABEL_CONFIG),
-			       json_object_get(json_object_get(cfg, "Labels"), LABEL_CONFIG))) {
-			names[n++] = name;
-			name = NULL;
+			       json_object_get(json_object_get(cfg, "Labels"), LABEL_CONFIG)))
 			goto next;
-		}
 		if ((info && (err = engine_container_remove(e, name))) || (err = engine_container_create(e, name, cfg)))
 			goto next;
 		names[n++] = name;
@@ -307,7 +378,7 @@ next:
 		strv_free(&argv);
 		free(name);
 	}
-	if (err || mode == START_PREPARE)
+	if (err || (mode != START_PREPARE && waiting && (err = gate_set(in, env, 1))))
 		goto out;
 	/* Started together: each start is a runtime's whole setup of a
 	 * container (a second or more on a loaded machine). */

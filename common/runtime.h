@@ -40,11 +40,14 @@ const struct error *runtime_oneoff(struct engine *e, struct instance *in, const 
 const struct error *runtime_task(struct engine *e, struct instance *in, const char *env, const char *what,
 				 const char *command, const char *after);
 /* Create and start every process of env (web with its fixed address).  A
- * container runtime_prepare() made, never started and of the same
- * configuration, is started as it is. */
+ * container runtime_prepare() started, of the same configuration, only
+ * has its gate opened. */
 const struct error *runtime_start(struct engine *e, struct instance *in, const char *env, const char *subnet);
-/* Create env's containers (any there were go), without starting them: the
- * start that follows (runtime_promote()) then only starts them. */
+/* Create env's containers (any there were go) and start them with env's
+ * gate shut: each waits before it runs the app, so that the start that
+ * follows (runtime_promote()) only opens the gate.  Every container of a
+ * process waits there while the gate is shut, also after the engine
+ * restarts it; only this shuts it. */
 const struct error *runtime_prepare(struct engine *e, struct instance *in, const char *env);
 /* Start env's processes that are not running (after a partial stop). */
 const struct error *runtime_resume(struct engine *e, struct instance *in, const char *env);

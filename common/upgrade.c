@@ -209,8 +209,9 @@ const struct error *upgrade_run(struct engine *e, struct instance *in, const cha
 	if ((err = journal_write(in, j, "prepare")))
 		goto out;
 	journaled = 1;
-	/* The new environment's containers are made now, while writes go
-	 * on: after the copy and migrate they only start. */
+	/* The new environment's containers are made and started now, while
+	 * writes go on; they wait at its gate, which opens after the copy and
+	 * migrate. */
 	if ((err = runtime_stop(e, in, to)) || (served && (err = runtime_prepare(e, in, to))))
 		goto out;
 	/* 3. Stop background jobs (they queue meanwhile), hold writes; copy the

@@ -175,3 +175,31 @@ version_on() { kc_get "$1" / | kc_json 'd["version"]'; }
 	id=$(kc_post "$P1" "on v2" | kc_json 'd["id"]')
 	processed "$P1" "$id"
 }
+
+@test "an upgrade starts the new environment ahead, held at its gate until the migrate is done" {
+	with_items v1
+	# Killed as the migrate begins: green's processes run, each still at
+	# the shut gate (the gate's shell is PID 1: the app never ran).
+	run -0 python3 "$TOOL" killat "migrating environment" "$C/instances/a/instance.sh" upgrade v2
+	[ ! -e "$C/instances/a/gate/green/open" ]
+	[ -e "$C/instances/a/gate/blue/open" ]
+	for p in web worker; do
+		[ "$($DOCKER inspect -f '{{.State.Running}}' "${NAME}_a_green_$p")" = true ]
+		run -0 $DOCKER exec "${NAME}_a_green_$p" cat /proc/1/cmdline
+		[[ "$output" == /bin/sh* ]] && [[ "$output" == *korcluster-gate* ]]
+	done
+	# The next command undoes the upgrade; the waiting containers go.
+	run -0 "$C/instances/a/instance.sh" status
+	[[ "${lines[0]}" == *'undid an interrupted upgrade of "a" to v2: it serves v1 on blue'* ]]
+	[ -z "$(kc_containers | grep _green_)" ]
+	# Once the migrate is done the gate opens: the app runs as PID 1.
+	run -0 "$C/instances/a/instance.sh" upgrade v2
+	[ -e "$C/instances/a/gate/green/open" ]
+	for p in web worker; do
+		run -0 $DOCKER exec "${NAME}_a_green_$p" cat /proc/1/cmdline
+		[[ "$output" == python3*"/app/app.py$p" ]]
+	done
+	[ "$(version_on "$P1")" = v2 ]
+	id=$(kc_post "$P1" "after the upgrade" | kc_json 'd["id"]')
+	processed "$P1" "$id"
+}
