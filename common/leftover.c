@@ -126,6 +126,10 @@ const struct error *leftover_clear(struct engine *e, struct instance *in, int lo
 			err = mysqlsvc_dump_clear(&in->cl, db, did);
 		free(db);
 	}
+	/* Containers a killed upgrade or import started ahead in the inactive
+	 * environment would wait at its shut gate for ever. */
+	if (!err)
+		err = runtime_clear_waiting(e, in, instance_other_env(in->env), did);
 	if (err)
 		goto out;
 	/* Writes held by a command that is gone (by its hold file, or by the

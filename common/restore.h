@@ -5,10 +5,11 @@
  * korcluster made, as it is restored (what it is of, its template and
  * version, first); any other, whole first.  Its dump is loaded into the
  * environment's database (dbload.h, within the cluster's [limits]) and its
- * files go to data/ENV (through a staging folder, data/ENV.import).  Then the
- * snapshot is migrated to the instance's version (RESTORE_MIGRATE) or kept
- * at its own (RESTORE_AS_IS, for rollback), and the template's post_import
- * runs.  Nothing switches: import and rollback start and route it.
+ * files go to data/ENV (through a staging folder, data/ENV.import, moved
+ * into data/ENV at the end).  Then the snapshot is migrated to the
+ * instance's version (RESTORE_MIGRATE) or kept at its own (RESTORE_AS_IS,
+ * for rollback), and the template's post_import runs.  Nothing switches:
+ * import and rollback start and route it.
  * KorCluster's snapshots are taken too; their config files go to
  * instances/NAME/imported/. */
 #ifndef KC_RESTORE_H
@@ -38,6 +39,10 @@ struct restore;
  * nothing changes yet.  *out: to restore_run() (once) and restore_close(). */
 const struct error *restore_check(struct engine *e, struct instance *in, const char *path, const char *env,
 				  enum restore_mode mode, struct restore **out);
+/* Have restore_run() start the environment's containers while it restores,
+ * held at the environment's gate (runtime_prepare()), for a start that
+ * follows at once. */
+void restore_start_ahead(struct restore *r);
 /* The snapshot's version. */
 const char *restore_version(const struct restore *r);
 /* Restore the archive into the environment, checking it as it reads it if

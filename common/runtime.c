@@ -306,23 +306,63 @@ out:
 	return err;
 }
 
-/* Create and start env's processes; resume: only those not running. */
-struct starter {
+/* One container's start, or stop and removal, on a thread and an engine
+ * connection of its own. */
+struct one {
 	const char *name;
+	int stop;
 	const struct error *err;
 	int running; /* its thread is to be joined */
 };
 
-/* Start one container on an engine connection of its own. */
-static void *start_one(void *ctx)
+static const struct error *do_one(struct engine *e, const char *name, int stop)
 {
-	struct starter *st = ctx;
+	const struct error *err;
+
+	if (!stop)
+		return engine_container_start(e, name);
+	return (err = engine_container_stop(e, name, -1)) ? err : engine_container_remove(e, name);
+}
+
+static void *one_thread(void *ctx)
+{
+	struct one *o = ctx;
 	struct engine *e = NULL;
 
-	if (!(st->err = engine_open(&e)))
-		st->err = engine_container_start(e, st->name);
+	if (!(o->err = engine_open(&e)))
+		o->err = do_one(e, o->name, o->stop);
 	engine_close(e);
 	return NULL;
+}
+
+/* Start (stop: stop and remove) the n containers names all at once: each
+ * is a runtime's whole setup or teardown of a container, a second or more
+ * on a loaded machine.  The first error is returned. */
+static const struct error *all_at_once(struct engine *e, char *const *names, size_t n, int stop)
+{
+	const struct error *err = NULL;
+	struct one *o = xcalloc(n + 1, sizeof *o);
+	pthread_t *threads = xcalloc(n + 1, sizeof *threads);
+
+	for (size_t i = 1; i < n; i++) {
+		o[i].name = names[i];
+		o[i].stop = stop;
+		if (pthread_create(&threads[i], NULL, one_thread, &o[i]) != 0)
+			o[i].err = error_fmt("%s \"%s\" failed", stop ? "stopping" : "starting", names[i]);
+		else
+			o[i].running = 1;
+	}
+	if (n)
+		err = do_one(e, names[0], stop);
+	for (size_t i = 1; i < n; i++) {
+		if (o[i].running)
+			pthread_join(threads[i], NULL);
+		if (!err)
+			err = o[i].err;
+	}
+	free(o);
+	free(threads);
+	return err;
 }
 
 enum start_mode {
@@ -337,8 +377,6 @@ static const struct error *start_env(struct engine *e, struct instance *in, cons
 	const struct error *err;
 	const struct template *t = &in->cl.tpl;
 	char address[64], *image = NULL, **names = xcalloc(t->nproc + 1, sizeof *names);
-	struct starter *st = xcalloc(t->nproc + 1, sizeof *st);
-	pthread_t *threads = xcalloc(t->nproc + 1, sizeof *threads);
 	size_t n = 0;
 	/* Shut: what runs in env was started by runtime_prepare() and waits. */
 	int waiting = !gate_open(in, env);
@@ -380,29 +418,11 @@ next:
 	}
 	if (err || (mode != START_PREPARE && waiting && (err = gate_set(in, env, 1))))
 		goto out;
-	/* Started together: each start is a runtime's whole setup of a
-	 * container (a second or more on a loaded machine). */
-	for (size_t i = 1; i < n; i++) {
-		st[i].name = names[i];
-		if (pthread_create(&threads[i], NULL, start_one, &st[i]) != 0)
-			st[i].err = error_fmt("starting \"%s\" failed", names[i]);
-		else
-			st[i].running = 1;
-	}
-	if (n)
-		err = engine_container_start(e, names[0]);
-	for (size_t i = 1; i < n; i++) {
-		if (st[i].running)
-			pthread_join(threads[i], NULL);
-		if (!err)
-			err = st[i].err;
-	}
+	err = all_at_once(e, names, n, 0);
 out:
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-	free(st);
-	free(threads);
 	free(image);
 	return err;
 }
@@ -447,6 +467,45 @@ const struct error *runtime_prepare(struct engine *e, struct instance *in, const
 	const struct error *err = runtime_subnet(e, &in->cl, subnet, sizeof subnet);
 
 	return err ? err : start_env(e, in, env, subnet, START_PREPARE);
+}
+
+struct runtime_ahead {
+	struct instance *in;
+	const char *env;
+	pthread_t thread;
+};
+
+static void *prepare_ahead(void *ctx)
+{
+	struct runtime_ahead *a = ctx;
+	struct engine *e = NULL;
+
+	/* A failure only leaves the containers to the start that follows. */
+	if (!engine_open(&e))
+		runtime_prepare(e, a->in, a->env);
+	engine_close(e);
+	return NULL;
+}
+
+struct runtime_ahead *runtime_prepare_ahead(struct instance *in, const char *env)
+{
+	struct runtime_ahead *a = xcalloc(1, sizeof *a);
+
+	a->in = in;
+	a->env = env;
+	if (pthread_create(&a->thread, NULL, prepare_ahead, a) != 0) {
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void runtime_ahead_join(struct runtime_ahead *a)
+{
+	if (!a)
+		return;
+	pthread_join(a->thread, NULL);
+	free(a);
 }
 
 const struct error *runtime_resume(struct engine *e, struct instance *in, const char *env)
@@ -805,21 +864,36 @@ const struct error *runtime_stop(struct engine *e, struct instance *in, const ch
 {
 	const struct error *err;
 	json_t *list = NULL, *c;
-	size_t i;
+	char **ids = NULL;
+	size_t i, n = 0;
 
 	if ((err = runtime_containers(e, in, &list)))
 		return err;
+	ids = xcalloc(json_array_size(list) + 1, sizeof *ids);
 	json_array_foreach(list, i, c) {
 		const char *id = json_string_value(json_object_get(c, "Id"));
 		const char *cenv = json_string_value(json_object_get(json_object_get(c, "Labels"), LABEL_ENV));
 
-		if (!id || (env && (!cenv || strcmp(cenv, env) != 0)))
-			continue;
-		if ((err = engine_container_stop(e, id, -1)) || (err = engine_container_remove(e, id)))
-			break;
+		if (id && (!env || (cenv && strcmp(cenv, env) == 0)))
+			ids[n++] = (char *)id;
 	}
+	err = all_at_once(e, ids, n, 1);
+	free(ids);
 	json_decref(list);
 	return err;
+}
+
+const struct error *runtime_clear_waiting(struct engine *e, struct instance *in, const char *env, int *did)
+{
+	const struct error *err;
+	char *dir = gate_path(in, env, NULL);
+	int shut = fs_is_dir(dir) && !gate_open(in, env);
+
+	free(dir);
+	if (!shut)
+		return NULL;
+	*did = 1;
+	return (err = runtime_stop(e, in, env)) ? err : gate_set(in, env, 1);
 }
 
 int runtime_served(const struct instance *in)
