@@ -130,7 +130,7 @@ fuzz-run-replay: fuzz-replay
 # images), then runs unit and integration tests; ends with "N passed, N failed".
 check:
 	tests/setup.sh
-	$(MAKE) korcluster unit fuzz-replay
+	$(MAKE) -j$(shell nproc) korcluster unit fuzz-replay
 	tests/run.sh
 
 # Static analysis of the product's sources: clang's analyzer (scan-build)
