@@ -88,14 +88,15 @@ out:
 	return err;
 }
 
-/* A process's container waits at its environment's gate until the gate
- * opens: GATE inside, the instance's gate/ENV outside (read-only).
- * runtime_prepare() starts an environment with its gate shut (the engine
- * sets up each container while the old environment still takes writes);
- * every other start opens it first.  A stop ends the wait at once. */
+/* A process's container waits at its environment's gate while the gate is
+ * shut (GATE/shut exists; GATE inside, the instance's gate/ENV outside,
+ * read-only).  runtime_prepare() starts an environment with its gate shut
+ * (the engine sets up each container while the old environment still
+ * takes writes); the start that follows opens it.  Open, as it is but for
+ * that while, it costs a start one test.  A stop ends the wait at once. */
 #define GATE "/run/korcluster-gate"
 static const char gate_script[] = "trap 'exit 143' TERM INT; "
-				  "until [ -e " GATE "/open ]; do sleep 0.05 & wait $!; done; "
+				  "while [ -e " GATE "/shut ]; do sleep 0.05 & wait $!; done; "
 				  "exec \"$@\"";
 
 static char *gate_path(const struct instance *in, const char *env, const char *file)
@@ -103,9 +104,9 @@ static char *gate_path(const struct instance *in, const char *env, const char *f
 	return xasprintf("%s/gate/%s%s%s", in->root, env, file ? "/" : "", file ? file : "");
 }
 
-static int gate_open(const struct instance *in, const char *env)
+static int gate_shut(const struct instance *in, const char *env)
 {
-	char *p = gate_path(in, env, "open");
+	char *p = gate_path(in, env, "shut");
 	int r = fs_exists(p);
 
 	free(p);
@@ -116,54 +117,40 @@ static int gate_open(const struct instance *in, const char *env)
 static const struct error *gate_set(const struct instance *in, const char *env, int open)
 {
 	const struct error *err;
-	char *dir = gate_path(in, env, NULL), *p = gate_path(in, env, "open");
+	char *dir = gate_path(in, env, NULL), *p = gate_path(in, env, "shut");
 
 	if (!(err = fs_mkdirs(dir, 0755)))
-		err = open ? fs_write_atomic(p, "", 0, 0644) : fs_unlink_durable(p);
+		err = open ? fs_unlink_durable(p) : fs_write_atomic(p, "", 0, 0644);
 	free(dir);
 	free(p);
 	return error_wrap(err, "%s the gate of environment %s", open ? "opening" : "shutting", env);
 }
 
-/* The container's entrypoint: the template's (absent, the image's; empty,
- * none), behind the gate for a process (gated).  *out NULL: the image's. */
-static const struct error *entrypoint(struct engine *e, const struct template *t, const char *image, int gated,
-				      json_t **out)
+/* The container's entrypoint: the template's (absent, the image's, given
+ * as image_entry; empty, none), behind the gate for a process (gated).
+ * *out NULL: the image's. */
+static const struct error *entrypoint(const struct template *t, const json_t *image_entry, int gated, json_t **out)
 {
 	const struct error *err;
 	struct strv w = STRV_INIT;
-	json_t *info = NULL, *own;
+	json_t *own;
 	size_t i;
 
 	*out = NULL;
 	if (!t->entrypoint && !gated)
 		return NULL;
+	if (t->entrypoint && (err = strv_split(&w, t->entrypoint)))
+		return err;
 	*out = gated ? json_pack("[s, s, s, s]", "/bin/sh", "-c", gate_script, "korcluster-gate") : json_array();
 	if (!*out)
 		report_out_of_memory();
-	if (t->entrypoint) {
-		if ((err = strv_split(&w, t->entrypoint)))
-			goto out;
-		for (i = 0; i < w.n; i++)
-			json_array_append_new(*out, json_string(w.v[i]));
-	} else {
-		if ((err = engine_image_inspect(e, image, &info)))
-			goto out;
-		if (!info) {
-			err = error_fmt("image \"%s\" is not here", image);
-			goto out;
-		}
-		json_array_foreach(json_object_get(json_object_get(info, "Config"), "Entrypoint"), i, own)
+	for (i = 0; i < w.n; i++)
+		json_array_append_new(*out, json_string(w.v[i]));
+	if (!t->entrypoint)
+		json_array_foreach(image_entry, i, own)
 			json_array_append(*out, own);
-	}
-out:
-	if (err) {
-		json_decref(*out);
-		*out = NULL;
-	}
-	json_decref(info);
 	strv_free(&w);
-	return err;
+	return NULL;
 }
 
 /* The template's healthcheck as the web container's HEALTHCHECK: the
@@ -192,8 +179,8 @@ static const struct error *healthcheck(const struct template *t, json_t *cfg)
 }
 
 /* The container config shared by processes and one-off runs. */
-static const struct error *app_config(struct engine *e, struct instance *in, const char *env, const char *role,
-				      char *const *argv, const char *address, int restart, json_t **out)
+static const struct error *app_config(struct instance *in, const char *env, const char *role, char *const *argv,
+				      const char *address, const json_t *image_entry, int restart, json_t **out)
 {
 	const struct error *err;
 	struct strv vars = STRV_INIT, appenv = STRV_INIT;
@@ -203,7 +190,7 @@ static const struct error *app_config(struct engine *e, struct instance *in, con
 	*out = NULL;
 	if ((err = runtime_image(in, env, &image)) || (err = instance_vars(in, env, &vars)) ||
 	    (err = instance_app_env(in, &vars, &appenv)) || (err = app_mounts(in, env, &vars, mounts)) ||
-	    (err = entrypoint(e, &in->cl.tpl, image, restart, &entry)))
+	    (err = entrypoint(&in->cl.tpl, image_entry, restart, &entry)))
 		goto out;
 	/* A process (restarted by the engine) waits at the gate; a run does not. */
 	if (restart) {
@@ -275,7 +262,7 @@ const struct error *runtime_oneoff(struct engine *e, struct instance *in, const 
 	    (err = name_random(rnd, 6, NAME_ALNUM_LOWER)))
 		goto out;
 	name = xasprintf("%s_%s_%s_run_%s", in->cl.name, in->name, env, rnd);
-	if ((err = app_config(e, in, env, "run", argv, NULL, 0, &cfg)))
+	if ((err = app_config(in, env, "run", argv, NULL, NULL, 0, &cfg)))
 		goto out;
 	if (tty) {
 		json_object_set_new(cfg, "Tty", json_true());
@@ -379,11 +366,18 @@ static const struct error *start_env(struct engine *e, struct instance *in, cons
 	char address[64], *image = NULL, **names = xcalloc(t->nproc + 1, sizeof *names);
 	size_t n = 0;
 	/* Shut: what runs in env was started by runtime_prepare() and waits. */
-	int waiting = !gate_open(in, env);
+	int waiting = gate_shut(in, env);
+	json_t *img = NULL;
 
 	if ((err = runtime_image(in, env, &image)) || (err = container_pull(e, image)) ||
 	    (err = instance_address(in, subnet, env, address, sizeof address)) ||
 	    (mode == START_PREPARE && (err = gate_set(in, env, 0))))
+		goto out;
+	/* The image's entrypoint goes behind the gate, unless the template's
+	 * replaces it. */
+	if (!t->entrypoint && !(err = engine_image_inspect(e, image, &img)) && !img)
+		err = error_fmt("image \"%s\" is not here", image);
+	if (err)
 		goto out;
 	for (size_t i = 0; i < t->nproc && !err; i++) {
 		const struct tpl_process *p = &t->proc[i];
@@ -395,8 +389,8 @@ static const struct error *start_env(struct engine *e, struct instance *in, cons
 			goto next;
 		if (mode == START_RESUME && info && engine_running(info))
 			goto next;
-		if ((err = app_config(e, in, env, p->name, argv.v, strcmp(p->name, "web") == 0 ? address : NULL, 1,
-				      &cfg)) ||
+		if ((err = app_config(in, env, p->name, argv.v, strcmp(p->name, "web") == 0 ? address : NULL,
+				      json_object_get(json_object_get(img, "Config"), "Entrypoint"), 1, &cfg)) ||
 		    (err = engine_config_label(cfg)))
 			goto next;
 		/* One started ahead for this very configuration and still at
@@ -424,6 +418,7 @@ out:
 		free(names[i]);
 	free(names);
 	free(image);
+	json_decref(img);
 	return err;
 }
 
@@ -886,11 +881,7 @@ const struct error *runtime_stop(struct engine *e, struct instance *in, const ch
 const struct error *runtime_clear_waiting(struct engine *e, struct instance *in, const char *env, int *did)
 {
 	const struct error *err;
-	char *dir = gate_path(in, env, NULL);
-	int shut = fs_is_dir(dir) && !gate_open(in, env);
-
-	free(dir);
-	if (!shut)
+	if (!gate_shut(in, env))
 		return NULL;
 	*did = 1;
 	return (err = runtime_stop(e, in, env)) ? err : gate_set(in, env, 1);

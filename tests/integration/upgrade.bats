@@ -181,8 +181,8 @@ version_on() { kc_get "$1" / | kc_json 'd["version"]'; }
 	# Killed as the migrate begins: green's processes run, each still at
 	# the shut gate (the gate's shell is PID 1: the app never ran).
 	run -0 python3 "$TOOL" killat "migrating environment" "$C/instances/a/instance.sh" upgrade v2
-	[ ! -e "$C/instances/a/gate/green/open" ]
-	[ -e "$C/instances/a/gate/blue/open" ]
+	[ -e "$C/instances/a/gate/green/shut" ]
+	[ ! -e "$C/instances/a/gate/blue/shut" ]
 	for p in web worker; do
 		[ "$($DOCKER inspect -f '{{.State.Running}}' "${NAME}_a_green_$p")" = true ]
 		run -0 $DOCKER exec "${NAME}_a_green_$p" cat /proc/1/cmdline
@@ -194,7 +194,7 @@ version_on() { kc_get "$1" / | kc_json 'd["version"]'; }
 	[ -z "$(kc_containers | grep _green_)" ]
 	# Once the migrate is done the gate opens: the app runs as PID 1.
 	run -0 "$C/instances/a/instance.sh" upgrade v2
-	[ -e "$C/instances/a/gate/green/open" ]
+	[ ! -e "$C/instances/a/gate/green/shut" ]
 	for p in web worker; do
 		run -0 $DOCKER exec "${NAME}_a_green_$p" cat /proc/1/cmdline
 		[[ "$output" == python3*"/app/app.py$p" ]]
