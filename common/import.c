@@ -47,7 +47,9 @@ const struct error *import_run(struct engine *e, struct instance *in, const char
 		started = 1;
 		if ((err = runtime_promote(e, in, target, &took)))
 			goto out;
-		report_line("environment %s is healthy (%.1f s) and serving", target, took.healthy);
+		report_line("environment %s is serving: started and switched in %.1f s (containers %.1f s, health %.1f s, "
+			    "route %.1f s)",
+			    target, took.start + took.healthy + took.route, took.start, took.healthy, took.route);
 	}
 	now = instance_now();
 	in->env_version[instance_env_index(target)] = res.version;
