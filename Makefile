@@ -153,7 +153,7 @@ analyze-compile:
 
 # Every benchmark (bench/), then one table: each measure against its
 # baseline measured in the same run, the goal and whether it is met.  Takes
-# about 15 minutes; BENCH="instances" runs only that one.
+# about 20 minutes; BENCH="instances" runs only that one.
 bench:
 	tests/setup.sh
 	$(MAKE) korcluster
