@@ -92,8 +92,8 @@ out:
  * shut (GATE/shut exists; GATE inside, the instance's gate/ENV outside,
  * read-only).  runtime_prepare() starts an environment with its gate shut
  * (the engine sets up each container while the old environment still
- * takes writes); the start that follows opens it.  Open, as it is but for
- * that while, it costs a start one test.  A stop ends the wait at once. */
+ * takes writes); the start that follows opens it.  Open, its usual state,
+ * it costs a start one test of a file.  A stop ends the wait at once. */
 #define GATE "/run/korcluster-gate"
 static const char gate_script[] = "trap 'exit 143' TERM INT; "
 				  "while [ -e " GATE "/shut ]; do sleep 0.05 & wait $!; done; "
