@@ -38,8 +38,6 @@ const struct error *import_run(struct engine *e, struct instance *in, const char
 	 * meanwhile: a hostile dump cannot hold them for as long as its load
 	 * takes (which is bounded, [limits]); a check that fails on the way
 	 * stops it, and the inactive environment is put back (below). */
-	if (served)
-		restore_start_ahead(r);
 	if ((err = envkeep_clear(in, target)) || (err = restore_run(r, &res)))
 		goto out;
 	/* 4. Switch: start, wait until healthy, route, then stop the old one. */

@@ -126,7 +126,7 @@ const struct error *leftover_clear(struct engine *e, struct instance *in, int lo
 			err = mysqlsvc_dump_clear(&in->cl, db, did);
 		free(db);
 	}
-	/* Containers a killed upgrade or import started ahead in the inactive
+	/* Containers a killed upgrade started ahead in the inactive
 	 * environment would wait at its shut gate for ever. */
 	if (!err)
 		err = runtime_clear_waiting(e, in, instance_other_env(in->env), did);

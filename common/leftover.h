@@ -2,8 +2,8 @@
  * instance left, put right by the next command on the instance: writes
  * held at the proxy, work trees, partial archives and dump folders in
  * snapshots/ (and their dump containers), staging folders
- * (data/ENV.import), temporary loading users, and containers started ahead
- * in the inactive environment, waiting at its shut gate. */
+ * (data/ENV.import), temporary loading users, and containers an upgrade
+ * started ahead in the inactive environment, waiting at its shut gate. */
 #ifndef KC_LEFTOVER_H
 #define KC_LEFTOVER_H
 

@@ -84,7 +84,6 @@ struct restore {
 	struct db_server srv;
 	char *dbname, *path;
 	int older;
-	int ahead; /* restore_start_ahead() */
 };
 
 static void report_archive_ok(const struct restore *r)
@@ -129,11 +128,6 @@ out:
 	return err;
 }
 
-void restore_start_ahead(struct restore *r)
-{
-	r->ahead = 1;
-}
-
 const char *restore_version(const struct restore *r)
 {
 	return r->info.version;
@@ -150,7 +144,6 @@ const struct error *restore_run(struct restore *r, struct restore_result *res)
 	char *staging = xasprintf("%s/data/%s.import", in->root, env);
 	char *final = instance_data_dir(in, env), *extra = xasprintf("%s/imported", in->root), *dbdir = NULL;
 	double t0 = clock_seconds();
-	struct runtime_ahead *ahead = NULL;
 
 	memset(res, 0, sizeof *res);
 	res->legacy = r->info.legacy;
@@ -161,10 +154,6 @@ const struct error *restore_run(struct restore *r, struct restore_result *res)
 	res->changed = 1;
 	if ((err = runtime_stop(e, in, env)) || (err = searchidx_drop(e, in, env)))
 		goto out;
-	/* The engine sets up the environment's containers meanwhile, each
-	 * held at the gate: the start after the restore only opens it. */
-	if (r->ahead)
-		ahead = runtime_prepare_ahead(in, env);
 	/* The database may grow load_growth times the dump fed so far. */
 	mysqlsvc_load_limits(&in->cl, r->dbname, 0, &dbdir, &dl);
 	dl.growth = dbdir ? in->cl.limits.load_growth : 0;
@@ -194,12 +183,9 @@ const struct error *restore_run(struct restore *r, struct restore_result *res)
 		    clock_seconds() - t0);
 	dbload_close(l);
 	l = NULL;
-	/* Into the folder that is there: containers started ahead have it
-	 * mounted. */
+	/* Into the folder that is there (a container may have it mounted). */
 	if ((err = fs_mkdirs(final, 0755)) || (err = fs_empty_tree(final)) || (err = fs_move_into(staging, final)))
 		goto out;
-	runtime_ahead_join(ahead);
-	ahead = NULL;
 	/* An older snapshot is migrated to the instance's version. */
 	if (r->mode == RESTORE_MIGRATE && r->older < 0 && in->cl.tpl.migrate) {
 		report_line("migrating from %s to %s", r->info.version, in->version);
@@ -214,11 +200,8 @@ const struct error *restore_run(struct restore *r, struct restore_result *res)
 	}
 out:
 	report_progress_clear();
-	runtime_ahead_join(ahead);
 	if (err) {
 		fs_remove_tree(staging);
-		if (r->ahead)
-			runtime_stop(e, in, env);
 		/* Not what it was, nor the snapshot: the caller puts it back. */
 		in->env_version[instance_env_index(env)] = NULL;
 	}

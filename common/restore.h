@@ -39,10 +39,6 @@ struct restore;
  * nothing changes yet.  *out: to restore_run() (once) and restore_close(). */
 const struct error *restore_check(struct engine *e, struct instance *in, const char *path, const char *env,
 				  enum restore_mode mode, struct restore **out);
-/* Have restore_run() start the environment's containers while it restores,
- * held at the environment's gate (runtime_prepare()), for a start that
- * follows at once. */
-void restore_start_ahead(struct restore *r);
 /* The snapshot's version. */
 const char *restore_version(const struct restore *r);
 /* Restore the archive into the environment, checking it as it reads it if

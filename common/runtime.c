@@ -464,45 +464,6 @@ const struct error *runtime_prepare(struct engine *e, struct instance *in, const
 	return err ? err : start_env(e, in, env, subnet, START_PREPARE);
 }
 
-struct runtime_ahead {
-	struct instance *in;
-	const char *env;
-	pthread_t thread;
-};
-
-static void *prepare_ahead(void *ctx)
-{
-	struct runtime_ahead *a = ctx;
-	struct engine *e = NULL;
-
-	/* A failure only leaves the containers to the start that follows. */
-	if (!engine_open(&e))
-		runtime_prepare(e, a->in, a->env);
-	engine_close(e);
-	return NULL;
-}
-
-struct runtime_ahead *runtime_prepare_ahead(struct instance *in, const char *env)
-{
-	struct runtime_ahead *a = xcalloc(1, sizeof *a);
-
-	a->in = in;
-	a->env = env;
-	if (pthread_create(&a->thread, NULL, prepare_ahead, a) != 0) {
-		free(a);
-		return NULL;
-	}
-	return a;
-}
-
-void runtime_ahead_join(struct runtime_ahead *a)
-{
-	if (!a)
-		return;
-	pthread_join(a->thread, NULL);
-	free(a);
-}
-
 const struct error *runtime_resume(struct engine *e, struct instance *in, const char *env)
 {
 	char subnet[64];

@@ -49,12 +49,6 @@ const struct error *runtime_start(struct engine *e, struct instance *in, const c
  * process waits there while the gate is shut, also after the engine
  * restarts it; only this shuts it. */
 const struct error *runtime_prepare(struct engine *e, struct instance *in, const char *env);
-/* runtime_prepare() on a thread and an engine connection of its own while
- * the caller goes on (NULL: it could not start).  Neither in nor env may
- * change until runtime_ahead_join(), which waits for it and frees it; its
- * failure only leaves the containers to the start that follows. */
-struct runtime_ahead *runtime_prepare_ahead(struct instance *in, const char *env);
-void runtime_ahead_join(struct runtime_ahead *a);
 /* Start env's processes that are not running (after a partial stop). */
 const struct error *runtime_resume(struct engine *e, struct instance *in, const char *env);
 /* Stop and remove one process's container of env, if there is one. */

@@ -151,20 +151,6 @@ teardown() {
 	[ "$(kc_get "$P2" /items/1 | kc_json 'd["layout"]')" = v2 ]
 	[ "$(kc_get "$P2" /items/1 | kc_json 'd["file"]')" = "item 1" ]
 	[ -f "$C/instances/b/data/green/items/1/original.txt" ]
-	# Served, an import's target is started during the restore, each
-	# process held at the gate; killed there, the next command removes them.
-	run -0 python3 "$TOOL" killat "migrating from v1 to v2" "$C/instances/b/instance.sh" import "$T/v1.tar.zst"
-	[ -e "$C/instances/b/gate/blue/shut" ]
-	for p in web worker; do
-		[ "$($DOCKER inspect -f '{{.State.Running}}' "${NAME}_b_blue_$p")" = true ]
-		[[ "$($DOCKER exec "${NAME}_b_blue_$p" cat /proc/1/cmdline | tr '\0' ' ')" == *korcluster-gate* ]]
-	done
-	run -0 "$C/instances/b/instance.sh" status
-	[ -z "$(kc_containers | grep "_b_blue_")" ]
-	[ ! -e "$C/instances/b/gate/blue/shut" ]
-	run -0 "$C/instances/b/instance.sh" import "$T/v1.tar.zst"
-	[ "$(env_of b)" = blue ]
-	[ "$(kc_get "$P2" /items/1 | kc_json 'd["layout"]')" = v2 ]
 }
 
 @test "a snapshot in KorCluster's format imports" {

@@ -192,6 +192,7 @@ version_on() { kc_get "$1" / | kc_json 'd["version"]'; }
 	run -0 "$C/instances/a/instance.sh" status
 	[[ "${lines[0]}" == *'undid an interrupted upgrade of "a" to v2: it serves v1 on blue'* ]]
 	[ -z "$(kc_containers | grep _green_)" ]
+	[ ! -e "$C/instances/a/gate/green/shut" ]
 	# Once the migrate is done the gate opens: the app runs as PID 1.
 	run -0 "$C/instances/a/instance.sh" upgrade v2
 	[ ! -e "$C/instances/a/gate/green/shut" ]
