@@ -350,35 +350,6 @@ const struct error *fs_empty_tree(const char *path)
 	return err;
 }
 
-const struct error *fs_move_into(const char *from, const char *to)
-{
-	const struct error *err = NULL;
-	int tfd = open(to, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *d = opendir(from);
-	struct dirent *de;
-
-	if (tfd < 0 || !d) {
-		err = error_errno("moving what \"%s\" holds to \"%s\"", from, to);
-		goto out;
-	}
-	while (!err && (errno = 0, de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (renameat(dirfd(d), de->d_name, tfd, de->d_name) < 0)
-			err = error_errno("moving \"%s/%s\" to \"%s\"", from, de->d_name, to);
-	}
-	if (!err && errno)
-		err = error_errno("reading \"%s\"", from);
-	if (!err && (fsync(tfd) < 0 || rmdir(from) < 0))
-		err = error_errno("moving what \"%s\" holds to \"%s\"", from, to);
-out:
-	if (d)
-		closedir(d);
-	if (tfd >= 0)
-		close(tfd);
-	return err;
-}
-
 const struct error *fs_absolute(const char *path, char **out)
 {
 	char cwd[PATH_MAX], *p;

@@ -32,9 +32,6 @@ const struct error *fs_remove_tree(const char *path);
 /* Remove what the folder path holds, as fs_remove_tree() does; the folder
  * itself stays (a container's bind mount of it stays good).  Absent is done. */
 const struct error *fs_empty_tree(const char *path);
-/* Move every entry of the folder from into the folder to (which holds none
- * of their names), then remove from: to stays the same folder. */
-const struct error *fs_move_into(const char *from, const char *to);
 /* Absolute form of path without resolving symlinks; *out is the caller's. */
 const struct error *fs_absolute(const char *path, char **out);
 /* The running binary, resolved; *out is the caller's. */

@@ -183,9 +183,12 @@ const struct error *restore_run(struct restore *r, struct restore_result *res)
 		    clock_seconds() - t0);
 	dbload_close(l);
 	l = NULL;
-	/* Into the folder that is there (a container may have it mounted). */
-	if ((err = fs_mkdirs(final, 0755)) || (err = fs_empty_tree(final)) || (err = fs_move_into(staging, final)))
+	if ((err = fs_remove_tree(final)))
 		goto out;
+	if (rename(staging, final) < 0) {
+		err = error_errno("moving the restored files to \"%s\"", final);
+		goto out;
+	}
 	/* An older snapshot is migrated to the instance's version. */
 	if (r->mode == RESTORE_MIGRATE && r->older < 0 && in->cl.tpl.migrate) {
 		report_line("migrating from %s to %s", r->info.version, in->version);

@@ -5,11 +5,10 @@
  * korcluster made, as it is restored (what it is of, its template and
  * version, first); any other, whole first.  Its dump is loaded into the
  * environment's database (dbload.h, within the cluster's [limits]) and its
- * files go to data/ENV (through a staging folder, data/ENV.import, moved
- * into data/ENV at the end).  Then the snapshot is migrated to the
- * instance's version (RESTORE_MIGRATE) or kept at its own (RESTORE_AS_IS,
- * for rollback), and the template's post_import runs.  Nothing switches:
- * import and rollback start and route it.
+ * files go to data/ENV (through a staging folder, data/ENV.import).  Then the
+ * snapshot is migrated to the instance's version (RESTORE_MIGRATE) or kept
+ * at its own (RESTORE_AS_IS, for rollback), and the template's post_import
+ * runs.  Nothing switches: import and rollback start and route it.
  * KorCluster's snapshots are taken too; their config files go to
  * instances/NAME/imported/. */
 #ifndef KC_RESTORE_H
