@@ -27,6 +27,7 @@
 #include "common/mysqlsvc.h"
 #include "common/name.h"
 #include "common/report.h"
+#include "common/routing.h"
 #include "common/runtime.h"
 #include "common/services.h"
 #include "common/snaplist.h"
@@ -164,6 +165,26 @@ out:
 	diag_free(&d);
 	engine_close(e);
 	lock_release(lock);
+	cluster_free(&cl);
+	return err;
+}
+
+/* ---- reload ---- */
+
+static const struct error *cmd_reload(struct ctx *ctx, const struct args *a)
+{
+	const struct error *err;
+	struct cluster cl;
+	struct engine *e = NULL;
+
+	(void)a;
+	if ((err = cluster_open(&cl, ctx->root)))
+		return err;
+	if (!(err = engine_open(&e)) && !(err = routing_reload(e, &cl)))
+		report_line("the front proxy of cluster \"%s\" checked its configuration and certificates, and reloaded",
+			    cl.name);
+	err = error_wrap(err, "reloading cluster \"%s\"", cl.name);
+	engine_close(e);
 	cluster_free(&cl);
 	return err;
 }
@@ -557,6 +578,11 @@ const struct cmd cluster_cmds[] = {
 	 NULL, CMD_NEEDS_SCOPE},
 	{"shutdown", cmd_shutdown, "", 0, 0, "stop and remove the cluster's containers, instances first; data stays",
 	 NULL, NULL, CMD_NEEDS_SCOPE},
+	{"reload", cmd_reload, "", 0, 0, "check the front proxy's configuration and certificates, then reload it",
+	 "For renewed certificates (proxy/tls/): every route's certificate and key must be there,\n"
+	 "keys mode 0600, and nginx -t must pass; then a graceful reload (no request dropped).\n"
+	 "Refused, nothing is reloaded: the proxy goes on with what it loaded before.\n",
+	 NULL, CMD_NEEDS_SCOPE},
 	{"status", cmd_status, "", 0, 0, "show each service's state and health, and the instances'",
 	 "Exit status 0: every service and the proxy run and are healthy, and so is every\n"
 	 "instance that is served (a stopped one is fine); 1: something is down or unhealthy,\n"

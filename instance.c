@@ -21,6 +21,8 @@
 #include "common/lock.h"
 #include "common/mysqlsvc.h"
 #include "common/report.h"
+#include "common/routes.h"
+#include "common/routing.h"
 #include "common/runtime.h"
 #include "common/snaplist.h"
 #include "common/snapshot.h"
@@ -397,6 +399,82 @@ static const struct error *cmd_validate(struct ctx *ctx, const struct args *a)
 	return err;
 }
 
+/* ---- route ---- */
+
+static const struct error *route_list(struct ctx *ctx, const struct args *a)
+{
+	const struct error *err;
+	struct instance in;
+	struct routes r;
+	json_t *list;
+
+	if ((err = instance_open(&in, ctx->root)))
+		return err;
+	if ((err = routes_load(in.root, &r)))
+		goto out;
+	list = json_array();
+	for (size_t i = 0; i < r.n; i++) {
+		char *url = routing_url(&in, r.v[i].host, r.v[i].tls);
+
+		json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:s}", "host", r.v[i].host, "kind",
+						      routes_kind_name(r.v[i].kind), "tls", r.v[i].tls, "url",
+						      r.v[i].target ? r.v[i].target : url));
+		free(url);
+	}
+	if (a->set[OPT_JSON]) {
+		report_json(list);
+	} else {
+		json_t *v;
+		size_t i;
+
+		report_text(REPORT_STDOUT, "%-40s %-9s %-4s %s\n", "HOST", "KIND", "TLS", "URL (of a redirect: its target)");
+		json_array_foreach(list, i, v)
+			report_text(REPORT_STDOUT, "%-40s %-9s %-4s %s\n", str(v, "host"), str(v, "kind"),
+				    json_is_true(json_object_get(v, "tls")) ? "yes" : "no", str(v, "url"));
+	}
+	json_decref(list);
+	routes_free(&r);
+out:
+	instance_free(&in);
+	return error_wrap(err, "listing routes of instance \"%s\"", ctx->root);
+}
+
+static const struct error *cmd_route(struct ctx *ctx, const struct args *a)
+{
+	const struct error *err;
+	const char *verb = a->operand[0];
+	int add = strcmp(verb, "add") == 0, rm = strcmp(verb, "rm") == 0;
+	struct held h;
+
+	if (strcmp(verb, "list") == 0) {
+		if (a->n != 1 || a->set[OPT_PRIMARY] || a->set[OPT_REDIRECT] || a->set[OPT_TLS])
+			return error_new(ERR_USAGE, "route list takes no hostname, --primary, --redirect-to or --tls");
+		return route_list(ctx, a);
+	}
+	if (!add && !rm)
+		return error_new(ERR_USAGE, "route takes add, rm or list, not \"%s\"", verb);
+	if (a->n != 2)
+		return error_new(ERR_USAGE, "route %s needs a hostname", verb);
+	if (rm && (a->set[OPT_PRIMARY] || a->set[OPT_REDIRECT] || a->set[OPT_TLS]))
+		return error_new(ERR_USAGE, "route rm takes no --primary, --redirect-to or --tls");
+	if (!rm && a->set[OPT_JSON])
+		return error_new(ERR_USAGE, "--json is for route list");
+	if ((err = begin(ctx, &h)))
+		return err;
+	if (add && !(err = routing_add(h.e, &h.in, a->operand[1], a->set[OPT_PRIMARY], a->text[OPT_REDIRECT],
+				       a->set[OPT_TLS]))) {
+		char *url = routing_url(&h.in, a->operand[1], a->set[OPT_TLS]);
+
+		report_line("%s now %s %s", url, a->text[OPT_REDIRECT] ? "redirects to" : "serves instance",
+			    a->text[OPT_REDIRECT] ? a->text[OPT_REDIRECT] : h.in.name);
+		free(url);
+	} else if (rm && !(err = routing_remove(h.e, &h.in, a->operand[1]))) {
+		report_line("route \"%s\" of instance \"%s\" is removed", a->operand[1], h.in.name);
+	}
+	end(&h);
+	return err;
+}
+
 /* ---- the table ---- */
 
 static const struct opt json_opts[] = {
@@ -435,6 +513,16 @@ static const struct opt rollback_opts[] = {
 	{OPT_TO, 't', "to", OPT_TEXT, "WHERE",
 	 "ENV, VERSION, or a snapshot (file name in snapshots/ or path): see \"envs\"", 0, NULL, 0},
 	{OPT_KEEP, 'k', "keep", OPT_NUMBER, "N", "then keep only the newest N snapshots of the instance", 1, NULL, 0},
+	OPT_END,
+};
+
+static const struct opt route_opts[] = {
+	{OPT_PRIMARY, 0, "primary", OPT_FLAG, NULL, "add: make it the instance's primary hostname", 0, NULL, 0},
+	{OPT_REDIRECT, 0, "redirect-to", OPT_TEXT, "URL", "add: answer 301 to URL instead of serving the instance", 0,
+	 NULL, 0},
+	{OPT_TLS, 0, "tls", OPT_FLAG, NULL, "add: serve it over HTTPS (certificate in the cluster's proxy/tls/)", 0, NULL,
+	 0},
+	{OPT_JSON, 0, "json", OPT_FLAG, NULL, "list: print JSON instead of a table", 0, NULL, 0},
 	OPT_END,
 };
 
@@ -492,6 +580,17 @@ const struct cmd instance_cmds[] = {
 	 NULL, json_opts, CMD_NEEDS_SCOPE},
 	{"clone", cmd_clone, "NEW", 1, 1, "make instance NEW from this one's current state (see cluster.sh clone)",
 	 NULL, clone_opts, CMD_NEEDS_SCOPE},
+	{"route", cmd_route, "add|rm|list [HOST]", 1, 2, "serve the instance on hostnames: add, remove or list routes",
+	 "The front proxy serves each route by its Host header on the cluster's http_port\n"
+	 "(cluster.ini, default 80), beside the instance's own port.  A hostname belongs to one\n"
+	 "instance.  The first one added is the primary (--primary moves that); the primary of\n"
+	 "an instance being served cannot be removed.  --redirect-to URL answers 301 to URL,\n"
+	 "followed by the request's path when URL has none.  --tls serves it on https_port\n"
+	 "(default 443) with proxy/tls/HOST.crt and HOST.key (mode 0600), else the cluster's\n"
+	 "_cluster.crt and _cluster.key, TLS 1.2 and up, HSTS; plain HTTP redirects there.\n"
+	 "Every change is checked by the proxy before a graceful reload: a refused one changes\n"
+	 "nothing.\n",
+	 route_opts, CMD_NEEDS_SCOPE},
 	{"validate", cmd_validate, "", 0, 0, "check instance.ini and its cluster, listing every problem", NULL, NULL,
 	 CMD_NEEDS_SCOPE},
 	{NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, 0},

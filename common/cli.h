@@ -31,6 +31,9 @@ enum opt_key {
 	OPT_TAG,
 	OPT_TO,
 	OPT_LIVE,
+	OPT_PRIMARY,
+	OPT_REDIRECT,
+	OPT_TLS,
 	OPT__COUNT
 };
 

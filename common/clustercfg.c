@@ -30,6 +30,17 @@ static void check_key(struct cluster *c, struct diag *d, const char *key,
 		*out = e->value;
 }
 
+/* An optional port of [cluster], def when absent. */
+static void read_port(struct cluster *c, struct diag *d, const char *key, int def, int *out)
+{
+	struct conf_entry *e = conf_get(&c->conf, "cluster", key);
+	const struct error *err;
+
+	*out = def;
+	if (e && (err = name_check_port(e->value, out)))
+		diag_add(d, c->conf.path, e->line, "%s: %s", key, err->msg);
+}
+
 /* A whole number of [limits] from 0 to max, into *out (unchanged if absent). */
 static void limit_number(struct cluster *c, struct diag *d, const char *key, unsigned max, unsigned *out)
 {
@@ -161,6 +172,11 @@ const struct error *cluster_load(struct cluster *c, const char *root, struct dia
 		check_key(c, d, "name", name_check_cluster, &c->name);
 		check_key(c, d, "template", name_check_template, &c->template_name);
 		check_key(c, d, "bind", name_check_address, &c->bind);
+		read_port(c, d, "http_port", 80, &c->http_port);
+		read_port(c, d, "https_port", 443, &c->https_port);
+		if (c->http_port == c->https_port)
+			diag_add(d, ini, conf_section_line(&c->conf, "cluster"), "http_port and https_port are both %d",
+				 c->http_port);
 	}
 	read_limits(c, d);
 	read_app(c, d);
@@ -290,7 +306,9 @@ char *cluster_ini_text_images(const char *name, const char *template_name, const
 
 	buf_printf(&b, "; korcluster cluster configuration; check it with \"./cluster.sh validate\"\n"
 		       "[cluster]\nname = %s\ntemplate = %s\n"
-		       "; address the front proxy publishes instance ports on\nbind = %s\n\n"
+		       "; address the front proxy publishes instance ports on\nbind = %s\n"
+		       "; port of the instances' hostnames (instance.sh route), served while any has one\n"
+		       ";http_port = 80\n;https_port = 443\n\n"
 		       "; image of each shared service (from template \"%s\")\n[images]\n",
 		   name, template_name, bind, template_name);
 	for (size_t i = 0; i < t->nsvc; i++)

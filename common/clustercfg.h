@@ -1,6 +1,8 @@
 /* clustercfg: a cluster's folder and its cluster.ini.
  *
- *   DIR/cluster.ini        [cluster] name, template, bind; [images] SERVICE = IMAGE;
+ *   DIR/cluster.ini        [cluster] name, template, bind, http_port and
+ *                          https_port (of the instances' hostnames, default
+ *                          80 and 443); [images] SERVICE = IMAGE;
  *                          [limits] (optional) what an import or load may take;
  *                          [app] image (optional): the app's image, ${version} in it;
  *                          [settings] NAME = VALUE: the template's settings
@@ -46,6 +48,7 @@ struct cluster {
 	char *root;               /* owned, absolute */
 	struct conf conf;         /* owns name, template_name, bind */
 	const char *name, *template_name, *bind;
+	int http_port, https_port; /* where the proxy serves hostnames (routes) */
 	struct cluster_limits limits;
 	const char *app_image;    /* [app] image, or NULL: the template's */
 	/* "NAME=VALUE" of every setting given in [settings] or secrets/; a

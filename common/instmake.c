@@ -1,10 +1,8 @@
 #include "instmake.h"
 
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "db.h"
@@ -16,33 +14,12 @@
 #include "mysqlsvc.h"
 #include "searchidx.h"
 #include "name.h"
+#include "probe.h"
 #include "proxy.h"
 #include "report.h"
+#include "routes.h"
 #include "runtime.h"
 #include "snapshot.h"
-
-/* Refuse a port bound on the host at the cluster's bind address. */
-static const struct error *port_free_on_host(const char *bind_addr, int port)
-{
-	const struct error *err = NULL;
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_PASSIVE}, *ai;
-	char ps[8];
-	int fd;
-
-	snprintf(ps, sizeof ps, "%d", port);
-	if (getaddrinfo(bind_addr, ps, &hints, &ai) != 0)
-		return error_fmt("cannot use address \"%s\"", bind_addr);
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	/* As nginx binds: connections lingering in TIME_WAIT do not count. */
-	if (fd >= 0)
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int));
-	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 1) < 0)
-		err = error_errno("port %d on %s is taken on this host", port, bind_addr);
-	if (fd >= 0)
-		close(fd);
-	freeaddrinfo(ai);
-	return err;
-}
 
 static const char *const reserved_users[] = {"root", "mysql", "sys", "test", "information_schema",
 					     "performance_schema", "mariadb", NULL};
@@ -81,6 +58,9 @@ static const struct error *port_and_slot(const struct cluster *cl, int port, int
 
 	if ((err = instances_scan(cl, NULL, &taken)))
 		return err;
+	if (port == cl->http_port || port == cl->https_port)
+		err = error_fmt("port %d is a port of the cluster's hostnames (%s in cluster.ini)", port,
+				port == cl->http_port ? "http_port" : "https_port");
 	for (size_t i = 0; i < taken.n && !err; i++)
 		if (taken.ports[i] == port)
 			err = error_fmt("port %d is taken by another instance", port);
@@ -159,7 +139,7 @@ const struct error *instmake_create(const struct cluster *cl, const char *name, 
 		err = error_fmt("instance \"%s\" exists already", name);
 		goto out;
 	}
-	if ((err = port_and_slot(cl, port, &slot)) || (err = port_free_on_host(cl->bind, port)) ||
+	if ((err = port_and_slot(cl, port, &slot)) || (err = probe_port_free(cl->bind, port)) ||
 	    (err = engine_open(&e)) || (err = mysqlsvc_connect(e, cl, &db)))
 		goto out;
 	/* Now make things, and unmake them on any failure. */
@@ -268,6 +248,7 @@ const struct error *instmake_destroy(const struct cluster *cl, const char *name)
 	struct db *db = NULL;
 	char *dir = NULL, *dbs[3] = {NULL, NULL, NULL};
 	int lock = -1, ilock = -1, loaded = 0;
+	struct routes no_routes = ROUTES_INIT;
 
 	if ((err = name_check_instance(name)))
 		goto out;
@@ -282,7 +263,10 @@ const struct error *instmake_destroy(const struct cluster *cl, const char *name)
 	loaded = 1;
 	dbs[0] = instance_database(&in, "blue");
 	dbs[1] = instance_database(&in, "green");
-	if ((err = engine_open(&e)) || (err = proxy_set(e, cl, name, NULL)) || (err = runtime_stop(e, &in, NULL)) ||
+	/* Its hostnames go first: the proxy then stops listening for them if
+	 * they were the cluster's last. */
+	if ((err = engine_open(&e)) || (err = routes_save(dir, &no_routes)) || (err = proxy_set(e, cl, name, NULL)) ||
+	    (err = runtime_stop(e, &in, NULL)) ||
 	    (err = searchidx_drop(e, &in, "blue")) || (err = searchidx_drop(e, &in, "green")) ||
 	    (err = mysqlsvc_connect(e, cl, &db)) || (err = db_instance_drop(db, in.db_user, dbs)) ||
 	    (err = fs_remove_tree(dir)))

@@ -217,6 +217,74 @@ const struct error *name_check_address(const char *s)
 	return error_fmt("\"%s\" is not an IP address", s);
 }
 
+const struct error *name_check_host(const char *s)
+{
+	size_t n = strlen(s), label = 0;
+	unsigned char a[4];
+
+	if (n == 0)
+		return error_fmt("hostname is empty");
+	if (n > 253)
+		return error_fmt("hostname \"%.64s...\" is longer than 253 characters", s);
+	if (strchr(s, '*'))
+		return error_fmt("hostname \"%s\": wildcards are not supported", s);
+	if (inet_pton(AF_INET, s, a) == 1 || strchr(s, ':'))
+		return error_fmt("\"%s\" is an address, not a hostname", s);
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || s[i] == '.') {
+			if (label == 0)
+				return error_fmt("hostname \"%s\" has an empty label", s);
+			if (s[i - 1] == '-')
+				return error_fmt("hostname \"%s\": a label ends with \"-\"", s);
+			label = 0;
+		} else if (in(s[i], LOWER DIGIT) || (s[i] == '-' && label > 0)) {
+			if (++label > 63)
+				return error_fmt("hostname \"%s\" has a label longer than 63 characters", s);
+		} else {
+			return error_fmt("hostname \"%s\" must be labels of a-z, 0-9 and \"-\" (not first or last) "
+					 "joined by \".\"",
+					 s);
+		}
+	}
+	return NULL;
+}
+
+const struct error *name_check_url(const char *s)
+{
+	const char *host = strncmp(s, "https://", 8) == 0 ? s + 8 : strncmp(s, "http://", 7) == 0 ? s + 7 : NULL;
+	const struct error *err;
+	size_t hn;
+	char h[256];
+	int port;
+
+	if (!host)
+		return error_fmt("URL \"%s\" must begin with http:// or https://", s);
+	hn = strcspn(host, ":/");
+	if (hn >= sizeof h)
+		return error_fmt("URL \"%.64s...\": its host is too long", s);
+	memcpy(h, host, hn);
+	h[hn] = '\0';
+	if ((err = name_check_host(h)) && name_check_address(h))
+		return error_fmt("URL \"%s\": %s", s, err->msg);
+	host += hn;
+	if (*host == ':') {
+		char ps[8];
+		size_t pn = strcspn(host + 1, "/");
+
+		if (pn == 0 || pn >= sizeof ps)
+			return error_fmt("URL \"%s\" has a bad port", s);
+		memcpy(ps, host + 1, pn);
+		ps[pn] = '\0';
+		if ((err = name_check_port(ps, &port)))
+			return error_fmt("URL \"%s\": %s", s, err->msg);
+		host += 1 + pn;
+	}
+	for (; *host; host++)
+		if (!in(*host, LOWER DIGIT "ABCDEFGHIJKLMNOPQRSTUVWXYZ/._~%-"))
+			return error_fmt("URL \"%s\": its path may hold only letters, digits and \"/._~%%-\"", s);
+	return NULL;
+}
+
 const struct error *name_check_port(const char *s, int *port)
 {
 	char *end;

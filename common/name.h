@@ -15,6 +15,14 @@ const struct error *name_check_template(const char *s);  /* [a-z0-9][a-z0-9_-]{0
 const struct error *name_check_image(const char *s);     /* a Docker image reference */
 const struct error *name_check_address(const char *s);   /* IPv4 or IPv6 literal */
 const struct error *name_check_port(const char *s, int *port);
+/* A hostname as RFC 1123 has it, in lowercase: labels of [a-z0-9-] (no
+ * "-" first or last, at most 63), joined by ".", at most 253; no wildcard,
+ * not an IPv4 address. */
+const struct error *name_check_host(const char *s);
+/* An http:// or https:// URL of a hostname or IP address, an optional
+ * port and an optional path of [A-Za-z0-9/._~%-] (no query): safe to put
+ * in a configuration file as it is. */
+const struct error *name_check_url(const char *s);
 
 /* A size: bytes, or a number with K, M, G or T (powers of 1024). */
 const struct error *name_parse_size(const char *s, uint64_t *out);

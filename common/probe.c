@@ -1,8 +1,11 @@
 #include "probe.h"
 
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "http.h"
@@ -37,4 +40,26 @@ char *probe_url(const char *addr, int port, const char *path)
 void probe_http_many(const char *const *url, long *status, size_t n)
 {
 	http_get_many(url, status, n, PROBE_TIMEOUT_MS, PROBE_CONNECT_MS);
+}
+
+const struct error *probe_port_free(const char *bind_addr, int port)
+{
+	const struct error *err = NULL;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_PASSIVE}, *ai;
+	char ps[8];
+	int fd;
+
+	snprintf(ps, sizeof ps, "%d", port);
+	if (getaddrinfo(bind_addr, ps, &hints, &ai) != 0)
+		return error_fmt("cannot use address \"%s\"", bind_addr);
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* As nginx binds: connections lingering in TIME_WAIT do not count. */
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int));
+	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 1) < 0)
+		err = error_errno("port %d on %s is taken on this host", port, bind_addr);
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(ai);
+	return err;
 }

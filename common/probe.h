@@ -14,5 +14,8 @@ char *probe_url(const char *addr, int port, const char *path);
 /* GET every url[i] at once, with the same short timeouts: its status into
  * status[i], 0 when none came. */
 void probe_http_many(const char *const *url, long *status, size_t n);
+/* NULL if port can be bound at addr on this host (as nginx binds, with
+ * SO_REUSEADDR), else why not. */
+const struct error *probe_port_free(const char *addr, int port);
 
 #endif

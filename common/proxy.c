@@ -18,6 +18,7 @@
 #include "mem.h"
 #include "probe.h"
 #include "report.h"
+#include "routes.h"
 #include "wait.h"
 
 #define PROXY_DIR "/etc/korcluster-proxy"
@@ -49,22 +50,127 @@ static const char nginx_conf[] =
 	"    include " PROXY_DIR "/conf.d/*.conf;\n"
 	"}\n";
 
-char *proxy_instance_conf(const char *instance, const char *bind, int port, const char *upstream, int upstream_port)
+#define HSTS "        add_header Strict-Transport-Security \"max-age=31536000\" always;\n"
+
+/* The location that serves instance through its upstream, writes held
+ * while proxy_hold() says so; over TLS with HSTS on every answer. */
+static void serve_location(struct buf *b, const char *instance, int tls)
 {
-	struct buf b = BUF_INIT;
+	buf_printf(b, "    location / {\n%s"
+		      "        # writes wait while korcluster holds them\n"
+		      "        if (-f " PROXY_DIR "/hold/%s$kc_write) {\n%s"
+		      "            add_header Retry-After 5 always;\n            return 503;\n        }\n"
+		      "        proxy_pass http://kc_%s;\n"
+		      "        proxy_next_upstream error timeout http_502;\n    }\n",
+		   tls ? HSTS : "", instance, tls ? "    " HSTS : "", instance);
+}
+
+static void listen_on(struct buf *b, const char *bind, int port, const char *extra)
+{
 	int v6 = strchr(bind, ':') != NULL;
+
+	buf_printf(b, "    listen %s%s%s:%d%s;\n", v6 ? "[" : "", bind, v6 ? "]" : "", port, extra);
+}
+
+/* A server on the hostnames' HTTP port for names (" a b"): ACME's
+ * challenges from proxy/acme/, everything else as then given. */
+static void http_server(struct buf *b, const struct cluster *cl, const char *names)
+{
+	buf_puts(b, "server {\n");
+	listen_on(b, cl->bind, cl->http_port, "");
+	buf_printf(b, "    server_name%s;\n"
+		      "    location /.well-known/acme-challenge/ {\n        root " PROXY_DIR "/acme;\n    }\n",
+		   names);
+}
+
+/* A server on the hostnames' HTTPS port for host, with its certificate. */
+static void https_server(struct buf *b, const struct cluster *cl, const char *host)
+{
+	char *crt = NULL, *key = NULL;
+
+	/* Files missing or unsafe are refused where they are given (route
+	 * add, reload); here nginx -t says what is wrong. */
+	if (routes_tls_files(cl, host, &crt, &key)) {
+		crt = xasprintf("%s.crt", host);
+		key = xasprintf("%s.key", host);
+	}
+	buf_puts(b, "server {\n");
+	listen_on(b, cl->bind, cl->https_port, " ssl");
+	buf_printf(b, "    server_name %s;\n    ssl_certificate " PROXY_DIR "/tls/%s;\n"
+		      "    ssl_certificate_key " PROXY_DIR "/tls/%s;\n    ssl_protocols TLSv1.2 TLSv1.3;\n",
+		   host, crt, key);
+	free(crt);
+	free(key);
+}
+
+/* return 301 to a redirect route's URL: followed by the request's path
+ * and query when the URL has no path of its own.  The URL is checked
+ * (name_check_url()): nothing in it nginx would read as syntax or a
+ * variable. */
+static void redirect_to(struct buf *b, const char *indent, const char *url)
+{
+	const char *path = strchr(strstr(url, "://") + 3, '/');
+	int keep = !path || !path[1];
+	size_t len = strlen(url) - (path && keep);
+
+	buf_printf(b, "%sreturn 301 %.*s%s;\n", indent, (int)len, url, keep ? "$request_uri" : "");
+}
+
+char *proxy_instance_conf(const char *instance, const struct cluster *cl, int port, const char *upstream,
+			  int upstream_port, const struct routes *routes)
+{
+	struct buf b = BUF_INIT, names = BUF_INIT;
+	char https[16] = "";
 
 	buf_printf(&b, "# instance %s, written by korcluster\n"
 		       "upstream kc_%s {\n    server %s:%d;\n    keepalive 16;\n}\n"
-		       "server {\n    listen %s%s%s:%d;\n", instance, instance, upstream, upstream_port,
-		   v6 ? "[" : "", bind, v6 ? "]" : "", port);
-	buf_printf(&b, "    location / {\n"
-		       "        # writes wait while korcluster holds them\n"
-		       "        if (-f " PROXY_DIR "/hold/%s$kc_write) {\n"
-		       "            add_header Retry-After 5 always;\n            return 503;\n        }\n",
-		   instance);
-	buf_printf(&b, "        proxy_pass http://kc_%s;\n"
-		       "        proxy_next_upstream error timeout http_502;\n    }\n}\n", instance);
+		       "server {\n", instance, instance, upstream, upstream_port);
+	listen_on(&b, cl->bind, port, "");
+	serve_location(&b, instance, 0);
+	buf_puts(&b, "}\n");
+	if (!routes)
+		return b.data;
+	/* Its hostnames, on the cluster's ports for them: those over plain
+	 * HTTP in one server. */
+	for (size_t i = 0; i < routes->n; i++)
+		if (routes->v[i].kind != ROUTE_REDIRECT && !routes->v[i].tls)
+			buf_printf(&names, " %s", routes->v[i].host);
+	if (names.len) {
+		http_server(&b, cl, buf_str(&names));
+		serve_location(&b, instance, 0);
+		buf_puts(&b, "}\n");
+	}
+	if (cl->https_port != 443)
+		snprintf(https, sizeof https, ":%d", cl->https_port);
+	for (size_t i = 0; i < routes->n; i++) {
+		const struct route *rt = &routes->v[i];
+
+		buf_free(&names);
+		buf_printf(&names, " %s", rt->host);
+		if (rt->kind == ROUTE_REDIRECT) {
+			http_server(&b, cl, buf_str(&names));
+			buf_puts(&b, "    location / {\n");
+			redirect_to(&b, "        ", rt->target);
+			buf_puts(&b, "    }\n}\n");
+		} else if (rt->tls) {
+			/* Plain HTTP goes over to HTTPS. */
+			http_server(&b, cl, buf_str(&names));
+			buf_printf(&b, "    location / {\n        return 301 https://%s%s$request_uri;\n    }\n}\n", rt->host,
+				   https);
+		}
+		if (!rt->tls)
+			continue;
+		https_server(&b, cl, rt->host);
+		if (rt->kind == ROUTE_REDIRECT) {
+			buf_puts(&b, "    location / {\n" HSTS);
+			redirect_to(&b, "        ", rt->target);
+			buf_puts(&b, "    }\n");
+		} else {
+			serve_location(&b, instance, 1);
+		}
+		buf_puts(&b, "}\n");
+	}
+	buf_free(&names);
 	return b.data;
 }
 
@@ -114,12 +220,13 @@ const struct error *proxy_ensure(struct engine *e, const struct cluster *cl, int
 {
 	const struct error *err;
 	char *dir = cluster_path(cl, "proxy"), *confd = cluster_path(cl, "proxy/conf.d"), *hold = cluster_path(cl, "proxy/hold"),
-	     *conf = cluster_path(cl, "proxy/nginx.conf"), *name = cluster_container(cl, CLUSTER_PROXY);
+	     *conf = cluster_path(cl, "proxy/nginx.conf"), *name = cluster_container(cl, CLUSTER_PROXY),
+	     *acme = cluster_path(cl, "proxy/acme/.well-known/acme-challenge"), *tls = cluster_path(cl, "proxy/tls");
 	json_t *cfg = NULL;
 
 	*changed = 0;
-	if ((err = fs_mkdirs(confd, 0755)) || (err = fs_mkdirs(hold, 0755)) ||
-	    (err = write_changed(conf, nginx_conf)))
+	if ((err = fs_mkdirs(confd, 0755)) || (err = fs_mkdirs(hold, 0755)) || (err = fs_mkdirs(acme, 0755)) ||
+	    (err = fs_mkdirs(tls, 0700)) || (err = write_changed(conf, nginx_conf)))
 		goto out;
 	cfg = json_pack("{s:s, s:[s,s,s,s,s], s:{s:s, s:s, s:s}, s:i, s:{s:[o], s:{s:s}, s:s}}", "Image",
 			cluster_image(cl, CLUSTER_PROXY), "Cmd", "nginx", "-c", PROXY_DIR "/nginx.conf", "-g", "daemon off;",
@@ -135,6 +242,8 @@ out:
 	free(confd);
 	free(hold);
 	free(conf);
+	free(acme);
+	free(tls);
 	free(name);
 	return error_wrap(err, "starting the front proxy");
 }
@@ -282,41 +391,111 @@ const struct error *proxy_check(struct engine *e, const struct cluster *cl, cons
 	return error_wrap(err, "checking the front proxy's configuration for \"%s\"", instance);
 }
 
-const struct error *proxy_set(struct engine *e, const struct cluster *cl, const char *instance, const char *conf)
+/* The servers that answer hostnames no instance has on the hostnames'
+ * ports, while any instance of the cluster has a route: 404 over HTTP,
+ * the TLS handshake refused on HTTPS (while any route has TLS).  NULL when
+ * no instance has a route (the proxy then does not listen there).  Caller
+ * frees. */
+static char *default_conf(const struct cluster *cl, int any, int any_tls)
 {
-	const struct error *err = NULL;
-	char *path = cluster_path(cl, "proxy/conf.d/%s.conf", instance), *name = cluster_container(cl, CLUSTER_PROXY);
-	char *old = NULL;
+	struct buf b = BUF_INIT;
+
+	if (!any)
+		return NULL;
+	buf_puts(&b, "# written by korcluster: a hostname no instance has gets 404\nserver {\n");
+	listen_on(&b, cl->bind, cl->http_port, " default_server");
+	buf_puts(&b, "    return 404;\n}\n");
+	if (any_tls) {
+		buf_puts(&b, "server {\n");
+		listen_on(&b, cl->bind, cl->https_port, " ssl default_server");
+		buf_puts(&b, "    ssl_reject_handshake on;\n}\n");
+	}
+	return b.data;
+}
+
+/* A file of the proxy's configuration as it was, to put back. */
+struct saved {
+	char *path, *text;
+	size_t len;
+	int had;
+};
+
+static const struct error *save(struct saved *s, char *path)
+{
+	s->path = path;
+	s->text = NULL;
+	s->len = 0;
+	s->had = fs_exists(path);
+	return s->had ? fs_read(path, &s->text, &s->len) : NULL;
+}
+
+/* Whether s holds text (NULL: absent). */
+static int holds(const struct saved *s, const char *text)
+{
+	return text ? s->had && s->len == strlen(text) && memcmp(s->text, text, s->len) == 0 : !s->had;
+}
+
+static const struct error *put(const struct saved *s, const char *text)
+{
+	if (text)
+		return fs_write_atomic(s->path, text, strlen(text), 0644);
+	if (unlink(s->path) < 0 && errno != ENOENT)
+		return error_errno("removing \"%s\"", s->path);
+	return NULL;
+}
+
+static void restore(const struct saved *s)
+{
+	if (s->had)
+		fs_write_atomic(s->path, s->text, s->len, 0644);
+	else
+		unlink(s->path);
+}
+
+static void saved_free(struct saved *s)
+{
+	free(s->path);
+	free(s->text);
+}
+
+/* Install conf as instance's file (instance NULL: none) and the catch-all
+ * the cluster's routes call for, check, reload; on a failed check every
+ * file is put back.  The catch-all comes first and goes last, so that a
+ * reload between the two never finds a hostname's server taken as the
+ * port's default. */
+static const struct error *set_files(struct engine *e, const struct cluster *cl, const char *instance,
+				     const char *conf, int running, int force_check)
+{
+	const struct error *err;
+	char *name = cluster_container(cl, CLUSTER_PROXY), *want = NULL;
 	char *const check[] = {"nginx", "-t", "-q", "-c", PROXY_DIR "/nginx.conf", NULL};
 	char *const reload[] = {"nginx", "-c", PROXY_DIR "/nginx.conf", "-s", "reload", NULL};
+	struct saved own = {NULL, NULL, 0, 0}, dflt = {NULL, NULL, 0, 0};
 	struct buf out = BUF_INIT;
-	size_t oldlen = 0;
-	int code = -1, had = fs_exists(path), same, test;
+	int code = -1, test = force_check, any, any_tls;
 	long master;
 
-	if (had && (err = fs_read(path, &old, &oldlen)))
+	if ((err = routes_any(cl, &any, &any_tls)) || (err = save(&dflt, cluster_path(cl, "proxy/conf.d/_default.conf"))) ||
+	    (instance && (err = save(&own, cluster_path(cl, "proxy/conf.d/%s.conf", instance)))))
 		goto out;
-	/* The file as it is was checked when it was written: no nginx -t for
+	want = default_conf(cl, any, any_tls);
+	/* A file as it is was checked when it was written: no nginx -t for
 	 * the same again (a reload to wait out what is under way). */
-	same = conf && had && oldlen == strlen(conf) && memcmp(old, conf, oldlen) == 0;
-	test = conf && !same && !checked_as(cl, instance, conf);
-	if (conf) {
-		if (!same && (err = fs_write_atomic(path, conf, strlen(conf), 0644)))
-			goto out;
-	} else if ((unlink(path) < 0 && had && (err = error_errno("removing \"%s\"", path))) ||
-		   (err = proxy_hold(cl, instance, 0))) {
-		goto out; /* not served: nothing to hold */
-	}
+	if (instance && conf && !holds(&own, conf))
+		test = !checked_as(cl, instance, conf);
+	if (!holds(&dflt, want))
+		test = 1;
+	if ((want && (err = put(&dflt, want))) || (instance && (err = put(&own, conf))) ||
+	    (!want && (err = put(&dflt, NULL))))
+		goto undo;
+	if (!conf && instance && (err = proxy_hold(cl, instance, 0)))
+		goto undo; /* not served: nothing to hold */
+	if (!running)
+		goto out; /* what it starts with */
 	if (test && !(err = engine_exec(e, name, check, &code, &out, 30000)) && code != 0)
 		err = error_fmt("the proxy refuses the new configuration: %.*s", buf_trimmed_len(&out), buf_str(&out));
-	if (err) {
-		/* The previous configuration stays. */
-		if (had)
-			fs_write_atomic(path, old, oldlen, 0644);
-		else
-			unlink(path);
-		goto out;
-	}
+	if (err)
+		goto undo;
 	/* SIGHUP to the master straight from here when it can be; else
 	 * nginx -s reload rather than the engine's kill: engines before 23
 	 * take any signal sent through the API as a manual stop, and then
@@ -326,12 +505,25 @@ const struct error *proxy_set(struct engine *e, const struct cluster *cl, const 
 	buf_consume(&out, out.len);
 	if (!(err = engine_exec(e, name, reload, &code, &out, 30000)) && code != 0)
 		err = error_fmt("nginx -s reload exited %d: %.200s", code, buf_str(&out));
+	if (!err)
+		goto out;
+undo:
+	/* The previous configuration stays. */
+	if (instance)
+		restore(&own);
+	restore(&dflt);
 out:
 	buf_free(&out);
-	free(old);
-	free(path);
+	saved_free(&own);
+	saved_free(&dflt);
+	free(want);
 	free(name);
-	return error_wrap(err, "configuring the front proxy for \"%s\"", instance);
+	return err;
+}
+
+const struct error *proxy_set(struct engine *e, const struct cluster *cl, const char *instance, const char *conf)
+{
+	return error_wrap(set_files(e, cl, instance, conf, 1, 0), "configuring the front proxy for \"%s\"", instance);
 }
 
 /* The PIDs of the proxy's nginx worker processes: from /proc (local_master()),
@@ -423,6 +615,39 @@ const struct error *proxy_drain(struct engine *e, const struct cluster *cl, cons
 		err = error_fmt("requests begun before the reload are still running after %d s", timeout);
 	free(name);
 	return error_wrap(err, "waiting for the front proxy's old workers");
+}
+
+/* The catch-all brought in line with the routes and, with check, the
+ * whole configuration checked (nginx -t) whether it changed or not; then a
+ * reload, and on return the old workers are gone (with the hostnames'
+ * port, when the last route went).  A proxy not running (the cluster shut
+ * down) gets the files it will start with. */
+static const struct error *reload_all(struct engine *e, const struct cluster *cl, int check)
+{
+	const struct error *err;
+	char *name = cluster_container(cl, CLUSTER_PROXY);
+	json_t *info = NULL, *old = NULL;
+	int running = 0;
+
+	if (!(err = engine_container_inspect(e, name, &info)))
+		running = json_is_true(json_object_get(json_object_get(info, "State"), "Running"));
+	if (!err && (!running || !(err = workers(e, cl, name, &old))) &&
+	    !(err = set_files(e, cl, NULL, NULL, running, check)) && running)
+		err = proxy_drain(e, cl, old, 10, 0);
+	json_decref(old);
+	json_decref(info);
+	free(name);
+	return err;
+}
+
+const struct error *proxy_routes_changed(struct engine *e, const struct cluster *cl)
+{
+	return error_wrap(reload_all(e, cl, 0), "configuring the front proxy's hostnames");
+}
+
+const struct error *proxy_reload(struct engine *e, const struct cluster *cl)
+{
+	return error_wrap(reload_all(e, cl, 1), "reloading the front proxy");
 }
 
 struct port {

@@ -4,7 +4,10 @@
  * namespace so that it can listen on any instance's port without being
  * recreated; it forwards each port to the fixed address of the instance's
  * active web container.  Its configuration lives in the cluster folder:
- * proxy/nginx.conf and proxy/conf.d/INSTANCE.conf, and every change is
+ * proxy/nginx.conf and proxy/conf.d/INSTANCE.conf (the instance's port, and
+ * its hostnames on the cluster's http_port: routes.h), with
+ * proxy/conf.d/_default.conf answering 404 to other hostnames while any
+ * instance has a route; every change is
  * checked (nginx -t) and applied with a graceful reload (SIGHUP): requests
  * in flight finish on the old workers.  Writes to an instance (any method
  * but GET, HEAD, OPTIONS) are answered 503 with Retry-After while the file
@@ -18,13 +21,16 @@
 #include "clustercfg.h"
 #include "engine.h"
 #include "err.h"
+#include "routes.h"
 
 /* Write nginx.conf and make the proxy container exist and run; *changed
  * says whether it had to be started. */
 const struct error *proxy_ensure(struct engine *e, const struct cluster *cl, int *changed);
-/* The server block for an instance; caller frees. */
-char *proxy_instance_conf(const char *instance, const char *bind, int port, const char *upstream,
-			  int upstream_port);
+/* The server blocks for an instance: its port, and its routes (may be
+ * NULL) on the cluster's http_port and https_port (certificates from
+ * proxy/tls/, ACME's challenges from proxy/acme/); caller frees. */
+char *proxy_instance_conf(const char *instance, const struct cluster *cl, int port, const char *upstream,
+			  int upstream_port, const struct routes *routes);
 /* Hold writes to instance (on), or let them through: takes effect at the
  * next request, while requests under way go on (proxy_drain() after a
  * reload waits for them). */
@@ -39,6 +45,14 @@ const struct error *proxy_check(struct engine *e, const struct cluster *cl, cons
  * it is the file already there or proxy_check() passed it), reload.  On a bad check the previous
  * file is put back and nothing is reloaded. */
 const struct error *proxy_set(struct engine *e, const struct cluster *cl, const char *instance, const char *conf);
+/* After a change of routes of an instance not served: the catch-all for
+ * unknown hostnames on http_port is there while any instance has a route
+ * (checked and reloaded when that changes). */
+const struct error *proxy_routes_changed(struct engine *e, const struct cluster *cl);
+/* Check the whole configuration as it is on disk (renewed certificates
+ * too) with nginx -t and reload gracefully; on return the old workers are
+ * gone.  A refused check reloads nothing: what nginx loaded stays. */
+const struct error *proxy_reload(struct engine *e, const struct cluster *cl);
 /* The PIDs of the proxy's nginx workers, as keys of a new object. */
 const struct error *proxy_workers(struct engine *e, const struct cluster *cl, json_t **pids);
 /* Wait until the workers old (from proxy_workers() before a reload) have

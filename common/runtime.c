@@ -16,6 +16,7 @@
 #include "probe.h"
 #include "proxy.h"
 #include "report.h"
+#include "routes.h"
 #include "strv.h"
 #include "wait.h"
 
@@ -683,6 +684,7 @@ const struct error *runtime_route(struct engine *e, struct instance *in, const c
 	const struct error *err;
 	char subnet[64], address[64], *conf = NULL;
 	json_t *old = NULL;
+	struct routes routes = ROUTES_INIT;
 	int restarted = 0, readonly = flags & ROUTE_READONLY, drain;
 
 	if (flags & ROUTE_AGAIN)
@@ -700,7 +702,9 @@ const struct error *runtime_route(struct engine *e, struct instance *in, const c
 	 * those begun before are over once the old workers are gone. */
 	if (readonly && (err = proxy_hold(&in->cl, in->name, 1)))
 		return err;
-	conf = proxy_instance_conf(in->name, in->cl.bind, in->port, address, in->cl.tpl.port);
+	if ((err = routes_load(in->root, &routes)))
+		goto out;
+	conf = proxy_instance_conf(in->name, &in->cl, in->port, address, in->cl.tpl.port, &routes);
 	/* On return the new configuration is the one in force: holding writes
 	 * needs that; letting them through is better with it.  A port not
 	 * routed before has no old workers behind it: none to list or wait for. */
@@ -711,6 +715,8 @@ const struct error *runtime_route(struct engine *e, struct instance *in, const c
 		if (!readonly)
 			err = proxy_hold(&in->cl, in->name, 0);
 	}
+out:
+	routes_free(&routes);
 	json_decref(old);
 	free(conf);
 	return err;
@@ -739,6 +745,7 @@ const struct error *runtime_promote(struct engine *e, struct instance *in, const
 	char subnet[64], address[64], *web = instance_container(in, env, "web");
 	int slot = -1, checking = 0;
 	struct checker ck;
+	struct routes routes;
 	struct runtime_times own;
 	pthread_t ct;
 	double at;
@@ -756,8 +763,12 @@ const struct error *runtime_promote(struct engine *e, struct instance *in, const
 	 * meanwhile (a failed one only means runtime_route() checks again). */
 	ck.cl = &in->cl;
 	ck.instance = in->name;
-	ck.conf = proxy_instance_conf(in->name, in->cl.bind, in->port, address, in->cl.tpl.port);
-	checking = pthread_create(&ct, NULL, check_ahead, &ck) == 0;
+	ck.conf = NULL;
+	if (!routes_load(in->root, &routes)) {
+		ck.conf = proxy_instance_conf(in->name, &in->cl, in->port, address, in->cl.tpl.port, &routes);
+		checking = pthread_create(&ct, NULL, check_ahead, &ck) == 0;
+	}
+	routes_free(&routes);
 	if (!t)
 		t = &own;
 	memset(t, 0, sizeof *t);

@@ -200,7 +200,11 @@ static void test_tables(void **state)
 				buf_printf(&word, " --%s", o->long_name);
 				if (!strstr(line, buf_str(&word)) || strstr(line, buf_str(&word)) > strchr(line, '\n'))
 					fail_msg("completion of %s lacks --%s", c->name, o->long_name);
-				snprintf(roffed, sizeof roffed, "\\-\\-%s", o->long_name);
+				/* every "-" of the name is "\-" in roff */
+				snprintf(roffed, sizeof roffed, "\\-\\-");
+				for (const char *p = o->long_name; *p && strlen(roffed) < sizeof roffed - 3; p++)
+					snprintf(roffed + strlen(roffed), sizeof roffed - strlen(roffed), "%s",
+						 *p == '-' ? "\\-" : (char[]){*p, 0});
 				if (!strstr(buf_str(&man), roffed))
 					fail_msg("man page lacks --%s", o->long_name);
 				buf_free(&word);

@@ -161,7 +161,7 @@ static void test_round_trip_kor(void **state)
 	assert_non_null(text);
 	/* the one setting without a default waits for the operator, where it goes */
 	load(text, &c, &d);
-	has_problem(&d, 1, 22, "setting \"mail_smtp_address\" needs a value (the SMTP server ConedaKOR sends its "
+	has_problem(&d, 1, 25, "setting \"mail_smtp_address\" needs a value (the SMTP server ConedaKOR sends its "
 			       "mails through (sign-up, password reset)): add \"mail_smtp_address = ...\" under [settings]");
 	cluster_free(&c);
 	diag_free(&d);
@@ -187,8 +187,8 @@ static void test_round_trip_kor(void **state)
 }
 
 /* Each mutation of a good cluster.ini and the problem it must give, among
- * n (lines: 2 [cluster], 3 name, 4 template, 6 bind, 9 [images], 10 db,
- * 11 redis). */
+ * n (lines: 2 [cluster], 3 name, 4 template, 6 bind, 12 [images], 13 db,
+ * 14 redis). */
 static void test_problems(void **state)
 {
 	static const struct {
@@ -205,16 +205,22 @@ static void test_problems(void **state)
 		{"template = sample", "template = Sample", 1, 4,
 		 "template name \"Sample\" must match [a-z0-9][a-z0-9_-]{0,63}"},
 		{"template = sample", "template = nope", 1, 4, "template \"nope\" not found (templates/nope.ini)"},
-		{"redis = 127.0.0.1:5000/korcluster-test/redis:bookworm\n", "", 1, 9,
+		{"redis = 127.0.0.1:5000/korcluster-test/redis:bookworm\n", "", 1, 12,
 		 "[images] needs an image for service \"redis\""},
-		{"db = 127.0.0.1:5000/korcluster-test/mariadb:bookworm", "db = mariadb:", 1, 10,
+		{"db = 127.0.0.1:5000/korcluster-test/mariadb:bookworm", "db = mariadb:", 1, 13,
 		 "image reference \"mariadb:\" is malformed"},
-		{"db = 127.0.0.1:5000/korcluster-test/mariadb:bookworm", "db = maria db", 1, 10,
+		{"db = 127.0.0.1:5000/korcluster-test/mariadb:bookworm", "db = maria db", 1, 13,
 		 "image reference \"maria db\" holds a character not allowed there"},
-		{"redis:bookworm\n", "redis:bookworm\nghost = busybox:1\n", 1, 12,
+		{"redis:bookworm\n", "redis:bookworm\nghost = busybox:1\n", 1, 15,
 		 "[images] names \"ghost\", which is no service of template \"sample\""},
 		/* [images] gone: also both services and the proxy miss their image (no line). */
-		{"[images]\n", "[imagez]\n", 4, 9, "unknown section [imagez]"},
+		{"[images]\n", "[imagez]\n", 4, 12, "unknown section [imagez]"},
+		{"bind = 127.0.0.1\n", "bind = 127.0.0.1\nhttp_port = 0\n", 1, 7,
+		 "http_port: port \"0\" is not a number from 1 to 65535"},
+		{"bind = 127.0.0.1\n", "bind = 127.0.0.1\nhttps_port = 80x\n", 1, 7,
+		 "https_port: port \"80x\" is not a number from 1 to 65535"},
+		{"bind = 127.0.0.1\n", "bind = 127.0.0.1\nhttp_port = 8080\nhttps_port = 8080\n", 1, 2,
+		 "http_port and https_port are both 8080"},
 	};
 
 	(void)state;

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -227,6 +228,74 @@ static void test_random(void **state)
 	assert_int_equal(none[0], '\0');
 }
 
+static void test_host(void **state)
+{
+	char long_name[300];
+
+	(void)state;
+	OK(name_check_host("example.org"));
+	OK(name_check_host("a.example.org"));
+	OK(name_check_host("localhost"));
+	OK(name_check_host("x-1.b2.example"));
+	OK(name_check_host("1.example.org"));
+	OK(name_check_host(rep('a', 63)));
+	FAILS(name_check_host(rep('a', 64)));
+	assert_err_has("longer than 63");
+	/* 253 characters in all at most: labels of 63 joined by dots. */
+	memset(long_name, 'a', sizeof long_name);
+	for (size_t i = 63; i < sizeof long_name; i += 64)
+		long_name[i] = '.';
+	long_name[253] = '\0';
+	OK(name_check_host(long_name));
+	long_name[253] = 'a';
+	long_name[254] = '\0';
+	FAILS(name_check_host(long_name));
+	assert_err_has("longer than 253");
+	FAILS(name_check_host(""));
+	assert_err_has("empty");
+	FAILS(name_check_host("*.example.org"));
+	assert_err_has("wildcards");
+	FAILS(name_check_host("a..b"));
+	assert_err_has("empty label");
+	FAILS(name_check_host(".a"));
+	FAILS(name_check_host("a."));
+	FAILS(name_check_host("-a.b"));
+	FAILS(name_check_host("a-.b"));
+	assert_err_has("ends with");
+	FAILS(name_check_host("Example.org"));
+	FAILS(name_check_host("a_b.org"));
+	FAILS(name_check_host("a b"));
+	FAILS(name_check_host("a;b"));
+	FAILS(name_check_host("a$host"));
+	FAILS(name_check_host("127.0.0.1"));
+	assert_err_has("address");
+	FAILS(name_check_host("::1"));
+}
+
+static void test_url(void **state)
+{
+	(void)state;
+	OK(name_check_url("https://example.org"));
+	OK(name_check_url("http://example.org/"));
+	OK(name_check_url("https://example.org:8443/a/B_c-d.e~f%20"));
+	OK(name_check_url("http://127.0.0.1:8080"));
+	FAILS(name_check_url("ftp://example.org"));
+	assert_err_has("http:// or https://");
+	FAILS(name_check_url("example.org"));
+	FAILS(name_check_url("https://"));
+	FAILS(name_check_url("https://exa mple.org"));
+	FAILS(name_check_url("https://example.org:0"));
+	FAILS(name_check_url("https://example.org:"));
+	FAILS(name_check_url("https://example.org:99999"));
+	FAILS(name_check_url("https://example.org/$host"));
+	assert_err_has("its path");
+	FAILS(name_check_url("https://example.org/a;return 200"));
+	FAILS(name_check_url("https://example.org/a?b=c"));
+	FAILS(name_check_url("https://example.org/{a}"));
+	FAILS(name_check_url("https://example.org/'a'"));
+	FAILS(name_check_url("https://ex$ample.org/"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +307,8 @@ int main(void)
 		cmocka_unit_test(test_port),
 		cmocka_unit_test(test_image_split),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_host),
+		cmocka_unit_test(test_url),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
