@@ -29,15 +29,12 @@ kc_boot() {
 	kc_create && "$C/cluster.sh" boot >/dev/null
 }
 
-# Run SQL as root over the cluster network from another container; the
-# password goes in an option file, never on a command line.
+# Run SQL as root with the client in the cluster's database container (the
+# engine's exec: a second, where a container of its own takes two); the
+# password goes in an option file read from stdin, never on a command line.
 kc_sql() {
-	local cnf=$T/root.cnf
-	printf '[client]\nuser=root\npassword=%s\n' "$(cat "$C/secrets/db_root_password")" >"$cnf"
-	chmod 600 "$cnf"
-	$DOCKER run --rm --network "${NAME}_net" -v "$cnf:/root.cnf:ro" \
-		127.0.0.1:5000/korcluster-test/python:bookworm \
-		mariadb --defaults-extra-file=/root.cnf -h "${NAME}_db" -N -B -e "$1"
+	printf '[client]\nuser=root\npassword=%s\n' "$(cat "$C/secrets/db_root_password")" |
+		$DOCKER exec -i "${NAME}_db" mariadb --defaults-extra-file=/dev/stdin -h 127.0.0.1 -N -B -e "$1"
 }
 
 # Containers of the test's cluster: "name state" lines.
@@ -104,14 +101,10 @@ fingerprint() {
 }
 
 # Run SQL as instance $1's own database user (its password from its
-# instance.ini, in an option file), over the cluster network.
+# instance.ini, in an option file on stdin), over TCP as the app connects.
 kc_sql_as() {
-	local cnf=$T/$1.cnf
-	printf '[client]\nuser=%s\npassword=%s\n' "$1" "$(sed -n 's/^db_password = //p' "$C/instances/$1/instance.ini")" >"$cnf"
-	chmod 600 "$cnf"
-	$DOCKER run --rm --network "${NAME}_net" -v "$cnf:/u.cnf:ro" \
-		127.0.0.1:5000/korcluster-test/python:bookworm \
-		mariadb --defaults-extra-file=/u.cnf -h "${NAME}_db" -N -B -e "$2"
+	printf '[client]\nuser=%s\npassword=%s\n' "$1" "$(sed -n 's/^db_password = //p' "$C/instances/$1/instance.ini")" |
+		$DOCKER exec -i "${NAME}_db" mariadb --defaults-extra-file=/dev/stdin -h 127.0.0.1 -N -B -e "$2"
 }
 
 # Instance $1 (default a) holds what it held ($2: an earlier fingerprint)
