@@ -45,7 +45,7 @@ for t in tests/fuzz/build/replay-*; do
 done
 
 echo "== integration tests"
-bats --tap tests/integration >"$log" 2>&1
+bats --tap --timing tests/integration >"$log" 2>&1
 rc=$?
 cat "$log"
 count

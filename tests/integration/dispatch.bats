@@ -102,7 +102,9 @@ complete_line() {
 	run -0 complete_line "$C/cluster.sh destroy "
 	[ "$output" = "$(printf 'alpha\nbeta')" ]
 	run -0 complete_line "$C/instances/alpha/instance.sh ro"
-	[ "$output" = rollback ]
+	[ "$output" = "$(printf 'rollback\nroute')" ]
+	run -0 complete_line "$C/instances/alpha/instance.sh route --"
+	[[ "$output" == *--primary*--redirect-to*--tls* ]]
 	run -0 complete_line "$C/instances/alpha/instance.sh logs --"
 	[[ "$output" == *--follow* && "$output" == *--tail* && "$output" == *--help* ]]
 	run -0 complete_line "korcluster -C $C/instances/alpha upg"
