@@ -21,6 +21,7 @@
 #include "common/fs.h"
 #include "common/imagebuild.h"
 #include "common/instances.h"
+#include "common/instarchive.h"
 #include "common/instmake.h"
 #include "common/lock.h"
 #include "common/mem.h"
@@ -87,7 +88,7 @@ static const struct error *narrow_grant(void *ctx, struct instance *in)
 	const struct error *err;
 	int fixed = 0;
 
-	if (!strchr(in->name, '_'))
+	if (!strchr(in->name, '_') || in->archived)
 		return NULL;
 	if ((err = mysqlsvc_fix_grants(ctx, in, &fixed)))
 		return error_wrap(err, "narrowing the database grant of instance \"%s\"", in->name);
@@ -169,6 +170,36 @@ out:
 	return err;
 }
 
+/* ---- archive, restore ---- */
+
+static const struct error *cmd_archive(struct ctx *ctx, const struct args *a)
+{
+	const struct error *err;
+	struct cluster cl;
+	const char *name = a->operand[0];
+
+	if ((err = cluster_open(&cl, ctx->root)))
+		return err;
+	if (!(err = instarchive_take(&cl, name)))
+		report_line("instance \"%s\" is archived: its snapshot is in %s/instances/%s/archive.tar.zst\n"
+			    "next, to bring it back: %s/cluster.sh restore %s",
+			    name, cl.root, name, cl.root, name);
+	cluster_free(&cl);
+	return err;
+}
+
+static const struct error *cmd_restore(struct ctx *ctx, const struct args *a)
+{
+	const struct error *err;
+	struct cluster cl;
+
+	if ((err = cluster_open(&cl, ctx->root)))
+		return err;
+	err = instarchive_restore(&cl, a->operand[0]);
+	cluster_free(&cl);
+	return err;
+}
+
 /* ---- reload ---- */
 
 static const struct error *cmd_reload(struct ctx *ctx, const struct args *a)
@@ -205,10 +236,15 @@ static void print_instances(const json_t *all)
 
 	report_text(REPORT_STDOUT, "%-20s %-10s %-6s %-6s %-8s %-10s %s\n", "INSTANCE", "VERSION", "PORT", "ENV",
 		    "STATE", "HEALTH", "URL");
-	json_array_foreach(all, i, s)
-		report_text(REPORT_STDOUT, "%-20s %-10s %-6lld %-6s %-8s %-10s %s\n", str(s, "name"), str(s, "version"),
+	json_array_foreach(all, i, s) {
+		const char *d = json_string_value(json_object_get(s, "description"));
+
+		report_text(REPORT_STDOUT, "%-20s %-10s %-6lld %-6s %-8s %-10s %s%s%s%s\n", str(s, "name"), str(s, "version"),
 			    (long long)json_integer_value(json_object_get(s, "port")), str(s, "env"), str(s, "state"),
-			    str(s, "health"), str(s, "url"));
+			    str(s, "health"), str(s, "url"),
+			    json_is_true(json_object_get(s, "locked")) ? "  (locked: read-only)" : "", d ? "  " : "",
+			    d ? d : "");
+	}
 }
 
 static void print_status(const json_t *st)
@@ -312,7 +348,7 @@ static const struct error *cmd_new(struct ctx *ctx, const struct args *a)
 		return err;
 	if (!version || !*version)
 		version = cl.tpl.default_version;
-	if (!(err = instmake_create(&cl, name, version, port, instmake_setup, NULL)))
+	if (!(err = instmake_create(&cl, name, version, port, a->text[OPT_DESCRIPTION], instmake_setup, NULL)))
 		report_line("created instance \"%s\" (%s) on port %s\nnext: %s/instances/%s/instance.sh start", name,
 			    version, port, cl.root, name);
 	cluster_free(&cl);
@@ -326,7 +362,7 @@ static const struct error *cmd_clone(struct ctx *ctx, const struct args *a)
 
 	if ((err = cluster_open(&cl, ctx->root)))
 		return err;
-	err = instmake_clone(&cl, a->operand[0], a->operand[1], a->text[OPT_PORT]);
+	err = instmake_clone(&cl, a->operand[0], a->operand[1], a->text[OPT_PORT], a->text[OPT_DESCRIPTION]);
 	cluster_free(&cl);
 	return err;
 }
@@ -535,11 +571,14 @@ static const struct opt create_opts[] = {
 static const struct opt new_opts[] = {
 	{OPT_VERSION, 'v', "version", OPT_TEXT, "V", "the app's version (default: the template's)", 0, "VERSION", 0},
 	{OPT_PORT, 'p', "port", OPT_TEXT, "P", "the port it is served on", 0, "PORT", OPTF_REQUIRED},
+	{OPT_DESCRIPTION, 'd', "description", OPT_TEXT, "TEXT", "what the instance is for (shown by list)", 0, NULL, 0},
 	OPT_END,
 };
 
 static const struct opt clone_opts[] = {
 	{OPT_PORT, 'p', "port", OPT_TEXT, "P", "the port the new instance is served on", 0, "PORT", OPTF_REQUIRED},
+	{OPT_DESCRIPTION, 'd', "description", OPT_TEXT, "TEXT", "what the new instance is for, e.g. a training copy", 0,
+	 NULL, 0},
 	OPT_END,
 };
 
@@ -578,6 +617,17 @@ const struct cmd cluster_cmds[] = {
 	 NULL, CMD_NEEDS_SCOPE},
 	{"shutdown", cmd_shutdown, "", 0, 0, "stop and remove the cluster's containers, instances first; data stays",
 	 NULL, NULL, CMD_NEEDS_SCOPE},
+	{"archive", cmd_archive, "NAME", 1, 1,
+	 "put an instance away: a final checked snapshot, then its containers, databases and files go",
+	 "The snapshot is taken online and read back whole before anything is removed; it stays\n"
+	 "in instances/NAME/archive.tar.zst with instance.ini (secrets, port, routes).  \"list\"\n"
+	 "shows the instance as archived; other commands refuse it until \"restore\".\n",
+	 NULL, CMD_NEEDS_SCOPE | CMD_INSTANCES},
+	{"restore", cmd_restore, "NAME", 1, 1, "bring an archived instance back from its snapshot, left stopped",
+	 "Its databases and user are made again and the snapshot is restored at its own version;\n"
+	 "then the snapshot moves to snapshots/ as the instance's newest.  A failure leaves it\n"
+	 "archived, its snapshot in place.\n",
+	 NULL, CMD_NEEDS_SCOPE | CMD_INSTANCES},
 	{"reload", cmd_reload, "", 0, 0, "check the front proxy's configuration and certificates, then reload it",
 	 "For renewed certificates (proxy/tls/): every route's certificate and key must be there,\n"
 	 "keys mode 0600, and nginx -t must pass; then a graceful reload (no request dropped).\n"

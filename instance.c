@@ -49,6 +49,11 @@ static const struct error *begin(struct ctx *ctx, struct held *h)
 	h->lock = -1;
 	if ((err = instance_open(&h->in, ctx->root)))
 		return err;
+	if (h->in.archived) {
+		err = error_fmt("instance \"%s\" is archived (since %s): \"cluster.sh restore %s\" brings it back",
+				h->in.name, h->in.archived, h->in.name);
+		goto fail;
+	}
 	if ((err = lock_take(h->in.root, "the instance", &h->lock)) || (err = engine_open(&h->e)) ||
 	    (err = upgrade_recover(h->e, &h->in, &did)))
 		goto fail;
@@ -129,6 +134,36 @@ static const struct error *cmd_restart(struct ctx *ctx, const struct args *a)
 	return lifecycle(ctx, "restarting", restart);
 }
 
+/* ---- lock, unlock ---- */
+
+static const struct error *lock_to(struct ctx *ctx, int on)
+{
+	const struct error *err;
+	struct held h;
+
+	if ((err = begin(ctx, &h)))
+		return err;
+	if (!(err = runtime_lock(h.e, &h.in, on)))
+		report_line(on ? "instance \"%s\" is locked: reads are served, writes get 423 until \"unlock\""
+			       : "instance \"%s\" is unlocked: writes go through",
+			    h.in.name);
+	err = error_wrap(err, "%s instance \"%s\"", on ? "locking" : "unlocking", h.in.name);
+	end(&h);
+	return err;
+}
+
+static const struct error *cmd_lock(struct ctx *ctx, const struct args *a)
+{
+	(void)a;
+	return lock_to(ctx, 1);
+}
+
+static const struct error *cmd_unlock(struct ctx *ctx, const struct args *a)
+{
+	(void)a;
+	return lock_to(ctx, 0);
+}
+
 /* ---- status, envs, logs ---- */
 
 static const char *str(const json_t *o, const char *key)
@@ -153,8 +188,9 @@ static const struct error *cmd_status(struct ctx *ctx, const struct args *a)
 	if (a->set[OPT_JSON]) {
 		report_json(st);
 	} else {
-		report_text(REPORT_STDOUT, "instance %s: version %s, port %d, env %s, %s, %s\n", in.name, in.version,
-			    in.port, in.env, str(st, "state"), str(st, "health"));
+		report_text(REPORT_STDOUT, "instance %s: version %s, port %d, env %s, %s, %s%s\n", in.name, in.version,
+			    in.port, in.env, str(st, "state"), str(st, "health"),
+			    json_is_true(json_object_get(st, "locked")) ? ", locked (read-only)" : "");
 		json_array_foreach(json_object_get(st, "containers"), i, c)
 			report_text(REPORT_STDOUT, "  %-40s %s\n", str(c, "name"), str(c, "state"));
 	}
@@ -371,7 +407,7 @@ static const struct error *cmd_clone(struct ctx *ctx, const struct args *a)
 
 	if ((err = instance_open(&in, ctx->root)))
 		return err;
-	err = instmake_clone(&in.cl, in.name, a->operand[0], a->text[OPT_PORT]);
+	err = instmake_clone(&in.cl, in.name, a->operand[0], a->text[OPT_PORT], a->text[OPT_DESCRIPTION]);
 	instance_free(&in);
 	return err;
 }
@@ -381,11 +417,16 @@ static const struct error *cmd_validate(struct ctx *ctx, const struct args *a)
 	const struct error *err;
 	struct instance in;
 	struct diag d = DIAG_INIT;
+	struct routes r;
 
 	(void)a;
-	if ((err = instance_load(&in, ctx->root, &d))) {
-		/* instance.ini could not be read at all */
-	} else if (d.lines.n) {
+	if ((err = instance_load(&in, ctx->root, &d)))
+		goto out; /* instance.ini could not be read at all */
+	if ((err = routes_load(in.root, &r)))
+		diag_add(&d, "routes", 0, "%s", err->msg);
+	routes_free(&r);
+	err = NULL;
+	if (d.lines.n) {
 		diag_sort(&d);
 		for (size_t i = 0; i < d.lines.n; i++)
 			report_text(REPORT_STDOUT, "%s\n", d.lines.v[i]);
@@ -394,6 +435,7 @@ static const struct error *cmd_validate(struct ctx *ctx, const struct args *a)
 	} else {
 		report_text(REPORT_STDOUT, "%s/instance.ini: ok\n", in.root);
 	}
+out:
 	diag_free(&d);
 	instance_free(&in);
 	return err;
@@ -528,6 +570,8 @@ static const struct opt route_opts[] = {
 
 static const struct opt clone_opts[] = {
 	{OPT_PORT, 'p', "port", OPT_TEXT, "P", "the port the new instance is served on", 0, "PORT", OPTF_REQUIRED},
+	{OPT_DESCRIPTION, 'd', "description", OPT_TEXT, "TEXT", "what the new instance is for (shown by list)", 0, NULL,
+	 0},
 	OPT_END,
 };
 
@@ -537,6 +581,11 @@ const struct cmd instance_cmds[] = {
 	{"stop", cmd_stop, "", 0, 0, "stop serving the port and remove the instance's containers; data stays", NULL,
 	 NULL, CMD_NEEDS_SCOPE},
 	{"restart", cmd_restart, "", 0, 0, "stop, then start", NULL, NULL, CMD_NEEDS_SCOPE},
+	{"lock", cmd_lock, "", 0, 0, "make the instance read-only: reads are served, writes get 423 Locked",
+	 "Kept across stop, start, upgrades, imports and reboots until \"unlock\".  On return no\n"
+	 "write begun before is still under way.\n",
+	 NULL, CMD_NEEDS_SCOPE},
+	{"unlock", cmd_unlock, "", 0, 0, "let writes through again after \"lock\"", NULL, NULL, CMD_NEEDS_SCOPE},
 	{"status", cmd_status, "", 0, 0, "the instance's containers, state and health",
 	 "Exit status 0: served, running and healthy, or stopped on purpose; 1: served but\n"
 	 "down or unhealthy, said on stderr (and in \"problem\" with --json, \"ok\" false).\n",
@@ -591,7 +640,8 @@ const struct cmd instance_cmds[] = {
 	 "Every change is checked by the proxy before a graceful reload: a refused one changes\n"
 	 "nothing.\n",
 	 route_opts, CMD_NEEDS_SCOPE},
-	{"validate", cmd_validate, "", 0, 0, "check instance.ini and its cluster, listing every problem", NULL, NULL,
+	{"validate", cmd_validate, "", 0, 0, "check instance.ini, its routes and its cluster, listing every problem",
+	 NULL, NULL,
 	 CMD_NEEDS_SCOPE},
 	{NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, 0},
 };

@@ -34,6 +34,7 @@ enum opt_key {
 	OPT_PRIMARY,
 	OPT_REDIRECT,
 	OPT_TLS,
+	OPT_DESCRIPTION,
 	OPT__COUNT
 };
 

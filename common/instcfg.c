@@ -120,6 +120,22 @@ const struct error *instance_load(struct instance *in, const char *root, struct 
 		else
 			in->db_user = v;
 	}
+	if ((v = conf_value(&in->conf, "instance", "description"))) {
+		const struct error *e2 = name_check_description(v);
+
+		if (e2)
+			diag_add(d, ini, conf_get(&in->conf, "instance", "description")->line, "%s", e2->msg);
+		else
+			in->description = v;
+	}
+	if ((v = conf_value(&in->conf, "instance", "archived"))) {
+		const struct error *e2 = instance_check_time(v);
+
+		if (e2)
+			diag_add(d, ini, conf_get(&in->conf, "instance", "archived")->line, "archived: %s", e2->msg);
+		else
+			in->archived = v;
+	}
 	in->db_password = field(in, d, "secrets", "db_password", check_secret);
 	in->secret_key_base = field(in, d, "secrets", "secret_key_base", check_secret);
 	for (int i = 0; i < 2; i++) {
@@ -241,6 +257,8 @@ char *instance_now(void)
 /* What instance.ini holds besides what ini_text() is given: kept as it is
  * by instance_save(). */
 struct extras {
+	const char *description;            /* NULL: none */
+	const char *archived;               /* NULL: not archived */
 	const char *db_user;                /* NULL: the name */
 	const char *const *database;        /* per environment, or NULL */
 	const struct strv *settings;
@@ -257,6 +275,11 @@ static char *ini_text(const char *name, const char *version, int port, int slot,
 		       "; index of the instance's fixed addresses on the cluster network\nslot = %d\n"
 		       "; the active environment\nenv = %s\n",
 		   name, version, port, slot, env);
+	if (x && x->description && *x->description)
+		buf_printf(&b, "; what it is for\ndescription = %s\n", x->description);
+	if (x && x->archived)
+		buf_printf(&b, "; archived then: its data is in archive.tar.zst (cluster.sh restore)\narchived = %s\n",
+			   x->archived);
 	if (x && x->db_user && strcmp(x->db_user, name) != 0)
 		buf_printf(&b, "; its database user (kept from KorCluster)\ndb_user = %s\n", x->db_user);
 	for (int i = 0; i < 2; i++) {
@@ -282,12 +305,13 @@ static char *ini_text(const char *name, const char *version, int port, int slot,
 }
 
 char *instance_ini_text(const char *name, const char *version, int port, int slot, const char *db_password,
-			const char *secret_key_base)
+			const char *secret_key_base, const char *description)
 {
 	char *now = instance_now(), *text;
 	const char *ver[2] = {version, NULL}, *created[2] = {now, NULL};
+	struct extras x = {description, NULL, NULL, NULL, NULL};
 
-	text = ini_text(name, version, port, slot, "blue", ver, created, db_password, secret_key_base, NULL);
+	text = ini_text(name, version, port, slot, "blue", ver, created, db_password, secret_key_base, &x);
 	free(now);
 	return text;
 }
@@ -338,7 +362,7 @@ const struct error *instance_save(struct instance *in, const char *env)
 	const char *version = instance_env_version(in, env);
 
 	if (!(err = check_env(env))) {
-		struct extras x = {in->db_user, in->env_database, &in->settings};
+		struct extras x = {in->description, in->archived, in->db_user, in->env_database, &in->settings};
 
 		text = ini_text(in->name, version, in->port, in->slot, env, in->env_version, in->env_created,
 				in->db_password, in->secret_key_base, &x);

@@ -10,7 +10,8 @@
  * instance.ini:
  *   [instance] name, version (the active environment's), port, slot (its
  *              fixed-address index), env (the active environment: blue or
- *              green)
+ *              green), description (optional: what it is for),
+ *              archived (when it was archived: instarchive.h)
  *   [env.blue], [env.green]  version, created: what each environment holds
  *              (the inactive one: the state before the last switch); absent
  *              for an environment never filled
@@ -32,6 +33,8 @@ struct instance {
 	struct cluster cl;     /* the cluster it belongs to */
 	struct conf conf;      /* owns the strings below */
 	const char *name, *version, *env, *db_password, *secret_key_base;
+	const char *description; /* [instance] description, or NULL */
+	const char *archived;    /* [instance] archived: when (instarchive.h), or NULL */
 	const char *db_user;   /* [instance] db_user, or the name */
 	int port, slot;
 	/* [env.ENV] database, or NULL: NAME_ENV */
@@ -58,7 +61,7 @@ void instance_free(struct instance *in);
 /* Text of a new instance's instance.ini (env blue holding version, made
  * now); caller frees. */
 char *instance_ini_text(const char *name, const char *version, int port, int slot, const char *db_password,
-			const char *secret_key_base);
+			const char *secret_key_base, const char *description);
 const struct error *instance_check_version(const char *v);
 /* A time as instance.ini keeps it (instance_now()), or "unknown". */
 const struct error *instance_check_time(const char *v);

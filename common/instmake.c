@@ -79,7 +79,7 @@ static const struct error *port_and_slot(const struct cluster *cl, int port, int
 /* The folder of a new instance: instance.ini (mode 0600), the link, its
  * environment's data folder and its log folder. */
 static const struct error *make_folder(const char *dir, const char *name, const char *version, int port, int slot,
-				       const char *dbpw, const char *skb)
+				       const char *dbpw, const char *skb, const char *description)
 {
 	const struct error *err;
 	char *p, *self = NULL, *text;
@@ -102,7 +102,7 @@ static const struct error *make_folder(const char *dir, const char *name, const 
 	free(self);
 	if (err)
 		return err;
-	text = instance_ini_text(name, version, port, slot, dbpw, skb);
+	text = instance_ini_text(name, version, port, slot, dbpw, skb, description);
 	p = xasprintf("%s/instance.ini", dir);
 	err = fs_write_atomic(p, text, strlen(text), 0600);
 	explicit_bzero(text, strlen(text));
@@ -112,7 +112,7 @@ static const struct error *make_folder(const char *dir, const char *name, const 
 }
 
 const struct error *instmake_create(const struct cluster *cl, const char *name, const char *version,
-				    const char *portarg, instmake_fill fill, void *ctx)
+				    const char *portarg, const char *description, instmake_fill fill, void *ctx)
 {
 	const struct error *err;
 	struct engine *e = NULL;
@@ -125,7 +125,7 @@ const struct error *instmake_create(const struct cluster *cl, const char *name, 
 	/* Every input first. */
 	if ((err = name_check_instance(name)) || (err = instance_check_version(version)) ||
 	    (err = template_version_check(&cl->tpl, version)) ||
-	    (err = name_check_port(portarg, &port)))
+	    (err = name_check_port(portarg, &port)) || (description && (err = name_check_description(description))))
 		goto out;
 	for (size_t i = 0; reserved_users[i]; i++)
 		if (strcmp(name, reserved_users[i]) == 0) {
@@ -162,7 +162,7 @@ const struct error *instmake_create(const struct cluster *cl, const char *name, 
 	made_db = made_dir = 1;
 	if ((err = fs_write_atomic(marker, name, strlen(name), 0600)))
 		goto out;
-	if ((err = make_folder(dir, name, version, port, slot, dbpw, skb)) || (err = instance_open(&in, dir)))
+	if ((err = make_folder(dir, name, version, port, slot, dbpw, skb, description)) || (err = instance_open(&in, dir)))
 		goto out;
 	loaded = 1;
 	err = fill(ctx, e, &in);
@@ -201,7 +201,8 @@ static const struct error *import_clone(void *ctx, struct engine *e, struct inst
 	return import_run(e, in, ctx, 0);
 }
 
-const struct error *instmake_clone(const struct cluster *cl, const char *src, const char *name, const char *port)
+const struct error *instmake_clone(const struct cluster *cl, const char *src, const char *name, const char *port,
+				   const char *description)
 {
 	const struct error *err;
 	struct instance from;
@@ -210,12 +211,17 @@ const struct error *instmake_clone(const struct cluster *cl, const char *src, co
 	char *sdir = NULL, *tmp = NULL;
 	int lock = -1, loaded = 0;
 
-	if ((err = name_check_instance(src)) || (err = name_check_instance(name)))
+	if ((err = name_check_instance(src)) || (err = name_check_instance(name)) ||
+	    (description && (err = name_check_description(description))))
 		goto out;
 	sdir = cluster_path(cl, "instances/%s", src);
 	if ((err = instance_open(&from, sdir)))
 		goto out;
 	loaded = 1;
+	if (from.archived) {
+		err = error_fmt("instance \"%s\" is archived: restore it first", src);
+		goto out;
+	}
 	tmp = cluster_path(cl, "snapshots/.clone-%s-%d.tar.zst", name, (int)getpid());
 	/* The source's current state, taken online under its lock. */
 	if ((err = lock_take(from.root, "the instance", &lock)) || (err = engine_open(&e)) ||
@@ -224,7 +230,7 @@ const struct error *instmake_clone(const struct cluster *cl, const char *src, co
 	lock_release(lock);
 	lock = -1;
 	report_line("took %s's state in %.1f s (writes held %.2f s)", src, res.seconds, res.held);
-	if (!(err = instmake_create(cl, name, from.version, port, import_clone, res.path)))
+	if (!(err = instmake_create(cl, name, from.version, port, description, import_clone, res.path)))
 		report_line("cloned \"%s\" to \"%s\" (%s) on port %s\nnext: %s/instances/%s/instance.sh start", src, name,
 			    from.version, port, cl->root, name);
 out:
@@ -265,7 +271,8 @@ const struct error *instmake_destroy(const struct cluster *cl, const char *name)
 	dbs[1] = instance_database(&in, "green");
 	/* Its hostnames go first: the proxy then stops listening for them if
 	 * they were the cluster's last. */
-	if ((err = engine_open(&e)) || (err = routes_save(dir, &no_routes)) || (err = proxy_set(e, cl, name, NULL)) ||
+	if ((err = engine_open(&e)) || (err = routes_save(dir, &no_routes)) || (err = proxy_lock(cl, name, 0)) ||
+	    (err = proxy_set(e, cl, name, NULL)) ||
 	    (err = runtime_stop(e, &in, NULL)) ||
 	    (err = searchidx_drop(e, &in, "blue")) || (err = searchidx_drop(e, &in, "green")) ||
 	    (err = mysqlsvc_connect(e, cl, &db)) || (err = db_instance_drop(db, in.db_user, dbs)) ||

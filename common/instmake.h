@@ -21,13 +21,15 @@ typedef const struct error *(*instmake_fill)(void *ctx, struct engine *e, struct
 
 /* The template's setup, run once in a one-off container. */
 const struct error *instmake_setup(void *ctx, struct engine *e, struct instance *in);
-/* Make instance name of version on port (text as given: checked here). */
+/* Make instance name of version on port (text as given: checked here),
+ * with description (or NULL). */
 const struct error *instmake_create(const struct cluster *cl, const char *name, const char *version, const char *port,
-				    instmake_fill fill, void *ctx);
+				    const char *description, instmake_fill fill, void *ctx);
 /* Make instance name from src's current state, taken online (src keeps
  * serving): its own database, user, secrets and port, src's version;
  * left stopped. */
-const struct error *instmake_clone(const struct cluster *cl, const char *src, const char *name, const char *port);
+const struct error *instmake_clone(const struct cluster *cl, const char *src, const char *name, const char *port,
+				   const char *description);
 /* Remove instance name: its port from the proxy, its containers, its
  * databases and user, its folder. */
 const struct error *instmake_destroy(const struct cluster *cl, const char *name);

@@ -285,6 +285,20 @@ const struct error *name_check_url(const char *s)
 	return NULL;
 }
 
+const struct error *name_check_description(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > 200)
+		return error_fmt("description is longer than 200 bytes");
+	if (n && (s[0] == ' ' || s[n - 1] == ' '))
+		return error_fmt("description begins or ends with a blank");
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == ';')
+			return error_fmt("description holds a control character or \";\"");
+	return NULL;
+}
+
 const struct error *name_check_port(const char *s, int *port)
 {
 	char *end;

@@ -23,6 +23,10 @@ const struct error *name_check_host(const char *s);
  * port and an optional path of [A-Za-z0-9/._~%-] (no query): safe to put
  * in a configuration file as it is. */
 const struct error *name_check_url(const char *s);
+/* An instance's description: one line of at most 200 bytes, no control
+ * character, no ";" (it would begin a comment in instance.ini), no blank
+ * at either end. */
+const struct error *name_check_description(const char *s);
 
 /* A size: bytes, or a number with K, M, G or T (powers of 1024). */
 const struct error *name_parse_size(const char *s, uint64_t *out);

@@ -57,12 +57,16 @@ static const char nginx_conf[] =
 static void serve_location(struct buf *b, const char *instance, int tls)
 {
 	buf_printf(b, "    location / {\n%s"
+		      "        # writes are refused while the instance is locked (instance.sh lock)\n"
+		      "        if (-f " PROXY_DIR "/hold/%s$kc_write.locked) {\n%s"
+		      "            return 423 \"instance %s is locked: read-only\\n\";\n        }\n"
 		      "        # writes wait while korcluster holds them\n"
 		      "        if (-f " PROXY_DIR "/hold/%s$kc_write) {\n%s"
 		      "            add_header Retry-After 5 always;\n            return 503;\n        }\n"
 		      "        proxy_pass http://kc_%s;\n"
 		      "        proxy_next_upstream error timeout http_502;\n    }\n",
-		   tls ? HSTS : "", instance, tls ? "    " HSTS : "", instance);
+		   tls ? HSTS : "", instance, tls ? "    " HSTS : "", instance, instance, tls ? "    " HSTS : "",
+		   instance);
 }
 
 static void listen_on(struct buf *b, const char *bind, int port, const char *extra)
@@ -188,6 +192,26 @@ const struct error *proxy_hold(const struct cluster *cl, const char *instance, i
 		err = error_errno("removing \"%s\"", path);
 	free(path);
 	return err;
+}
+
+const struct error *proxy_lock(const struct cluster *cl, const char *instance, int on)
+{
+	const struct error *err;
+	char *path = cluster_path(cl, "proxy/hold/%s.writes.locked", instance);
+
+	/* Kept across crashes and reboots: written durably. */
+	err = on ? fs_write_atomic(path, "", 0, 0644) : fs_unlink_durable(path);
+	free(path);
+	return err;
+}
+
+int proxy_locked(const struct cluster *cl, const char *instance)
+{
+	char *path = cluster_path(cl, "proxy/hold/%s.writes.locked", instance);
+	int locked = fs_exists(path);
+
+	free(path);
+	return locked;
 }
 
 int proxy_held(const struct cluster *cl, const char *instance)

@@ -11,8 +11,10 @@
  * checked (nginx -t) and applied with a graceful reload (SIGHUP): requests
  * in flight finish on the old workers.  Writes to an instance (any method
  * but GET, HEAD, OPTIONS) are answered 503 with Retry-After while the file
- * proxy/hold/INSTANCE.writes exists: holding them or letting them through
- * needs no reload (nginx looks for the file at each request). */
+ * proxy/hold/INSTANCE.writes exists, and 423 while
+ * proxy/hold/INSTANCE.writes.locked does (instance.sh lock): holding them
+ * or letting them through needs no reload (nginx looks for the file at
+ * each request). */
 #ifndef KC_PROXY_H
 #define KC_PROXY_H
 
@@ -37,6 +39,12 @@ char *proxy_instance_conf(const char *instance, const struct cluster *cl, int po
 const struct error *proxy_hold(const struct cluster *cl, const char *instance, int on);
 /* Whether writes to instance are held. */
 int proxy_held(const struct cluster *cl, const char *instance);
+/* Lock instance (on: writes are answered 423 until unlocked, across
+ * restarts, upgrades and reboots), or unlock it: the file
+ * proxy/hold/INSTANCE.writes.locked, looked for at each request; a
+ * configuration written before locks existed needs proxy_set() again. */
+const struct error *proxy_lock(const struct cluster *cl, const char *instance, int on);
+int proxy_locked(const struct cluster *cl, const char *instance);
 /* nginx -t of the configuration with conf as instance's, not installed:
  * run while the instance starts, so that proxy_set() of the same conf
  * next needs no check of its own. */

@@ -14,16 +14,24 @@
 #include "routes.h"
 #include "runtime.h"
 
+/* s in lowercase (hostnames are compared so); caller frees. */
+static char *lowered(const char *s)
+{
+	char *l = xstrdup(s);
+
+	for (char *p = l; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return l;
+}
+
 char *routing_url(const struct instance *in, const char *host, int tls)
 {
-	char port[16] = "";
-	char *url;
+	char port[16] = "", *name = lowered(host), *url;
 
 	if (tls ? in->cl.https_port != 443 : in->cl.http_port != 80)
 		snprintf(port, sizeof port, ":%d", tls ? in->cl.https_port : in->cl.http_port);
-	url = xasprintf("%s://%s%s/", tls ? "https" : "http", host, port);
-	for (char *p = url; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
+	url = xasprintf("%s://%s%s/", tls ? "https" : "http", name, port);
+	free(name);
 	return url;
 }
 
@@ -80,11 +88,9 @@ const struct error *routing_add(struct engine *e, struct instance *in, const cha
 	const struct error *err;
 	struct routes r = ROUTES_INIT, old = ROUTES_INIT;
 	struct route *rt;
-	char *host = xstrdup(given), *owner = NULL, *crt = NULL, *key = NULL;
+	char *host = lowered(given), *owner = NULL, *crt = NULL, *key = NULL;
 	int lock = -1, any = 0, any_tls = 0;
 
-	for (char *p = host; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
 	if ((err = name_check_host(host)) || (redirect && (err = name_check_url(redirect))))
 		goto out;
 	if (primary && redirect) {
@@ -147,11 +153,9 @@ const struct error *routing_remove(struct engine *e, struct instance *in, const 
 	const struct error *err;
 	struct routes r = ROUTES_INIT, old = ROUTES_INIT;
 	struct route *rt;
-	char *host = xstrdup(given);
+	char *host = lowered(given);
 	int lock = -1;
 
-	for (char *p = host; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
 	if ((err = take(&in->cl, &lock)) || (err = routes_load(in->root, &r)) || (err = routes_load(in->root, &old)))
 		goto out;
 	if (!(rt = routes_find(&r, host))) {

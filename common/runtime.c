@@ -590,12 +590,16 @@ static json_t *status_of(struct instance *in, json_t *list, json_t **web)
 	free(webname);
 	if (total)
 		state = running == total ? "running" : "partial";
+	else if (in->archived)
+		state = "archived";
 	snprintf(url, sizeof url, strchr(in->cl.bind, ':') ? "http://[%s]:%d/" : "http://%s:%d/", in->cl.bind, in->port);
-	out = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:o}", "name", in->name, "version", in->version, "port",
-			in->port, "env", in->env, "state", state, "health", "-", "url", url, "served", runtime_served(in),
-			"containers", procs);
+	out = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:b, s:o}", "name", in->name, "version", in->version,
+			"port", in->port, "env", in->env, "state", state, "health", "-", "url", url, "served",
+			runtime_served(in), "locked", proxy_locked(&in->cl, in->name), "containers", procs);
 	if (!out)
 		report_out_of_memory();
+	if (in->description)
+		json_object_set_new(out, "description", json_string(in->description));
 	return out;
 }
 
@@ -756,19 +760,21 @@ const struct error *runtime_promote(struct engine *e, struct instance *in, const
 	if (in->cl.limits.starts &&
 	    (err = lock_slot(in->cl.root, (int)in->cl.limits.starts, 3600, "waiting for other instances to start", &slot)))
 		goto out;
-	if ((err = runtime_subnet(e, &in->cl, subnet, sizeof subnet)) ||
-	    (err = instance_address(in, subnet, env, address, sizeof address)))
+	/* Routes that cannot be served stop it before anything starts. */
+	if ((err = routes_load(in->root, &routes)))
 		goto out;
+	if ((err = runtime_subnet(e, &in->cl, subnet, sizeof subnet)) ||
+	    (err = instance_address(in, subnet, env, address, sizeof address))) {
+		routes_free(&routes);
+		goto out;
+	}
 	/* The proxy's check of the configuration that will route to it runs
 	 * meanwhile (a failed one only means runtime_route() checks again). */
 	ck.cl = &in->cl;
 	ck.instance = in->name;
-	ck.conf = NULL;
-	if (!routes_load(in->root, &routes)) {
-		ck.conf = proxy_instance_conf(in->name, &in->cl, in->port, address, in->cl.tpl.port, &routes);
-		checking = pthread_create(&ct, NULL, check_ahead, &ck) == 0;
-	}
+	ck.conf = proxy_instance_conf(in->name, &in->cl, in->port, address, in->cl.tpl.port, &routes);
 	routes_free(&routes);
+	checking = pthread_create(&ct, NULL, check_ahead, &ck) == 0;
 	if (!t)
 		t = &own;
 	memset(t, 0, sizeof *t);
@@ -866,4 +872,21 @@ int runtime_served(const struct instance *in)
 
 	free(p);
 	return r;
+}
+
+const struct error *runtime_lock(struct engine *e, struct instance *in, int on)
+{
+	const struct error *err;
+	char *dir = cluster_path(&in->cl, "proxy/hold");
+
+	if ((err = fs_mkdirs(dir, 0755)) || (err = proxy_lock(&in->cl, in->name, on)))
+		goto out;
+	/* Served: its configuration is written again (one from before locks
+	 * does not look for the file), and on return the writes begun before
+	 * are over. */
+	if (on && runtime_served(in) && (err = runtime_route(e, in, in->env, 0)))
+		proxy_lock(&in->cl, in->name, 0);
+out:
+	free(dir);
+	return err;
 }

@@ -90,8 +90,12 @@ const struct error *runtime_route(struct engine *e, struct instance *in, const c
 const struct error *runtime_unserve(struct engine *e, struct instance *in);
 /* Whether the proxy routes the instance (it was started and not stopped). */
 int runtime_served(const struct instance *in);
-/* {name, version, port, env, state, health, url, served, ok, problem (when
- * not ok), containers: [{name, role, env, state}]}; one engine call plus,
+/* Lock the instance (on: writes answered 423, reads served, until
+ * unlocked; kept across restarts, upgrades and reboots) or unlock it. */
+const struct error *runtime_lock(struct engine *e, struct instance *in, int on);
+/* {name, version, port, env, state, health, url, served, locked, description
+ * (when there is one), ok, problem (when not ok), containers: [{name, role,
+ * env, state}]}; one engine call plus,
  * unless the engine keeps the web's health (the template's healthcheck),
  * one GET of the health path; live: that GET in any case.  ok: stopped on
  * purpose, or served, running and healthy. */

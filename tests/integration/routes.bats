@@ -75,7 +75,15 @@ no_failed_get() {
 @test "routes serve by hostname: aliases, redirects, 404 for others, one instance per hostname, the primary rule, destroy" {
 	boot_with_http_port
 	"$C/cluster.sh" new --port "$P1" a >/dev/null
-	"$C/cluster.sh" new --port "$P2" b >/dev/null
+	# (b also shows that an instance keeps a description, and a bad one
+	# makes nothing.)
+	run -1 "$C/cluster.sh" new --port "$P2" --description $'two\nlines' b
+	[[ "$output" == *"description holds a control character"* ]]
+	[ ! -e "$C/instances/b" ]
+	"$C/cluster.sh" new --port "$P2" --description "Training copy, autumn course" b >/dev/null
+	"$C/cluster.sh" list | grep -q "^b .*  Training copy, autumn course$"
+	[ "$("$C/cluster.sh" list --json | kc_json '[i.get("description") for i in d]')" = \
+		"[None, 'Training copy, autumn course']" ]
 	"$C/instances/a/instance.sh" start >/dev/null
 	kc_post "$P1" "for a" >/dev/null
 	page_a=$(kc_get "$P1" /)
@@ -158,6 +166,16 @@ no_failed_get() {
 	run -0 "$C/instances/b/instance.sh" route rm www.a.example.org
 	[ ! -e "$C/proxy/conf.d/_default.conf" ]
 	[ "$(host_get b.example.org)" = "000 " ]
+	# A routes file edited by hand is checked whole.
+	run -0 "$C/instances/b/instance.sh" validate
+	printf 'b.example.org primary\nx..example.org alias\n' >"$C/instances/b/routes"
+	run -1 "$C/instances/b/instance.sh" validate
+	[[ "$output" == *'routes: reading "'*'/instances/b/routes": line 2: hostname "x..example.org" has an empty label'* ]]
+	run -1 "$C/instances/b/instance.sh" start
+	[[ "$output" == *"line 2: hostname \"x..example.org\" has an empty label"* ]]
+	# Refused before anything started.
+	! kc_containers | grep -q "_b_"
+	[ "$(host_get b.example.org)" = "000 " ]
 }
 
 @test "route changes reload without dropping a request; a configuration the proxy refuses changes nothing" {
@@ -183,6 +201,23 @@ no_failed_get() {
 	rm "$C/proxy/conf.d/zz.conf"
 	[[ "$(host_get a.example.org)" == "200 "* ]]
 	[[ "$(host_get y.example.org)" == "404 "* ]]
+
+	# Locked, the instance serves reads and answers writes 423, by port and
+	# by hostname, across a restart, until unlocked.
+	kc_post "$P1" "before" >/dev/null
+	run -0 "$C/instances/a/instance.sh" lock
+	post() { curl -s -o /dev/null -w '%{http_code}' -m 10 -H "Host: $2" -X POST -H 'Content-Type: application/json' \
+		-d '{"body": "x"}' "http://127.0.0.1:$1/items"; }
+	[ "$(post "$P1" a)" = 423 ]
+	[ "$(post "$HP" a.example.org)" = 423 ]
+	[[ "$(host_get a.example.org /items)" == '200 {"ids": [1]}' ]]
+	[ "$("$C/instances/a/instance.sh" status --json | kc_json 'd["locked"]')" = True ]
+	"$C/cluster.sh" list | grep -q "^a .*(locked: read-only)$"
+	"$C/instances/a/instance.sh" restart >/dev/null
+	[ "$(post "$P1" a)" = 423 ]
+	run -0 "$C/instances/a/instance.sh" unlock
+	[ "$(post "$P1" a)" = 201 ]
+	[ "$("$C/instances/a/instance.sh" status --json | kc_json 'd["locked"]')" = False ]
 }
 
 # A throwaway CA ($T/ca.crt) and its certificate for hostname $1 as $2.crt

@@ -296,6 +296,22 @@ static void test_url(void **state)
 	FAILS(name_check_url("https://ex$ample.org/"));
 }
 
+static void test_description(void **state)
+{
+	(void)state;
+	OK(name_check_description(""));
+	OK(name_check_description("Training copy for the autumn course, Raum 3.14 (Grüße)"));
+	OK(name_check_description(rep('x', 200)));
+	FAILS(name_check_description(rep('x', 201)));
+	assert_err_has("longer than 200");
+	FAILS(name_check_description("a; b"));
+	assert_err_has("\";\"");
+	FAILS(name_check_description("two\nlines"));
+	FAILS(name_check_description("tab\there"));
+	FAILS(name_check_description(" padded"));
+	FAILS(name_check_description("padded "));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_host),
 		cmocka_unit_test(test_url),
+		cmocka_unit_test(test_description),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
