@@ -51,8 +51,13 @@ kc_json() {
 kc_ports() {
 	local base
 	for _ in $(seq 1 50); do
-		# Below the ephemeral range: the load tests' client ports linger there.
-		base=$((20000 + (RANDOM % 120) * 100))
+		# Below the ephemeral range: the load tests' client ports linger
+		# there.  Each lane of make check (tests/run.sh) has its half.
+		if [ -n "${KC_LANE:-}" ]; then
+			base=$((20000 + KC_LANE * 6000 + (RANDOM % 60) * 100))
+		else
+			base=$((20000 + (RANDOM % 120) * 100))
+		fi
 		if ! (exec 3<>/dev/tcp/127.0.0.1/$base) 2>/dev/null &&
 			! (exec 3<>/dev/tcp/127.0.0.1/$((base + 1))) 2>/dev/null; then
 			P1=$base P2=$((base + 1))
