@@ -618,10 +618,11 @@ const struct cmd cluster_cmds[] = {
 	{"shutdown", cmd_shutdown, "", 0, 0, "stop and remove the cluster's containers, instances first; data stays",
 	 NULL, NULL, CMD_NEEDS_SCOPE},
 	{"archive", cmd_archive, "NAME", 1, 1,
-	 "put an instance away: a final checked snapshot, then its containers, databases and files go",
-	 "The snapshot is taken online and read back whole before anything is removed; it stays\n"
-	 "in instances/NAME/archive.tar.zst with instance.ini (secrets, port, routes).  \"list\"\n"
-	 "shows the instance as archived; other commands refuse it until \"restore\".\n",
+	 "put an instance away: stopped, a final checked snapshot, then its databases and files go",
+	 "The instance stops first (no write comes after its snapshot); the snapshot is read back\n"
+	 "whole before anything is removed, and stays in instances/NAME/archive.tar.zst with\n"
+	 "instance.ini (secrets, port, routes).  \"list\" shows the instance as archived; other\n"
+	 "commands refuse it until \"restore\".  A failure serves it again as it was.\n",
 	 NULL, CMD_NEEDS_SCOPE | CMD_INSTANCES},
 	{"restore", cmd_restore, "NAME", 1, 1, "bring an archived instance back from its snapshot, left stopped",
 	 "Its databases and user are made again and the snapshot is restored at its own version;\n"

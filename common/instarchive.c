@@ -95,6 +95,7 @@ const struct error *instarchive_take(const struct cluster *cl, const char *name)
 	struct opened o;
 	struct snapshot_result res = {0};
 	char *path = NULL, *now = NULL, *data[2] = {NULL, NULL};
+	int served = 0, stopped = 0;
 
 	if ((err = open_locked(cl, name, &o)))
 		goto out;
@@ -103,7 +104,16 @@ const struct error *instarchive_take(const struct cluster *cl, const char *name)
 		goto out;
 	}
 	path = xasprintf("%s/archive.tar.zst", o.in.root);
-	/* 1. The final snapshot, online, and read back whole. */
+	/* A snapshot there now is one an interrupted archive left (the
+	 * instance was not marked archived): it goes. */
+	if (unlink(path) == 0)
+		report_note("removed the snapshot an interrupted archive of \"%s\" left", name);
+	/* 1. Stopped first, so that nothing is written after the snapshot;
+	 * then the snapshot, read back whole. */
+	served = runtime_served(&o.in);
+	if ((err = served ? runtime_unserve(o.e, &o.in) : runtime_stop(o.e, &o.in, NULL)))
+		goto out;
+	stopped = 1;
 	report_line("taking the final snapshot of \"%s\" (%s)", name, o.in.version);
 	if ((err = snapshot_take(o.e, &o.in, o.in.env, path, 0, &res)) || (err = verify(path)))
 		goto out;
@@ -112,20 +122,29 @@ const struct error *instarchive_take(const struct cluster *cl, const char *name)
 	 * its snapshot in place, and restore makes what is missing again. */
 	now = instance_now();
 	o.in.archived = now;
-	if ((err = instance_save(&o.in, o.in.env)))
+	if ((err = instance_save(&o.in, o.in.env))) {
+		o.in.archived = NULL;
 		goto out;
+	}
 	/* 3. What it ran on goes. */
 	data[0] = instance_data_dir(&o.in, "blue");
 	data[1] = instance_data_dir(&o.in, "green");
-	if ((err = runtime_served(&o.in) ? runtime_unserve(o.e, &o.in) : runtime_stop(o.e, &o.in, NULL)) ||
-	    (err = proxy_set(o.e, cl, name, NULL)) || (err = searchidx_drop(o.e, &o.in, "blue")) ||
+	if ((err = proxy_set(o.e, cl, name, NULL)) || (err = searchidx_drop(o.e, &o.in, "blue")) ||
 	    (err = searchidx_drop(o.e, &o.in, "green")) || (err = db_instance_drop(o.db, o.in.db_user, o.dbs)) ||
 	    (err = fs_remove_tree(data[0])) || (err = fs_remove_tree(data[1])))
 		err = error_wrap(err, "the snapshot is kept and the instance is archived; \"cluster.sh archive\" cannot "
 				      "finish removing it");
 out:
-	if (err && path && !(o.loaded && o.in.archived))
+	if (err && path && !(o.loaded && o.in.archived)) {
+		/* Not archived: as it was, serving again if it served. */
 		unlink(path);
+		if (served && stopped) {
+			const struct error *e2 = runtime_serve(o.e, &o.in);
+
+			if (e2)
+				report_warn("instance \"%s\" could not be served again: %s", name, e2->msg);
+		}
+	}
 	err = error_wrap(err, "archiving instance \"%s\"", name);
 	close_locked(&o);
 	snapshot_result_free(&res);

@@ -505,8 +505,8 @@ static const struct error *set_files(struct engine *e, const struct cluster *cl,
 	want = default_conf(cl, any, any_tls);
 	/* A file as it is was checked when it was written: no nginx -t for
 	 * the same again (a reload to wait out what is under way). */
-	if (instance && conf && !holds(&own, conf))
-		test = !checked_as(cl, instance, conf);
+	if (instance && conf && !holds(&own, conf) && !checked_as(cl, instance, conf))
+		test = 1;
 	if (!holds(&dflt, want))
 		test = 1;
 	if ((want && (err = put(&dflt, want))) || (instance && (err = put(&own, conf))) ||

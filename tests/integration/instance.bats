@@ -128,7 +128,9 @@ quick_boot() {
 	run "$C/cluster.sh" new --port "$P2" b
 	[ "$status" -eq 1 ]
 	[[ "${lines[-1]}" == *"port $P2 on 127.0.0.1 is taken on this host"* ]]
+	# Gone before the port is asked for again (the signal is not enough).
 	kill %1 || true
+	wait %1 || true
 	# A setup that fails leaves no database, user or folder.
 	run "$C/cluster.sh" new --port "$P2" --version broken c
 	[ "$status" -eq 1 ]

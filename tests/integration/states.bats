@@ -16,6 +16,15 @@ teardown() { kc_teardown; }
 	"$C/instances/a/instance.sh" route add a.example.org >/dev/null
 	before=$(fingerprint a)
 	env=$(env_of a)
+	# A snapshot that cannot be written: the instance serves again, as it was.
+	mkdir -p "$C/instances/a/archive.tar.zst/x"
+	run -1 "$C/cluster.sh" archive a
+	echo "$output"
+	[[ "$output" == *'archiving instance "a"'* ]]
+	[[ "$output" == *'instance "a" (v1) is up at'* ]]
+	kc_unchanged a "$before"
+	[ "$("$C/cluster.sh" list --json | kc_json 'd[0]["state"]')" = running ]
+	rm -r "$C/instances/a/archive.tar.zst"
 	run -0 "$C/cluster.sh" archive a
 	echo "$output"
 	[[ "$output" == *"snapshot checked"*"instance \"a\" is archived"* ]]
