@@ -55,6 +55,23 @@ static const struct error *check_secret(const char *v)
 	return NULL;
 }
 
+/* An optional key of [instance] that check passes, or NULL (absent, or
+ * refused: said in d as "key: why"). */
+static const char *optional(struct instance *in, struct diag *d, const char *key,
+			    const struct error *(*check)(const char *))
+{
+	struct conf_entry *e = conf_get(&in->conf, "instance", key);
+	const struct error *err;
+
+	if (!e)
+		return NULL;
+	if ((err = check(e->value))) {
+		diag_add(d, in->conf.path, e->line, "%s: %s", key, err->msg);
+		return NULL;
+	}
+	return e->value;
+}
+
 static const char *field(struct instance *in, struct diag *d, const char *sec, const char *key,
 			 const struct error *(*check)(const char *))
 {
@@ -111,31 +128,11 @@ const struct error *instance_load(struct instance *in, const char *root, struct 
 			diag_add(d, ini, conf_get(&in->conf, "instance", "slot")->line, "slot must be a number from 0");
 		in->slot = (int)s;
 	}
-	in->db_user = in->name;
-	if ((v = conf_value(&in->conf, "instance", "db_user"))) {
-		const struct error *e2 = name_check_instance(v);
-
-		if (e2)
-			diag_add(d, ini, conf_get(&in->conf, "instance", "db_user")->line, "db_user: %s", e2->msg);
-		else
-			in->db_user = v;
-	}
-	if ((v = conf_value(&in->conf, "instance", "description"))) {
-		const struct error *e2 = name_check_description(v);
-
-		if (e2)
-			diag_add(d, ini, conf_get(&in->conf, "instance", "description")->line, "%s", e2->msg);
-		else
-			in->description = v;
-	}
-	if ((v = conf_value(&in->conf, "instance", "archived"))) {
-		const struct error *e2 = instance_check_time(v);
-
-		if (e2)
-			diag_add(d, ini, conf_get(&in->conf, "instance", "archived")->line, "archived: %s", e2->msg);
-		else
-			in->archived = v;
-	}
+	in->db_user = optional(in, d, "db_user", name_check_instance);
+	if (!in->db_user)
+		in->db_user = in->name;
+	in->description = optional(in, d, "description", name_check_description);
+	in->archived = optional(in, d, "archived", instance_check_time);
 	in->db_password = field(in, d, "secrets", "db_password", check_secret);
 	in->secret_key_base = field(in, d, "secrets", "secret_key_base", check_secret);
 	for (int i = 0; i < 2; i++) {
