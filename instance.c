@@ -499,7 +499,7 @@ static const struct error *cmd_route(struct ctx *ctx, const struct args *a)
 		return error_new(ERR_USAGE, "route %s needs a hostname", verb);
 	if (rm && (a->set[OPT_PRIMARY] || a->set[OPT_REDIRECT] || a->set[OPT_TLS]))
 		return error_new(ERR_USAGE, "route rm takes no --primary, --redirect-to or --tls");
-	if (!rm && a->set[OPT_JSON])
+	if (a->set[OPT_JSON])
 		return error_new(ERR_USAGE, "--json is for route list");
 	if ((err = begin(ctx, &h)))
 		return err;

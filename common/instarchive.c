@@ -14,7 +14,6 @@
 #include "mem.h"
 #include "mysqlsvc.h"
 #include "name.h"
-#include "proxy.h"
 #include "report.h"
 #include "restore.h"
 #include "runtime.h"
@@ -129,8 +128,7 @@ const struct error *instarchive_take(const struct cluster *cl, const char *name)
 	/* 3. What it ran on goes. */
 	data[0] = instance_data_dir(&o.in, "blue");
 	data[1] = instance_data_dir(&o.in, "green");
-	if ((err = proxy_set(o.e, cl, name, NULL)) || (err = searchidx_drop(o.e, &o.in, "blue")) ||
-	    (err = searchidx_drop(o.e, &o.in, "green")) || (err = db_instance_drop(o.db, o.in.db_user, o.dbs)) ||
+	if ((err = searchidx_drop(o.e, &o.in, "blue")) || (err = searchidx_drop(o.e, &o.in, "green")) || (err = db_instance_drop(o.db, o.in.db_user, o.dbs)) ||
 	    (err = fs_remove_tree(data[0])) || (err = fs_remove_tree(data[1])))
 		err = error_wrap(err, "the snapshot is kept and the instance is archived; \"cluster.sh archive\" cannot "
 				      "finish removing it");

@@ -196,11 +196,16 @@ const struct error *proxy_hold(const struct cluster *cl, const char *instance, i
 
 const struct error *proxy_lock(const struct cluster *cl, const char *instance, int on)
 {
-	const struct error *err;
-	char *path = cluster_path(cl, "proxy/hold/%s.writes.locked", instance);
+	const struct error *err = NULL;
+	char *dir = cluster_path(cl, "proxy/hold"), *path = cluster_path(cl, "proxy/hold/%s.writes.locked", instance);
 
-	/* Kept across crashes and reboots: written durably. */
-	err = on ? fs_write_atomic(path, "", 0, 0644) : fs_unlink_durable(path);
+	/* Kept across crashes and reboots: written durably (also before the
+	 * cluster's first boot made the folder). */
+	if (on && !(err = fs_mkdirs(dir, 0755)))
+		err = fs_write_atomic(path, "", 0, 0644);
+	else if (!on)
+		err = fs_unlink_durable(path);
+	free(dir);
 	free(path);
 	return err;
 }

@@ -761,13 +761,9 @@ const struct error *runtime_promote(struct engine *e, struct instance *in, const
 	    (err = lock_slot(in->cl.root, (int)in->cl.limits.starts, 3600, "waiting for other instances to start", &slot)))
 		goto out;
 	/* Routes that cannot be served stop it before anything starts. */
-	if ((err = routes_load(in->root, &routes)))
-		goto out;
 	if ((err = runtime_subnet(e, &in->cl, subnet, sizeof subnet)) ||
-	    (err = instance_address(in, subnet, env, address, sizeof address))) {
-		routes_free(&routes);
+	    (err = instance_address(in, subnet, env, address, sizeof address)) || (err = routes_load(in->root, &routes)))
 		goto out;
-	}
 	/* The proxy's check of the configuration that will route to it runs
 	 * meanwhile (a failed one only means runtime_route() checks again). */
 	ck.cl = &in->cl;
@@ -877,16 +873,13 @@ int runtime_served(const struct instance *in)
 const struct error *runtime_lock(struct engine *e, struct instance *in, int on)
 {
 	const struct error *err;
-	char *dir = cluster_path(&in->cl, "proxy/hold");
 
-	if ((err = fs_mkdirs(dir, 0755)) || (err = proxy_lock(&in->cl, in->name, on)))
-		goto out;
+	if ((err = proxy_lock(&in->cl, in->name, on)))
+		return err;
 	/* Served: its configuration is written again (one from before locks
 	 * does not look for the file), and on return the writes begun before
 	 * are over. */
 	if (on && runtime_served(in) && (err = runtime_route(e, in, in->env, 0)))
 		proxy_lock(&in->cl, in->name, 0);
-out:
-	free(dir);
 	return err;
 }

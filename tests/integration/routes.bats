@@ -132,6 +132,7 @@ no_failed_get() {
 	[[ "$output" == *"a redirect cannot be the primary route"* ]]
 	run -2 "$C/instances/b/instance.sh" route add
 	run -2 "$C/instances/b/instance.sh" route move x.example.org
+	run -2 "$C/instances/b/instance.sh" route rm x.example.org --json
 	[ ! -e "$C/instances/b/routes" ]
 	[ "$(cat "$C/instances/a/routes")" = "$routes_a" ]
 
