@@ -27,6 +27,7 @@
 #include "common/mem.h"
 #include "common/mysqlsvc.h"
 #include "common/name.h"
+#include "common/pool.h"
 #include "common/report.h"
 #include "common/routing.h"
 #include "common/runtime.h"
@@ -249,7 +250,7 @@ static void print_instances(const json_t *all)
 
 static void print_status(const json_t *st)
 {
-	const json_t *proxy = json_object_get(st, "proxy"), *insts = json_object_get(st, "instances");
+	const json_t *proxy = json_object_get(st, "proxy"), *insts = json_object_get(st, "instances"), *pool;
 	size_t i;
 	json_t *s;
 
@@ -263,6 +264,10 @@ static void print_status(const json_t *st)
 			report_text(REPORT_STDOUT, "           %s\n", str(s, "detail"));
 	}
 	report_text(REPORT_STDOUT, "%-10s %-24s %-10s\n", "proxy", str(proxy, "container"), str(proxy, "state"));
+	if ((pool = json_object_get(st, "pool")))
+		report_text(REPORT_STDOUT, "%-10s %lld ready of %lld kept (%s)\n", "pool",
+			    json_integer_value(json_object_get(pool, "ready")),
+			    json_integer_value(json_object_get(pool, "size")), str(pool, "version"));
 	if (json_array_size(insts)) {
 		report_text(REPORT_STDOUT, "\n");
 		print_instances(insts);
@@ -275,6 +280,7 @@ static const struct error *cmd_status(struct ctx *ctx, const struct args *a)
 	struct cluster cl;
 	struct engine *e = NULL;
 	json_t *st = NULL, *insts = NULL, *listed = NULL, *problems, *in;
+	struct pool_state ps;
 	size_t i;
 
 	if ((err = cluster_open(&cl, ctx->root)))
@@ -292,6 +298,9 @@ static const struct error *cmd_status(struct ctx *ctx, const struct args *a)
 			json_array_append_new(problems, json_sprintf("instance %s: %s", str(in, "name"), str(in, "problem")));
 	json_object_set_new(st, "ok", json_boolean(json_array_size(problems) == 0));
 	json_object_set_new(st, "instances", insts);
+	if (!pool_state(&cl, &ps) && (ps.size || ps.ready || ps.other))
+		json_object_set_new(st, "pool", json_pack("{s:i, s:i, s:s}", "size", ps.size, "ready", ps.ready, "version",
+							  cl.tpl.default_version));
 	if (a->set[OPT_JSON])
 		report_json(st);
 	else
@@ -343,14 +352,46 @@ static const struct error *cmd_new(struct ctx *ctx, const struct args *a)
 	const struct error *err;
 	struct cluster cl;
 	const char *name = a->operand[0], *port = a->text[OPT_PORT], *version = a->text[OPT_VERSION];
+	struct pool_state ps;
+	int taken = 0;
 
 	if ((err = cluster_open(&cl, ctx->root)))
 		return err;
 	if (!version || !*version)
 		version = cl.tpl.default_version;
-	if (!(err = instmake_create(&cl, name, version, port, a->text[OPT_DESCRIPTION], instmake_setup, NULL)))
-		report_line("created instance \"%s\" (%s) on port %s\nnext: %s/instances/%s/instance.sh start", name,
-			    version, port, cl.root, name);
+	if (!a->set[OPT_NO_POOL])
+		err = pool_take(&cl, name, version, port, a->text[OPT_DESCRIPTION], &taken);
+	if (!err && !taken)
+		err = instmake_create(&cl, name, version, port, a->text[OPT_DESCRIPTION], instmake_setup, NULL);
+	if (!err)
+		report_line("created instance \"%s\" (%s) on port %s%s\nnext: %s/instances/%s/instance.sh start", name,
+			    version, port, taken ? " from the pool" : "", cl.root, name);
+	if (!err && taken && !pool_state(&cl, &ps))
+		report_line("the pool holds %d of %d ready; \"%s/cluster.sh pool\" fills it again", ps.ready, ps.size,
+			    cl.root);
+	cluster_free(&cl);
+	return err;
+}
+
+static const struct error *cmd_pool(struct ctx *ctx, const struct args *a)
+{
+	const struct error *err;
+	struct cluster cl;
+	struct pool_state ps;
+
+	if ((err = cluster_open(&cl, ctx->root)))
+		return err;
+	err = pool_fill(&cl, a->set[OPT_SIZE] ? (int)a->num[OPT_SIZE] : -1, &ps);
+	if (!err && a->set[OPT_JSON]) {
+		json_t *o = json_pack("{s:i, s:i, s:s}", "size", ps.size, "ready", ps.ready, "version",
+				      cl.tpl.default_version);
+
+		report_json(o);
+		json_decref(o);
+	} else if (!err) {
+		report_line("the pool of cluster \"%s\" holds %d ready instance%s of %s (it keeps %d)", cl.name, ps.ready,
+			    ps.ready == 1 ? "" : "s", cl.tpl.default_version, ps.size);
+	}
 	cluster_free(&cl);
 	return err;
 }
@@ -572,6 +613,14 @@ static const struct opt new_opts[] = {
 	{OPT_VERSION, 'v', "version", OPT_TEXT, "V", "the app's version (default: the template's)", 0, "VERSION", 0},
 	{OPT_PORT, 'p', "port", OPT_TEXT, "P", "the port it is served on", 0, "PORT", OPTF_REQUIRED},
 	{OPT_DESCRIPTION, 'd', "description", OPT_TEXT, "TEXT", "what the instance is for (shown by list)", 0, NULL, 0},
+	{OPT_NO_POOL, 0, "no-pool", OPT_FLAG, NULL, "make it from scratch even when the pool holds one", 0, NULL, 0},
+	OPT_END,
+};
+
+static const struct opt pool_opts[] = {
+	{OPT_SIZE, 's', "size", OPT_NUMBER, "N", "how many instances the pool keeps from now on (0 empties it)", 0, NULL,
+	 0},
+	{OPT_JSON, 0, "json", OPT_FLAG, NULL, "print JSON", 0, NULL, 0},
 	OPT_END,
 };
 
@@ -643,8 +692,16 @@ const struct cmd cluster_cmds[] = {
 	 status_opts, CMD_NEEDS_SCOPE},
 	{"new", cmd_new, "NAME", 1, 1, "make an instance: its database and user, folder, secrets, and the app's setup",
 	 "The port must be free on this host and among the cluster's instances.\n"
-	 "If anything fails, nothing is kept: no database, no user, no folder.\n",
+	 "If anything fails, nothing is kept: no database, no user, no folder.\n"
+	 "When the pool (\"pool\") holds an instance of the version, it is taken: renamed and given\n"
+	 "its port, in a moment; its database and user keep their pool names.\n",
 	 new_opts, CMD_NEEDS_SCOPE},
+	{"pool", cmd_pool, "", 0, 0, "keep instances made ahead (database, user, secrets, setup) for \"new\"",
+	 "They are made at the template's default version, in pool/, under names of their own;\n"
+	 "\"new\" takes one when its version matches.  Without --size the pool is filled again\n"
+	 "to the size it keeps; ones of another version (the template's default changed) are\n"
+	 "removed and made again.  \"new\" goes on meanwhile.\n",
+	 pool_opts, CMD_NEEDS_SCOPE},
 	{"list", cmd_list, "", 0, 0, "every instance with version, port, state and health", NULL, status_opts,
 	 CMD_NEEDS_SCOPE},
 	{"clone", cmd_clone, "SRC NEW", 2, 2,

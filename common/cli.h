@@ -35,6 +35,8 @@ enum opt_key {
 	OPT_REDIRECT,
 	OPT_TLS,
 	OPT_DESCRIPTION,
+	OPT_NO_POOL,
+	OPT_SIZE,
 	OPT__COUNT
 };
 

@@ -103,10 +103,11 @@ const struct error *instance_load(struct instance *in, const char *root, struct 
 	croot = xstrdup(in->root);
 	slash = strrchr(croot, '/');
 	*slash = '\0';
-	if (!(slash = strrchr(croot, '/')) || strcmp(slash, "/instances") != 0) {
+	if (!(slash = strrchr(croot, '/')) || (strcmp(slash, "/instances") != 0 && strcmp(slash, "/pool") != 0)) {
 		err = error_fmt("instance \"%s\" is not in a cluster's instances/ folder", in->root);
 		goto out;
 	}
+	in->pooled = strcmp(slash, "/pool") == 0;
 	*slash = '\0';
 	if ((err = cluster_load(&in->cl, croot[0] ? croot : "/", d)) || (err = conf_load(&in->conf, ini, d)))
 		goto out;
@@ -116,7 +117,9 @@ const struct error *instance_load(struct instance *in, const char *root, struct 
 			 "name \"%s\" differs from the folder's name", in->name);
 	in->version = field(in, d, "instance", "version", instance_check_version);
 	in->env = field(in, d, "instance", "env", check_env);
-	if ((v = field(in, d, "instance", "port", NULL)) && (err = name_check_port(v, &in->port))) {
+	/* One in the pool has no port yet: 0. */
+	if ((v = field(in, d, "instance", "port", NULL)) && !(in->pooled && strcmp(v, "0") == 0) &&
+	    (err = name_check_port(v, &in->port))) {
 		diag_add(d, ini, conf_get(&in->conf, "instance", "port")->line, "%s", err->msg);
 		err = NULL;
 	}
@@ -140,9 +143,12 @@ const struct error *instance_load(struct instance *in, const char *root, struct 
 
 		if (conf_section_line(&in->conf, sec) <= 0)
 			continue;
-		in->env_version[i] = field(in, d, sec, "version", instance_check_version);
-		if ((v = field(in, d, sec, "created", instance_check_time)))
-			in->env_created[i] = v;
+		/* An environment never filled may name its database alone. */
+		if (conf_get(&in->conf, sec, "version") || !conf_get(&in->conf, sec, "database")) {
+			in->env_version[i] = field(in, d, sec, "version", instance_check_version);
+			if ((v = field(in, d, sec, "created", instance_check_time)))
+				in->env_created[i] = v;
+		}
 		if ((v = conf_value(&in->conf, sec, "database"))) {
 			const struct error *e2 = name_check_instance(v);
 
@@ -278,7 +284,7 @@ static char *ini_text(const char *name, const char *version, int port, int slot,
 		buf_printf(&b, "; archived then: its data is in archive.tar.zst (cluster.sh restore)\narchived = %s\n",
 			   x->archived);
 	if (x && x->db_user && strcmp(x->db_user, name) != 0)
-		buf_printf(&b, "; its database user (kept from KorCluster)\ndb_user = %s\n", x->db_user);
+		buf_printf(&b, "; its database user (kept from KorCluster, or from the pool)\ndb_user = %s\n", x->db_user);
 	for (int i = 0; i < 2; i++) {
 		const char *db = x && x->database ? x->database[i] : NULL;
 
@@ -352,25 +358,31 @@ const char *instance_env_version(const struct instance *in, const char *env)
 	return v ? v : in->version;
 }
 
+const struct error *instance_write(const struct instance *in, const char *env, const char *path)
+{
+	const struct error *err;
+	struct extras x = {in->description, in->archived, in->db_user, in->env_database, &in->settings};
+	char *text;
+
+	if ((err = check_env(env)))
+		return err;
+	text = ini_text(in->name, instance_env_version(in, env), in->port, in->slot, env, in->env_version,
+			in->env_created, in->db_password, in->secret_key_base, &x);
+	err = fs_write_atomic(path, text, strlen(text), 0600);
+	explicit_bzero(text, strlen(text));
+	free(text);
+	return err;
+}
+
 const struct error *instance_save(struct instance *in, const char *env)
 {
 	const struct error *err;
-	char *root = xstrdup(in->root), *path = xasprintf("%s/instance.ini", in->root), *text = NULL;
-	const char *version = instance_env_version(in, env);
+	char *root = xstrdup(in->root), *path = xasprintf("%s/instance.ini", in->root);
 
-	if (!(err = check_env(env))) {
-		struct extras x = {in->description, in->archived, in->db_user, in->env_database, &in->settings};
-
-		text = ini_text(in->name, version, in->port, in->slot, env, in->env_version, in->env_created,
-				in->db_password, in->secret_key_base, &x);
-		if (!(err = fs_write_atomic(path, text, strlen(text), 0600))) {
-			instance_free(in);
-			err = instance_open(in, root);
-		}
+	if (!(err = instance_write(in, env, path))) {
+		instance_free(in);
+		err = instance_open(in, root);
 	}
-	if (text)
-		explicit_bzero(text, strlen(text));
-	free(text);
 	free(root);
 	free(path);
 	return err;

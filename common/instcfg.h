@@ -18,7 +18,8 @@
  *   [secrets]  db_password, secret_key_base (made once by "new", kept)
  *   [settings] NAME = VALUE: the template's settings for this instance,
  *              over cluster.ini's (secret ones too: the file is 0600)
- * Instances adopted from KorCluster keep their database and user:
+ * Instances adopted from KorCluster, or taken from the pool (pool.h), keep
+ * their database and user:
  *   [instance] db_user (default NAME); [env.ENV] database (default NAME_ENV)
  */
 #ifndef KC_INSTCFG_H
@@ -37,6 +38,7 @@ struct instance {
 	const char *archived;    /* [instance] archived: when (instarchive.h), or NULL */
 	const char *db_user;   /* [instance] db_user, or the name */
 	int port, slot;
+	int pooled;            /* in the cluster's pool/ (pool.h): port 0 */
 	/* [env.ENV] database, or NULL: NAME_ENV */
 	const char *env_database[2];
 	/* "NAME=VALUE" of [settings] */
@@ -81,6 +83,9 @@ const char *instance_env_version(const struct instance *in, const char *env);
  * load it again into in.  Takes in->env_version[] and env_created[] as
  * they are; the instance's version becomes env's. */
 const struct error *instance_save(struct instance *in, const char *env);
+/* Write in's fields, with env active, to path (atomically, mode 0600);
+ * in is left as it is. */
+const struct error *instance_write(const struct instance *in, const char *env, const char *path);
 /* The current time as instance.ini keeps it; caller frees. */
 char *instance_now(void);
 /* The environment's fixed address on the cluster network. */

@@ -50,13 +50,33 @@ const struct error *instmake_setup(void *ctx, struct engine *e, struct instance 
 	return runtime_task(e, in, in->env, "post_setup", in->cl.tpl.post_setup, "; nothing was kept");
 }
 
-/* The port and the first free fixed-address slot, among the instances. */
-static const struct error *port_and_slot(const struct cluster *cl, int port, int *slot)
+const struct error *instmake_check_name(const char *name)
 {
 	const struct error *err;
-	struct taken taken;
 
-	if ((err = instances_scan(cl, NULL, &taken)))
+	if ((err = name_check_instance(name)))
+		return err;
+	for (size_t i = 0; reserved_users[i]; i++)
+		if (strcmp(name, reserved_users[i]) == 0)
+			return error_fmt("instance name \"%s\" is reserved by MySQL", name);
+	return NULL;
+}
+
+const struct error *instmake_place(const struct cluster *cl, const char *name, int port, int *slot)
+{
+	const struct error *err;
+	struct taken taken = {NULL, NULL, 0};
+	char *dir = cluster_path(cl, "instances/%s", name), *pooled = cluster_path(cl, "pool/%s", name);
+
+	if (fs_exists(dir))
+		err = error_fmt("instance \"%s\" exists already", name);
+	else if (fs_exists(pooled))
+		err = error_fmt("\"%s\" is the name of an instance in the pool", name);
+	else
+		err = instances_scan(cl, NULL, &taken);
+	free(dir);
+	free(pooled);
+	if (err)
 		return err;
 	if (port == cl->http_port || port == cl->https_port)
 		err = error_fmt("port %d is a port of the cluster's hostnames (%s in cluster.ini)", port,
@@ -73,16 +93,16 @@ static const struct error *port_and_slot(const struct cluster *cl, int port, int
 			break;
 	}
 	instances_taken_free(&taken);
-	return err;
+	return err ? err : probe_port_free(cl->bind, port);
 }
 
-/* The folder of a new instance: instance.ini (mode 0600), the link, its
- * environment's data folder and its log folder. */
+/* The folder of a new instance: instance.ini (mode 0600), the link (not
+ * for the pool: port 0), its environment's data folder and its log folder. */
 static const struct error *make_folder(const char *dir, const char *name, const char *version, int port, int slot,
 				       const char *dbpw, const char *skb, const char *description)
 {
 	const struct error *err;
-	char *p, *self = NULL, *text;
+	char *p, *text;
 
 	if ((err = fs_mkdirs(dir, 0750)))
 		return err;
@@ -94,13 +114,9 @@ static const struct error *make_folder(const char *dir, const char *name, const 
 	p = xasprintf("%s/log", dir);
 	err = fs_mkdirs(p, 0750);
 	free(p);
-	if (err || (err = fs_self_exe(&self)))
-		return err;
-	p = xasprintf("%s/instance.sh", dir);
-	err = fs_symlink_atomic(self, p);
-	free(p);
-	free(self);
 	if (err)
+		return err;
+	if (port && (err = instmake_link(dir)))
 		return err;
 	text = instance_ini_text(name, version, port, slot, dbpw, skb, description);
 	p = xasprintf("%s/instance.ini", dir);
@@ -111,89 +127,109 @@ static const struct error *make_folder(const char *dir, const char *name, const 
 	return err;
 }
 
+const struct error *instmake_link(const char *dir)
+{
+	const struct error *err;
+	char *self = NULL, *p;
+
+	if ((err = fs_self_exe(&self)))
+		return err;
+	p = xasprintf("%s/instance.sh", dir);
+	err = fs_symlink_atomic(self, p);
+	free(p);
+	free(self);
+	return err;
+}
+
+const struct error *instmake_make(struct engine *e, struct db *db, const char *dir, const char *name,
+				  const char *version, int port, int slot, const char *description, instmake_fill fill,
+				  void *ctx, int *left)
+{
+	const struct error *err;
+	struct instance in;
+	char *dbs[3] = {instance_db_name(name, "blue"), instance_db_name(name, "green"), NULL};
+	char dbpw[33], skb[65];
+	int made_db = 0;
+
+	*left = 0;
+	if ((err = name_random(dbpw, 32, NAME_ALNUM)) || (err = name_random(skb, 64, NAME_ALNUM)) ||
+	    (err = db_instance_create(db, name, dbpw, dbs)))
+		goto out;
+	made_db = 1;
+	if ((err = make_folder(dir, name, version, port, slot, dbpw, skb, description)) || (err = instance_open(&in, dir)))
+		goto out;
+	err = fill(ctx, e, &in);
+	instance_free(&in);
+out:
+	if (err && made_db) {
+		const struct error *e2 = db_instance_drop(db, name, dbs);
+
+		if (e2) {
+			report_warn("%s", e2->msg);
+			*left = 1;
+		}
+		fs_remove_tree(dir);
+	}
+	explicit_bzero(dbpw, sizeof dbpw);
+	explicit_bzero(skb, sizeof skb);
+	free(dbs[0]);
+	free(dbs[1]);
+	/* An error never points into in (errors live until the process ends). */
+	/* cppcheck-suppress returnDanglingLifetime */
+	return err;
+}
+
 const struct error *instmake_create(const struct cluster *cl, const char *name, const char *version,
 				    const char *portarg, const char *description, instmake_fill fill, void *ctx)
 {
 	const struct error *err;
 	struct engine *e = NULL;
 	struct db *db = NULL;
-	struct instance in;
-	char *dir = NULL, *marker = NULL, *dbs[3] = {NULL, NULL, NULL};
-	char dbpw[33], skb[65];
-	int port = 0, slot = 0, lock = -1, made_db = 0, made_dir = 0, loaded = 0;
+	char *dir = NULL, *marker = NULL;
+	int port = 0, slot = 0, lock = -1, left = 0;
 
 	/* Every input first. */
-	if ((err = name_check_instance(name)) || (err = instance_check_version(version)) ||
+	if ((err = instmake_check_name(name)) || (err = instance_check_version(version)) ||
 	    (err = template_version_check(&cl->tpl, version)) ||
 	    (err = name_check_port(portarg, &port)) || (description && (err = name_check_description(description))))
 		goto out;
-	for (size_t i = 0; reserved_users[i]; i++)
-		if (strcmp(name, reserved_users[i]) == 0) {
-			err = error_fmt("instance name \"%s\" is reserved by MySQL", name);
-			goto out;
-		}
 	if ((err = lock_take(cl->root, "the cluster", &lock)))
 		goto out;
 	dir = cluster_path(cl, "instances/%s", name);
-	if (fs_exists(dir)) {
-		err = error_fmt("instance \"%s\" exists already", name);
+	if ((err = instmake_place(cl, name, port, &slot)) || (err = engine_open(&e)) ||
+	    (err = mysqlsvc_connect(e, cl, &db)))
 		goto out;
-	}
-	if ((err = port_and_slot(cl, port, &slot)) || (err = probe_port_free(cl->bind, port)) ||
-	    (err = engine_open(&e)) || (err = mysqlsvc_connect(e, cl, &db)))
-		goto out;
-	/* Now make things, and unmake them on any failure. */
-	if ((err = name_random(dbpw, 32, NAME_ALNUM)) || (err = name_random(skb, 64, NAME_ALNUM)))
-		goto out;
-	dbs[0] = instance_db_name(name, "blue");
-	dbs[1] = instance_db_name(name, "green");
 	/* The marker says the databases and user were made by this command:
 	 * if they cannot be removed after a failure (MySQL went away, say),
 	 * the next "new NAME" knows they are korcluster's to remove. */
 	marker = cluster_path(cl, "instances/.%s.new", name);
 	if (fs_exists(marker)) {
-		if ((err = db_instance_drop(db, name, dbs)))
+		char *dbs[3] = {instance_db_name(name, "blue"), instance_db_name(name, "green"), NULL};
+
+		err = db_instance_drop(db, name, dbs);
+		free(dbs[0]);
+		free(dbs[1]);
+		if (err)
 			goto out;
 		unlink(marker);
 		report_note("removed the databases and user an earlier, failed \"new %s\" left", name);
 	}
-	if ((err = db_instance_create(db, name, dbpw, dbs)))
-		goto out;
-	made_db = made_dir = 1;
 	if ((err = fs_write_atomic(marker, name, strlen(name), 0600)))
 		goto out;
-	if ((err = make_folder(dir, name, version, port, slot, dbpw, skb, description)) || (err = instance_open(&in, dir)))
-		goto out;
-	loaded = 1;
-	err = fill(ctx, e, &in);
-out:
-	if (err) {
-		const struct error *e2 = made_db && db ? db_instance_drop(db, name, dbs) : NULL;
-
-		err = error_wrap(err, "creating instance \"%s\"", name);
-		if (e2)
-			report_warn("%s; the next \"new %s\" removes them", e2->msg, name);
-		if (made_dir)
-			fs_remove_tree(dir);
-		if (marker && !e2)
-			unlink(marker);
-	} else if (marker) {
+	err = instmake_make(e, db, dir, name, version, port, slot, description, fill, ctx, &left);
+	/* Kept when the databases could not be removed: the next "new NAME"
+	 * removes them. */
+	if (left)
+		report_warn("the next \"new %s\" removes them", name);
+	else
 		unlink(marker);
-	}
-	if (loaded)
-		instance_free(&in);
-	explicit_bzero(dbpw, sizeof dbpw);
-	explicit_bzero(skb, sizeof skb);
-	free(dbs[0]);
-	free(dbs[1]);
+out:
 	free(dir);
 	free(marker);
 	db_close(db);
 	engine_close(e);
 	lock_release(lock);
-	/* An error never points into in (errors live until the process ends). */
-	/* cppcheck-suppress returnDanglingLifetime */
-	return err;
+	return error_wrap(err, "creating instance \"%s\"", name);
 }
 
 static const struct error *import_clone(void *ctx, struct engine *e, struct instance *in)

@@ -11,6 +11,7 @@
 #define KC_INSTMAKE_H
 
 #include "clustercfg.h"
+#include "db.h"
 #include "engine.h"
 #include "err.h"
 #include "instcfg.h"
@@ -19,6 +20,24 @@
  * undone. */
 typedef const struct error *(*instmake_fill)(void *ctx, struct engine *e, struct instance *in);
 
+/* name as an instance's name: the pattern, and not one of MySQL's own
+ * users. */
+const struct error *instmake_check_name(const char *name);
+/* Where a new instance name goes: name free (among the instances and the
+ * pool), port free among the instances' and the cluster's and on the host;
+ * *slot: the first free fixed-address slot.  The caller holds the
+ * cluster's lock. */
+const struct error *instmake_place(const struct cluster *cl, const char *name, int port, int *slot);
+/* dir/instance.sh, a link to this binary. */
+const struct error *instmake_link(const char *dir);
+/* The making itself, under the caller's lock, with e and db open: user
+ * name and its databases NAME_blue and NAME_green with new secrets, folder
+ * dir (port 0 and no link for the pool), then fill.  On failure what it
+ * made is removed; *left is set when the databases and user could not be
+ * (said as a warning). */
+const struct error *instmake_make(struct engine *e, struct db *db, const char *dir, const char *name,
+				  const char *version, int port, int slot, const char *description, instmake_fill fill,
+				  void *ctx, int *left);
 /* The template's setup, run once in a one-off container. */
 const struct error *instmake_setup(void *ctx, struct engine *e, struct instance *in);
 /* Make instance name of version on port (text as given: checked here),
