@@ -353,6 +353,47 @@ static const struct error *all_at_once(struct engine *e, char *const *names, siz
 	return err;
 }
 
+/* The container of a process's replica r (from 1; the first has the
+ * process's own name).  Caller frees. */
+static char *replica_name(const struct instance *in, const char *env, const char *process, int r)
+{
+	char *base = instance_container(in, env, process), *name;
+
+	if (r == 1)
+		return base;
+	name = xasprintf("%s_%d", base, r);
+	free(base);
+	return name;
+}
+
+/* Stop and remove, all at once, the instance's containers of env (NULL:
+ * both) and role (NULL: every one): by their labels, so every replica,
+ * also of a template that had more. */
+static const struct error *stop_where(struct engine *e, struct instance *in, const char *env, const char *role)
+{
+	const struct error *err;
+	json_t *list = NULL, *c;
+	char **ids = NULL;
+	size_t i, n = 0;
+
+	if ((err = runtime_containers(e, in, &list)))
+		return err;
+	ids = xcalloc(json_array_size(list) + 1, sizeof *ids);
+	json_array_foreach(list, i, c) {
+		const char *id = json_string_value(json_object_get(c, "Id"));
+		json_t *labels = json_object_get(c, "Labels");
+		const char *cenv = json_string_value(json_object_get(labels, LABEL_ENV));
+		const char *crole = json_string_value(json_object_get(labels, LABEL_ROLE));
+
+		if (id && (!env || (cenv && strcmp(cenv, env) == 0)) && (!role || (crole && strcmp(crole, role) == 0)))
+			ids[n++] = (char *)id;
+	}
+	err = all_at_once(e, ids, n, 1);
+	free(ids);
+	json_decref(list);
+	return err;
+}
+
 enum start_mode {
 	START_FRESH,   /* new containers, but for those runtime_prepare() started */
 	START_RESUME,  /* the containers not running */
@@ -364,11 +405,25 @@ static const struct error *start_env(struct engine *e, struct instance *in, cons
 {
 	const struct error *err;
 	const struct template *t = &in->cl.tpl;
-	char address[64], *image = NULL, **names = xcalloc(t->nproc + 1, sizeof *names);
-	size_t n = 0;
+	char address[64], *image = NULL, **names;
+	size_t n = 0, nc = 0, *procs;
+	int *replicas;
 	/* Shut: what runs in env was started by runtime_prepare() and waits. */
 	int waiting = gate_shut(in, env);
 	json_t *img = NULL;
+
+	/* Every container: each process, each of its replicas. */
+	for (size_t i = 0; i < t->nproc; i++)
+		nc += (size_t)t->proc[i].replicas;
+	names = xcalloc(nc + 1, sizeof *names);
+	procs = xcalloc(nc + 1, sizeof *procs);
+	replicas = xcalloc(nc + 1, sizeof *replicas);
+	nc = 0;
+	for (size_t i = 0; i < t->nproc; i++)
+		for (int r = 1; r <= t->proc[i].replicas; r++) {
+			procs[nc] = i;
+			replicas[nc++] = r;
+		}
 
 	if ((err = runtime_image(in, env, &image)) || (err = container_pull(e, image)) ||
 	    (err = instance_address(in, subnet, env, address, sizeof address)) ||
@@ -380,10 +435,10 @@ static const struct error *start_env(struct engine *e, struct instance *in, cons
 		err = error_fmt("image \"%s\" is not here", image);
 	if (err)
 		goto out;
-	for (size_t i = 0; i < t->nproc && !err; i++) {
-		const struct tpl_process *p = &t->proc[i];
+	for (size_t k = 0; k < nc && !err; k++) {
+		const struct tpl_process *p = &t->proc[procs[k]];
 		struct strv argv = STRV_INIT;
-		char *name = instance_container(in, env, p->name);
+		char *name = replica_name(in, env, p->name, replicas[k]);
 		json_t *cfg = NULL, *info = NULL;
 
 		if ((err = strv_split(&argv, p->command)) || (err = engine_container_inspect(e, name, &info)))
@@ -411,6 +466,11 @@ next:
 		strv_free(&argv);
 		free(name);
 	}
+	/* A scheduler runs once: the other environment's stops before this
+	 * one's can run (its gate opens, or it starts). */
+	for (size_t i = 0; i < t->nproc && !err && mode != START_PREPARE; i++)
+		if (t->proc[i].scheduler)
+			err = runtime_stop_process(e, in, instance_other_env(env), t->proc[i].name);
 	if (err || (mode != START_PREPARE && waiting && (err = gate_set(in, env, 1))))
 		goto out;
 	err = all_at_once(e, names, n, 0);
@@ -418,6 +478,8 @@ out:
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+	free(procs);
+	free(replicas);
 	free(image);
 	json_decref(img);
 	return err;
@@ -475,15 +537,7 @@ const struct error *runtime_resume(struct engine *e, struct instance *in, const 
 
 const struct error *runtime_stop_process(struct engine *e, struct instance *in, const char *env, const char *process)
 {
-	const struct error *err;
-	char *name = instance_container(in, env, process);
-	json_t *info = NULL;
-
-	if (!(err = engine_container_inspect(e, name, &info)) && info && !(err = engine_container_stop(e, name, -1)))
-		err = engine_container_remove(e, name);
-	json_decref(info);
-	free(name);
-	return err;
+	return stop_where(e, in, env, process);
 }
 
 struct health {
@@ -831,25 +885,7 @@ const struct error *runtime_unserve(struct engine *e, struct instance *in)
 
 const struct error *runtime_stop(struct engine *e, struct instance *in, const char *env)
 {
-	const struct error *err;
-	json_t *list = NULL, *c;
-	char **ids = NULL;
-	size_t i, n = 0;
-
-	if ((err = runtime_containers(e, in, &list)))
-		return err;
-	ids = xcalloc(json_array_size(list) + 1, sizeof *ids);
-	json_array_foreach(list, i, c) {
-		const char *id = json_string_value(json_object_get(c, "Id"));
-		const char *cenv = json_string_value(json_object_get(json_object_get(c, "Labels"), LABEL_ENV));
-
-		if (id && (!env || (cenv && strcmp(cenv, env) == 0)))
-			ids[n++] = (char *)id;
-	}
-	err = all_at_once(e, ids, n, 1);
-	free(ids);
-	json_decref(list);
-	return err;
+	return stop_where(e, in, env, NULL);
 }
 
 const struct error *runtime_clear_waiting(struct engine *e, struct instance *in, const char *env, int *did)

@@ -2,8 +2,12 @@
  * front proxy.
  *
  * An environment (blue or green) of an instance is one container per
- * template process, NAME_INSTANCE_ENV_PROCESS, on the cluster network; the
- * web container has the environment's fixed address.  All carry the labels
+ * template process, NAME_INSTANCE_ENV_PROCESS (a process with replicas = N
+ * has N: _2 to _N after the first), on the cluster network; the web
+ * container has the environment's fixed address.  A scheduler process
+ * (scheduler = yes) runs in one environment at a time: before one
+ * environment's starts (or its gate opens), the other's is stopped; a
+ * failed switch starts the old one's again (runtime_resume()).  All carry the labels
  * korcluster.cluster, korcluster.instance, korcluster.role (the process)
  * and korcluster.env.  The instance is served when the proxy routes its
  * port (proxy/conf.d/INSTANCE.conf exists). */
@@ -51,7 +55,7 @@ const struct error *runtime_start(struct engine *e, struct instance *in, const c
 const struct error *runtime_prepare(struct engine *e, struct instance *in, const char *env);
 /* Start env's processes that are not running (after a partial stop). */
 const struct error *runtime_resume(struct engine *e, struct instance *in, const char *env);
-/* Stop and remove one process's container of env, if there is one. */
+/* Stop and remove one process's containers of env (every replica). */
 const struct error *runtime_stop_process(struct engine *e, struct instance *in, const char *env, const char *process);
 /* Stop and remove env's containers (env NULL: all of the instance's). */
 const struct error *runtime_stop(struct engine *e, struct instance *in, const char *env);

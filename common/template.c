@@ -486,6 +486,7 @@ static void parse_app(struct template *t, struct diag *d)
 static void parse_process(struct template *t, struct diag *d, const char *sec, int line)
 {
 	const struct error *err;
+	const char *v;
 	struct tpl_process *p = grow((void **)&t->proc, t->nproc++, sizeof *t->proc);
 
 	p->name = sec + 8;
@@ -493,6 +494,17 @@ static void parse_process(struct template *t, struct diag *d, const char *sec, i
 		diag_add(d, t->conf.path, line, "process %s", err->msg);
 	p->command = need(t, d, sec, "command");
 	check_command(t, d, sec, "command", p->command);
+	p->replicas = get_int(t, d, sec, "replicas", 1, 1, 32);
+	if ((v = opt(t, d, sec, "scheduler"))) {
+		p->scheduler = strcmp(v, "yes") == 0;
+		if (!p->scheduler && strcmp(v, "no") != 0)
+			diag_add(d, t->conf.path, conf_get(&t->conf, sec, "scheduler")->line, "scheduler must be yes or no");
+	}
+	if (strcmp(p->name, "web") == 0 && (p->replicas > 1 || p->scheduler))
+		diag_add(d, t->conf.path, line,
+			 "[process.web] takes neither replicas nor scheduler: the proxy reaches it at one address");
+	else if (p->scheduler && p->replicas > 1)
+		diag_add(d, t->conf.path, line, "a scheduler runs once: replicas must be 1");
 }
 
 static void parse_service(struct template *t, struct diag *d, const char *sec, int line)

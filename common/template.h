@@ -28,6 +28,12 @@ struct tpl_service {
 struct tpl_process {
 	const char *name;
 	const char *command;
+	/* replicas = N: how many containers run it (NAME, NAME_2 .. NAME_N);
+	 * not for web, which the proxy reaches at one fixed address */
+	int replicas;
+	/* scheduler = yes: one container runs it across both environments
+	 * (runtime.h says how); replicas 1, not web */
+	int scheduler;
 };
 
 /* [setting.NAME]: a value the operator gives in cluster.ini's [settings]

@@ -50,7 +50,7 @@ echo "== integration tests"
 # files that restart the engine (zz_*) run alone after both.  Each lane's
 # files are listed by what they took, the longest first, so the two end
 # together.
-lane_a="security upgrade cluster kor build dispatch states"
+lane_a="security upgrade cluster kor build dispatch states roles"
 lane_b="snapshot instance faults adopt routes pool"
 run_lane() { # LANE PORTS FILES... (PORTS: the lane's half of the test ports, or "")
 	local out=$log.$1 ports=$2
