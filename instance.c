@@ -20,6 +20,7 @@
 #include "common/instmake.h"
 #include "common/lock.h"
 #include "common/mysqlsvc.h"
+#include "common/proxy.h"
 #include "common/report.h"
 #include "common/routes.h"
 #include "common/routing.h"
@@ -162,6 +163,28 @@ static const struct error *cmd_unlock(struct ctx *ctx, const struct args *a)
 {
 	(void)a;
 	return lock_to(ctx, 0);
+}
+
+/* ---- cache ---- */
+
+static const struct error *cmd_cache(struct ctx *ctx, const struct args *a)
+{
+	const struct error *err;
+	struct instance in;
+
+	(void)a;
+	if (strcmp(a->operand[0], "clear") != 0)
+		return error_new(ERR_USAGE, "cache takes clear, not \"%s\"", a->operand[0]);
+	if ((err = instance_open(&in, ctx->root)))
+		return err;
+	if (!template_frontend(&in.cl.tpl))
+		err = error_fmt("template \"%s\" has no read-only frontend: nothing is cached", in.cl.template_name);
+	else if (!(err = proxy_cache_clear(&in.cl, in.name)))
+		report_line("the cache of instance \"%s\" is empty: the next request for each page goes to its frontend",
+			    in.name);
+	err = error_wrap(err, "clearing the cache of instance \"%s\"", in.name);
+	instance_free(&in);
+	return err;
 }
 
 /* ---- status, envs, logs ---- */
@@ -458,9 +481,9 @@ static const struct error *route_list(struct ctx *ctx, const struct args *a)
 	for (size_t i = 0; i < r.n; i++) {
 		char *url = routing_url(&in, r.v[i].host, r.v[i].tls);
 
-		json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:s}", "host", r.v[i].host, "kind",
-						      routes_kind_name(r.v[i].kind), "tls", r.v[i].tls, "url",
-						      r.v[i].target ? r.v[i].target : url));
+		json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:b, s:s}", "host", r.v[i].host, "kind",
+						      routes_kind_name(r.v[i].kind), "tls", r.v[i].tls, "admin",
+						      r.v[i].admin, "url", r.v[i].target ? r.v[i].target : url));
 		free(url);
 	}
 	if (a->set[OPT_JSON]) {
@@ -469,10 +492,12 @@ static const struct error *route_list(struct ctx *ctx, const struct args *a)
 		json_t *v;
 		size_t i;
 
-		report_text(REPORT_STDOUT, "%-40s %-9s %-4s %s\n", "HOST", "KIND", "TLS", "URL (of a redirect: its target)");
+		report_text(REPORT_STDOUT, "%-40s %-9s %-4s %-6s %s\n", "HOST", "KIND", "TLS", "ADMIN",
+			    "URL (of a redirect: its target)");
 		json_array_foreach(list, i, v)
-			report_text(REPORT_STDOUT, "%-40s %-9s %-4s %s\n", str(v, "host"), str(v, "kind"),
-				    json_is_true(json_object_get(v, "tls")) ? "yes" : "no", str(v, "url"));
+			report_text(REPORT_STDOUT, "%-40s %-9s %-4s %-6s %s\n", str(v, "host"), str(v, "kind"),
+				    json_is_true(json_object_get(v, "tls")) ? "yes" : "no",
+				    json_is_true(json_object_get(v, "admin")) ? "yes" : "no", str(v, "url"));
 	}
 	json_decref(list);
 	routes_free(&r);
@@ -489,22 +514,22 @@ static const struct error *cmd_route(struct ctx *ctx, const struct args *a)
 	struct held h;
 
 	if (strcmp(verb, "list") == 0) {
-		if (a->n != 1 || a->set[OPT_PRIMARY] || a->set[OPT_REDIRECT] || a->set[OPT_TLS])
-			return error_new(ERR_USAGE, "route list takes no hostname, --primary, --redirect-to or --tls");
+		if (a->n != 1 || a->set[OPT_PRIMARY] || a->set[OPT_REDIRECT] || a->set[OPT_TLS] || a->set[OPT_ADMIN])
+			return error_new(ERR_USAGE, "route list takes no hostname, --primary, --redirect-to, --tls or --admin");
 		return route_list(ctx, a);
 	}
 	if (!add && !rm)
 		return error_new(ERR_USAGE, "route takes add, rm or list, not \"%s\"", verb);
 	if (a->n != 2)
 		return error_new(ERR_USAGE, "route %s needs a hostname", verb);
-	if (rm && (a->set[OPT_PRIMARY] || a->set[OPT_REDIRECT] || a->set[OPT_TLS]))
-		return error_new(ERR_USAGE, "route rm takes no --primary, --redirect-to or --tls");
+	if (rm && (a->set[OPT_PRIMARY] || a->set[OPT_REDIRECT] || a->set[OPT_TLS] || a->set[OPT_ADMIN]))
+		return error_new(ERR_USAGE, "route rm takes no --primary, --redirect-to, --tls or --admin");
 	if (a->set[OPT_JSON])
 		return error_new(ERR_USAGE, "--json is for route list");
 	if ((err = begin(ctx, &h)))
 		return err;
 	if (add && !(err = routing_add(h.e, &h.in, a->operand[1], a->set[OPT_PRIMARY], a->text[OPT_REDIRECT],
-				       a->set[OPT_TLS]))) {
+				       a->set[OPT_TLS], a->set[OPT_ADMIN]))) {
 		char *url = routing_url(&h.in, a->operand[1], a->set[OPT_TLS]);
 
 		report_line("%s now %s %s", url, a->text[OPT_REDIRECT] ? "redirects to" : "serves instance",
@@ -564,6 +589,8 @@ static const struct opt route_opts[] = {
 	 NULL, 0},
 	{OPT_TLS, 0, "tls", OPT_FLAG, NULL, "add: serve it over HTTPS (certificate in the cluster's proxy/tls/)", 0, NULL,
 	 0},
+	{OPT_ADMIN, 0, "admin", OPT_FLAG, NULL,
+	 "add: serve it by the full app, not the read-only frontend (templates that have one)", 0, NULL, 0},
 	{OPT_JSON, 0, "json", OPT_FLAG, NULL, "list: print JSON instead of a table", 0, NULL, 0},
 	OPT_END,
 };
@@ -586,6 +613,11 @@ const struct cmd instance_cmds[] = {
 	 "write begun before is still under way.\n",
 	 NULL, CMD_NEEDS_SCOPE},
 	{"unlock", cmd_unlock, "", 0, 0, "let writes through again after \"lock\"", NULL, NULL, CMD_NEEDS_SCOPE},
+	{"cache", cmd_cache, "clear", 1, 1, "empty the proxy's cache of the read-only frontend's pages",
+	 "For templates with a frontend (frontend = yes): the public hostnames are served from\n"
+	 "it through the proxy's cache, each page kept a minute.  After a change made on an admin\n"
+	 "hostname, \"cache clear\" makes the next request for each page go to the frontend.\n",
+	 NULL, CMD_NEEDS_SCOPE},
 	{"status", cmd_status, "", 0, 0, "the instance's containers, state and health",
 	 "Exit status 0: served, running and healthy, or stopped on purpose; 1: served but\n"
 	 "down or unhealthy, said on stderr (and in \"problem\" with --json, \"ok\" false).\n",

@@ -37,6 +37,7 @@ enum opt_key {
 	OPT_DESCRIPTION,
 	OPT_NO_POOL,
 	OPT_SIZE,
+	OPT_ADMIN,
 	OPT__COUNT
 };
 

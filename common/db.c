@@ -220,6 +220,39 @@ const struct error *db_grant_all(struct db *db, const char *dbname, const char *
 	return error_wrap(db_exec(db, sql), "granting \"%s\" to \"%s\"", dbname, user);
 }
 
+const struct error *db_readonly_user(struct db *db, const char *user, const char *password, char *const *dbs)
+{
+	const struct error *err;
+	char acct[100], esc[80], sql[512], q[160];
+	size_t plen = strlen(password);
+
+	if ((err = account(user, acct, sizeof acct)))
+		return err;
+	if (plen * 2 + 1 > sizeof esc)
+		return error_fmt("password too long");
+	mysql_real_escape_string(db->my, esc, password, (unsigned long)plen);
+	snprintf(sql, sizeof sql, "CREATE USER IF NOT EXISTS %s IDENTIFIED BY '%s'", acct, esc);
+	err = db_exec(db, sql);
+	if (!err) {
+		snprintf(sql, sizeof sql, "ALTER USER %s IDENTIFIED BY '%s'", acct, esc);
+		err = db_exec(db, sql);
+	}
+	explicit_bzero(esc, sizeof esc);
+	explicit_bzero(sql, sizeof sql);
+	if (err)
+		return error_wrap(err, "making the read-only database user \"%s\"", user);
+	/* SELECT on each database: korcluster grants it nothing else (and
+	 * revoking first would deny a running frontend for a moment). */
+	for (size_t i = 0; dbs[i]; i++) {
+		if ((err = db_pattern_quote(dbs[i], q, sizeof q)))
+			return err;
+		snprintf(sql, sizeof sql, "GRANT SELECT ON %s.* TO %s", q, acct);
+		if ((err = db_exec(db, sql)))
+			return error_wrap(err, "granting SELECT on \"%s\" to \"%s\"", dbs[i], user);
+	}
+	return NULL;
+}
+
 const struct error *db_instance_create(struct db *db, const char *user, const char *password, char *const *dbs)
 {
 	const struct error *err;

@@ -50,6 +50,8 @@ const struct error *db_grant_all(struct db *db, const char *dbname, const char *
  * the escaped one.  *fixed says whether there was one. */
 const struct error *db_instance_fix_grants(struct db *db, const char *user, char *const *dbs, int *fixed);
 /* Drop dbs and user, whichever exist. */
+/* user (made if missing, password set) granted SELECT on each of dbs. */
+const struct error *db_readonly_user(struct db *db, const char *user, const char *password, char *const *dbs);
 const struct error *db_instance_drop(struct db *db, const char *user, char *const *dbs);
 /* Create database name unless it exists. */
 const struct error *db_create_database(struct db *db, const char *name);

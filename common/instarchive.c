@@ -93,7 +93,7 @@ const struct error *instarchive_take(const struct cluster *cl, const char *name)
 	const struct error *err;
 	struct opened o;
 	struct snapshot_result res = {0};
-	char *path = NULL, *now = NULL, *data[2] = {NULL, NULL};
+	char *path = NULL, *now = NULL, *data[2] = {NULL, NULL}, *ro = NULL, *no_dbs[1] = {NULL};
 	int served = 0, stopped = 0;
 
 	if ((err = open_locked(cl, name, &o)))
@@ -128,7 +128,9 @@ const struct error *instarchive_take(const struct cluster *cl, const char *name)
 	/* 3. What it ran on goes. */
 	data[0] = instance_data_dir(&o.in, "blue");
 	data[1] = instance_data_dir(&o.in, "green");
-	if ((err = searchidx_drop(o.e, &o.in, "blue")) || (err = searchidx_drop(o.e, &o.in, "green")) || (err = db_instance_drop(o.db, o.in.db_user, o.dbs)) ||
+	ro = instance_ro_user(&o.in);
+	if ((err = searchidx_drop(o.e, &o.in, "blue")) || (err = searchidx_drop(o.e, &o.in, "green")) ||
+	    (err = db_instance_drop(o.db, o.in.db_user, o.dbs)) || (err = db_instance_drop(o.db, ro, no_dbs)) ||
 	    (err = fs_remove_tree(data[0])) || (err = fs_remove_tree(data[1])))
 		err = error_wrap(err, "the snapshot is kept and the instance is archived; \"cluster.sh archive\" cannot "
 				      "finish removing it");
@@ -149,6 +151,7 @@ out:
 	free(data[0]);
 	free(data[1]);
 	free(now);
+	free(ro);
 	free(path);
 	return err;
 }

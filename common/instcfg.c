@@ -14,6 +14,7 @@
 #include "mem.h"
 #include "name.h"
 #include "report.h"
+#include "sha256.h"
 
 const struct error *instance_check_version(const char *v)
 {
@@ -392,6 +393,57 @@ const struct error *instance_address(const struct instance *in, const char *subn
 				     size_t n)
 {
 	return ipnet_fixed(subnet, (unsigned)in->slot * 2 + (strcmp(env, "green") == 0), out, n);
+}
+
+const struct error *instance_front_address(const struct instance *in, const char *subnet, const char *env, char *out,
+					   size_t n)
+{
+	return ipnet_fixed_top(subnet, (unsigned)in->slot * 2 + (strcmp(env, "green") == 0), out, n);
+}
+
+char *instance_ro_user(const struct instance *in)
+{
+	return xasprintf("%s_ro", in->db_user);
+}
+
+void instance_ro_password(const struct instance *in, char out[33])
+{
+	static const char domain[] = "korcluster read-only database user\n";
+	struct sha256 s;
+	unsigned char d[32];
+	char hex[65];
+
+	sha256_init(&s);
+	sha256_update(&s, domain, sizeof domain - 1);
+	sha256_update(&s, in->secret_key_base, strlen(in->secret_key_base));
+	sha256_final(&s, d);
+	sha256_hex(d, hex);
+	memcpy(out, hex, 32);
+	out[32] = '\0';
+	explicit_bzero(d, sizeof d);
+	explicit_bzero(hex, sizeof hex);
+}
+
+void instance_vars_readonly(const struct instance *in, struct strv *vars)
+{
+	char pw[33], *user = instance_ro_user(in);
+
+	instance_ro_password(in, pw);
+	for (size_t i = 0; i < vars->n; i++) {
+		char *v = NULL;
+
+		if (strncmp(vars->v[i], "db_user=", 8) == 0)
+			v = xasprintf("db_user=%s", user);
+		else if (strncmp(vars->v[i], "db_password=", 12) == 0)
+			v = xasprintf("db_password=%s", pw);
+		if (!v)
+			continue;
+		explicit_bzero(vars->v[i], strlen(vars->v[i]));
+		free(vars->v[i]);
+		vars->v[i] = v;
+	}
+	explicit_bzero(pw, sizeof pw);
+	free(user);
 }
 
 /* "name=" prefix of "name=value" in v, or NULL. */

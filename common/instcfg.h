@@ -91,6 +91,18 @@ char *instance_now(void);
 /* The environment's fixed address on the cluster network. */
 const struct error *instance_address(const struct instance *in, const char *subnet, const char *env, char *out,
 				     size_t n);
+/* The read-only frontend's (template.h) fixed address of env. */
+const struct error *instance_front_address(const struct instance *in, const char *subnet, const char *env, char *out,
+					   size_t n);
+/* The frontend's database user: DB_USER_ro, granted SELECT only (caller
+ * frees); its password, derived from the secret_key_base (sha256 of it
+ * with a purpose of its own): nothing more to keep, and it cannot lead
+ * back to the secret. */
+char *instance_ro_user(const struct instance *in);
+void instance_ro_password(const struct instance *in, char out[33]);
+/* vars (instance_vars()) as the frontend gets them: db_user and
+ * db_password are the read-only user's. */
+void instance_vars_readonly(const struct instance *in, struct strv *vars);
 /* The variables templates expand for env ("name=value"): the built-in ones
  * (template.h) and every setting. */
 const struct error *instance_vars(const struct instance *in, const char *env, struct strv *out);

@@ -288,7 +288,8 @@ const struct error *instmake_destroy(const struct cluster *cl, const char *name)
 	struct instance in;
 	struct engine *e = NULL;
 	struct db *db = NULL;
-	char *dir = NULL, *dbs[3] = {NULL, NULL, NULL};
+	char *dir = NULL, *dbs[3] = {NULL, NULL, NULL}, *ro = NULL, *no_dbs[1] = {NULL};
+	char *cache = cluster_path(cl, "proxy/cache/%s", name);
 	int lock = -1, ilock = -1, loaded = 0;
 	struct routes no_routes = ROUTES_INIT;
 
@@ -312,6 +313,7 @@ const struct error *instmake_destroy(const struct cluster *cl, const char *name)
 	    (err = runtime_stop(e, &in, NULL)) ||
 	    (err = searchidx_drop(e, &in, "blue")) || (err = searchidx_drop(e, &in, "green")) ||
 	    (err = mysqlsvc_connect(e, cl, &db)) || (err = db_instance_drop(db, in.db_user, dbs)) ||
+	    (err = db_instance_drop(db, ro = instance_ro_user(&in), no_dbs)) || (err = fs_remove_tree(cache)) ||
 	    (err = fs_remove_tree(dir)))
 		goto out;
 out:
@@ -320,6 +322,8 @@ out:
 	free(dbs[0]);
 	free(dbs[1]);
 	free(dir);
+	free(ro);
+	free(cache);
 	db_close(db);
 	engine_close(e);
 	lock_release(ilock);

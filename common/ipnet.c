@@ -66,3 +66,19 @@ const struct error *ipnet_fixed(const char *cidr, unsigned index, char *out, siz
 	format(base + half + index + 1, out, outlen);
 	return NULL;
 }
+
+const struct error *ipnet_fixed_top(const char *cidr, unsigned index, char *out, size_t outlen)
+{
+	const struct error *err;
+	uint32_t base, half;
+	int bits;
+
+	if ((err = parse(cidr, &base, &bits)))
+		return err;
+	half = 1u << (31 - bits);
+	if (index + 2 >= half / 2)
+		return error_fmt("subnet \"%s\" has no fixed frontend address left for slot %u", cidr, index);
+	/* Below the broadcast address. */
+	format(base + 2 * half - 2 - index, out, outlen);
+	return NULL;
+}

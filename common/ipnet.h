@@ -17,5 +17,9 @@ const struct error *ipnet_lower_half(const char *cidr, char *out, size_t outlen)
 /* The index-th fixed address (0-based) in the upper half; fails when the
  * half is full. */
 const struct error *ipnet_fixed(const char *cidr, unsigned index, char *out, size_t outlen);
+/* The index-th fixed address counted down from the top of the upper half
+ * (the second kind of fixed address: read-only frontends); fails when it
+ * would reach the upper half's middle. */
+const struct error *ipnet_fixed_top(const char *cidr, unsigned index, char *out, size_t outlen);
 
 #endif

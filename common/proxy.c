@@ -22,6 +22,9 @@
 #include "wait.h"
 
 #define PROXY_DIR "/etc/korcluster-proxy"
+/* proxy/cache/, where the read-only frontends' answers are kept: nginx
+ * makes each instance's folder in it, for its workers. */
+#define CACHE_DIR "/var/cache/korcluster-proxy"
 
 static const char nginx_conf[] =
 	"# written by korcluster; instances are in conf.d/\n"
@@ -53,9 +56,23 @@ static const char nginx_conf[] =
 #define HSTS "        add_header Strict-Transport-Security \"max-age=31536000\" always;\n"
 
 /* The location that serves instance through its upstream, writes held
- * while proxy_hold() says so; over TLS with HSTS on every answer. */
-static void serve_location(struct buf *b, const char *instance, int tls)
+ * while proxy_hold() says so; over TLS with HSTS on every answer.  cached:
+ * from the read-only frontend through the instance's cache, reads only. */
+static void serve_location(struct buf *b, const char *instance, int tls, int cached)
 {
+	if (cached) {
+		buf_printf(b, "    location / {\n%s"
+			      "        limit_except GET HEAD {\n            deny all;\n        }\n"
+			      "        proxy_cache kc_%s;\n"
+			      "        proxy_cache_valid 200 301 302 404 1m;\n"
+			      "        proxy_cache_use_stale error timeout updating http_502 http_503;\n"
+			      "        proxy_cache_lock on;\n"
+			      "        add_header X-Cache-Status $upstream_cache_status always;\n"
+			      "        proxy_pass http://kc_%s_front;\n"
+			      "        proxy_next_upstream error timeout http_502;\n    }\n",
+			   tls ? HSTS : "", instance, instance);
+		return;
+	}
 	buf_printf(b, "    location / {\n%s"
 		      "        # writes are refused while the instance is locked (instance.sh lock)\n"
 		      "        if (-f " PROXY_DIR "/hold/%s$kc_write.locked) {\n%s"
@@ -121,28 +138,40 @@ static void redirect_to(struct buf *b, const char *indent, const char *url)
 }
 
 char *proxy_instance_conf(const char *instance, const struct cluster *cl, int port, const char *upstream,
-			  int upstream_port, const struct routes *routes)
+			  const char *front, int upstream_port, const struct routes *routes)
 {
 	struct buf b = BUF_INIT, names = BUF_INIT;
 	char https[16] = "";
 
 	buf_printf(&b, "# instance %s, written by korcluster\n"
-		       "upstream kc_%s {\n    server %s:%d;\n    keepalive 16;\n}\n"
-		       "server {\n", instance, instance, upstream, upstream_port);
+		       "upstream kc_%s {\n    server %s:%d;\n    keepalive 16;\n}\n", instance, instance, upstream,
+		   upstream_port);
+	if (front)
+		buf_printf(&b, "upstream kc_%s_front {\n    server %s:%d;\n    keepalive 16;\n}\n"
+			       "proxy_cache_path " CACHE_DIR "/%s levels=1:2 keys_zone=kc_%s:10m max_size=1g inactive=1h "
+			       "use_temp_path=off;\n",
+			   instance, front, upstream_port, instance, instance);
+	buf_puts(&b, "server {\n");
 	listen_on(&b, cl->bind, port, "");
-	serve_location(&b, instance, 0);
+	serve_location(&b, instance, 0, 0);
 	buf_puts(&b, "}\n");
 	if (!routes)
 		return b.data;
 	/* Its hostnames, on the cluster's ports for them: those over plain
-	 * HTTP in one server. */
-	for (size_t i = 0; i < routes->n; i++)
-		if (routes->v[i].kind != ROUTE_REDIRECT && !routes->v[i].tls)
-			buf_printf(&names, " %s", routes->v[i].host);
-	if (names.len) {
-		http_server(&b, cl, buf_str(&names));
-		serve_location(&b, instance, 0);
-		buf_puts(&b, "}\n");
+	 * HTTP in one server (two with a frontend: the public ones and the
+	 * admin ones). */
+	for (int admin = 0; admin < 2; admin++) {
+		buf_free(&names);
+		for (size_t i = 0; i < routes->n; i++)
+			if (routes->v[i].kind != ROUTE_REDIRECT && !routes->v[i].tls && (!front || routes->v[i].admin == admin))
+				buf_printf(&names, " %s", routes->v[i].host);
+		if (names.len) {
+			http_server(&b, cl, buf_str(&names));
+			serve_location(&b, instance, 0, front && !admin);
+			buf_puts(&b, "}\n");
+		}
+		if (!front)
+			break;
 	}
 	if (cl->https_port != 443)
 		snprintf(https, sizeof https, ":%d", cl->https_port);
@@ -170,12 +199,21 @@ char *proxy_instance_conf(const char *instance, const struct cluster *cl, int po
 			redirect_to(&b, "        ", rt->target);
 			buf_puts(&b, "    }\n");
 		} else {
-			serve_location(&b, instance, 1);
+			serve_location(&b, instance, 1, front && !rt->admin);
 		}
 		buf_puts(&b, "}\n");
 	}
 	buf_free(&names);
 	return b.data;
+}
+
+const struct error *proxy_cache_clear(const struct cluster *cl, const char *instance)
+{
+	char *dir = cluster_path(cl, "proxy/cache/%s", instance);
+	const struct error *err = fs_empty_tree(dir);
+
+	free(dir);
+	return err;
 }
 
 const struct error *proxy_hold(const struct cluster *cl, const char *instance, int on)
@@ -250,7 +288,8 @@ const struct error *proxy_ensure(struct engine *e, const struct cluster *cl, int
 	const struct error *err;
 	char *dir = cluster_path(cl, "proxy"), *confd = cluster_path(cl, "proxy/conf.d"), *hold = cluster_path(cl, "proxy/hold"),
 	     *conf = cluster_path(cl, "proxy/nginx.conf"), *name = cluster_container(cl, CLUSTER_PROXY),
-	     *acme = cluster_path(cl, "proxy/acme/.well-known/acme-challenge"), *tls = cluster_path(cl, "proxy/tls");
+	     *acme = cluster_path(cl, "proxy/acme/.well-known/acme-challenge"), *tls = cluster_path(cl, "proxy/tls"),
+	     *cache = cluster_path(cl, "proxy/cache");
 	json_t *cfg = NULL;
 
 	*changed = 0;
@@ -264,6 +303,14 @@ const struct error *proxy_ensure(struct engine *e, const struct cluster *cl, int
 			"NetworkMode", "host");
 	if (!cfg)
 		report_out_of_memory();
+	/* The frontends' cache, writable: only where the template has one,
+	 * so that other clusters' proxies stay as they were made. */
+	if (template_frontend(&cl->tpl)) {
+		if ((err = fs_mkdirs(cache, 0755)))
+			goto out;
+		json_array_append_new(json_object_get(json_object_get(cfg, "HostConfig"), "Mounts"),
+				      engine_mount(cache, CACHE_DIR, 0));
+	}
 	err = container_ensure(e, cl, name, cfg, changed);
 out:
 	json_decref(cfg);
@@ -273,6 +320,7 @@ out:
 	free(conf);
 	free(acme);
 	free(tls);
+	free(cache);
 	free(name);
 	return error_wrap(err, "starting the front proxy");
 }

@@ -30,9 +30,17 @@
 const struct error *proxy_ensure(struct engine *e, const struct cluster *cl, int *changed);
 /* The server blocks for an instance: its port, and its routes (may be
  * NULL) on the cluster's http_port and https_port (certificates from
- * proxy/tls/, ACME's challenges from proxy/acme/); caller frees. */
+ * proxy/tls/, ACME's challenges from proxy/acme/); caller frees.  With
+ * front (the read-only frontend's address, else NULL), the hostnames not
+ * marked admin are served from it through the instance's cache
+ * (proxy/cache/NAME, answers 200, 301, 302 and 404 kept a minute, and
+ * served stale while the frontend is away), GET and HEAD only: others get
+ * 403; the port and the admin hostnames go to upstream, the full app. */
 char *proxy_instance_conf(const char *instance, const struct cluster *cl, int port, const char *upstream,
-			  int upstream_port, const struct routes *routes);
+			  const char *front, int upstream_port, const struct routes *routes);
+/* Empty the instance's cache of the frontend's answers (proxy/cache/NAME):
+ * the next request for each page goes to the frontend. */
+const struct error *proxy_cache_clear(const struct cluster *cl, const char *instance);
 /* Hold writes to instance (on), or let them through: takes effect at the
  * next request, while requests under way go on (proxy_drain() after a
  * reload waits for them). */

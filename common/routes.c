@@ -26,6 +26,7 @@ void routes_add(struct routes *r, const char *host, enum route_kind kind, const 
 	r->v[r->n].kind = kind;
 	r->v[r->n].target = target ? xstrdup(target) : NULL;
 	r->v[r->n].tls = tls;
+	r->v[r->n].admin = 0;
 	r->n++;
 }
 
@@ -68,23 +69,27 @@ void routes_free(struct routes *r)
 	r->n = 0;
 }
 
-/* One line "HOST KIND [URL] [tls]" into r; NULL or why not. */
+#define FORM "expected \"HOST primary|alias [admin] [tls]\" or \"HOST redirect URL [tls]\""
+
+/* One line "HOST KIND [URL] [admin] [tls]" into r; NULL or why not. */
 static const struct error *parse_line(struct routes *r, char *line)
 {
 	const struct error *err;
-	char *w[5] = {NULL}, *host, *kind, *url = NULL;
+	char *w[6] = {NULL}, *host, *kind, *url = NULL;
 	size_t n = 0, k;
-	int tls;
+	int tls, admin;
 
 	for (char *t = strtok(line, " \t"); t; t = strtok(NULL, " \t"))
-		if (n < 5)
+		if (n < 6)
 			w[n++] = t;
 		else
-			return error_fmt("expected \"HOST primary|alias|redirect [URL] [tls]\"");
+			return error_fmt(FORM);
 	tls = n > 2 && strcmp(w[n - 1], "tls") == 0;
 	n -= (size_t)tls;
+	admin = n > 2 && strcmp(w[n - 1], "admin") == 0;
+	n -= (size_t)admin;
 	if (n < 2 || n > 3)
-		return error_fmt("expected \"HOST primary|alias|redirect [URL] [tls]\"");
+		return error_fmt(FORM);
 	host = w[0];
 	kind = w[1];
 	if (n == 3)
@@ -97,6 +102,8 @@ static const struct error *parse_line(struct routes *r, char *line)
 		return error_fmt("\"%s\" is no kind of route (primary, alias, redirect)", kind);
 	if ((k == ROUTE_REDIRECT) != (url != NULL))
 		return error_fmt("a redirect, and only a redirect, names a URL");
+	if (admin && k == ROUTE_REDIRECT)
+		return error_fmt("a redirect serves nothing: it cannot be admin");
 	if (url && (err = name_check_url(url)))
 		return err;
 	if (routes_find(r, host))
@@ -104,6 +111,7 @@ static const struct error *parse_line(struct routes *r, char *line)
 	if (k == ROUTE_PRIMARY && routes_primary(r))
 		return error_fmt("a second primary route (\"%s\")", host);
 	routes_add(r, host, (enum route_kind)k, url, tls);
+	r->v[r->n - 1].admin = admin;
 	return NULL;
 }
 
@@ -148,11 +156,12 @@ const struct error *routes_save(const char *dir, const struct routes *r)
 	if (r->n == 0) {
 		err = fs_unlink_durable(path);
 	} else {
-		buf_puts(&b, "# hostnames this instance is served on, written by korcluster: HOST primary|alias|"
-			     "redirect [URL] [tls]\n");
+		buf_puts(&b, "# hostnames this instance is served on, written by korcluster: HOST primary|alias "
+			     "[admin] [tls], HOST redirect URL [tls]\n");
 		for (size_t i = 0; i < r->n; i++)
-			buf_printf(&b, "%s %s%s%s%s\n", r->v[i].host, kinds[r->v[i].kind], r->v[i].target ? " " : "",
-				   r->v[i].target ? r->v[i].target : "", r->v[i].tls ? " tls" : "");
+			buf_printf(&b, "%s %s%s%s%s%s\n", r->v[i].host, kinds[r->v[i].kind], r->v[i].target ? " " : "",
+				   r->v[i].target ? r->v[i].target : "", r->v[i].admin ? " admin" : "",
+				   r->v[i].tls ? " tls" : "");
 		err = fs_write_atomic(path, b.data, b.len, 0644);
 	}
 	buf_free(&b);

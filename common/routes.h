@@ -2,10 +2,13 @@
  *
  *   CLUSTER/instances/NAME/routes   one route a line, written whole
  *                                   (atomically) by routes_save():
- *     HOST primary [tls]       the instance's main hostname (at most one)
- *     HOST alias [tls]         served the same
- *     HOST redirect URL [tls]  answered 301 to URL (URL$request_uri when
- *                              URL has no path)
+ *     HOST primary [admin] [tls]   the instance's main hostname (at most one)
+ *     HOST alias [admin] [tls]     served the same
+ *     HOST redirect URL [tls]      answered 301 to URL (URL$request_uri when
+ *                                  URL has no path)
+ *   "admin": when the template has a read-only frontend (template.h), the
+ *   hostnames without it are served by the frontend through the proxy's
+ *   cache, those with it by the full web process.
  *   "tls": served over HTTPS on the cluster's https_port with the
  *   certificate proxy/tls/HOST.crt and key HOST.key, else the cluster's
  *   _cluster.crt and _cluster.key; plain HTTP then redirects there.
@@ -28,6 +31,7 @@ struct route {
 	enum route_kind kind;
 	char *target; /* owned; the redirect's URL, else NULL */
 	int tls;
+	int admin;    /* served by the full web process (see above) */
 };
 
 struct routes {

@@ -83,7 +83,7 @@ static const struct error *apply(struct engine *e, struct instance *in, const st
 }
 
 const struct error *routing_add(struct engine *e, struct instance *in, const char *given, int primary,
-				const char *redirect, int tls)
+				const char *redirect, int tls, int admin)
 {
 	const struct error *err;
 	struct routes r = ROUTES_INIT, old = ROUTES_INIT;
@@ -95,6 +95,15 @@ const struct error *routing_add(struct engine *e, struct instance *in, const cha
 		goto out;
 	if (primary && redirect) {
 		err = error_new(ERR_USAGE, "a redirect cannot be the primary route");
+		goto out;
+	}
+	if (admin && redirect) {
+		err = error_new(ERR_USAGE, "a redirect serves nothing: it cannot be admin");
+		goto out;
+	}
+	if (admin && !template_frontend(&in->cl.tpl)) {
+		err = error_fmt("template \"%s\" has no read-only frontend: every hostname is served by the full app",
+				in->cl.template_name);
 		goto out;
 	}
 	if ((err = take(&in->cl, &lock)) || (err = routes_load(in->root, &r)) || (err = routes_load(in->root, &old)) ||
@@ -117,13 +126,15 @@ const struct error *routing_add(struct engine *e, struct instance *in, const cha
 		goto out;
 	}
 	if ((rt = routes_find(&r, host))) {
-		/* Given again: made primary (an alias) or served over TLS. */
-		if (redirect || (!(primary && rt->kind == ROUTE_ALIAS) && !(tls && !rt->tls))) {
+		/* Given again: made primary (an alias), served over TLS, or by
+		 * the full app. */
+		if (redirect || (!(primary && rt->kind == ROUTE_ALIAS) && !(tls && !rt->tls) && !(admin && !rt->admin))) {
 			err = error_fmt("hostname \"%s\" is already a route of this instance (%s%s)", host,
 					routes_kind_name(rt->kind), rt->tls ? ", tls" : "");
 			goto out;
 		}
 		tls |= rt->tls;
+		admin |= rt->admin;
 		primary |= rt->kind == ROUTE_PRIMARY;
 		redirect = NULL;
 		routes_remove(&r, host);
@@ -135,6 +146,7 @@ const struct error *routing_add(struct engine *e, struct instance *in, const cha
 			if (r.v[i].kind == ROUTE_PRIMARY)
 				r.v[i].kind = ROUTE_ALIAS;
 	routes_add(&r, host, redirect ? ROUTE_REDIRECT : primary ? ROUTE_PRIMARY : ROUTE_ALIAS, redirect, tls);
+	r.v[r.n - 1].admin = admin;
 	err = apply(e, in, &r, &old);
 out:
 	err = error_wrap(err, "routing \"%s\" to instance \"%s\"", host, in->name);

@@ -19,9 +19,11 @@
 /* Route host (any case: it is kept in lowercase) to in: served, or with
  * redirect (a URL) answered 301 there.  primary: it becomes the primary
  * route (an existing alias of in is promoted).  tls: over HTTPS, with the
- * certificate routes_tls_files() finds (an existing route gets it too). */
+ * certificate routes_tls_files() finds (an existing route gets it too).
+ * admin: served by the full web process, where the template has a
+ * read-only frontend (refused where it has none). */
 const struct error *routing_add(struct engine *e, struct instance *in, const char *host, int primary,
-				const char *redirect, int tls);
+				const char *redirect, int tls, int admin);
 const struct error *routing_remove(struct engine *e, struct instance *in, const char *host);
 /* The URL a route is reached at (http[s]://HOST[:PORT]/, in lowercase);
  * caller frees. */

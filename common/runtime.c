@@ -9,8 +9,10 @@
 #include "buf.h"
 #include "clock.h"
 #include "container.h"
+#include "db.h"
 #include "fs.h"
 #include "lock.h"
+#include "mysqlsvc.h"
 #include "mem.h"
 #include "name.h"
 #include "probe.h"
@@ -187,10 +189,15 @@ static const struct error *app_config(struct instance *in, const char *env, cons
 	struct strv vars = STRV_INIT, appenv = STRV_INIT;
 	char *image = NULL, *net = cluster_network(&in->cl);
 	json_t *envj = json_array(), *cmd = json_array(), *mounts = json_array(), *entry = NULL, *endpoint;
+	const struct tpl_process *front;
 
 	*out = NULL;
-	if ((err = runtime_image(in, env, &image)) || (err = instance_vars(in, env, &vars)) ||
-	    (err = instance_app_env(in, &vars, &appenv)) || (err = app_mounts(in, env, &vars, mounts)) ||
+	if ((err = runtime_image(in, env, &image)) || (err = instance_vars(in, env, &vars)))
+		goto out;
+	/* The frontend reads the database as its read-only user. */
+	if ((front = template_frontend(&in->cl.tpl)) && strcmp(role, front->name) == 0)
+		instance_vars_readonly(in, &vars);
+	if ((err = instance_app_env(in, &vars, &appenv)) || (err = app_mounts(in, env, &vars, mounts)) ||
 	    (err = entrypoint(&in->cl.tpl, image_entry, restart, &entry)))
 		goto out;
 	/* A process (restarted by the engine) waits at the gate; a run does not. */
@@ -405,7 +412,7 @@ static const struct error *start_env(struct engine *e, struct instance *in, cons
 {
 	const struct error *err;
 	const struct template *t = &in->cl.tpl;
-	char address[64], *image = NULL, **names;
+	char address[64], front[64], *image = NULL, **names;
 	size_t n = 0, nc = 0, *procs;
 	int *replicas;
 	/* Shut: what runs in env was started by runtime_prepare() and waits. */
@@ -427,6 +434,7 @@ static const struct error *start_env(struct engine *e, struct instance *in, cons
 
 	if ((err = runtime_image(in, env, &image)) || (err = container_pull(e, image)) ||
 	    (err = instance_address(in, subnet, env, address, sizeof address)) ||
+	    (template_frontend(t) && (err = instance_front_address(in, subnet, env, front, sizeof front))) ||
 	    (mode == START_PREPARE && (err = gate_set(in, env, 0))))
 		goto out;
 	/* The image's entrypoint goes behind the gate, unless the template's
@@ -445,7 +453,8 @@ static const struct error *start_env(struct engine *e, struct instance *in, cons
 			goto next;
 		if (mode == START_RESUME && info && engine_running(info))
 			goto next;
-		if ((err = app_config(in, env, p->name, argv.v, strcmp(p->name, "web") == 0 ? address : NULL,
+		if ((err = app_config(in, env, p->name, argv.v,
+				      strcmp(p->name, "web") == 0 ? address : p->frontend ? front : NULL,
 				      json_object_get(json_object_get(img, "Config"), "Entrypoint"), 1, &cfg)) ||
 		    (err = engine_config_label(cfg)))
 			goto next;
@@ -570,7 +579,8 @@ const struct error *runtime_wait_healthy(const struct instance *in, const char *
 
 	snprintf(label, sizeof label, "waiting for %s to get healthy", in->name);
 	err = wait_until(&w, healthy, &h);
-	*took = w.took;
+	if (took)
+		*took = w.took;
 	if (err && err->code == ERR_INTERRUPTED)
 		return error_new(ERR_INTERRUPTED, "instance \"%s\" is not healthy after %d s: interrupted", in->name, timeout);
 	if (!err && w.timed_out)
@@ -737,18 +747,51 @@ const struct error *runtime_status(struct engine *e, struct instance *in, int li
 	return runtime_status_many(e, in, 1, NULL, live, out);
 }
 
+/* env's web address, and its frontend's (front "" when the template has
+ * none); each buffer of 64. */
+static const struct error *addresses(const struct instance *in, const char *subnet, const char *env, char *address,
+				     char *front)
+{
+	const struct error *err;
+
+	*front = '\0';
+	if ((err = instance_address(in, subnet, env, address, 64)))
+		return err;
+	return template_frontend(&in->cl.tpl) ? instance_front_address(in, subnet, env, front, 64) : NULL;
+}
+
+/* The frontend's database user, granted SELECT on both environments'
+ * databases (made or set again at each start: an instance made before its
+ * template had a frontend gets it then). */
+static const struct error *readonly_user(struct engine *e, struct instance *in)
+{
+	const struct error *err;
+	struct db *db = NULL;
+	char pw[33], *user = instance_ro_user(in);
+	char *dbs[3] = {instance_database(in, "blue"), instance_database(in, "green"), NULL};
+
+	instance_ro_password(in, pw);
+	if (!(err = mysqlsvc_connect(e, &in->cl, &db)))
+		err = db_readonly_user(db, user, pw, dbs);
+	explicit_bzero(pw, sizeof pw);
+	db_close(db);
+	free(user);
+	free(dbs[0]);
+	free(dbs[1]);
+	return err;
+}
+
 const struct error *runtime_route(struct engine *e, struct instance *in, const char *env, int flags)
 {
 	const struct error *err;
-	char subnet[64], address[64], *conf = NULL;
+	char subnet[64], address[64], front[64], *conf = NULL;
 	json_t *old = NULL;
 	struct routes routes = ROUTES_INIT;
 	int restarted = 0, readonly = flags & ROUTE_READONLY, drain;
 
 	if (flags & ROUTE_AGAIN)
 		return proxy_hold(&in->cl, in->name, 0);
-	if ((err = runtime_subnet(e, &in->cl, subnet, sizeof subnet)) ||
-	    (err = instance_address(in, subnet, env, address, sizeof address)))
+	if ((err = runtime_subnet(e, &in->cl, subnet, sizeof subnet)) || (err = addresses(in, subnet, env, address, front)))
 		return err;
 	/* A proxy removed or stopped behind our back comes back first, with
 	 * every instance it served (their files are in the cluster folder). */
@@ -762,7 +805,7 @@ const struct error *runtime_route(struct engine *e, struct instance *in, const c
 		return err;
 	if ((err = routes_load(in->root, &routes)))
 		goto out;
-	conf = proxy_instance_conf(in->name, &in->cl, in->port, address, in->cl.tpl.port, &routes);
+	conf = proxy_instance_conf(in->name, &in->cl, in->port, address, *front ? front : NULL, in->cl.tpl.port, &routes);
 	/* On return the new configuration is the one in force: holding writes
 	 * needs that; letting them through is better with it.  A port not
 	 * routed before has no old workers behind it: none to list or wait for. */
@@ -800,7 +843,7 @@ static void *check_ahead(void *ctx)
 const struct error *runtime_promote(struct engine *e, struct instance *in, const char *env, struct runtime_times *t)
 {
 	const struct error *err;
-	char subnet[64], address[64], *web = instance_container(in, env, "web");
+	char subnet[64], address[64], front[64], *web = instance_container(in, env, "web");
 	int slot = -1, checking = 0;
 	struct checker ck;
 	struct routes routes;
@@ -815,14 +858,15 @@ const struct error *runtime_promote(struct engine *e, struct instance *in, const
 	    (err = lock_slot(in->cl.root, (int)in->cl.limits.starts, 3600, "waiting for other instances to start", &slot)))
 		goto out;
 	/* Routes that cannot be served stop it before anything starts. */
-	if ((err = runtime_subnet(e, &in->cl, subnet, sizeof subnet)) ||
-	    (err = instance_address(in, subnet, env, address, sizeof address)) || (err = routes_load(in->root, &routes)))
+	if ((err = runtime_subnet(e, &in->cl, subnet, sizeof subnet)) || (err = addresses(in, subnet, env, address, front)) ||
+	    (*front && (err = readonly_user(e, in))) || (err = routes_load(in->root, &routes)))
 		goto out;
 	/* The proxy's check of the configuration that will route to it runs
 	 * meanwhile (a failed one only means runtime_route() checks again). */
 	ck.cl = &in->cl;
 	ck.instance = in->name;
-	ck.conf = proxy_instance_conf(in->name, &in->cl, in->port, address, in->cl.tpl.port, &routes);
+	ck.conf = proxy_instance_conf(in->name, &in->cl, in->port, address, *front ? front : NULL, in->cl.tpl.port,
+				      &routes);
 	routes_free(&routes);
 	checking = pthread_create(&ct, NULL, check_ahead, &ck) == 0;
 	if (!t)
@@ -832,6 +876,9 @@ const struct error *runtime_promote(struct engine *e, struct instance *in, const
 	if (!(err = runtime_start(e, in, env, subnet))) {
 		t->start = clock_seconds() - at;
 		err = runtime_wait_healthy(in, address, in->cl.tpl.health_timeout, &t->healthy);
+		/* The frontend answers the same health path, as its own user. */
+		if (!err && *front)
+			err = error_wrap(runtime_wait_healthy(in, front, in->cl.tpl.health_timeout, NULL), "the frontend");
 	}
 	if (checking)
 		pthread_join(ct, NULL);
@@ -853,6 +900,9 @@ const struct error *runtime_promote(struct engine *e, struct instance *in, const
 	at = clock_seconds();
 	if (!(err = runtime_route(e, in, env, 0)))
 		err = proxy_wait(in->cl.bind, in->port, in->cl.tpl.health, 1, 15);
+	/* The pages cached from what served before go. */
+	if (!err && *front)
+		err = proxy_cache_clear(&in->cl, in->name);
 	t->route = clock_seconds() - at;
 out:
 	lock_release(slot);

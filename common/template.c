@@ -500,11 +500,18 @@ static void parse_process(struct template *t, struct diag *d, const char *sec, i
 		if (!p->scheduler && strcmp(v, "no") != 0)
 			diag_add(d, t->conf.path, conf_get(&t->conf, sec, "scheduler")->line, "scheduler must be yes or no");
 	}
-	if (strcmp(p->name, "web") == 0 && (p->replicas > 1 || p->scheduler))
+	if ((v = opt(t, d, sec, "frontend"))) {
+		p->frontend = strcmp(v, "yes") == 0;
+		if (!p->frontend && strcmp(v, "no") != 0)
+			diag_add(d, t->conf.path, conf_get(&t->conf, sec, "frontend")->line, "frontend must be yes or no");
+	}
+	if (strcmp(p->name, "web") == 0 && (p->replicas > 1 || p->scheduler || p->frontend))
 		diag_add(d, t->conf.path, line,
-			 "[process.web] takes neither replicas nor scheduler: the proxy reaches it at one address");
+			 "[process.web] takes neither replicas, scheduler nor frontend: the proxy reaches it at one address");
 	else if (p->scheduler && p->replicas > 1)
 		diag_add(d, t->conf.path, line, "a scheduler runs once: replicas must be 1");
+	else if (p->frontend && (p->replicas > 1 || p->scheduler))
+		diag_add(d, t->conf.path, line, "the frontend is served at one address: replicas 1, not a scheduler");
 }
 
 static void parse_service(struct template *t, struct diag *d, const char *sec, int line)
@@ -552,10 +559,14 @@ static void parse_service(struct template *t, struct diag *d, const char *sec, i
 /* What the sections say together. */
 static void check_whole(struct template *t, struct diag *d)
 {
-	int web = 0;
+	int web = 0, fronts = 0;
 
-	for (size_t i = 0; i < t->nproc; i++)
+	for (size_t i = 0; i < t->nproc; i++) {
 		web |= strcmp(t->proc[i].name, "web") == 0;
+		fronts += t->proc[i].frontend;
+	}
+	if (fronts > 1)
+		diag_add(d, t->conf.path, 0, "%d processes say frontend = yes: a template has one frontend at most", fronts);
 	if (!web)
 		diag_add(d, t->conf.path, 0, "no [process.web] section: the app needs a web process");
 	if (!template_db(t))
@@ -616,6 +627,14 @@ const struct error *template_load(struct template *t, const char *name, struct d
 	err = template_load_file(t, name, path, d);
 	free(path);
 	return err;
+}
+
+const struct tpl_process *template_frontend(const struct template *t)
+{
+	for (size_t i = 0; i < t->nproc; i++)
+		if (t->proc[i].frontend)
+			return &t->proc[i];
+	return NULL;
 }
 
 const struct tpl_service *template_service(const struct template *t, const char *name)

@@ -34,6 +34,11 @@ struct tpl_process {
 	/* scheduler = yes: one container runs it across both environments
 	 * (runtime.h says how); replicas 1, not web */
 	int scheduler;
+	/* frontend = yes: the read-only frontend, a second web process at a
+	 * fixed address of its own, its database user granted SELECT only;
+	 * the proxy serves the public hostnames from it through a cache
+	 * (proxy.h); at most one, replicas 1, not web or a scheduler */
+	int frontend;
 };
 
 /* [setting.NAME]: a value the operator gives in cluster.ini's [settings]
@@ -101,6 +106,8 @@ const struct error *template_find(const char *name, char **path);
 const struct error *template_load(struct template *t, const char *name, struct diag *d);
 const struct error *template_load_file(struct template *t, const char *name, const char *path, struct diag *d);
 const struct tpl_service *template_service(const struct template *t, const char *name);
+/* The read-only frontend process, or NULL. */
+const struct tpl_process *template_frontend(const struct template *t);
 /* The mysql-kind service instances use (the first one). */
 const struct tpl_service *template_db(const struct template *t);
 void template_free(struct template *t);

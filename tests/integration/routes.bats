@@ -204,7 +204,7 @@ no_failed_get() {
 	[[ "$(host_get y.example.org)" == "404 "* ]]
 
 	# Locked, the instance serves reads and answers writes 423, by port and
-	# by hostname, across a restart, until unlocked.
+	# by hostname, across a restart and an upgrade, until unlocked.
 	kc_post "$P1" "before" >/dev/null
 	run -0 "$C/instances/a/instance.sh" lock
 	post() { curl -s -o /dev/null -w '%{http_code}' -m 10 -H "Host: $2" -X POST -H 'Content-Type: application/json' \
@@ -216,6 +216,11 @@ no_failed_get() {
 	"$C/cluster.sh" list | grep -q "^a .*(locked: read-only)$"
 	"$C/instances/a/instance.sh" restart >/dev/null
 	[ "$(post "$P1" a)" = 423 ]
+	# An upgrade moves the writes to the new environment: still locked.
+	run -0 "$C/instances/a/instance.sh" upgrade v2
+	[ "$(post "$P1" a)" = 423 ]
+	[ "$(post "$HP" a.example.org)" = 423 ]
+	[ "$(kc_get "$P1" / | kc_json 'd["version"]')" = v2 ]
 	run -0 "$C/instances/a/instance.sh" unlock
 	[ "$(post "$P1" a)" = 201 ]
 	[ "$("$C/instances/a/instance.sh" status --json | kc_json 'd["locked"]')" = False ]

@@ -83,4 +83,8 @@ PY
 	run -0 "$C/cluster.sh" destroy --yes b
 	[ ! -e "$C/instances/b" ]
 	[ "$(kc_get "$P1" /items)" = '{"ids": [1, 2, 3, 4]}' ]
+	# A clone for training says so in the listing.
+	run -0 "$C/cluster.sh" clone --port "$P2" --description "training, spring term" a c
+	[ "$("$C/cluster.sh" list --json | kc_json '[(i["name"], i.get("description")) for i in d]')" = \
+		"[('a', None), ('c', 'training, spring term')]" ]
 }

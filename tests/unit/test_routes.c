@@ -68,14 +68,20 @@ static void test_round_trip(void **state)
 	routes_add(&r, "old.example.org", ROUTE_REDIRECT, "https://a.example.org", 0);
 	routes_add(&r, "secure.example.org", ROUTE_ALIAS, NULL, 1);
 	routes_add(&r, "safe.example.org", ROUTE_REDIRECT, "https://a.example.org", 1);
+	routes_add(&r, "admin.example.org", ROUTE_ALIAS, NULL, 1);
+	r.v[r.n - 1].admin = 1;
 	OK(routes_save(at("instances/a"), &r));
 	OK(fs_read(at("instances/a/routes"), &text, NULL));
+	assert_non_null(strstr(text, "\nadmin.example.org alias admin tls\n"));
 	assert_non_null(strstr(text, "\nold.example.org redirect https://a.example.org\n"));
 	assert_non_null(strstr(text, "\nsecure.example.org alias tls\n"));
 	assert_non_null(strstr(text, "\nsafe.example.org redirect https://a.example.org tls\n"));
 	free(text);
 	OK(routes_load(at("instances/a"), &back));
-	assert_int_equal(back.n, 5);
+	assert_int_equal(back.n, 6);
+	assert_true(routes_find(&back, "admin.example.org")->admin);
+	assert_true(routes_find(&back, "admin.example.org")->tls);
+	assert_false(routes_find(&back, "secure.example.org")->admin);
 	assert_true(routes_find(&back, "secure.example.org")->tls);
 	assert_true(routes_find(&back, "safe.example.org")->tls);
 	assert_false(routes_find(&back, "old.example.org")->tls);
@@ -85,7 +91,7 @@ static void test_round_trip(void **state)
 	assert_string_equal(routes_find(&back, "old.example.org")->target, "https://a.example.org");
 	assert_null(routes_find(&back, "b.example.org"));
 	routes_remove(&back, "a.example.org");
-	assert_int_equal(back.n, 4);
+	assert_int_equal(back.n, 5);
 	assert_null(routes_primary(&back));
 	assert_string_equal(back.v[0].host, "www.a.example.org");
 	routes_free(&back);
@@ -122,6 +128,9 @@ static void test_refused(void **state)
 	refused("a.example.org redirect https://b.example.org tls x\n", "expected");
 	refused("a.example.org tls\n", "no kind of route");
 	refused("a.example.org redirect tls\n", "only a redirect, names a URL");
+	refused("a.example.org redirect https://b.example.org admin\n", "cannot be admin");
+	refused("a.example.org alias tls admin\n", "only a redirect, names a URL");
+	refused("a.example.org alias admin admin\n", "only a redirect, names a URL");
 	unlink(at("instances/b/routes"));
 }
 
@@ -193,6 +202,18 @@ static void test_tls_files(void **state)
 	OK(fs_remove_tree(at("proxy")));
 }
 
+/* Whether the server block of conf that holds at (its first) holds what. */
+static int in_server(const char *conf, const char *at, const char *what)
+{
+	const char *start = strstr(conf, at), *end, *found;
+
+	if (!start)
+		return 0;
+	end = strstr(start, "\nserver {");
+	found = strstr(start, what);
+	return found && (!end || found < end);
+}
+
 static void test_server_blocks(void **state)
 {
 	struct cluster cl;
@@ -203,7 +224,7 @@ static void test_server_blocks(void **state)
 	memset(&cl, 0, sizeof cl);
 	cl.bind = "127.0.0.1";
 	cl.http_port = 8080;
-	conf = proxy_instance_conf("a", &cl, 20001, "10.0.0.2", 3000, &r);
+	conf = proxy_instance_conf("a", &cl, 20001, "10.0.0.2", NULL, 3000, &r);
 	assert_null(strstr(conf, "server_name"));
 	assert_null(strstr(conf, ":8080"));
 	free(conf);
@@ -212,7 +233,7 @@ static void test_server_blocks(void **state)
 	routes_add(&r, "old.example.org", ROUTE_REDIRECT, "https://a.example.org", 0);
 	routes_add(&r, "older.example.org", ROUTE_REDIRECT, "https://a.example.org/", 0);
 	routes_add(&r, "landing.example.org", ROUTE_REDIRECT, "https://a.example.org/welcome", 0);
-	conf = proxy_instance_conf("a", &cl, 20001, "10.0.0.2", 3000, &r);
+	conf = proxy_instance_conf("a", &cl, 20001, "10.0.0.2", NULL, 3000, &r);
 	assert_non_null(strstr(conf, "listen 127.0.0.1:20001;"));
 	assert_non_null(strstr(conf, "listen 127.0.0.1:8080;\n    server_name a.example.org www.a.example.org;\n"));
 	assert_non_null(strstr(conf, "server_name old.example.org;\n" ACME "    location / {\n"
@@ -231,7 +252,7 @@ static void test_server_blocks(void **state)
 	cl.https_port = 8443;
 	routes_add(&r, "a.example.org", ROUTE_PRIMARY, NULL, 1);
 	routes_add(&r, "old.example.org", ROUTE_REDIRECT, "https://a.example.org", 1);
-	conf = proxy_instance_conf("a", &cl, 20001, "10.0.0.2", 3000, &r);
+	conf = proxy_instance_conf("a", &cl, 20001, "10.0.0.2", NULL, 3000, &r);
 	assert_non_null(strstr(conf, "server_name a.example.org;\n" ACME "    location / {\n"
 				     "        return 301 https://a.example.org:8443$request_uri;"));
 	assert_non_null(strstr(conf, "    listen 127.0.0.1:8443 ssl;\n    server_name a.example.org;\n"
@@ -243,6 +264,25 @@ static void test_server_blocks(void **state)
 	assert_non_null(strstr(strstr(conf, "hold/a$kc_write) {\n            add_header Strict-Transport"),
 			       "Retry-After"));
 	assert_non_null(strstr(conf, "    listen 127.0.0.1:8443 ssl;\n    server_name old.example.org;\n"));
+	free(conf);
+	routes_free(&r);
+	/* With a frontend: the public hostnames from it through the cache,
+	 * reads only; the admin ones and the port from the full app. */
+	routes_add(&r, "a.example.org", ROUTE_PRIMARY, NULL, 0);
+	routes_add(&r, "admin.a.example.org", ROUTE_ALIAS, NULL, 0);
+	r.v[1].admin = 1;
+	routes_add(&r, "s.example.org", ROUTE_ALIAS, NULL, 1);
+	conf = proxy_instance_conf("a", &cl, 20001, "10.0.0.2", "10.0.255.254", 3000, &r);
+	assert_non_null(strstr(conf, "upstream kc_a_front {\n    server 10.0.255.254:3000;\n"));
+	assert_non_null(strstr(conf, "proxy_cache_path /var/cache/korcluster-proxy/a levels=1:2 keys_zone=kc_a:10m "));
+	assert_true(in_server(conf, "listen 127.0.0.1:20001;", "proxy_pass http://kc_a;"));
+	assert_false(in_server(conf, "listen 127.0.0.1:20001;", "proxy_cache"));
+	assert_true(in_server(conf, "server_name a.example.org;", "proxy_pass http://kc_a_front;"));
+	assert_true(in_server(conf, "server_name a.example.org;", "proxy_cache kc_a;"));
+	assert_true(in_server(conf, "server_name a.example.org;", "limit_except GET HEAD {\n            deny all;"));
+	assert_true(in_server(conf, "server_name admin.a.example.org;", "proxy_pass http://kc_a;"));
+	assert_false(in_server(conf, "server_name admin.a.example.org;", "proxy_cache"));
+	assert_true(in_server(conf, "listen 127.0.0.1:8443 ssl;\n    server_name s.example.org;", "proxy_cache kc_a;"));
 	free(conf);
 	routes_free(&r);
 }
