@@ -220,26 +220,33 @@ const struct error *db_grant_all(struct db *db, const char *dbname, const char *
 	return error_wrap(db_exec(db, sql), "granting \"%s\" to \"%s\"", dbname, user);
 }
 
-const struct error *db_readonly_user(struct db *db, const char *user, const char *password, char *const *dbs)
+/* "VERB acct IDENTIFIED BY 'password'" (verb: CREATE USER, ALTER USER...),
+ * the password escaped, and wiped from memory after. */
+static const struct error *with_password(struct db *db, const char *verb, const char *acct, const char *password)
 {
 	const struct error *err;
-	char acct[100], esc[80], sql[512], q[160];
+	char esc[256], sql[512];
 	size_t plen = strlen(password);
 
-	if ((err = account(user, acct, sizeof acct)))
-		return err;
 	if (plen * 2 + 1 > sizeof esc)
 		return error_fmt("password too long");
 	mysql_real_escape_string(db->my, esc, password, (unsigned long)plen);
-	snprintf(sql, sizeof sql, "CREATE USER IF NOT EXISTS %s IDENTIFIED BY '%s'", acct, esc);
+	snprintf(sql, sizeof sql, "%s %s IDENTIFIED BY '%s'", verb, acct, esc);
 	err = db_exec(db, sql);
-	if (!err) {
-		snprintf(sql, sizeof sql, "ALTER USER %s IDENTIFIED BY '%s'", acct, esc);
-		err = db_exec(db, sql);
-	}
 	explicit_bzero(esc, sizeof esc);
 	explicit_bzero(sql, sizeof sql);
-	if (err)
+	return err;
+}
+
+const struct error *db_readonly_user(struct db *db, const char *user, const char *password, char *const *dbs)
+{
+	const struct error *err;
+	char acct[100], sql[512], q[160];
+
+	if ((err = account(user, acct, sizeof acct)))
+		return err;
+	if ((err = with_password(db, "CREATE USER IF NOT EXISTS", acct, password)) ||
+	    (err = with_password(db, "ALTER USER", acct, password)))
 		return error_wrap(err, "making the read-only database user \"%s\"", user);
 	/* SELECT on each database: korcluster grants it nothing else (and
 	 * revoking first would deny a running frontend for a moment). */
@@ -256,13 +263,10 @@ const struct error *db_readonly_user(struct db *db, const char *user, const char
 const struct error *db_instance_create(struct db *db, const char *user, const char *password, char *const *dbs)
 {
 	const struct error *err;
-	char acct[100], esc[256], sql[512], n[16];
-	size_t plen = strlen(password);
+	char acct[100], sql[512], n[16];
 
 	if ((err = account(user, acct, sizeof acct)))
 		return err;
-	if (plen * 2 + 1 > sizeof esc)
-		return error_fmt("password too long");
 	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM mysql.user WHERE User = '%s'", user);
 	if ((err = db_query_value(db, sql, n, sizeof n)))
 		return error_wrap(err, "looking up user \"%s\"", user);
@@ -279,12 +283,7 @@ const struct error *db_instance_create(struct db *db, const char *user, const ch
 		if (strcmp(n, "0") != 0)
 			return error_fmt("database \"%s\" exists already; korcluster leaves it alone", dbs[i]);
 	}
-	mysql_real_escape_string(db->my, esc, password, (unsigned long)plen);
-	snprintf(sql, sizeof sql, "CREATE USER %s IDENTIFIED BY '%s'", acct, esc);
-	explicit_bzero(esc, sizeof esc);
-	err = db_exec(db, sql);
-	explicit_bzero(sql, sizeof sql);
-	if (err)
+	if ((err = with_password(db, "CREATE USER", acct, password)))
 		return error_wrap(err, "creating database user \"%s\"", user);
 	for (size_t i = 0; dbs[i]; i++)
 		if ((err = db_grant_all(db, dbs[i], user)))

@@ -51,7 +51,12 @@ const struct error *ipnet_lower_half(const char *cidr, char *out, size_t outlen)
 	return NULL;
 }
 
-const struct error *ipnet_fixed(const char *cidr, unsigned index, char *out, size_t outlen)
+/* The index-th fixed address of the upper half, from its bottom (skipping
+ * the half's first address) or from its top (below the broadcast address),
+ * the latter only in the half's upper half: with both kinds in use for the
+ * same indexes (a cluster whose template has a frontend), the two never
+ * meet. */
+static const struct error *fixed(const char *cidr, unsigned index, int top, char *out, size_t outlen)
 {
 	const struct error *err;
 	uint32_t base, half;
@@ -60,25 +65,19 @@ const struct error *ipnet_fixed(const char *cidr, unsigned index, char *out, siz
 	if ((err = parse(cidr, &base, &bits)))
 		return err;
 	half = 1u << (31 - bits);
-	/* Skip the half's first address; keep clear of the broadcast address. */
-	if (index + 2 >= half)
-		return error_fmt("subnet \"%s\" has no fixed address left for slot %u", cidr, index);
-	format(base + half + index + 1, out, outlen);
+	if (index + 2 >= (top ? half / 2 : half))
+		return error_fmt("subnet \"%s\" has no fixed %saddress left for slot %u", cidr, top ? "frontend " : "",
+				 index);
+	format(top ? base + 2 * half - 2 - index : base + half + index + 1, out, outlen);
 	return NULL;
+}
+
+const struct error *ipnet_fixed(const char *cidr, unsigned index, char *out, size_t outlen)
+{
+	return fixed(cidr, index, 0, out, outlen);
 }
 
 const struct error *ipnet_fixed_top(const char *cidr, unsigned index, char *out, size_t outlen)
 {
-	const struct error *err;
-	uint32_t base, half;
-	int bits;
-
-	if ((err = parse(cidr, &base, &bits)))
-		return err;
-	half = 1u << (31 - bits);
-	if (index + 2 >= half / 2)
-		return error_fmt("subnet \"%s\" has no fixed frontend address left for slot %u", cidr, index);
-	/* Below the broadcast address. */
-	format(base + 2 * half - 2 - index, out, outlen);
-	return NULL;
+	return fixed(cidr, index, 1, out, outlen);
 }
