@@ -70,9 +70,9 @@ out:
 		err = error_wrap(err, "importing \"%s\" into instance \"%s\"", path, in->name);
 		/* The active environment serves as before; the inactive one
 		 * goes back to what it held. */
-		/* Its scheduler, stopped for the target's, runs again. */
+		/* A scheduler, stopped for the target's, runs again. */
 		if (started && !runtime_stop(e, in, target))
-			runtime_resume(e, in, active);
+			runtime_resume_scheduler(e, in, active);
 		if (res.changed && (e2 = envkeep_restore(e, in, target, kept, had_created)))
 			report_warn("%s%s%s", e2->msg, kept ? "; it is archived in " : "", kept ? kept : "");
 	}

@@ -404,6 +404,7 @@ static const struct error *stop_where(struct engine *e, struct instance *in, con
 enum start_mode {
 	START_FRESH,   /* new containers, but for those runtime_prepare() started */
 	START_RESUME,  /* the containers not running */
+	START_SCHEDULER, /* the scheduler's container, if it is not running */
 	START_PREPARE, /* new containers, started with the gate shut */
 };
 
@@ -449,9 +450,11 @@ static const struct error *start_env(struct engine *e, struct instance *in, cons
 		char *name = replica_name(in, env, p->name, replicas[k]);
 		json_t *cfg = NULL, *info = NULL;
 
+		if (mode == START_SCHEDULER && !p->scheduler)
+			goto next;
 		if ((err = strv_split(&argv, p->command)) || (err = engine_container_inspect(e, name, &info)))
 			goto next;
-		if (mode == START_RESUME && info && engine_running(info))
+		if ((mode == START_RESUME || mode == START_SCHEDULER) && info && engine_running(info))
 			goto next;
 		if ((err = app_config(in, env, p->name, argv.v,
 				      strcmp(p->name, "web") == 0 ? address : p->frontend ? front : NULL,
@@ -542,6 +545,19 @@ const struct error *runtime_resume(struct engine *e, struct instance *in, const 
 	const struct error *err = runtime_subnet(e, &in->cl, subnet, sizeof subnet);
 
 	return err ? err : start_env(e, in, env, subnet, START_RESUME);
+}
+
+const struct error *runtime_resume_scheduler(struct engine *e, struct instance *in, const char *env)
+{
+	char subnet[64];
+	const struct error *err;
+	int any = 0;
+
+	for (size_t i = 0; i < in->cl.tpl.nproc; i++)
+		any |= in->cl.tpl.proc[i].scheduler;
+	if (!any || (err = runtime_subnet(e, &in->cl, subnet, sizeof subnet)))
+		return any ? err : NULL;
+	return start_env(e, in, env, subnet, START_SCHEDULER);
 }
 
 const struct error *runtime_stop_process(struct engine *e, struct instance *in, const char *env, const char *process)

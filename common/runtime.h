@@ -55,6 +55,10 @@ const struct error *runtime_start(struct engine *e, struct instance *in, const c
 const struct error *runtime_prepare(struct engine *e, struct instance *in, const char *env);
 /* Start env's processes that are not running (after a partial stop). */
 const struct error *runtime_resume(struct engine *e, struct instance *in, const char *env);
+/* The scheduler's container of env, if the template has one and it does
+ * not run (a failed switch stopped it); nothing else is touched: after a
+ * failure the engine may be restarting, its containers not running yet. */
+const struct error *runtime_resume_scheduler(struct engine *e, struct instance *in, const char *env);
 /* Stop and remove one process's containers of env (every replica). */
 const struct error *runtime_stop_process(struct engine *e, struct instance *in, const char *env, const char *process);
 /* Stop and remove env's containers (env NULL: all of the instance's). */
