@@ -8,7 +8,7 @@ DESTDIR ?=
 PKG_CONFIG ?= pkg-config
 VERSION = 0.1.0
 
-PKGS = libcurl jansson libarchive libmariadb inih
+PKGS = libcurl jansson libarchive libmariadb inih libsodium
 # Development builds stop on any warning; packagers may set WERROR=.
 WERROR ?= -Werror
 SANITIZE ?=

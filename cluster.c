@@ -11,6 +11,7 @@
 
 #include "korcluster.h"
 #include "common/adopt.h"
+#include "common/backup.h"
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/clustercfg.h"
@@ -341,6 +342,69 @@ out:
 	err = error_wrap(err, "listing instances of cluster \"%s\"", cl.name);
 	json_decref(all);
 	engine_close(e);
+	cluster_free(&cl);
+	return err;
+}
+
+/* ---- backup ---- */
+
+static const struct error *backup_list_cmd(const struct cluster *cl, int json)
+{
+	const struct error *err;
+	json_t *list = NULL, *v;
+	size_t i;
+
+	if ((err = backup_list(cl, &list)))
+		return err;
+	if (json) {
+		report_json(list);
+	} else {
+		report_text(REPORT_STDOUT, "%-10s %-20s %s\n", "KIND", "INSTANCE", "OBJECT");
+		json_array_foreach(list, i, v)
+			report_text(REPORT_STDOUT, "%-10s %-20s %s\n", str(v, "kind"), str(v, "instance"), str(v, "object"));
+	}
+	json_decref(list);
+	return NULL;
+}
+
+static const struct error *cmd_backup(struct ctx *ctx, const struct args *a)
+{
+	const struct error *err;
+	struct cluster cl;
+	const char *verb = a->operand[0];
+	struct strv names = STRV_INIT;
+	char *path = NULL;
+	int ok = 0, bad = 0;
+
+	if (strcmp(verb, "push") && strcmp(verb, "list") && strcmp(verb, "verify") && strcmp(verb, "get"))
+		return error_new(ERR_USAGE, "backup takes push, list, verify or get, not \"%s\"", verb);
+	if (a->set[OPT_JSON] && strcmp(verb, "list"))
+		return error_new(ERR_USAGE, "--json is for backup list");
+	if ((strcmp(verb, "list") == 0 || strcmp(verb, "verify") == 0) && a->n != 1)
+		return error_new(ERR_USAGE, "backup %s takes nothing more", verb);
+	if (strcmp(verb, "get") == 0 && a->n != 2)
+		return error_new(ERR_USAGE, "backup get takes one snapshot's file name");
+	if ((err = cluster_open(&cl, ctx->root)))
+		return err;
+	if (strcmp(verb, "push") == 0) {
+		for (int i = 1; i < a->n; i++)
+			strv_push(&names, a->operand[i]);
+		if (!(err = backup_push(&cl, &names)))
+			report_line("the backup of cluster \"%s\" is sent", cl.name);
+	} else if (strcmp(verb, "list") == 0) {
+		err = backup_list_cmd(&cl, a->set[OPT_JSON]);
+	} else if (strcmp(verb, "verify") == 0) {
+		if (!(err = backup_verify(&cl, &ok, &bad)) && bad)
+			err = error_fmt("%d of %d backup objects of cluster \"%s\" fail their check (said above)", bad,
+					ok + bad, cl.name);
+		else if (!err)
+			report_line("all %d backup objects of cluster \"%s\" are whole and open with its key", ok, cl.name);
+	} else if (!(err = backup_get(&cl, a->operand[1], &path))) {
+		report_line("fetched %s\nnext, to import it into instance NAME: instances/NAME/instance.sh import %s", path,
+			    path);
+	}
+	free(path);
+	strv_free(&names);
 	cluster_free(&cl);
 	return err;
 }
@@ -678,6 +742,15 @@ const struct cmd cluster_cmds[] = {
 	 "then the snapshot moves to snapshots/ as the instance's newest.  A failure leaves it\n"
 	 "archived, its snapshot in place.\n",
 	 NULL, CMD_NEEDS_SCOPE | CMD_INSTANCES},
+	{"backup", cmd_backup, "push [INSTANCE...]|list|verify|get FILE", 1, -1,
+	 "copies away from this host, sealed here first: push, list, verify, get",
+	 "push: the cluster's configuration and secrets, and each instance's newest snapshot (one is\n"
+	 "taken online when none is younger than [backup] max_age), sealed with secrets/backup.key\n"
+	 "(made by the first push, which shows its recovery phrase once), to cluster.ini's\n"
+	 "[backup] target; what the target has already is not sent again.  list: what the target\n"
+	 "holds.  verify: fetch every object and check it whole with the key.  get FILE: fetch a\n"
+	 "snapshot, checked and opened, into snapshots/ (then instance.sh import it).\n",
+	 json_opts, CMD_NEEDS_SCOPE},
 	{"reload", cmd_reload, "", 0, 0, "check the front proxy's configuration and certificates, then reload it",
 	 "For renewed certificates (proxy/tls/): every route's certificate and key must be there,\n"
 	 "keys mode 0600, and nginx -t must pass; then a graceful reload (no request dropped).\n"

@@ -107,6 +107,22 @@ static void read_app(struct cluster *c, struct diag *d)
 	free(img);
 }
 
+static void read_backup(struct cluster *c, struct diag *d)
+{
+	const struct error *err;
+	struct conf_entry *e;
+
+	c->backup_max_age = 86400;
+	if ((e = conf_get(&c->conf, "backup", "target"))) {
+		if ((err = name_check_target(e->value)))
+			diag_add(d, c->conf.path, e->line, "%s", err->msg);
+		else
+			c->backup_target = e->value;
+	}
+	if ((e = conf_get(&c->conf, "backup", "max_age")) && (err = name_parse_seconds(e->value, &c->backup_max_age)))
+		diag_add(d, c->conf.path, e->line, "[backup] max_age: %s", err->msg);
+}
+
 /* The template's settings from [settings] and secrets/: each has a value
  * or a default, a secret one is not in cluster.ini. */
 static void read_settings(struct cluster *c, struct diag *d)
@@ -180,10 +196,11 @@ const struct error *cluster_load(struct cluster *c, const char *root, struct dia
 	}
 	read_limits(c, d);
 	read_app(c, d);
+	read_backup(c, d);
 	for (size_t i = 0; i < c->conf.ns; i++)
 		if (strcmp(c->conf.s[i].name, "cluster") && strcmp(c->conf.s[i].name, "images") &&
 		    strcmp(c->conf.s[i].name, "limits") && strcmp(c->conf.s[i].name, "app") &&
-		    strcmp(c->conf.s[i].name, "settings"))
+		    strcmp(c->conf.s[i].name, "settings") && strcmp(c->conf.s[i].name, "backup"))
 			diag_add(d, ini, c->conf.s[i].line, "unknown section [%s]", c->conf.s[i].name);
 	if (c->template_name) {
 		struct diag td = DIAG_INIT;
@@ -228,7 +245,7 @@ const struct error *cluster_load(struct cluster *c, const char *root, struct dia
 			diag_add(d, ini, e->line, "[images] names \"%s\", which is no service of template \"%s\"",
 				 e->key, c->template_name ? c->template_name : "?");
 		else if (strcmp(e->section, "cluster") == 0 || strcmp(e->section, "limits") == 0 ||
-			 strcmp(e->section, "app") == 0)
+			 strcmp(e->section, "app") == 0 || strcmp(e->section, "backup") == 0)
 			diag_add(d, ini, e->line, "unknown key \"%s\" in [%s]", e->key, e->section);
 	}
 	err = NULL;

@@ -51,6 +51,11 @@ struct cluster {
 	int http_port, https_port; /* where the proxy serves hostnames (routes) */
 	struct cluster_limits limits;
 	const char *app_image;    /* [app] image, or NULL: the template's */
+	/* [backup] target (offsite.h), or NULL; max_age: how old the newest
+	 * snapshot of an instance may be for "backup push" to send it rather
+	 * than take one (seconds, default a day) */
+	const char *backup_target;
+	int backup_max_age;
 	/* "NAME=VALUE" of every setting given in [settings] or secrets/; a
 	 * setting absent here takes its default ("${...}" expanded per instance) */
 	struct strv settings;

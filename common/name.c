@@ -402,3 +402,31 @@ const struct error *name_random(char *out, size_t n, const char *alphabet)
 	out[n] = '\0';
 	return NULL;
 }
+
+static const char url_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
+
+const struct error *name_check_target(const char *url)
+{
+	const char *p, *at, *slash;
+	size_t n;
+
+	if (strncmp(url, "sftp://", 7) != 0)
+		return error_fmt("backup target \"%.100s\" is not sftp://USER@HOST[:PORT]/PATH", url);
+	p = url + 7;
+	at = strchr(p, '@');
+	slash = strchr(p, '/');
+	if (!at || !slash || at > slash || at == p || strspn(p, url_chars) != (size_t)(at - p))
+		return error_fmt("backup target \"%.100s\" needs a user: sftp://USER@HOST[:PORT]/PATH", url);
+	n = (size_t)(slash - at - 1);
+	if (n == 0 || strspn(at + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") != n)
+		return error_fmt("backup target \"%.100s\": its host is not a name or an address", url);
+	for (p = slash; *p; p++)
+		if (!strchr(url_chars, *p) && *p != '/')
+			return error_fmt("backup target \"%.100s\": its path may hold letters, digits, \".\", \"_\", \"-\" "
+					 "and \"/\" only",
+					 url);
+	if (strstr(slash, "//") || strstr(slash, "/../") || strstr(slash, "/./") ||
+	    (strlen(slash) >= 3 && strcmp(slash + strlen(slash) - 3, "/..") == 0))
+		return error_fmt("backup target \"%.100s\": its path must be plain (no \"//\", \".\" or \"..\")", url);
+	return NULL;
+}

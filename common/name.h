@@ -27,6 +27,9 @@ const struct error *name_check_url(const char *s);
  * character, no ";" (it would begin a comment in instance.ini), no blank
  * at either end. */
 const struct error *name_check_description(const char *s);
+/* A backup target: sftp://USER@HOST[:PORT]/PATH, PATH absolute and plain
+ * ([A-Za-z0-9._-] and "/", no "." or ".." parts). */
+const struct error *name_check_target(const char *url);
 
 /* A size: bytes, or a number with K, M, G or T (powers of 1024). */
 const struct error *name_parse_size(const char *s, uint64_t *out);

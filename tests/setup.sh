@@ -7,8 +7,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PACKAGES=(docker.io debootstrap docker-registry bats libcmocka-dev libcurl4-openssl-dev
-    libjansson-dev libarchive-dev libmariadb-dev libinih-dev pkg-config gcc make curl
-    ca-certificates python3 clang clang-tools cppcheck openssl)
+    libjansson-dev libarchive-dev libmariadb-dev libinih-dev libsodium-dev pkg-config gcc make curl
+    ca-certificates python3 clang clang-tools cppcheck openssl openssh-server)
 START=$SECONDS
 
 say() { echo "setup.sh: $*"; }

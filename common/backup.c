@@ -1,0 +1,494 @@
+#include "backup.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "fs.h"
+#include "instances.h"
+#include "instcfg.h"
+#include "lock.h"
+#include "mem.h"
+#include "offsite.h"
+#include "report.h"
+#include "seal.h"
+#include "snaplist.h"
+#include "snapshot.h"
+
+#define SUFFIX ".kcs"
+
+/* The key, made on the first push (its phrase shown once). */
+static const struct error *key(const struct cluster *cl, int make, struct seal_key *k)
+{
+	const struct error *err;
+	char *path = cluster_path(cl, "secrets/backup.key"), phrase[SEAL_PHRASE_LEN];
+
+	if (fs_exists(path) || !make) {
+		err = seal_key_load(path, k);
+	} else if (!(err = seal_key_create(path, k))) {
+		seal_key_phrase(k, phrase);
+		report_line("made the backup key %s; its recovery phrase, shown this once:\n\n    %s\n\n"
+			    "Keep it away from this host (on paper, in a password manager): without it no backup can "
+			    "be opened.",
+			    path, phrase);
+		explicit_bzero(phrase, sizeof phrase);
+	}
+	free(path);
+	return err;
+}
+
+/* Seal the file at from into a new file at to. */
+static const struct error *seal_file(const struct seal_key *k, const char *from, const char *to)
+{
+	const struct error *err;
+	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1;
+
+	if (in < 0)
+		return error_errno("opening \"%s\"", from);
+	if ((out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+		err = error_errno("making \"%s\"", to);
+	else
+		err = seal_encrypt(k, seal_fd_read, &in, seal_fd_write, &out, NULL);
+	close(in);
+	if (out >= 0 && close(out) < 0 && !err)
+		err = error_errno("writing \"%s\"", to);
+	return err;
+}
+
+/* Seal the file at from and send it as object. */
+static const struct error *send_sealed(struct offsite *o, const struct seal_key *k, const char *tmp, const char *from,
+				const char *object)
+{
+	const struct error *err;
+	int fd;
+
+	if ((err = seal_file(k, from, tmp)))
+		goto out;
+	if ((fd = open(tmp, O_RDONLY | O_CLOEXEC)) < 0) {
+		err = error_errno("opening \"%s\"", tmp);
+		goto out;
+	}
+	err = offsite_put(o, object, fd);
+	close(fd);
+out:
+	unlink(tmp);
+	return err;
+}
+
+/* One file of the cluster folder (path relative to it) into the tar. */
+static const struct error *tar_add(struct archive *a, const struct cluster *cl, const char *rel)
+{
+	const struct error *err = NULL;
+	char *path = cluster_path(cl, "%s", rel), *data = NULL;
+	struct archive_entry *en;
+	struct stat st;
+	size_t len = 0;
+
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+		free(path);
+		return NULL;
+	}
+	if (!(err = fs_read(path, &data, &len))) {
+		en = archive_entry_new();
+		archive_entry_set_pathname(en, rel);
+		archive_entry_set_filetype(en, AE_IFREG);
+		archive_entry_set_perm(en, st.st_mode & 0777);
+		archive_entry_set_size(en, (la_int64_t)len);
+		archive_entry_set_mtime(en, st.st_mtime, 0);
+		if (archive_write_header(a, en) != ARCHIVE_OK ||
+		    (len && archive_write_data(a, data, len) != (la_ssize_t)len))
+			err = error_fmt("writing \"%s\" into the cluster's backup: %s", rel, archive_error_string(a));
+		archive_entry_free(en);
+		explicit_bzero(data, len);
+	}
+	free(data);
+	free(path);
+	return err;
+}
+
+/* The files of folder dir (relative) into the tar, but those skip names. */
+static const struct error *tar_dir(struct archive *a, const struct cluster *cl, const char *dir,
+				   const char *const *skip)
+{
+	const struct error *err = NULL;
+	char *path = cluster_path(cl, "%s", dir);
+	DIR *d = opendir(path);
+	struct dirent *de;
+
+	free(path);
+	if (!d)
+		return NULL;
+	while (!err && (de = readdir(d))) {
+		char *rel;
+		int skipped = de->d_name[0] == '.';
+
+		for (size_t i = 0; skip && skip[i] && !skipped; i++)
+			skipped = strcmp(de->d_name, skip[i]) == 0;
+		if (skipped)
+			continue;
+		rel = xasprintf("%s/%s", dir, de->d_name);
+		err = tar_add(a, cl, rel);
+		free(rel);
+	}
+	closedir(d);
+	return err;
+}
+
+/* The cluster's configuration and secrets as a tar at path. */
+static const struct error *cluster_tar(const struct cluster *cl, const char *path)
+{
+	static const char *const not_sent[] = {"backup.key", "backup_ssh_key", "backup_known_hosts", NULL};
+	const struct error *err;
+	struct archive *a = archive_write_new();
+	struct strv names = STRV_INIT;
+
+	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_write_open_filename(a, path) != ARCHIVE_OK) {
+		err = error_fmt("writing \"%s\": %s", path, archive_error_string(a));
+		goto out;
+	}
+	if ((err = tar_add(a, cl, "cluster.ini")) || (err = tar_dir(a, cl, "secrets", not_sent)) ||
+	    (err = tar_dir(a, cl, "proxy/tls", NULL)) || (err = tar_add(a, cl, "pool/size")) ||
+	    (err = instances_scan(cl, &names, NULL)))
+		goto out;
+	for (size_t i = 0; i < names.n && !err; i++) {
+		char *ini = xasprintf("instances/%s/instance.ini", names.v[i]),
+		     *routes = xasprintf("instances/%s/routes", names.v[i]);
+
+		if (!(err = tar_add(a, cl, ini)))
+			err = tar_add(a, cl, routes);
+		free(ini);
+		free(routes);
+	}
+	if (!err && archive_write_close(a) != ARCHIVE_OK)
+		err = error_fmt("writing \"%s\": %s", path, archive_error_string(a));
+out:
+	archive_write_free(a);
+	strv_free(&names);
+	return err;
+}
+
+/* The newest snapshot of instance name younger than max_age seconds (its
+ * file name; caller frees), or NULL. */
+static char *recent(const struct cluster *cl, const char *name)
+{
+	json_t *all = NULL, *s;
+	size_t i;
+	char *found = NULL;
+	time_t now = time(NULL);
+
+	if (snaplist_list(cl, &all))
+		return NULL;
+	json_array_foreach(all, i, s) {
+		struct stat st;
+		const char *inst = json_string_value(json_object_get(s, "instance"));
+		const char *path = json_string_value(json_object_get(s, "path"));
+
+		if (inst && path && strcmp(inst, name) == 0 && stat(path, &st) == 0 &&
+		    now - st.st_mtime <= cl->backup_max_age) {
+			found = xstrdup(json_string_value(json_object_get(s, "file")));
+			break;
+		}
+	}
+	json_decref(all);
+	return found;
+}
+
+/* A snapshot of instance name, taken now, online; *file: its name. */
+static const struct error *take(const struct cluster *cl, const char *name, char **file)
+{
+	const struct error *err;
+	struct instance in;
+	struct engine *e = NULL;
+	struct snapshot_result res = {0};
+	char *dir = cluster_path(cl, "instances/%s", name), *path = NULL;
+	int lock = -1;
+
+	*file = NULL;
+	if ((err = instance_open(&in, dir))) {
+		free(dir);
+		return err;
+	}
+	path = snaplist_default_path(&in, in.env, 0);
+	if (!(err = lock_take(in.root, "the instance", &lock)) && !(err = engine_open(&e)) &&
+	    !(err = snapshot_take(e, &in, in.env, path, 0, &res))) {
+		*file = xstrdup(strrchr(path, '/') + 1);
+		report_line("took a snapshot of \"%s\" in %.1f s (writes held %.2f s)", name, res.seconds, res.held);
+	}
+	snapshot_result_free(&res);
+	lock_release(lock);
+	engine_close(e);
+	instance_free(&in);
+	free(path);
+	free(dir);
+	return err;
+}
+
+static int has(const struct strv *v, const char *s)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (strcmp(v->v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* Instance name's snapshot to the target, unless it is there. */
+static const struct error *push_instance(const struct cluster *cl, struct offsite *o, const struct seal_key *k,
+					 const char *name)
+{
+	const struct error *err;
+	struct strv there = STRV_INIT;
+	char *file = recent(cl, name), *dir = xasprintf("%s/instances/%s", cl->name, name), *object = NULL,
+	     *from = NULL, *tmp = NULL;
+
+	if (!file && (err = take(cl, name, &file)))
+		goto out;
+	object = xasprintf("%s/%s" SUFFIX, dir, file);
+	if ((err = offsite_list(o, dir, &there)))
+		goto out;
+	if (has(&there, strrchr(object, '/') + 1)) {
+		report_line("%s: %s is on the target already", name, file);
+		goto out;
+	}
+	from = snaplist_path(cl, file);
+	tmp = cluster_path(cl, "backup/.%s" SUFFIX, file);
+	if (!(err = send_sealed(o, k, tmp, from, object)))
+		report_line("%s: sent %s", name, file);
+out:
+	strv_free(&there);
+	free(file);
+	free(dir);
+	free(object);
+	free(from);
+	free(tmp);
+	return error_wrap(err, "backing up instance \"%s\"", name);
+}
+
+const struct error *backup_push(const struct cluster *cl, const struct strv *names)
+{
+	const struct error *err;
+	struct offsite *o = NULL;
+	struct seal_key k;
+	struct strv all = STRV_INIT;
+	char *dir = cluster_path(cl, "backup"), *tar = NULL, *tmp = NULL, *object = NULL, ts[32];
+	int lock = -1;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	/* The target answers, as the server it should be, before a key is
+	 * made. */
+	if ((err = fs_mkdirs(dir, 0700)) || (err = lock_take(dir, "the backups", &lock)) ||
+	    (err = offsite_open(cl, NULL, &o)) || (err = offsite_list(o, "", &all)) || (err = key(cl, 1, &k)))
+		goto out;
+	strv_free(&all);
+	if (names && names->n) {
+		for (size_t i = 0; i < names->n; i++)
+			strv_push(&all, names->v[i]);
+	} else if ((err = instances_scan(cl, &all, NULL))) {
+		goto out;
+	}
+	/* The configuration first: without it no instance can come back. */
+	strftime(ts, sizeof ts, "%Y%m%d_%H%M%S", gmtime_r(&now, &tm));
+	tar = cluster_path(cl, "backup/.cluster.tar");
+	tmp = cluster_path(cl, "backup/.cluster.tar" SUFFIX);
+	object = xasprintf("%s/cluster/%s.tar" SUFFIX, cl->name, ts);
+	if ((err = cluster_tar(cl, tar)) || (err = send_sealed(o, &k, tmp, tar, object)))
+		goto out;
+	report_line("sent the configuration of cluster \"%s\" to %s", cl->name, offsite_where(o));
+	for (size_t i = 0; i < all.n && !err; i++) {
+		char *idir = cluster_path(cl, "instances/%s", all.v[i]), *ipath = xasprintf("%s/instance.ini", idir);
+		struct instance in;
+
+		if (!fs_exists(ipath)) {
+			err = error_fmt("no instance \"%s\"", all.v[i]);
+		} else if (!(err = instance_open(&in, idir))) {
+			int archived = in.archived != NULL;
+
+			instance_free(&in);
+			if (archived)
+				report_line("%s: archived; its archive stays here (restore it to back it up)", all.v[i]);
+			else
+				err = push_instance(cl, o, &k, all.v[i]);
+		}
+		free(ipath);
+		free(idir);
+	}
+out:
+	if (tar)
+		unlink(tar);
+	explicit_bzero(&k, sizeof k);
+	offsite_close(o);
+	lock_release(lock);
+	strv_free(&all);
+	free(dir);
+	free(tar);
+	free(tmp);
+	free(object);
+	return error_wrap(err, "backing up cluster \"%s\"", cl->name);
+}
+
+static void add_objects(json_t *list, struct offsite *o, const char *dir, const char *kind, const char *instance,
+			const struct error **err)
+{
+	struct strv names = STRV_INIT;
+
+	if (*err || (*err = offsite_list(o, dir, &names)))
+		return;
+	for (size_t i = 0; i < names.n; i++) {
+		size_t n = strlen(names.v[i]);
+
+		if (n > strlen(SUFFIX) && strcmp(names.v[i] + n - strlen(SUFFIX), SUFFIX) == 0)
+			json_array_append_new(list, json_pack("{s:s+++, s:s, s:s?}", "object", dir, "/", "", names.v[i],
+							      "kind", kind, "instance", instance));
+	}
+	strv_free(&names);
+}
+
+static const struct error *list_all(const struct cluster *cl, struct offsite *o, json_t **out)
+{
+	const struct error *err = NULL;
+	struct strv insts = STRV_INIT;
+	char *cdir = xasprintf("%s/cluster", cl->name), *idir = xasprintf("%s/instances", cl->name);
+
+	*out = json_array();
+	add_objects(*out, o, cdir, "cluster", NULL, &err);
+	if (!err)
+		err = offsite_list(o, idir, &insts);
+	for (size_t i = 0; i < insts.n && !err; i++) {
+		char *d = xasprintf("%s/%s", idir, insts.v[i]);
+
+		add_objects(*out, o, d, "snapshot", insts.v[i], &err);
+		free(d);
+	}
+	strv_free(&insts);
+	free(cdir);
+	free(idir);
+	if (err) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
+const struct error *backup_list(const struct cluster *cl, json_t **out)
+{
+	const struct error *err;
+	struct offsite *o = NULL;
+
+	*out = NULL;
+	if (!(err = offsite_open(cl, NULL, &o)))
+		err = list_all(cl, o, out);
+	offsite_close(o);
+	return error_wrap(err, "listing the backups of cluster \"%s\"", cl->name);
+}
+
+/* Fetch object into the file at tmp, then open it with k into to (NULL:
+ * nowhere, only checked). */
+static const struct error *fetch(struct offsite *o, const struct seal_key *k, const char *object, const char *tmp,
+				 const char *to)
+{
+	const struct error *err;
+	int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), out = -1;
+
+	if (fd < 0)
+		return error_errno("making \"%s\"", tmp);
+	if (!(err = offsite_get(o, object, seal_fd_write, &fd))) {
+		if (lseek(fd, 0, SEEK_SET) < 0)
+			err = error_errno("reading \"%s\"", tmp);
+		else if ((out = open(to ? to : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+			err = error_errno("making \"%s\"", to ? to : "/dev/null");
+		else
+			err = seal_decrypt(k, seal_fd_read, &fd, seal_fd_write, &out, NULL);
+	}
+	if (out >= 0 && close(out) < 0 && !err)
+		err = error_errno("writing \"%s\"", to);
+	close(fd);
+	unlink(tmp);
+	return err;
+}
+
+const struct error *backup_verify(const struct cluster *cl, int *ok, int *bad)
+{
+	const struct error *err;
+	struct offsite *o = NULL;
+	struct seal_key k;
+	json_t *list = NULL, *v;
+	char *dir = cluster_path(cl, "backup"), *tmp = cluster_path(cl, "backup/.verify" SUFFIX);
+	size_t i;
+	int lock = -1;
+
+	*ok = *bad = 0;
+	if ((err = fs_mkdirs(dir, 0700)) || (err = lock_take(dir, "the backups", &lock)) ||
+	    (err = offsite_open(cl, NULL, &o)) || (err = key(cl, 0, &k)) || (err = list_all(cl, o, &list)))
+		goto out;
+	json_array_foreach(list, i, v) {
+		const char *object = json_string_value(json_object_get(v, "object"));
+		const struct error *e2 = fetch(o, &k, object, tmp, NULL);
+
+		if (e2) {
+			report_warn("%s: %s", object, e2->msg);
+			(*bad)++;
+		} else {
+			(*ok)++;
+		}
+	}
+out:
+	explicit_bzero(&k, sizeof k);
+	json_decref(list);
+	offsite_close(o);
+	lock_release(lock);
+	free(dir);
+	free(tmp);
+	return error_wrap(err, "verifying the backups of cluster \"%s\"", cl->name);
+}
+
+const struct error *backup_get(const struct cluster *cl, const char *file, char **path)
+{
+	const struct error *err;
+	struct offsite *o = NULL;
+	struct seal_key k;
+	char name[256], ts[256], version[256], *dir = cluster_path(cl, "backup"), *tmp = NULL, *object = NULL,
+								 *part = NULL;
+	int lock = -1;
+
+	*path = NULL;
+	if (snaplist_parse_name(file, name, ts, version, sizeof name) < 0) {
+		err = error_fmt("\"%s\" is not named as a snapshot (NAME.YYYYmmdd_HHMMSS.VERSION.tar.zst)", file);
+		goto out;
+	}
+	*path = snaplist_path(cl, file);
+	if (fs_exists(*path)) {
+		err = error_fmt("%s is here already", *path);
+		goto out;
+	}
+	tmp = cluster_path(cl, "backup/.get" SUFFIX);
+	part = xasprintf("%s.part", *path);
+	object = xasprintf("%s/instances/%s/%s" SUFFIX, cl->name, name, file);
+	if ((err = fs_mkdirs(dir, 0700)) || (err = lock_take(dir, "the backups", &lock)) ||
+	    (err = offsite_open(cl, NULL, &o)) || (err = key(cl, 0, &k)) || (err = fetch(o, &k, object, tmp, part)) ||
+	    (err = fs_sync_rename(part, *path)))
+		goto out;
+out:
+	if (err && part)
+		unlink(part);
+	if (err) {
+		free(*path);
+		*path = NULL;
+	}
+	explicit_bzero(&k, sizeof k);
+	offsite_close(o);
+	lock_release(lock);
+	free(dir);
+	free(tmp);
+	free(object);
+	free(part);
+	return error_wrap(err, "fetching \"%s\" from the backups of cluster \"%s\"", file, cl->name);
+}

@@ -1,0 +1,37 @@
+/* backup: a cluster's copies away from this host (cluster.sh backup).
+ *
+ * On the target (offsite.h), in a folder of the cluster's name:
+ *   NAME/cluster/YYYYmmdd_HHMMSS.tar.kcs   what rebuilding the cluster
+ *       needs besides the data: cluster.ini, secrets/ (not the backup key
+ *       nor the target's login), each instance's instance.ini and routes,
+ *       proxy/tls/, pool/size
+ *   NAME/instances/INSTANCE/SNAPSHOT.kcs   a snapshot (snaplist.h's name)
+ * Every object is sealed (seal.h) on this host with secrets/backup.key,
+ * which the first push makes; its recovery phrase is shown then, once.
+ * A push sends, per instance, its newest snapshot when it is younger than
+ * [backup] max_age, else takes one online first; one already on the target
+ * is not sent again, so a push that stopped part-way goes on where it
+ * stopped.  Local state: CLUSTER/backup/ (its lock; temporary files). */
+#ifndef KC_BACKUP_H
+#define KC_BACKUP_H
+
+#include <jansson.h>
+
+#include "clustercfg.h"
+#include "err.h"
+#include "strv.h"
+
+/* Send the cluster's configuration and the instances' snapshots (names:
+ * those, or every instance when empty). */
+const struct error *backup_push(const struct cluster *cl, const struct strv *names);
+/* What the target holds for the cluster: [{object, kind (cluster or
+ * snapshot), instance (snapshots)}], oldest first. */
+const struct error *backup_list(const struct cluster *cl, json_t **out);
+/* Fetch every object and check it whole with the key (nothing is kept);
+ * *bad counts the ones that fail, each said as a warning. */
+const struct error *backup_verify(const struct cluster *cl, int *ok, int *bad);
+/* Fetch snapshot file (NAME.YYYYmmdd_HHMMSS.VERSION.tar.zst) from the
+ * target, checked and opened, into snapshots/FILE; *path gets it. */
+const struct error *backup_get(const struct cluster *cl, const char *file, char **path);
+
+#endif
