@@ -824,8 +824,11 @@ const struct error *runtime_route(struct engine *e, struct instance *in, const c
 	conf = proxy_instance_conf(in->name, &in->cl, in->port, address, *front ? front : NULL, in->cl.tpl.port, &routes);
 	/* On return the new configuration is the one in force: holding writes
 	 * needs that; letting them through is better with it.  A port not
-	 * routed before has no old workers behind it: none to list or wait for. */
-	drain = readonly || runtime_served(in);
+	 * routed before has no old workers behind it: none to list or wait for.
+	 * Hostnames are served on the cluster's shared ports, where old
+	 * workers may still take a connection and answer with the old
+	 * configuration (404): those are waited for. */
+	drain = readonly || runtime_served(in) || routes.n > 0;
 	if ((!drain || !(err = proxy_workers(e, &in->cl, &old))) && !(err = proxy_set(e, &in->cl, in->name, conf))) {
 		if (drain)
 			err = proxy_drain(e, &in->cl, old, readonly ? 60 : 10, readonly);
