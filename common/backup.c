@@ -232,14 +232,6 @@ static const struct error *take(const struct cluster *cl, const char *name, char
 	return err;
 }
 
-static int has(const struct strv *v, const char *s)
-{
-	for (size_t i = 0; i < v->n; i++)
-		if (strcmp(v->v[i], s) == 0)
-			return 1;
-	return 0;
-}
-
 /* Instance name's snapshot to the target, unless it is there. */
 static const struct error *push_instance(const struct cluster *cl, struct offsite *o, const struct seal_key *k,
 					 const char *name)
@@ -254,7 +246,7 @@ static const struct error *push_instance(const struct cluster *cl, struct offsit
 	object = xasprintf("%s/%s" SUFFIX, dir, file);
 	if ((err = offsite_list(o, dir, &there)))
 		goto out;
-	if (has(&there, strrchr(object, '/') + 1)) {
+	if (strv_has(&there, strrchr(object, '/') + 1)) {
 		report_line("%s: %s is on the target already", name, file);
 		goto out;
 	}
@@ -289,11 +281,18 @@ const struct error *backup_push(const struct cluster *cl, const struct strv *nam
 	    (err = offsite_open(cl, NULL, &o)) || (err = offsite_list(o, "", &all)) || (err = key(cl, 1, &k)))
 		goto out;
 	strv_free(&all);
+	if ((err = instances_scan(cl, &all, NULL)))
+		goto out;
+	/* Instances named: each must be one, before anything is sent. */
 	if (names && names->n) {
+		for (size_t i = 0; i < names->n && !err; i++)
+			if (!strv_has(&all, names->v[i]))
+				err = error_fmt("no instance \"%s\"", names->v[i]);
+		if (err)
+			goto out;
+		strv_free(&all);
 		for (size_t i = 0; i < names->n; i++)
 			strv_push(&all, names->v[i]);
-	} else if ((err = instances_scan(cl, &all, NULL))) {
-		goto out;
 	}
 	/* The configuration first: without it no instance can come back. */
 	strftime(ts, sizeof ts, "%Y%m%d_%H%M%S", gmtime_r(&now, &tm));
@@ -304,12 +303,10 @@ const struct error *backup_push(const struct cluster *cl, const struct strv *nam
 		goto out;
 	report_line("sent the configuration of cluster \"%s\" to %s", cl->name, offsite_where(o));
 	for (size_t i = 0; i < all.n && !err; i++) {
-		char *idir = cluster_path(cl, "instances/%s", all.v[i]), *ipath = xasprintf("%s/instance.ini", idir);
+		char *idir = cluster_path(cl, "instances/%s", all.v[i]);
 		struct instance in;
 
-		if (!fs_exists(ipath)) {
-			err = error_fmt("no instance \"%s\"", all.v[i]);
-		} else if (!(err = instance_open(&in, idir))) {
+		if (!(err = instance_open(&in, idir))) {
 			int archived = in.archived != NULL;
 
 			instance_free(&in);
@@ -318,7 +315,6 @@ const struct error *backup_push(const struct cluster *cl, const struct strv *nam
 			else
 				err = push_instance(cl, o, &k, all.v[i]);
 		}
-		free(ipath);
 		free(idir);
 	}
 out:

@@ -61,6 +61,11 @@ with_target() {
 	! grep -rqF "$pw" "$T/store"
 	! grep -rqF "[cluster]" "$T/store"
 
+	# An instance that is not there: refused before anything is sent.
+	n=$(find "$T/store" -type f | wc -l)
+	run -1 "$C/cluster.sh" backup push a nosuch
+	[[ "$output" == *'no instance "nosuch"'* ]]
+	[ "$(find "$T/store" -type f | wc -l)" = "$n" ]
 	# Again: the snapshots are recent and there already; a new
 	# configuration goes.
 	run -0 "$C/cluster.sh" backup push a
