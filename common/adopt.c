@@ -150,11 +150,6 @@ static const struct error *old_container(struct engine *e, struct adopt_plan *p,
 	return NULL;
 }
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* One instance folder as KorCluster left it. */
 static const struct error *read_instance(struct engine *e, struct adopt_plan *p, const struct template *t,
 					 const char *folder)
@@ -360,8 +355,7 @@ static void instance_folders(const struct adopt_plan *p, struct strv *out)
 	if (dh)
 		closedir(dh);
 	free(idir);
-	if (out->n > 1)
-		qsort(out->v, out->n, sizeof *out->v, by_name);
+	strv_sort(out);
 }
 
 const struct error *adopt_read(struct engine *e, const char *dirarg, const char *template_name,

@@ -50,11 +50,6 @@ static la_ssize_t on_write(struct archive *a, void *ctx, const void *data, size_
 	return (la_ssize_t)n;
 }
 
-static int by_name(const void *x, const void *y)
-{
-	return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
 static const struct error *add(struct buildctx *b, struct archive *a, int dirfd, const char *name, const char *rel);
 
 /* Every member of the folder sub (rel: its path in the tar, "" at the top). */
@@ -73,8 +68,7 @@ static const struct error *add_folder(struct buildctx *b, struct archive *a, int
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			strv_push(&names, de->d_name);
 	/* in a fixed order: the same tree gives the same tar */
-	if (names.n > 1)
-		qsort(names.v, names.n, sizeof *names.v, by_name);
+	strv_sort(&names);
 	for (size_t i = 0; i < names.n && !err; i++) {
 		char *child = *rel ? xasprintf("%s/%s", rel, names.v[i]) : xstrdup(names.v[i]);
 

@@ -10,11 +10,6 @@
 #include "mem.h"
 #include "runtime.h"
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 const struct error *instances_scan(const struct cluster *cl, struct strv *names, struct taken *t)
 {
 	const struct error *err = NULL;
@@ -55,8 +50,8 @@ const struct error *instances_scan(const struct cluster *cl, struct strv *names,
 	}
 	closedir(d);
 	free(dir);
-	if (names && names->n > 1)
-		qsort(names->v, names->n, sizeof *names->v, by_name);
+	if (names)
+		strv_sort(names);
 	return NULL;
 }
 

@@ -226,11 +226,6 @@ static const struct error *to_buf(void *ctx, const void *data, size_t len)
 	return NULL;
 }
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 const struct error *offsite_list(struct offsite *o, const char *dir, struct strv *names)
 {
 	const struct error *err = NULL;
@@ -259,8 +254,7 @@ const struct error *offsite_list(struct offsite *o, const char *dir, struct strv
 			if (*line && strcmp(line, ".") && strcmp(line, ".."))
 				strv_push(names, line);
 		}
-		if (names->n > 1)
-			qsort(names->v, names->n, sizeof *names->v, by_name);
+		strv_sort(names);
 	}
 	buf_free(&b);
 	curl_easy_cleanup(c);

@@ -22,11 +22,6 @@
 
 #define PREFIX "pool_"
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The IDs of pool/ (sorted; every folder named as the pool names them). */
 static const struct error *entries(const struct cluster *cl, struct strv *ids)
 {
@@ -41,8 +36,7 @@ static const struct error *entries(const struct cluster *cl, struct strv *ids)
 		if (strncmp(de->d_name, PREFIX, strlen(PREFIX)) == 0 && !name_check_instance(de->d_name))
 			strv_push(ids, de->d_name);
 	closedir(d);
-	if (ids->n > 1)
-		qsort(ids->v, ids->n, sizeof *ids->v, by_name);
+	strv_sort(ids);
 	return NULL;
 }
 

@@ -19,6 +19,8 @@ void strv_pushf(struct strv *s, const char *fmt, ...) __attribute__((format(prin
 void strv_pop(struct strv *s);
 /* 1 if s holds str. */
 int strv_has(const struct strv *s, const char *str);
+/* Sort s's strings in strcmp() order. */
+void strv_sort(struct strv *s);
 void strv_free(struct strv *s);
 
 /* Split a command line into words: blanks separate, '...' and "..." quote,

@@ -115,6 +115,29 @@ static void test_push(void **state)
 	strv_free(&s); /* twice is harmless */
 }
 
+static void test_sort(void **state)
+{
+	struct strv s = STRV_INIT;
+
+	(void)state;
+	strv_sort(&s); /* empty is fine */
+	strv_push(&s, "pool_b");
+	strv_sort(&s);
+	assert_string_equal(s.v[0], "pool_b");
+	strv_push(&s, "a");
+	strv_push(&s, "pool_a");
+	strv_push(&s, "B");
+	strv_sort(&s);
+	assert_string_equal(s.v[0], "B");
+	assert_string_equal(s.v[1], "a");
+	assert_string_equal(s.v[2], "pool_a");
+	assert_string_equal(s.v[3], "pool_b");
+	assert_null(s.v[4]);
+	assert_true(strv_has(&s, "pool_a"));
+	assert_false(strv_has(&s, "pool"));
+	strv_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -124,6 +147,7 @@ int main(void)
 		cmocka_unit_test(test_split_backslash),
 		cmocka_unit_test(test_split_unterminated),
 		cmocka_unit_test(test_push),
+		cmocka_unit_test(test_sort),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
