@@ -157,6 +157,19 @@ static int get_int(struct template *t, struct diag *d, const char *sec, const ch
 	return (int)v;
 }
 
+/* key = yes (1) or no (0; also when absent). */
+static int get_yes(struct template *t, struct diag *d, const char *sec, const char *key)
+{
+	struct conf_entry *e = conf_get(&t->conf, sec, key);
+
+	if (!e || strcmp(e->value, "no") == 0)
+		return 0;
+	if (strcmp(e->value, "yes") == 0)
+		return 1;
+	diag_add(d, t->conf.path, e->line, "\"%s\" must be yes or no", key);
+	return 0;
+}
+
 static void check_command(struct template *t, struct diag *d, const char *sec, const char *key,
 			  const char *value)
 {
@@ -302,13 +315,8 @@ static void parse_settings(struct template *t, struct diag *d)
 					 st->name);
 		st->def = (e = conf_get(c, sec, "default")) ? e->value : NULL;
 		st->help = (e = conf_get(c, sec, "help")) ? e->value : NULL;
-		if ((e = conf_get(c, sec, "secret"))) {
-			st->secret = strcmp(e->value, "yes") == 0;
-			if (!st->secret && strcmp(e->value, "no") != 0)
-				diag_add(d, c->path, e->line, "\"secret\" must be yes or no");
-			if (st->secret && st->def)
-				diag_add(d, c->path, e->line, "a secret setting has no default");
-		}
+		if ((st->secret = get_yes(t, d, sec, "secret")) && st->def)
+			diag_add(d, c->path, conf_get(c, sec, "secret")->line, "a secret setting has no default");
 		if (!st->help)
 			diag_add(d, c->path, c->s[i].line, "[%s] needs \"help\": what the operator must give", sec);
 	}
@@ -486,7 +494,6 @@ static void parse_app(struct template *t, struct diag *d)
 static void parse_process(struct template *t, struct diag *d, const char *sec, int line)
 {
 	const struct error *err;
-	const char *v;
 	struct tpl_process *p = grow((void **)&t->proc, t->nproc++, sizeof *t->proc);
 
 	p->name = sec + 8;
@@ -495,16 +502,8 @@ static void parse_process(struct template *t, struct diag *d, const char *sec, i
 	p->command = need(t, d, sec, "command");
 	check_command(t, d, sec, "command", p->command);
 	p->replicas = get_int(t, d, sec, "replicas", 1, 1, 32);
-	if ((v = opt(t, d, sec, "scheduler"))) {
-		p->scheduler = strcmp(v, "yes") == 0;
-		if (!p->scheduler && strcmp(v, "no") != 0)
-			diag_add(d, t->conf.path, conf_get(&t->conf, sec, "scheduler")->line, "scheduler must be yes or no");
-	}
-	if ((v = opt(t, d, sec, "frontend"))) {
-		p->frontend = strcmp(v, "yes") == 0;
-		if (!p->frontend && strcmp(v, "no") != 0)
-			diag_add(d, t->conf.path, conf_get(&t->conf, sec, "frontend")->line, "frontend must be yes or no");
-	}
+	p->scheduler = get_yes(t, d, sec, "scheduler");
+	p->frontend = get_yes(t, d, sec, "frontend");
 	if (strcmp(p->name, "web") == 0 && (p->replicas > 1 || p->scheduler || p->frontend))
 		diag_add(d, t->conf.path, line,
 			 "[process.web] takes neither replicas, scheduler nor frontend: the proxy reaches it at one address");

@@ -92,7 +92,7 @@ running() { kc_containers | awk '$2 == "running" { print $1 }' | sed "s/^${NAME}
 	sed -i 's/^replicas = 2$/replicas = 0/; s/^scheduler = yes$/scheduler = maybe/' "$T/tpl/sample.ini"
 	run -1 "$C/cluster.sh" validate
 	[[ "$output" == *'"replicas" must be a number from 1 to 32'* ]]
-	[[ "$output" == *'scheduler must be yes or no'* ]]
+	[[ "$output" == *'"scheduler" must be yes or no'* ]]
 	frontend_template
 	run -0 "$C/cluster.sh" validate
 	printf '\n[process.public2]\ncommand = python3 /app/app.py web\nfrontend = yes\nreplicas = 2\n' >>"$T/tpl/sample.ini"
