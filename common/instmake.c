@@ -50,7 +50,8 @@ const struct error *instmake_setup(void *ctx, struct engine *e, struct instance 
 	return runtime_task(e, in, in->env, "post_setup", in->cl.tpl.post_setup, "; nothing was kept");
 }
 
-const struct error *instmake_check_name(const char *name)
+const struct error *instmake_check(const struct cluster *cl, const char *name, const char *version,
+				   const char *portarg, const char *description, int *port)
 {
 	const struct error *err;
 
@@ -59,7 +60,10 @@ const struct error *instmake_check_name(const char *name)
 	for (size_t i = 0; reserved_users[i]; i++)
 		if (strcmp(name, reserved_users[i]) == 0)
 			return error_fmt("instance name \"%s\" is reserved by MySQL", name);
-	return NULL;
+	if ((err = instance_check_version(version)) || (err = template_version_check(&cl->tpl, version)) ||
+	    (err = name_check_port(portarg, port)))
+		return err;
+	return description ? name_check_description(description) : NULL;
 }
 
 const struct error *instmake_place(const struct cluster *cl, const char *name, int port, int *slot)
@@ -189,9 +193,7 @@ const struct error *instmake_create(const struct cluster *cl, const char *name, 
 	int port = 0, slot = 0, lock = -1, left = 0;
 
 	/* Every input first. */
-	if ((err = instmake_check_name(name)) || (err = instance_check_version(version)) ||
-	    (err = template_version_check(&cl->tpl, version)) ||
-	    (err = name_check_port(portarg, &port)) || (description && (err = name_check_description(description))))
+	if ((err = instmake_check(cl, name, version, portarg, description, &port)))
 		goto out;
 	if ((err = lock_take(cl->root, "the cluster", &lock)))
 		goto out;

@@ -20,9 +20,11 @@
  * undone. */
 typedef const struct error *(*instmake_fill)(void *ctx, struct engine *e, struct instance *in);
 
-/* name as an instance's name: the pattern, and not one of MySQL's own
- * users. */
-const struct error *instmake_check_name(const char *name);
+/* A new instance's inputs: name (the pattern, and not one of MySQL's own
+ * users), version (one the template runs), port (text as given, into
+ * *port) and description (or NULL). */
+const struct error *instmake_check(const struct cluster *cl, const char *name, const char *version,
+				   const char *portarg, const char *description, int *port);
 /* Where a new instance name goes: name free (among the instances and the
  * pool), port free among the instances' and the cluster's and on the host;
  * *slot: the first free fixed-address slot.  The caller holds the

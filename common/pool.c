@@ -40,31 +40,28 @@ static const struct error *entries(const struct cluster *cl, struct strv *ids)
 	return NULL;
 }
 
-static int ready(const struct cluster *cl, const char *id)
+/* Entry id: -1 not ready, 1 ready at version, 0 ready at another. */
+static int ready_at(const struct cluster *cl, const char *id, const char *version)
 {
 	char *p = cluster_path(cl, "pool/%s/ready", id);
-	int r = fs_exists(p);
-
-	free(p);
-	return r;
-}
-
-/* The version of a ready entry (caller frees), or NULL. */
-static char *version_of(const struct cluster *cl, const char *id)
-{
-	char *p = cluster_path(cl, "pool/%s/instance.ini", id), *v = NULL;
 	struct conf c;
 	struct diag d = DIAG_INIT;
+	int r = -1;
 
-	if (!conf_load(&c, p, &d)) {
-		const char *s = conf_value(&c, "instance", "version");
+	if (fs_exists(p)) {
+		free(p);
+		p = cluster_path(cl, "pool/%s/instance.ini", id);
+		r = 0;
+		if (!conf_load(&c, p, &d)) {
+			const char *v = conf_value(&c, "instance", "version");
 
-		v = s ? xstrdup(s) : NULL;
-		conf_free(&c);
+			r = v && strcmp(v, version) == 0;
+			conf_free(&c);
+		}
+		diag_free(&d);
 	}
-	diag_free(&d);
 	free(p);
-	return v;
+	return r;
 }
 
 static const struct error *read_size(const struct cluster *cl, int *size)
@@ -100,16 +97,10 @@ const struct error *pool_state(const struct cluster *cl, struct pool_state *out)
 	if ((err = read_size(cl, &out->size)) || (err = entries(cl, &ids)))
 		return err;
 	for (size_t i = 0; i < ids.n; i++) {
-		char *v;
+		int r = ready_at(cl, ids.v[i], cl->tpl.default_version);
 
-		if (!ready(cl, ids.v[i]))
-			continue;
-		v = version_of(cl, ids.v[i]);
-		if (v && strcmp(v, cl->tpl.default_version) == 0)
-			out->ready++;
-		else
-			out->other++;
-		free(v);
+		out->ready += r == 1;
+		out->other += r == 0;
 	}
 	strv_free(&ids);
 	return NULL;
@@ -220,16 +211,14 @@ const struct error *pool_fill(const struct cluster *cl, int size, struct pool_st
 	/* What an interrupted fill left, what another version made, and what
 	 * is more than the size. */
 	for (size_t i = 0; i < ids.n; i++) {
-		char *v = version_of(cl, ids.v[i]);
-		int was = 0, current = v && strcmp(v, cl->tpl.default_version) == 0;
+		int was = 0, r = ready_at(cl, ids.v[i], cl->tpl.default_version);
 
-		free(v);
-		if (ready(cl, ids.v[i])) {
-			if (current && out->ready <= out->size)
+		if (r >= 0) {
+			if (r == 1 && out->ready <= out->size)
 				continue;
 			if ((err = unready(cl, ids.v[i], &was)))
 				goto out;
-			if (was && current)
+			if (was && r == 1)
 				out->ready--;
 			else if (was)
 				out->other--;
@@ -263,15 +252,9 @@ static char *find(const struct cluster *cl, const char *version)
 	char *found = NULL;
 
 	entries(cl, &ids);
-	for (size_t i = 0; i < ids.n && !found; i++) {
-		char *v;
-
-		if (!ready(cl, ids.v[i]))
-			continue;
-		if ((v = version_of(cl, ids.v[i])) && strcmp(v, version) == 0)
+	for (size_t i = 0; i < ids.n && !found; i++)
+		if (ready_at(cl, ids.v[i], version) == 1)
 			found = xstrdup(ids.v[i]);
-		free(v);
-	}
 	strv_free(&ids);
 	return found;
 }
@@ -317,8 +300,7 @@ const struct error *pool_take(const struct cluster *cl, const char *name, const 
 	int port, slot, lock = -1, loaded = 0;
 
 	*taken = 0;
-	if ((err = instmake_check_name(name)) || (err = instance_check_version(version)) ||
-	    (err = name_check_port(portarg, &port)) || (description && (err = name_check_description(description))))
+	if ((err = instmake_check(cl, name, version, portarg, description, &port)))
 		goto out;
 	if ((err = lock_take(cl->root, "the cluster", &lock)) || !(id = find(cl, version)))
 		goto out;
@@ -357,9 +339,12 @@ out:
 	lock_release(lock);
 	free(dbs[0]);
 	free(dbs[1]);
-	free(id);
 	free(from);
 	free(to);
 	free(p);
-	return error_wrap(err, "creating instance \"%s\" from the pool", name);
+	/* Refused before the pool had one to give: as "new" says it. */
+	err = id ? error_wrap(err, "creating instance \"%s\" from the pool", name)
+		 : error_wrap(err, "creating instance \"%s\"", name);
+	free(id);
+	return err;
 }
