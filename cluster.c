@@ -249,6 +249,12 @@ static void print_instances(const json_t *all)
 	}
 }
 
+/* How the pool stands, as status --json and pool --json say it. */
+static json_t *pool_json(const struct cluster *cl, const struct pool_state *ps)
+{
+	return json_pack("{s:i, s:i, s:s}", "size", ps->size, "ready", ps->ready, "version", cl->tpl.default_version);
+}
+
 static void print_status(const json_t *st)
 {
 	const json_t *proxy = json_object_get(st, "proxy"), *insts = json_object_get(st, "instances"), *pool;
@@ -300,8 +306,7 @@ static const struct error *cmd_status(struct ctx *ctx, const struct args *a)
 	json_object_set_new(st, "ok", json_boolean(json_array_size(problems) == 0));
 	json_object_set_new(st, "instances", insts);
 	if (!pool_state(&cl, &ps) && (ps.size || ps.ready || ps.other))
-		json_object_set_new(st, "pool", json_pack("{s:i, s:i, s:s}", "size", ps.size, "ready", ps.ready, "version",
-							  cl.tpl.default_version));
+		json_object_set_new(st, "pool", pool_json(&cl, &ps));
 	if (a->set[OPT_JSON])
 		report_json(st);
 	else
@@ -447,8 +452,7 @@ static const struct error *cmd_pool(struct ctx *ctx, const struct args *a)
 		return err;
 	err = pool_fill(&cl, a->set[OPT_SIZE] ? (int)a->num[OPT_SIZE] : -1, &ps);
 	if (!err && a->set[OPT_JSON]) {
-		json_t *o = json_pack("{s:i, s:i, s:s}", "size", ps.size, "ready", ps.ready, "version",
-				      cl.tpl.default_version);
+		json_t *o = pool_json(&cl, &ps);
 
 		report_json(o);
 		json_decref(o);

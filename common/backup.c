@@ -45,6 +45,19 @@ static const struct error *key(const struct cluster *cl, int make, struct seal_k
 	return err;
 }
 
+/* The start of each command: the local folder backup/ and its lock (one
+ * backup command at a time), and the target opened. */
+static const struct error *begin(const struct cluster *cl, int *lock, struct offsite **o)
+{
+	const struct error *err;
+	char *dir = cluster_path(cl, "backup");
+
+	if (!(err = fs_mkdirs(dir, 0700)) && !(err = lock_take(dir, "the backups", lock)))
+		err = offsite_open(cl, NULL, o);
+	free(dir);
+	return err;
+}
+
 /* Seal the file at from into a new file at to. */
 static const struct error *seal_file(const struct seal_key *k, const char *from, const char *to)
 {
@@ -270,15 +283,14 @@ const struct error *backup_push(const struct cluster *cl, const struct strv *nam
 	struct offsite *o = NULL;
 	struct seal_key k;
 	struct strv all = STRV_INIT;
-	char *dir = cluster_path(cl, "backup"), *tar = NULL, *tmp = NULL, *object = NULL, ts[32];
+	char *tar = NULL, *tmp = NULL, *object = NULL, ts[32];
 	int lock = -1;
 	time_t now = time(NULL);
 	struct tm tm;
 
 	/* The target answers, as the server it should be, before a key is
 	 * made. */
-	if ((err = fs_mkdirs(dir, 0700)) || (err = lock_take(dir, "the backups", &lock)) ||
-	    (err = offsite_open(cl, NULL, &o)) || (err = offsite_list(o, "", &all)) || (err = key(cl, 1, &k)))
+	if ((err = begin(cl, &lock, &o)) || (err = offsite_list(o, "", &all)) || (err = key(cl, 1, &k)))
 		goto out;
 	strv_free(&all);
 	if ((err = instances_scan(cl, &all, NULL)))
@@ -324,7 +336,6 @@ out:
 	offsite_close(o);
 	lock_release(lock);
 	strv_free(&all);
-	free(dir);
 	free(tar);
 	free(tmp);
 	free(object);
@@ -417,13 +428,12 @@ const struct error *backup_verify(const struct cluster *cl, int *ok, int *bad)
 	struct offsite *o = NULL;
 	struct seal_key k;
 	json_t *list = NULL, *v;
-	char *dir = cluster_path(cl, "backup"), *tmp = cluster_path(cl, "backup/.verify" SUFFIX);
+	char *tmp = cluster_path(cl, "backup/.verify" SUFFIX);
 	size_t i;
 	int lock = -1;
 
 	*ok = *bad = 0;
-	if ((err = fs_mkdirs(dir, 0700)) || (err = lock_take(dir, "the backups", &lock)) ||
-	    (err = offsite_open(cl, NULL, &o)) || (err = key(cl, 0, &k)) || (err = list_all(cl, o, &list)))
+	if ((err = begin(cl, &lock, &o)) || (err = key(cl, 0, &k)) || (err = list_all(cl, o, &list)))
 		goto out;
 	json_array_foreach(list, i, v) {
 		const char *object = json_string_value(json_object_get(v, "object"));
@@ -441,7 +451,6 @@ out:
 	json_decref(list);
 	offsite_close(o);
 	lock_release(lock);
-	free(dir);
 	free(tmp);
 	return error_wrap(err, "verifying the backups of cluster \"%s\"", cl->name);
 }
@@ -451,8 +460,7 @@ const struct error *backup_get(const struct cluster *cl, const char *file, char 
 	const struct error *err;
 	struct offsite *o = NULL;
 	struct seal_key k;
-	char name[256], ts[256], version[256], *dir = cluster_path(cl, "backup"), *tmp = NULL, *object = NULL,
-								 *part = NULL;
+	char name[256], ts[256], version[256], *tmp = NULL, *object = NULL, *part = NULL;
 	int lock = -1;
 
 	*path = NULL;
@@ -468,8 +476,7 @@ const struct error *backup_get(const struct cluster *cl, const char *file, char 
 	tmp = cluster_path(cl, "backup/.get" SUFFIX);
 	part = xasprintf("%s.part", *path);
 	object = xasprintf("%s/instances/%s/%s" SUFFIX, cl->name, name, file);
-	if ((err = fs_mkdirs(dir, 0700)) || (err = lock_take(dir, "the backups", &lock)) ||
-	    (err = offsite_open(cl, NULL, &o)) || (err = key(cl, 0, &k)) || (err = fetch(o, &k, object, tmp, part)) ||
+	if ((err = begin(cl, &lock, &o)) || (err = key(cl, 0, &k)) || (err = fetch(o, &k, object, tmp, part)) ||
 	    (err = fs_sync_rename(part, *path)))
 		goto out;
 out:
@@ -482,7 +489,6 @@ out:
 	explicit_bzero(&k, sizeof k);
 	offsite_close(o);
 	lock_release(lock);
-	free(dir);
 	free(tmp);
 	free(object);
 	free(part);
