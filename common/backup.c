@@ -76,23 +76,43 @@ static const struct error *seal_file(const struct seal_key *k, const char *from,
 	return err;
 }
 
-/* Seal the file at from and send it as object. */
-static const struct error *send_sealed(struct offsite *o, const struct seal_key *k, const char *tmp, const char *from,
-				const char *object)
+/* Seal the file at from and send it as object.  The sealed copy is
+ * backup/.BASENAME (BASENAME: object's last part), made whole under a
+ * temporary name first; when the send fails it stays, with the transfer's
+ * state beside it, and the next send of the same object sends those same
+ * bytes again from where the last one stopped (sealing anew would give
+ * other bytes).  keep: 0 when object's name is used once (the
+ * configuration's), so nothing of a failed send is kept. */
+static const struct error *send_sealed(const struct cluster *cl, struct offsite *o, const struct seal_key *k,
+				       const char *from, const char *object, int keep, int *resumed)
 {
-	const struct error *err;
+	const struct error *err = NULL;
+	const char *base = strrchr(object, '/') ? strrchr(object, '/') + 1 : object;
+	char *sealed = cluster_path(cl, "backup/.%s", base), *tmp = xasprintf("%s.tmp", sealed),
+	     *state = xasprintf("%s.state", sealed);
 	int fd;
 
-	if ((err = seal_file(k, from, tmp)))
-		goto out;
-	if ((fd = open(tmp, O_RDONLY | O_CLOEXEC)) < 0) {
-		err = error_errno("opening \"%s\"", tmp);
+	*resumed = keep && fs_exists(sealed);
+	if (!*resumed) {
+		unlink(state);
+		if ((err = seal_file(k, from, tmp)) || (err = fs_sync_rename(tmp, sealed)))
+			goto out;
+	}
+	if ((fd = open(sealed, O_RDONLY | O_CLOEXEC)) < 0) {
+		err = error_errno("opening \"%s\"", sealed);
 		goto out;
 	}
-	err = offsite_put(o, object, fd);
+	err = offsite_put(o, object, fd, keep ? state : NULL);
 	close(fd);
 out:
 	unlink(tmp);
+	if (!err || !keep) {
+		unlink(sealed);
+		unlink(state);
+	}
+	free(sealed);
+	free(tmp);
+	free(state);
 	return err;
 }
 
@@ -252,7 +272,8 @@ static const struct error *push_instance(const struct cluster *cl, struct offsit
 	const struct error *err;
 	struct strv there = STRV_INIT;
 	char *file = recent(cl, name), *dir = xasprintf("%s/instances/%s", cl->name, name), *object = NULL,
-	     *from = NULL, *tmp = NULL;
+	     *from = NULL;
+	int resumed = 0;
 
 	if (!file && (err = take(cl, name, &file)))
 		goto out;
@@ -264,16 +285,14 @@ static const struct error *push_instance(const struct cluster *cl, struct offsit
 		goto out;
 	}
 	from = snaplist_path(cl, file);
-	tmp = cluster_path(cl, "backup/.%s" SUFFIX, file);
-	if (!(err = send_sealed(o, k, tmp, from, object)))
-		report_line("%s: sent %s", name, file);
+	if (!(err = send_sealed(cl, o, k, from, object, 1, &resumed)))
+		report_line("%s: sent %s%s", name, file, resumed ? " (an interrupted send, taken up again)" : "");
 out:
 	strv_free(&there);
 	free(file);
 	free(dir);
 	free(object);
 	free(from);
-	free(tmp);
 	return error_wrap(err, "backing up instance \"%s\"", name);
 }
 
@@ -283,8 +302,8 @@ const struct error *backup_push(const struct cluster *cl, const struct strv *nam
 	struct offsite *o = NULL;
 	struct seal_key k;
 	struct strv all = STRV_INIT;
-	char *tar = NULL, *tmp = NULL, *object = NULL, ts[32];
-	int lock = -1;
+	char *tar = NULL, *object = NULL, ts[32];
+	int lock = -1, resumed;
 	time_t now = time(NULL);
 	struct tm tm;
 
@@ -309,9 +328,8 @@ const struct error *backup_push(const struct cluster *cl, const struct strv *nam
 	/* The configuration first: without it no instance can come back. */
 	strftime(ts, sizeof ts, "%Y%m%d_%H%M%S", gmtime_r(&now, &tm));
 	tar = cluster_path(cl, "backup/.cluster.tar");
-	tmp = cluster_path(cl, "backup/.cluster.tar" SUFFIX);
 	object = xasprintf("%s/cluster/%s.tar" SUFFIX, cl->name, ts);
-	if ((err = cluster_tar(cl, tar)) || (err = send_sealed(o, &k, tmp, tar, object)))
+	if ((err = cluster_tar(cl, tar)) || (err = send_sealed(cl, o, &k, tar, object, 0, &resumed)))
 		goto out;
 	report_line("sent the configuration of cluster \"%s\" to %s", cl->name, offsite_where(o));
 	for (size_t i = 0; i < all.n && !err; i++) {
@@ -337,7 +355,6 @@ out:
 	lock_release(lock);
 	strv_free(&all);
 	free(tar);
-	free(tmp);
 	free(object);
 	return error_wrap(err, "backing up cluster \"%s\"", cl->name);
 }

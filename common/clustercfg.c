@@ -121,6 +121,12 @@ static void read_backup(struct cluster *c, struct diag *d)
 	}
 	if ((e = conf_get(&c->conf, "backup", "max_age")) && (err = name_parse_seconds(e->value, &c->backup_max_age)))
 		diag_add(d, c->conf.path, e->line, "[backup] max_age: %s", err->msg);
+	c->backup_warn_age = 2 * c->backup_max_age;
+	if ((e = conf_get(&c->conf, "backup", "warn_age")) && (err = name_parse_seconds(e->value, &c->backup_warn_age)))
+		diag_add(d, c->conf.path, e->line, "[backup] warn_age: %s", err->msg);
+	if ((e = conf_get(&c->conf, "backup", "rate_limit")) &&
+	    (err = name_parse_size(e->value, &c->backup_rate_limit)))
+		diag_add(d, c->conf.path, e->line, "[backup] rate_limit: %s", err->msg);
 }
 
 /* The template's settings from [settings] and secrets/: each has a value

@@ -56,6 +56,11 @@ struct cluster {
 	 * than take one (seconds, default a day) */
 	const char *backup_target;
 	int backup_max_age;
+	/* [backup] warn_age: status warns when an instance's newest off-site
+	 * copy is older (default twice max_age); rate_limit: bytes a second a
+	 * transfer may use (0: no limit; "10M" as elsewhere). */
+	int backup_warn_age;
+	uint64_t backup_rate_limit;
 	/* "NAME=VALUE" of every setting given in [settings] or secrets/; a
 	 * setting absent here takes its default ("${...}" expanded per instance) */
 	struct strv settings;

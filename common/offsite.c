@@ -145,7 +145,7 @@ static size_t read_fd(char *buf, size_t size, size_t n, void *ctx)
 	return (size_t)got;
 }
 
-const struct error *offsite_put(struct offsite *o, const char *path, int fd)
+const struct error *offsite_put(struct offsite *o, const char *path, int fd, const char *state)
 {
 	const struct error *err = NULL;
 	char errbuf[CURL_ERROR_SIZE], *url = xasprintf("%s/%s.part", o->base, path);
@@ -157,6 +157,7 @@ const struct error *offsite_put(struct offsite *o, const char *path, int fd)
 	CURL *c;
 	CURLcode rc;
 
+	(void)state;
 	if (fstat(fd, &st) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
 		err = error_errno("reading the file to send");
 		goto out;

@@ -25,8 +25,11 @@ const struct error *offsite_open(const struct cluster *cl, const char *url, stru
 void offsite_close(struct offsite *o);
 /* The target's URL without its user, for messages. */
 const char *offsite_where(const struct offsite *o);
-/* Write the file open at fd (from its start) as path. */
-const struct error *offsite_put(struct offsite *o, const char *path, int fd);
+/* Write the file open at fd (from its start) as path.  state: a local file
+ * (or NULL) where an interrupted put keeps what the next one needs to go on
+ * where it stopped, when the caller sends the identical bytes again; the
+ * put removes it once path is whole on the target. */
+const struct error *offsite_put(struct offsite *o, const char *path, int fd, const char *state);
 /* Read path into wr as it comes. */
 const struct error *offsite_get(struct offsite *o, const char *path, seal_write_fn wr, void *ctx);
 /* The names in folder dir ("" for the top), sorted, without . and ..; a
