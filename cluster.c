@@ -29,6 +29,7 @@
 #include "common/mysqlsvc.h"
 #include "common/name.h"
 #include "common/pool.h"
+#include "common/recover.h"
 #include "common/report.h"
 #include "common/routing.h"
 #include "common/runtime.h"
@@ -64,6 +65,52 @@ static const struct error *cmd_create(struct ctx *ctx, const struct args *a)
 	}
 	free(root);
 	free(name);
+	return err;
+}
+
+/* ---- restore-cluster ---- */
+
+/* The backup key for restoring into dir: its file there, else its recovery
+ * phrase typed (asked for on a terminal) or piped on standard input. */
+static const struct error *key_for(const char *dir, struct seal_key *k, int *given)
+{
+	const struct error *err;
+	char line[256], *abs = NULL, *path;
+
+	*given = 0;
+	if ((err = fs_absolute(dir, &abs)))
+		return err;
+	path = xasprintf("%s/secrets/backup.key", abs);
+	free(abs);
+	if (fs_exists(path)) {
+		free(path);
+		return NULL;
+	}
+	free(path);
+	if (isatty(STDIN_FILENO))
+		report_text(REPORT_STDOUT, "The backup's recovery phrase (16 groups of 4 hex digits): ");
+	if (!fgets(line, sizeof line, stdin))
+		return error_fmt("no backup key: put it in %s/secrets/backup.key (mode 0600), or give its recovery "
+				 "phrase on standard input",
+				 dir);
+	err = seal_key_from_phrase(line, k);
+	explicit_bzero(line, sizeof line);
+	*given = !err;
+	return err;
+}
+
+static const struct error *cmd_restore_cluster(struct ctx *ctx, const struct args *a)
+{
+	const struct error *err;
+	struct seal_key k;
+	int given;
+
+	(void)ctx;
+	if (!(err = key_for(a->operand[1], &k, &given)))
+		err = recover_cluster(a->operand[0], a->operand[1], a->text[OPT_CLUSTER], given ? &k : NULL);
+	explicit_bzero(&k, sizeof k);
+	if (!err)
+		report_line("next: %s/cluster.sh status", a->operand[1]);
 	return err;
 }
 
@@ -677,6 +724,12 @@ static const struct opt create_opts[] = {
 	OPT_END,
 };
 
+static const struct opt restore_cluster_opts[] = {
+	{OPT_CLUSTER, 0, "cluster", OPT_TEXT, "NAME", "which cluster of the target (when it holds several)", 0, NULL,
+	 0},
+	OPT_END,
+};
+
 static const struct opt new_opts[] = {
 	{OPT_VERSION, 'v', "version", OPT_TEXT, "V", "the app's version (default: the template's)", 0, "VERSION", 0},
 	{OPT_PORT, 'p', "port", OPT_TEXT, "P", "the port it is served on", 0, "PORT", OPTF_REQUIRED},
@@ -728,6 +781,16 @@ const struct cmd cluster_cmds[] = {
 	 "DIR gets cluster.ini, cluster.sh (a link to this binary), secrets/ (mode 0700),\n"
 	 "services/, instances/ and snapshots/.  A folder that is not empty is refused.\n",
 	 create_opts, 0},
+	{"restore-cluster", cmd_restore_cluster, "TARGET DIR", 2, 2,
+	 "rebuild a cluster from its off-site backups in DIR, on a host that has nothing of it",
+	 "TARGET is the backup target's URL, as in the lost cluster's [backup] target.  Before,\n"
+	 "put its login in DIR/secrets/ as on the old host (backup_ssh_key and backup_known_hosts,\n"
+	 "or backup_s3, mode 0600); the key is DIR/secrets/backup.key, or else its recovery phrase\n"
+	 "is read from standard input.  The newest configuration is fetched and checked before\n"
+	 "anything is made; then the cluster is written, booted, each instance restored from its\n"
+	 "newest off-site snapshot, and the instances served at the push served again.  An\n"
+	 "instance that fails stays archived with its snapshot: cluster.sh restore NAME retries.\n",
+	 restore_cluster_opts, 0},
 	{"boot", cmd_boot, "", 0, 0, "start the cluster's network and shared services and wait until they are ready",
 	 "Missing images are pulled.  Instances that were served when the cluster went down are\n"
 	 "served again.  On a booted cluster it only says so.\n",

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "engine.h"
 #include "fs.h"
 #include "instances.h"
@@ -19,6 +20,7 @@
 #include "mem.h"
 #include "offsite.h"
 #include "report.h"
+#include "runtime.h"
 #include "seal.h"
 #include "snaplist.h"
 #include "snapshot.h"
@@ -116,12 +118,29 @@ out:
 	return err;
 }
 
+/* data as file rel of the tar. */
+static const struct error *tar_data(struct archive *a, const char *rel, const void *data, size_t len, mode_t mode,
+				    time_t mtime)
+{
+	const struct error *err = NULL;
+	struct archive_entry *en = archive_entry_new();
+
+	archive_entry_set_pathname(en, rel);
+	archive_entry_set_filetype(en, AE_IFREG);
+	archive_entry_set_perm(en, mode & 0777);
+	archive_entry_set_size(en, (la_int64_t)len);
+	archive_entry_set_mtime(en, mtime, 0);
+	if (archive_write_header(a, en) != ARCHIVE_OK || (len && archive_write_data(a, data, len) != (la_ssize_t)len))
+		err = error_fmt("writing \"%s\" into the cluster's backup: %s", rel, archive_error_string(a));
+	archive_entry_free(en);
+	return err;
+}
+
 /* One file of the cluster folder (path relative to it) into the tar. */
 static const struct error *tar_add(struct archive *a, const struct cluster *cl, const char *rel)
 {
 	const struct error *err = NULL;
 	char *path = cluster_path(cl, "%s", rel), *data = NULL;
-	struct archive_entry *en;
 	struct stat st;
 	size_t len = 0;
 
@@ -130,20 +149,39 @@ static const struct error *tar_add(struct archive *a, const struct cluster *cl, 
 		return NULL;
 	}
 	if (!(err = fs_read(path, &data, &len))) {
-		en = archive_entry_new();
-		archive_entry_set_pathname(en, rel);
-		archive_entry_set_filetype(en, AE_IFREG);
-		archive_entry_set_perm(en, st.st_mode & 0777);
-		archive_entry_set_size(en, (la_int64_t)len);
-		archive_entry_set_mtime(en, st.st_mtime, 0);
-		if (archive_write_header(a, en) != ARCHIVE_OK ||
-		    (len && archive_write_data(a, data, len) != (la_ssize_t)len))
-			err = error_fmt("writing \"%s\" into the cluster's backup: %s", rel, archive_error_string(a));
-		archive_entry_free(en);
+		err = tar_data(a, rel, data, len, st.st_mode, st.st_mtime);
 		explicit_bzero(data, len);
 	}
 	free(data);
 	free(path);
+	return err;
+}
+
+/* What the files do not say: the instances served now (restore-cluster
+ * serves them again). */
+static const struct error *add_served(void *ctx, struct instance *in)
+{
+	if (runtime_served(in))
+		json_array_append_new(ctx, json_string(in->name));
+	return NULL;
+}
+
+static const struct error *tar_manifest(struct archive *a, const struct cluster *cl)
+{
+	const struct error *err;
+	json_t *served = json_array(), *m;
+	char *text = NULL;
+
+	if ((err = instances_each(cl, add_served, served))) {
+		json_decref(served);
+		return err;
+	}
+	m = json_pack("{s:i, s:s, s:o}", "format", 1, "cluster", cl->name, "served", served);
+	if (!m || !(text = json_dumps(m, JSON_INDENT(2))))
+		report_out_of_memory();
+	err = tar_data(a, BACKUP_MANIFEST, text, strlen(text), 0600, time(NULL));
+	free(text);
+	json_decref(m);
 	return err;
 }
 
@@ -190,7 +228,7 @@ static const struct error *cluster_tar(const struct cluster *cl, const char *pat
 	}
 	if ((err = tar_add(a, cl, "cluster.ini")) || (err = tar_dir(a, cl, "secrets", not_sent)) ||
 	    (err = tar_dir(a, cl, "proxy/tls", NULL)) || (err = tar_add(a, cl, "pool/size")) ||
-	    (err = instances_scan(cl, &names, NULL)))
+	    (err = tar_manifest(a, cl)) || (err = instances_scan(cl, &names, NULL)))
 		goto out;
 	for (size_t i = 0; i < names.n && !err; i++) {
 		char *ini = xasprintf("instances/%s/instance.ini", names.v[i]),
@@ -472,12 +510,78 @@ out:
 	return error_wrap(err, "verifying the backups of cluster \"%s\"", cl->name);
 }
 
+const struct error *backup_fetch_file(struct offsite *o, const struct seal_key *k, const char *object, const char *tmp,
+				      const char *to)
+{
+	const struct error *err;
+	char *part = xasprintf("%s.part", to);
+
+	if ((err = fetch(o, k, object, tmp, part)) || (err = fs_sync_rename(part, to)))
+		unlink(part);
+	free(part);
+	return err;
+}
+
+/* Reading and writing a buf, for sealed objects held in memory. */
+#define MEM_MAX ((size_t)64 << 20)
+
+static const struct error *buf_write(void *ctx, const void *data, size_t len)
+{
+	struct buf *b = ctx;
+
+	if (b->len + len > MEM_MAX)
+		return error_fmt("it is larger than %zu MiB", MEM_MAX >> 20);
+	buf_append(b, data, len);
+	return NULL;
+}
+
+static const struct error *buf_read(void *ctx, void *out, size_t len, size_t *got)
+{
+	struct buf *b = ctx;
+
+	*got = len < b->len ? len : b->len;
+	if (*got) {
+		memcpy(out, b->data, *got);
+		buf_consume(b, *got);
+	}
+	return NULL;
+}
+
+const struct error *backup_fetch_mem(struct offsite *o, const struct seal_key *k, const char *object, struct buf *out)
+{
+	const struct error *err;
+	struct buf sealed = BUF_INIT;
+
+	if (!(err = offsite_get(o, object, buf_write, &sealed)))
+		err = seal_decrypt(k, buf_read, &sealed, buf_write, out, NULL);
+	buf_free(&sealed);
+	return error_wrap(err, "fetching %s", object);
+}
+
+const struct error *backup_newest(struct offsite *o, const char *dir, char **object)
+{
+	const struct error *err;
+	struct strv names = STRV_INIT;
+
+	*object = NULL;
+	if ((err = offsite_list(o, dir, &names)))
+		return err;
+	for (size_t i = names.n; i-- > 0 && !*object;) {
+		size_t n = strlen(names.v[i]);
+
+		if (n > strlen(SUFFIX) && strcmp(names.v[i] + n - strlen(SUFFIX), SUFFIX) == 0)
+			*object = xasprintf("%s/%s", dir, names.v[i]);
+	}
+	strv_free(&names);
+	return NULL;
+}
+
 const struct error *backup_get(const struct cluster *cl, const char *file, char **path)
 {
 	const struct error *err;
 	struct offsite *o = NULL;
 	struct seal_key k;
-	char name[256], ts[256], version[256], *tmp = NULL, *object = NULL, *part = NULL;
+	char name[256], ts[256], version[256], *tmp = NULL, *object = NULL;
 	int lock = -1;
 
 	*path = NULL;
@@ -491,14 +595,11 @@ const struct error *backup_get(const struct cluster *cl, const char *file, char 
 		goto out;
 	}
 	tmp = cluster_path(cl, "backup/.get" SUFFIX);
-	part = xasprintf("%s.part", *path);
 	object = xasprintf("%s/instances/%s/%s" SUFFIX, cl->name, name, file);
-	if ((err = begin(cl, &lock, &o)) || (err = key(cl, 0, &k)) || (err = fetch(o, &k, object, tmp, part)) ||
-	    (err = fs_sync_rename(part, *path)))
+	if ((err = begin(cl, &lock, &o)) || (err = key(cl, 0, &k)))
 		goto out;
+	err = backup_fetch_file(o, &k, object, tmp, *path);
 out:
-	if (err && part)
-		unlink(part);
 	if (err) {
 		free(*path);
 		*path = NULL;
@@ -508,6 +609,5 @@ out:
 	lock_release(lock);
 	free(tmp);
 	free(object);
-	free(part);
 	return error_wrap(err, "fetching \"%s\" from the backups of cluster \"%s\"", file, cl->name);
 }

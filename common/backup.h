@@ -34,4 +34,24 @@ const struct error *backup_verify(const struct cluster *cl, int *ok, int *bad);
  * target, checked and opened, into snapshots/FILE; *path gets it. */
 const struct error *backup_get(const struct cluster *cl, const char *file, char **path);
 
+/* For restore-cluster (recover.h). */
+
+struct buf;
+struct offsite;
+struct seal_key;
+
+/* The file in the configuration's tar that says what its files do not: {
+ * format: 1, cluster, served: [the instances served at the push] }. */
+#define BACKUP_MANIFEST "backup.json"
+
+/* The newest object of folder dir on the target (its path; caller frees),
+ * or NULL when dir holds none. */
+const struct error *backup_newest(struct offsite *o, const char *dir, char **object);
+/* Object fetched and opened with k into the file to, made whole or not at
+ * all (tmp holds the sealed bytes meanwhile). */
+const struct error *backup_fetch_file(struct offsite *o, const struct seal_key *k, const char *object, const char *tmp,
+				      const char *to);
+/* Object fetched and opened into out: small ones (64 MiB at most). */
+const struct error *backup_fetch_mem(struct offsite *o, const struct seal_key *k, const char *object, struct buf *out);
+
 #endif

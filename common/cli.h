@@ -38,6 +38,8 @@ enum opt_key {
 	OPT_NO_POOL,
 	OPT_SIZE,
 	OPT_ADMIN,
+	OPT_CLUSTER,
+	OPT_INSTALL,
 	OPT__COUNT
 };
 

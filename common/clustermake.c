@@ -38,8 +38,18 @@ static const struct error *mkdir_in(const char *dir, const char *rel, mode_t mod
 	return err;
 }
 
-/* The folder as given: what may be made there. */
-static const struct error *check_folder(const char *dir)
+/* Whether dir holds only secrets/ with only the files named in allowed. */
+static int only_secrets(const char *dir, const char *const *allowed)
+{
+	char *sec = xasprintf("%s/secrets", dir);
+	const char *top[] = {"secrets", NULL};
+	int ok = fs_only(dir, top) && (!fs_exists(sec) || fs_only(sec, allowed));
+
+	free(sec);
+	return ok;
+}
+
+const struct error *clustermake_check_folder(const char *dir, const char *const *secrets)
 {
 	char *p = xasprintf("%s/cluster.ini", dir), *q = xasprintf("%s/instance.ini", dir);
 	const struct error *err = NULL;
@@ -52,7 +62,7 @@ static const struct error *check_folder(const char *dir)
 		err = error_fmt("a folder name with \":\" cannot be mounted into containers");
 	else if (fs_exists(dir) && !fs_is_dir(dir))
 		err = error_fmt("it is not a folder");
-	else if (fs_nonempty_dir(dir))
+	else if (fs_nonempty_dir(dir) && !(secrets && only_secrets(dir, secrets)))
 		err = error_fmt("it is not empty; give a new or empty folder");
 	for (const char *c = dir; *c && !err; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
@@ -64,7 +74,7 @@ static const struct error *check_folder(const char *dir)
 
 /* A name in use on this engine would make two clusters share containers;
  * no engine here is no objection. */
-static const struct error *check_name_free(const char *name)
+const struct error *clustermake_check_name(const char *name)
 {
 	const struct error *err = NULL;
 	struct engine *e = NULL;
@@ -84,12 +94,10 @@ static const struct error *check_name_free(const char *name)
 	return err;
 }
 
-/* The folder's content, once it is ours (locked, empty). */
-static const struct error *fill(const char *dir, const char *name, const char *tname, const char *bind,
-				const struct template *t)
+const struct error *clustermake_fill(const char *dir, const struct template *t, const char *ini)
 {
 	const struct error *err;
-	char *p, *self, *text;
+	char *p, *self;
 
 	if ((err = mkdir_in(dir, "instances", 0755)) || (err = mkdir_in(dir, "snapshots", 0755)) ||
 	    (err = mkdir_in(dir, "services", 0755)) || (err = mkdir_in(dir, "secrets", 0700)))
@@ -100,7 +108,8 @@ static const struct error *fill(const char *dir, const char *name, const char *t
 		free(p);
 		if (!err && t->svc[i].ready == READY_MYSQL) {
 			p = xasprintf("%s/secrets/%s_root_password", dir, t->svc[i].name);
-			err = write_secret(p);
+			if (!fs_exists(p))
+				err = write_secret(p);
 			free(p);
 		}
 	}
@@ -113,11 +122,9 @@ static const struct error *fill(const char *dir, const char *name, const char *t
 	if (err)
 		return err;
 	/* cluster.ini last: its presence is what makes the folder a cluster. */
-	text = cluster_ini_text(name, tname, bind, t);
 	p = xasprintf("%s/cluster.ini", dir);
-	err = fs_write_atomic(p, text, strlen(text), 0644);
+	err = fs_write_atomic(p, ini, strlen(ini), 0644);
 	free(p);
-	free(text);
 	return err;
 }
 
@@ -125,7 +132,7 @@ const struct error *clustermake_create(const char *dirarg, const char *name, con
 				       char **root, char **made_name)
 {
 	const struct error *err;
-	char rname[7], *dir = NULL, *p = NULL, *parent;
+	char rname[7], *dir = NULL, *p = NULL, *text = NULL, *parent;
 	struct template t = {0};
 	struct diag d = DIAG_INIT;
 	int made_dir = 0, clean_on_fail = 0, lock = -1;
@@ -139,14 +146,14 @@ const struct error *clustermake_create(const char *dirarg, const char *name, con
 	}
 	if ((err = name_check_cluster(name)) || (err = name_check_address(bind)) ||
 	    (err = template_load(&t, tname, &d)) || (err = diag_report(&d, "checking template")) ||
-	    (err = fs_absolute(dirarg, &dir)) || (err = check_folder(dir)))
+	    (err = fs_absolute(dirarg, &dir)) || (err = clustermake_check_folder(dir, NULL)))
 		goto out;
 	parent = xstrdup(dir);
 	if (strrchr(parent, '/') != parent)
 		*strrchr(parent, '/') = '\0';
 	err = fs_mkdirs(parent, 0755);
 	free(parent);
-	if (err || (err = check_name_free(name)))
+	if (err || (err = clustermake_check_name(name)))
 		goto out;
 	/* Only a folder this run made is removed on failure. */
 	if (mkdir(dir, 0755) == 0)
@@ -167,7 +174,8 @@ const struct error *clustermake_create(const char *dirarg, const char *name, con
 		goto out;
 	}
 	clean_on_fail = 1;
-	if ((err = fill(dir, name, tname, bind, &t)))
+	text = cluster_ini_text(name, tname, bind, &t);
+	if ((err = clustermake_fill(dir, &t, text)))
 		goto out;
 	*root = dir;
 	*made_name = xstrdup(name);
@@ -192,6 +200,7 @@ out:
 	lock_release(lock);
 	diag_free(&d);
 	template_free(&t);
+	free(text);
 	free(p);
 	free(dir);
 	return err;

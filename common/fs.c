@@ -196,6 +196,24 @@ int fs_is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+int fs_only(const char *path, const char *const *names)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	int ok = d != NULL;
+
+	while (ok && (de = readdir(d))) {
+		int known = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+
+		for (size_t i = 0; names[i] && !known; i++)
+			known = strcmp(de->d_name, names[i]) == 0;
+		ok = known;
+	}
+	if (d)
+		closedir(d);
+	return ok;
+}
+
 int fs_nonempty_dir(const char *path)
 {
 	DIR *d = opendir(path);

@@ -25,6 +25,8 @@ int fs_exists(const char *path);
 int fs_is_dir(const char *path);
 /* 1 if path is a folder holding anything. */
 int fs_nonempty_dir(const char *path);
+/* Whether path is a folder whose entries all have one of names (NULL-ended). */
+int fs_only(const char *path, const char *const *names);
 /* Remove what path is, a folder tree at any depth too, without following
  * links: it descends and climbs by descriptors, never by paths that could
  * pass PATH_MAX.  Absent is done. */

@@ -37,13 +37,22 @@ static void key_id(const struct seal_key *key, unsigned char id[ID_LEN])
 const struct error *seal_key_create(const char *path, struct seal_key *key)
 {
 	const struct error *err;
+
+	if ((err = ready()))
+		return err;
+	randombytes_buf(key->k, sizeof key->k);
+	return seal_key_save(path, key);
+}
+
+const struct error *seal_key_save(const char *path, const struct seal_key *key)
+{
+	const struct error *err;
 	char hex[SEAL_KEY_BYTES * 2 + 2];
 
 	if ((err = ready()))
 		return err;
 	if (fs_exists(path))
 		return error_fmt("\"%s\" exists already: a key is never replaced", path);
-	randombytes_buf(key->k, sizeof key->k);
 	sodium_bin2hex(hex, sizeof hex - 1, key->k, sizeof key->k);
 	strcat(hex, "\n");
 	err = fs_write_atomic(path, hex, strlen(hex), 0600);

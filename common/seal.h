@@ -42,6 +42,8 @@ typedef const struct error *(*seal_write_fn)(void *ctx, const void *data, size_t
 /* Make a new key and write it to path (mode 0600, atomically); an existing
  * file is refused, never replaced. */
 const struct error *seal_key_create(const char *path, struct seal_key *key);
+/* Write key to path the same way (a key typed back from its phrase). */
+const struct error *seal_key_save(const char *path, const struct seal_key *key);
 /* Read the key at path: a regular file of mode 0600 holding 64 hex digits. */
 const struct error *seal_key_load(const char *path, struct seal_key *key);
 /* The key as its recovery phrase, and back (dashes and case as typed). */
