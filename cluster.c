@@ -302,6 +302,75 @@ static json_t *pool_json(const struct cluster *cl, const struct pool_state *ps)
 	return json_pack("{s:i, s:i, s:s}", "size", ps->size, "ready", ps->ready, "version", cl->tpl.default_version);
 }
 
+/* seconds as the largest whole unit: "40 s", "12 min", "5 h", "3 d". */
+static void age_text(json_int_t s, char *out, size_t n)
+{
+	if (s < 0)
+		snprintf(out, n, "unknown");
+	else if (s < 120)
+		snprintf(out, n, "%lld s", (long long)s);
+	else if (s < 2 * 3600)
+		snprintf(out, n, "%lld min", (long long)s / 60);
+	else if (s < 2 * 86400)
+		snprintf(out, n, "%lld h", (long long)s / 3600);
+	else
+		snprintf(out, n, "%lld d", (long long)s / 86400);
+}
+
+/* Each instance's newest off-site copy into st's instances as "backup"
+ * ({snapshot, time, age} or null), and st's "backup_warnings" for those
+ * older than [backup] warn_age or never sent; nothing without a target. */
+static void status_backups(const struct cluster *cl, json_t *st)
+{
+	json_t *ages = NULL, *warnings, *in;
+	size_t i;
+	char age[32];
+
+	if (!cl->backup_target || backup_ages(cl, &ages))
+		return;
+	warnings = json_array();
+	json_array_foreach(json_object_get(st, "instances"), i, in) {
+		json_t *b = json_object_get(ages, str(in, "name"));
+		json_int_t a = json_integer_value(json_object_get(b, "age"));
+
+		if (!strcmp(str(in, "state"), "archived"))
+			continue;
+		json_object_set(in, "backup", b ? b : json_null());
+		if (!b) {
+			json_array_append_new(warnings, json_sprintf("instance %s has no off-site backup yet",
+								     str(in, "name")));
+		} else if (a < 0 || a > cl->backup_warn_age) {
+			age_text(a, age, sizeof age);
+			json_array_append_new(warnings,
+					      json_sprintf("instance %s: its newest off-site backup is %s old "
+							   "([backup] warn_age is %d s)",
+							   str(in, "name"), age, cl->backup_warn_age));
+		}
+	}
+	json_object_set_new(st, "backup_warnings", warnings);
+	json_decref(ages);
+}
+
+static void print_backups(const json_t *st)
+{
+	json_t *in;
+	size_t i;
+	char age[32];
+
+	if (!json_object_get(st, "backup_warnings"))
+		return;
+	report_text(REPORT_STDOUT, "\n%-16s %-44s %s\n", "OFF-SITE", "NEWEST COPY", "AGE");
+	json_array_foreach(json_object_get(st, "instances"), i, in) {
+		json_t *b = json_object_get(in, "backup");
+
+		if (!b)
+			continue;
+		age_text(json_integer_value(json_object_get(b, "age")), age, sizeof age);
+		report_text(REPORT_STDOUT, "%-16s %-44s %s\n", str(in, "name"), json_is_null(b) ? "-" : str(b, "snapshot"),
+			    json_is_null(b) ? "never" : age);
+	}
+}
+
 static void print_status(const json_t *st)
 {
 	const json_t *proxy = json_object_get(st, "proxy"), *insts = json_object_get(st, "instances"), *pool;
@@ -326,6 +395,7 @@ static void print_status(const json_t *st)
 		report_text(REPORT_STDOUT, "\n");
 		print_instances(insts);
 	}
+	print_backups(st);
 }
 
 static const struct error *cmd_status(struct ctx *ctx, const struct args *a)
@@ -354,10 +424,13 @@ static const struct error *cmd_status(struct ctx *ctx, const struct args *a)
 	json_object_set_new(st, "instances", insts);
 	if (!pool_state(&cl, &ps) && (ps.size || ps.ready || ps.other))
 		json_object_set_new(st, "pool", pool_json(&cl, &ps));
+	status_backups(&cl, st);
 	if (a->set[OPT_JSON])
 		report_json(st);
 	else
 		print_status(st);
+	json_array_foreach(json_object_get(st, "backup_warnings"), i, in)
+		report_warn("%s", json_string_value(in));
 	if (json_array_size(problems)) {
 		struct buf b = BUF_INIT;
 
@@ -419,28 +492,60 @@ static const struct error *backup_list_cmd(const struct cluster *cl, int json)
 	return NULL;
 }
 
+/* backup schedule: systemd's units where systemd runs, else a cron.d file. */
+static const struct error *backup_schedule_cmd(const struct cluster *cl, int install)
+{
+	const struct error *err;
+	int systemd = fs_is_dir("/run/systemd/system");
+	json_t *s = NULL;
+
+	if ((err = backup_schedule(cl, install, systemd ? "/etc/systemd/system" : NULL, systemd ? NULL : "/etc/cron.d",
+				   &s)))
+		return err;
+	if (!install) {
+		report_text(REPORT_STDOUT, "# %s\n%s", str(s, "file"), str(s, "text"));
+		if (json_object_get(s, "timer"))
+			report_text(REPORT_STDOUT, "\n# %s\n%s", str(s, "timer_file"), str(s, "timer"));
+		report_line("\n(add --install to write %s)", json_object_get(s, "timer") ? "these files" : "this file");
+	} else if (systemd) {
+		report_line("wrote %s and %s\nnext: systemctl daemon-reload && systemctl enable --now %s", str(s, "file"),
+			    str(s, "timer_file"), strrchr(str(s, "timer_file"), '/') + 1);
+	} else {
+		report_line("wrote %s: cron runs \"backup push\" from it", str(s, "file"));
+	}
+	json_decref(s);
+	return NULL;
+}
+
 static const struct error *cmd_backup(struct ctx *ctx, const struct args *a)
 {
+	static const char *const verbs[] = {"push", "list", "verify", "get", "prune", "schedule", NULL};
 	const struct error *err;
 	struct cluster cl;
 	const char *verb = a->operand[0];
 	struct strv names = STRV_INIT;
 	char *path = NULL;
-	int ok = 0, bad = 0;
+	int ok = 0, bad = 0, known = 0;
 
-	if (strcmp(verb, "push") && strcmp(verb, "list") && strcmp(verb, "verify") && strcmp(verb, "get"))
-		return error_new(ERR_USAGE, "backup takes push, list, verify or get, not \"%s\"", verb);
+	for (size_t i = 0; verbs[i]; i++)
+		known |= strcmp(verb, verbs[i]) == 0;
+	if (!known)
+		return error_new(ERR_USAGE, "backup takes push, list, verify, get, prune or schedule, not \"%s\"", verb);
 	if (a->set[OPT_JSON] && strcmp(verb, "list"))
 		return error_new(ERR_USAGE, "--json is for backup list");
-	if ((strcmp(verb, "list") == 0 || strcmp(verb, "verify") == 0) && a->n != 1)
+	if (a->set[OPT_KEEP] != (strcmp(verb, "prune") == 0))
+		return error_new(ERR_USAGE, "--keep N is for backup prune, which needs it");
+	if (a->set[OPT_INSTALL] && strcmp(verb, "schedule"))
+		return error_new(ERR_USAGE, "--install is for backup schedule");
+	if ((!strcmp(verb, "list") || !strcmp(verb, "verify") || !strcmp(verb, "schedule")) && a->n != 1)
 		return error_new(ERR_USAGE, "backup %s takes nothing more", verb);
 	if (strcmp(verb, "get") == 0 && a->n != 2)
 		return error_new(ERR_USAGE, "backup get takes one snapshot's file name");
 	if ((err = cluster_open(&cl, ctx->root)))
 		return err;
+	for (int i = 1; i < a->n; i++)
+		strv_push(&names, a->operand[i]);
 	if (strcmp(verb, "push") == 0) {
-		for (int i = 1; i < a->n; i++)
-			strv_push(&names, a->operand[i]);
 		if (!(err = backup_push(&cl, &names)))
 			report_line("the backup of cluster \"%s\" is sent", cl.name);
 	} else if (strcmp(verb, "list") == 0) {
@@ -451,6 +556,12 @@ static const struct error *cmd_backup(struct ctx *ctx, const struct args *a)
 					ok + bad, cl.name);
 		else if (!err)
 			report_line("all %d backup objects of cluster \"%s\" are whole and open with its key", ok, cl.name);
+	} else if (strcmp(verb, "prune") == 0) {
+		if (!(err = backup_prune(&cl, (int)a->num[OPT_KEEP], &names, &ok)))
+			report_line("removed %d backup objects of cluster \"%s\"; the newest %ld of each stay", ok, cl.name,
+				    a->num[OPT_KEEP]);
+	} else if (strcmp(verb, "schedule") == 0) {
+		err = backup_schedule_cmd(&cl, a->set[OPT_INSTALL]);
 	} else if (!(err = backup_get(&cl, a->operand[1], &path))) {
 		report_line("fetched %s\nnext, to import it into instance NAME: instances/NAME/instance.sh import %s", path,
 			    path);
@@ -724,6 +835,13 @@ static const struct opt create_opts[] = {
 	OPT_END,
 };
 
+static const struct opt backup_opts[] = {
+	{OPT_JSON, 0, "json", OPT_FLAG, NULL, "list: print JSON instead of a table", 0, NULL, 0},
+	{OPT_KEEP, 'k', "keep", OPT_NUMBER, "N", "prune: how many of the newest copies stay, of each", 1, NULL, 0},
+	{OPT_INSTALL, 0, "install", OPT_FLAG, NULL, "schedule: write the files, not only print them", 0, NULL, 0},
+	OPT_END,
+};
+
 static const struct opt restore_cluster_opts[] = {
 	{OPT_CLUSTER, 0, "cluster", OPT_TEXT, "NAME", "which cluster of the target (when it holds several)", 0, NULL,
 	 0},
@@ -809,15 +927,20 @@ const struct cmd cluster_cmds[] = {
 	 "then the snapshot moves to snapshots/ as the instance's newest.  A failure leaves it\n"
 	 "archived, its snapshot in place.\n",
 	 NULL, CMD_NEEDS_SCOPE | CMD_INSTANCES},
-	{"backup", cmd_backup, "push [INSTANCE...]|list|verify|get FILE", 1, -1,
-	 "copies away from this host, sealed here first: push, list, verify, get",
+	{"backup", cmd_backup, "push [INSTANCE...]|list|verify|get FILE|prune [INSTANCE...]|schedule", 1, -1,
+	 "copies away from this host, sealed here first: push, list, verify, get, prune, schedule",
 	 "push: the cluster's configuration and secrets, and each instance's newest snapshot (one is\n"
 	 "taken online when none is younger than [backup] max_age), sealed with secrets/backup.key\n"
 	 "(made by the first push, which shows its recovery phrase once), to cluster.ini's\n"
-	 "[backup] target; what the target has already is not sent again.  list: what the target\n"
-	 "holds.  verify: fetch every object and check it whole with the key.  get FILE: fetch a\n"
-	 "snapshot, checked and opened, into snapshots/ (then instance.sh import it).\n",
-	 json_opts, CMD_NEEDS_SCOPE},
+	 "[backup] target; what the target has already is not sent again, and a send that was cut\n"
+	 "off goes on where it stopped.  list: what the target holds.  verify: fetch every object\n"
+	 "and check it whole with the key.  get FILE: fetch a snapshot, checked and opened, into\n"
+	 "snapshots/ (then instance.sh import it).  prune --keep N: remove all but the newest N\n"
+	 "copies of each instance (and of the configuration) on the target.  schedule: the systemd\n"
+	 "timer (or cron.d line) that runs push every max_age; --install writes it.  status shows\n"
+	 "each instance's newest off-site copy and warns when it is older than [backup] warn_age.\n"
+	 "A new host is rebuilt from the target by \"korcluster restore-cluster\".\n",
+	 backup_opts, CMD_NEEDS_SCOPE},
 	{"reload", cmd_reload, "", 0, 0, "check the front proxy's configuration and certificates, then reload it",
 	 "For renewed certificates (proxy/tls/): every route's certificate and key must be there,\n"
 	 "keys mode 0600, and nginx -t must pass; then a graceful reload (no request dropped).\n"

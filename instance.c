@@ -13,12 +13,14 @@
 #include <unistd.h>
 
 #include "korcluster.h"
+#include "common/backup.h"
 #include "common/engine.h"
 #include "common/err.h"
 #include "common/fs.h"
 #include "common/instcfg.h"
 #include "common/instmake.h"
 #include "common/lock.h"
+#include "common/mem.h"
 #include "common/mysqlsvc.h"
 #include "common/proxy.h"
 #include "common/report.h"
@@ -376,20 +378,47 @@ out:
 	return err;
 }
 
+/* FILE as import takes it: a path, or the name of a snapshot (as "backup
+ * list" gives it, ".kcs" or not) in snapshots/, else fetched from the
+ * cluster's backup target into snapshots/. */
+static const struct error *import_source(const struct instance *in, const char *file, char **path)
+{
+	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	size_t n = strlen(base);
+	char *name;
+	const struct error *err;
+
+	*path = NULL;
+	if ((err = fs_absolute(file, path)) || fs_exists(*path))
+		return err;
+	free(*path);
+	name = n > 4 && strcmp(base + n - 4, ".kcs") == 0 ? xstrndup(base, n - 4) : xstrdup(base);
+	*path = snaplist_path(&in->cl, name);
+	if (!fs_exists(*path)) {
+		free(*path);
+		*path = NULL;
+		if (in->cl.backup_target)
+			err = backup_get(&in->cl, name, path);
+		else
+			err = error_fmt("importing \"%s\": it does not exist (and the cluster has no backup target to "
+					"fetch it from)",
+					file);
+	}
+	free(name);
+	return err;
+}
+
 static const struct error *cmd_import(struct ctx *ctx, const struct args *a)
 {
 	const struct error *err;
 	struct held h;
 	char *path = NULL;
 
-	if ((err = fs_absolute(a->operand[0], &path)))
+	if ((err = begin(ctx, &h)))
 		return err;
-	if (!fs_exists(path)) {
-		err = error_fmt("importing \"%s\": it does not exist", path);
-	} else if (!(err = begin(ctx, &h))) {
+	if (!(err = import_source(&h.in, a->operand[0], &path)))
 		err = import_run(h.e, &h.in, path, a->set[OPT_KEEP] ? (int)a->num[OPT_KEEP] : 0);
-		end(&h);
-	}
+	end(&h);
 	free(path);
 	return err;
 }
@@ -634,6 +663,8 @@ const struct cmd instance_cmds[] = {
 	 "takes to start; reads are served throughout.  The file appears only when complete.\n",
 	 snapshot_opts, CMD_NEEDS_SCOPE},
 	{"import", cmd_import, "FILE", 1, 1, "restore a snapshot (korcluster's or KorCluster's) into the instance",
+	 "FILE is a path, or a snapshot's name: from snapshots/, or else fetched from the cluster's\n"
+	 "backup target (an object \"backup list\" shows).\n"
 	 "The archive is checked whole first (checksums, paths, links, size, what the dump does,\n"
 	 "template); then it is restored into the inactive environment (the dump loaded by a user\n"
 	 "granted on that database only, within [limits] of cluster.ini), migrated if older,\n"

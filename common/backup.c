@@ -303,6 +303,65 @@ static const struct error *take(const struct cluster *cl, const char *name, char
 	return err;
 }
 
+/* The snapshot file's time (its name's, UTC), or 0. */
+static time_t snapshot_time(const char *file)
+{
+	char name[256], ts[256], version[256];
+	struct tm tm = {0};
+	const char *end;
+
+	if (snaplist_parse_name(file, name, ts, version, sizeof name) < 0 || !(end = strptime(ts, "%Y%m%d_%H%M%S", &tm)) ||
+	    *end)
+		return 0;
+	return timegm(&tm);
+}
+
+/* backup/sent.json: {INSTANCE: {snapshot, time}}, the newest snapshot of
+ * each instance the target holds, as the last push left it. */
+static json_t *sent_load(const struct cluster *cl)
+{
+	char *path = cluster_path(cl, "backup/sent.json");
+	json_t *j = json_load_file(path, 0, NULL);
+
+	free(path);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		j = json_object();
+	}
+	return j;
+}
+
+static const struct error *sent_note(const struct cluster *cl, const char *instance, const char *file)
+{
+	const struct error *err;
+	json_t *j = sent_load(cl);
+	char *path = cluster_path(cl, "backup/sent.json"), *text;
+
+	json_object_set_new(j, instance, json_pack("{s:s, s:I}", "snapshot", file, "time", (json_int_t)snapshot_time(file)));
+	if (!(text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS)))
+		report_out_of_memory();
+	err = fs_write_atomic(path, text, strlen(text), 0644);
+	free(text);
+	free(path);
+	json_decref(j);
+	return err;
+}
+
+const struct error *backup_ages(const struct cluster *cl, json_t **out)
+{
+	json_t *j = sent_load(cl), *v;
+	const char *name;
+	time_t now = time(NULL);
+
+	json_object_foreach(j, name, v) {
+		json_int_t t = json_integer_value(json_object_get(v, "time"));
+
+		json_object_set_new(v, "age", json_integer(t ? (json_int_t)now - t : -1));
+	}
+	*out = j;
+	return NULL;
+}
+
 /* Instance name's snapshot to the target, unless it is there. */
 static const struct error *push_instance(const struct cluster *cl, struct offsite *o, const struct seal_key *k,
 					 const char *name)
@@ -320,11 +379,13 @@ static const struct error *push_instance(const struct cluster *cl, struct offsit
 		goto out;
 	if (strv_has(&there, strrchr(object, '/') + 1)) {
 		report_line("%s: %s is on the target already", name, file);
-		goto out;
-	}
-	from = snaplist_path(cl, file);
-	if (!(err = send_sealed(cl, o, k, from, object, 1, &resumed)))
+	} else {
+		from = snaplist_path(cl, file);
+		if ((err = send_sealed(cl, o, k, from, object, 1, &resumed)))
+			goto out;
 		report_line("%s: sent %s%s", name, file, resumed ? " (an interrupted send, taken up again)" : "");
+	}
+	err = sent_note(cl, name, file);
 out:
 	strv_free(&there);
 	free(file);
@@ -610,4 +671,144 @@ out:
 	free(tmp);
 	free(object);
 	return error_wrap(err, "fetching \"%s\" from the backups of cluster \"%s\"", file, cl->name);
+}
+
+/* Remove all but the newest keep objects of folder dir; *removed counts. */
+static const struct error *prune_dir(struct offsite *o, const char *dir, int keep, int *removed)
+{
+	const struct error *err;
+	struct strv names = STRV_INIT, objects = STRV_INIT;
+
+	if ((err = offsite_list(o, dir, &names)))
+		return err;
+	for (size_t i = 0; i < names.n; i++) {
+		size_t n = strlen(names.v[i]);
+
+		if (n > strlen(SUFFIX) && strcmp(names.v[i] + n - strlen(SUFFIX), SUFFIX) == 0)
+			strv_push(&objects, names.v[i]);
+	}
+	/* Sorted oldest first: the names end in their time. */
+	for (size_t i = 0; i + (size_t)keep < objects.n && !err; i++) {
+		char *object = xasprintf("%s/%s", dir, objects.v[i]);
+
+		if (!(err = offsite_remove(o, object))) {
+			report_line("removed %s", object);
+			(*removed)++;
+		}
+		free(object);
+	}
+	strv_free(&names);
+	strv_free(&objects);
+	return err;
+}
+
+const struct error *backup_prune(const struct cluster *cl, int keep, const struct strv *names, int *removed)
+{
+	const struct error *err;
+	struct offsite *o = NULL;
+	struct strv insts = STRV_INIT;
+	char *idir = xasprintf("%s/instances", cl->name), *cdir = xasprintf("%s/cluster", cl->name);
+	int lock = -1;
+
+	*removed = 0;
+	if (keep < 1) {
+		err = error_fmt("--keep must be 1 or more: the newest copy always stays");
+		goto out;
+	}
+	if ((err = begin(cl, &lock, &o)) || (err = offsite_list(o, idir, &insts)))
+		goto out;
+	if (names && names->n) {
+		for (size_t i = 0; i < names->n && !err; i++)
+			if (!strv_has(&insts, names->v[i]))
+				err = error_fmt("the target holds no snapshot of \"%s\"", names->v[i]);
+		if (err)
+			goto out;
+		strv_free(&insts);
+		for (size_t i = 0; i < names->n; i++)
+			strv_push(&insts, names->v[i]);
+	} else if ((err = prune_dir(o, cdir, keep, removed))) {
+		goto out;
+	}
+	for (size_t i = 0; i < insts.n && !err; i++) {
+		char *d = xasprintf("%s/%s", idir, insts.v[i]);
+
+		err = prune_dir(o, d, keep, removed);
+		free(d);
+	}
+out:
+	offsite_close(o);
+	lock_release(lock);
+	strv_free(&insts);
+	free(idir);
+	free(cdir);
+	return error_wrap(err, "pruning the backups of cluster \"%s\"", cl->name);
+}
+
+/* How often a push runs: every max_age (a day unless set), at least hourly. */
+static void schedule_text(const struct cluster *cl, int systemd, char **unit, char **timer)
+{
+	int hours = cl->backup_max_age / 3600;
+	char *push = cluster_path(cl, "cluster.sh");
+
+	if (hours < 1)
+		hours = 1;
+	if (systemd) {
+		*unit = xasprintf("[Unit]\nDescription=korcluster: off-site backup of cluster %s\n"
+				  "After=docker.service\n\n[Service]\nType=oneshot\nExecStart=%s backup push\n",
+				  cl->name, push);
+		*timer = hours >= 24 ? xasprintf("[Unit]\nDescription=korcluster: off-site backup of cluster %s, daily\n\n"
+						 "[Timer]\nOnCalendar=daily\nRandomizedDelaySec=1h\nPersistent=true\n\n"
+						 "[Install]\nWantedBy=timers.target\n",
+						 cl->name)
+				     : xasprintf("[Unit]\nDescription=korcluster: off-site backup of cluster %s, every %d h\n\n"
+						 "[Timer]\nOnCalendar=*-*-* 00/%d:17:00\nPersistent=true\n\n"
+						 "[Install]\nWantedBy=timers.target\n",
+						 cl->name, hours, hours);
+	} else {
+		char *log = cluster_path(cl, "backup/push.log");
+
+		*unit = hours >= 24 ? xasprintf("# korcluster: off-site backup of cluster %s, daily\n"
+						"17 3 * * * root %s backup push >>%s 2>&1\n",
+						cl->name, push, log)
+				    : xasprintf("# korcluster: off-site backup of cluster %s, every %d h\n"
+						"17 */%d * * * root %s backup push >>%s 2>&1\n",
+						cl->name, hours, hours, push, log);
+		*timer = NULL;
+		free(log);
+	}
+	free(push);
+}
+
+const struct error *backup_schedule(const struct cluster *cl, int install, const char *systemd_dir,
+				    const char *cron_dir, json_t **out)
+{
+	const struct error *err = NULL;
+	int systemd = systemd_dir != NULL;
+	char *unit = NULL, *timer = NULL, *upath = NULL, *tpath = NULL;
+
+	*out = NULL;
+	if (strspn(cl->root, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-") != strlen(cl->root))
+		return error_fmt("the cluster's folder \"%s\" has characters a schedule would have to quote (only "
+				 "letters, digits, \"/._-\" are written there as they are): run \"backup push\" "
+				 "from a schedule of your own",
+				 cl->root);
+	if (!cl->backup_target)
+		return error_fmt("no backup target: set [backup] target in cluster.ini first");
+	schedule_text(cl, systemd, &unit, &timer);
+	if (systemd) {
+		upath = xasprintf("%s/korcluster-backup-%s.service", systemd_dir, cl->name);
+		tpath = xasprintf("%s/korcluster-backup-%s.timer", systemd_dir, cl->name);
+	} else {
+		upath = xasprintf("%s/korcluster-backup-%s", cron_dir, cl->name);
+	}
+	if (install && (err = fs_write_atomic(upath, unit, strlen(unit), 0644)) == NULL && timer)
+		err = fs_write_atomic(tpath, timer, strlen(timer), 0644);
+	if (!err && !(*out = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:b}", "kind", systemd ? "systemd" : "cron", "file",
+				       upath, "text", unit, "timer_file", tpath, "timer", timer, "installed", install)))
+		report_out_of_memory();
+	free(unit);
+	free(timer);
+	free(upath);
+	free(tpath);
+	return error_wrap(err, "writing the backup schedule of cluster \"%s\"", cl->name);
 }

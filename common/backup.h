@@ -34,6 +34,21 @@ const struct error *backup_verify(const struct cluster *cl, int *ok, int *bad);
  * target, checked and opened, into snapshots/FILE; *path gets it. */
 const struct error *backup_get(const struct cluster *cl, const char *file, char **path);
 
+/* Remove, on the target, all but the newest keep (1 or more) snapshots of
+ * each instance (names, or all when empty) and, when no names are given,
+ * of the cluster's configuration; *removed counts them. */
+const struct error *backup_prune(const struct cluster *cl, int keep, const struct strv *names, int *removed);
+/* What the last pushes left on the target, per instance: {INSTANCE:
+ * {snapshot, time, age (seconds; -1 unknown)}} (from backup/sent.json, so
+ * without asking the target). */
+const struct error *backup_ages(const struct cluster *cl, json_t **out);
+/* A schedule that runs "backup push" every [backup] max_age (a day unless
+ * set): systemd units (systemd_dir: where they go) or else a cron.d line
+ * (cron_dir); written there when install.  *out: {kind, file, text,
+ * timer_file, timer, installed}. */
+const struct error *backup_schedule(const struct cluster *cl, int install, const char *systemd_dir,
+				    const char *cron_dir, json_t **out);
+
 /* For restore-cluster (recover.h). */
 
 struct buf;

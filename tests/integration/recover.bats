@@ -80,3 +80,69 @@ teardown() {
 	echo "$output"
 	[[ "$output" == *"say which with --cluster"* ]]
 }
+
+@test "backup: import by an off-site object's name, prune keeps the newest, status shows each copy's age and warns, schedule" {
+	with_items
+	kc_sftp_login "$C"
+	printf '\n[backup]\ntarget = %s\nmax_age = 1s\nwarn_age = 1h\n' "$(kc_sftp_url)" >>"$C/cluster.ini"
+	run -0 "$C/cluster.sh" status
+	[[ "$output" == *"warning: instance a has no off-site backup yet"* ]]
+	# Three pushes, each with a new snapshot (max_age 1 s): 3, 4, 5 items.
+	for i in 4 5 6; do
+		"$C/cluster.sh" backup push >/dev/null
+		kc_post "$P1" "item $i" >/dev/null
+		processed "$P1" "$i"
+		sleep 2
+	done
+	run -0 "$C/cluster.sh" backup list --json
+	snaps=$(echo "$output" | kc_json '" ".join(o["object"] for o in d if o["kind"] == "snapshot")')
+	[ "$(echo "$snaps" | wc -w)" = 3 ]
+	[ "$(echo "$output" | kc_json '[o["kind"] for o in d].count("cluster")')" = 3 ]
+	read -r first second third <<<"$snaps"
+	run -0 "$C/cluster.sh" status --json
+	[ "$(echo "$output" | kc_json 'd["instances"][0]["backup"]["snapshot"]')" = "$(basename "$third" .kcs)" ]
+	[ "$(echo "$output" | kc_json 'd["instances"][0]["backup"]["age"] < 60')" = True ]
+	[ "$(echo "$output" | kc_json 'd["backup_warnings"]')" = "[]" ]
+	run -0 "$C/cluster.sh" status
+	[[ "$output" == *"OFF-SITE"*"$(basename "$third" .kcs)"* ]]
+	[[ "$output" != *"warning:"* ]]
+	sed -i 's/^warn_age = 1h/warn_age = 1s/' "$C/cluster.ini"
+	sleep 1.1
+	run -0 "$C/cluster.sh" status
+	[[ "$output" == *"warning: instance a: its newest off-site backup is "*" old ([backup] warn_age is 1 s)"* ]]
+
+	# Prune: the newest two of each stay.
+	run -2 "$C/cluster.sh" backup prune
+	run -0 "$C/cluster.sh" backup prune --keep 2
+	echo "$output"
+	[[ "$output" == *"removed 2 backup objects"* ]]
+	run -0 "$C/cluster.sh" backup list --json
+	[ "$(echo "$output" | kc_json '" ".join(o["object"] for o in d if o["kind"] == "snapshot")')" = "$second $third" ]
+	[ "$(echo "$output" | kc_json '[o["kind"] for o in d].count("cluster")')" = 2 ]
+	run -1 "$C/cluster.sh" backup prune --keep 1 nosuch
+	[[ "$output" == *'the target holds no snapshot of "nosuch"'* ]]
+
+	# Import by the object's name, not here any more: fetched, then
+	# imported (4 items then).
+	rm "$C/snapshots/$(basename "$second" .kcs)"
+	run -0 "$C/instances/a/instance.sh" import "$second"
+	echo "$output"
+	[ -f "$C/snapshots/$(basename "$second" .kcs)" ]
+	[ "$(kc_get "$P1" /items)" = '{"ids": [1, 2, 3, 4]}' ]
+	run -1 "$C/instances/a/instance.sh" import a.20000101_000000.v1.tar.zst
+	[[ "$output" == *"is not on the backup target"* ]]
+
+	# The schedule: systemd's units where systemd runs, else a cron.d line.
+	run -0 "$C/cluster.sh" backup schedule
+	echo "$output"
+	if [ -d /run/systemd/system ]; then
+		f=/etc/systemd/system/korcluster-backup-$NAME.service
+		[[ "$output" == *"ExecStart=$C/cluster.sh backup push"*"OnCalendar=*-*-* 00/1:17:00"* ]]
+	else
+		f=/etc/cron.d/korcluster-backup-$NAME
+		[[ "$output" == *"17 */1 * * * root $C/cluster.sh backup push >>$C/backup/push.log 2>&1"* ]]
+	fi
+	[ ! -e "$f" ]
+	run -0 "$C/cluster.sh" backup schedule --install
+	[ -f "$f" ] && rm -f "$f" "${f%.service}.timer"
+}
