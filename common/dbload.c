@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -79,6 +80,9 @@ struct dbload {
 	size_t rn, rcap, rhead, rbytes;
 	int running_rows;   /* rows being run */
 	pthread_cond_t rcv;
+	/* The table the last rows went into ("" none yet): the first rows of
+	 * each table run alone (rows()'s comment says why). */
+	char table[200];
 };
 
 uint64_t dbload_dir_bytes(const char *dir)
@@ -281,6 +285,34 @@ static const struct error *queue_rows(struct dbload *l, const char *stmt, size_t
 	return err;
 }
 
+/* The table an INSERT goes into, as written (quotes and all), into out;
+ * "" when it cannot be told. */
+static void insert_table(const char *stmt, size_t len, char *out, size_t n)
+{
+	const char *p = stmt, *end = stmt + len, *name;
+	static const char *const words[] = {"INSERT", "IGNORE", "INTO"};
+
+	out[0] = '\0';
+	for (size_t w = 0; w < 3; w++) {
+		while (p < end && strchr(" \t\r\n", *p))
+			p++;
+		if ((size_t)(end - p) > strlen(words[w]) && !strncasecmp(p, words[w], strlen(words[w])))
+			p += strlen(words[w]);
+		else if (w != 1)
+			return;
+	}
+	while (p < end && strchr(" \t\r\n", *p))
+		p++;
+	name = p;
+	if (p < end && *p == '`')
+		for (p++; p < end && *p != '`'; p++)
+			;
+	while (p < end && !strchr(" \t\r\n(", *p))
+		p++;
+	if ((size_t)(p - name) < n)
+		snprintf(out, n, "%.*s", (int)(p - name), name);
+}
+
 /* Each statement, checked: rows to the connections' threads; anything
  * else in order, once the rows before it are in.  With more than one
  * connection a table lock would make the others wait for ever: LOCK and
@@ -301,8 +333,32 @@ static const struct error *statement(void *ctx, const char *stmt, size_t len)
 		return err;
 	}
 	first = l->check.first;
+	if (first == SQLCHECK_INSERT && l->nconn > 1) {
+		char table[sizeof l->table];
+
+		insert_table(stmt, len, table, sizeof table);
+		if (table[0] && strcmp(table, l->table) == 0)
+			return queue_rows(l, stmt, len);
+		/* A table's first rows run alone and are committed before any
+		 * other connection writes to it: MariaDB (10.6 on) inserts into
+		 * an empty table holding a lock on the whole table until the
+		 * transaction ends, which would leave the other connections
+		 * waiting until they time out. */
+		if ((err = barrier(l)) || (err = run_on(l, &l->conn[0], stmt, len, l->split.line)))
+			return err;
+		if ((err = db_exec(l->conn[0].db, "COMMIT")))
+			return error_wrap(failed(l, err), "committing the restored rows");
+		l->conn[0].uncommitted = 0;
+		snprintf(l->table, sizeof l->table, "%s", table);
+		pthread_mutex_lock(&l->mu);
+		l->statements++;
+		pthread_mutex_unlock(&l->mu);
+		return NULL;
+	}
 	if (first == SQLCHECK_INSERT)
 		return queue_rows(l, stmt, len);
+	/* Anything else may have emptied a table (DROP, TRUNCATE, DELETE). */
+	l->table[0] = '\0';
 	if ((err = barrier(l)))
 		return err;
 	if (l->nconn > 1 && first == SQLCHECK_LOCK)
