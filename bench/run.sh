@@ -8,7 +8,7 @@ BENCH_TABLE=$(mktemp /tmp/korcluster-bench-table.XXXXXX)
 export BENCH_TABLE
 trap 'rm -f "$BENCH_TABLE"' EXIT
 rc=0
-for b in ${BENCH:-instances snapshot upgrade pool}; do
+for b in ${BENCH:-instances snapshot upgrade pool backup}; do
 	echo "== bench/$b.sh"
 	if ! "$REPO/bench/$b.sh"; then
 		echo "bench/$b.sh failed"
