@@ -38,11 +38,12 @@ static const struct error *mkdir_in(const char *dir, const char *rel, mode_t mod
 	return err;
 }
 
-/* Whether dir holds only secrets/ with only the files named in allowed. */
+/* Whether dir holds only secrets/ with only the files named in allowed (and
+ * the lock an earlier, refused restore-cluster left). */
 static int only_secrets(const char *dir, const char *const *allowed)
 {
 	char *sec = xasprintf("%s/secrets", dir);
-	const char *top[] = {"secrets", NULL};
+	const char *top[] = {"secrets", ".lock", NULL};
 	int ok = fs_only(dir, top) && (!fs_exists(sec) || fs_only(sec, allowed));
 
 	free(sec);

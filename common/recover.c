@@ -440,7 +440,13 @@ const struct error *recover_cluster(const char *url, const char *dirarg, const c
 	    (err = configure(o, dir, name, &k, &manifest)) || (err = cluster_open(&cl, dir)))
 		goto out;
 	opened = 1;
-	if ((err = boot(&cl)) || (err = instances_scan(&cl, &names, NULL)))
+	if ((err = boot(&cl))) {
+		err = error_fmt("%s; the configuration is in %s: once that is put right, \"%s/cluster.sh shutdown\", "
+				"empty %s but for secrets/, and restore again",
+				err->msg, dir, dir, dir);
+		goto out;
+	}
+	if ((err = instances_scan(&cl, &names, NULL)))
 		goto out;
 	for (size_t i = 0; i < names.n; i++) {
 		char *file = NULL;
