@@ -405,28 +405,74 @@ const struct error *name_random(char *out, size_t n, const char *alphabet)
 
 static const char url_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
 
-const struct error *name_check_target(const char *url)
+/* The host of target url: p to end, a name or an address with an
+ * optional port. */
+static const struct error *target_host(const char *url, const char *p, const char *end)
 {
-	const char *p, *at, *slash;
-	size_t n;
+	size_t n = (size_t)(end - p);
 
-	if (strncmp(url, "sftp://", 7) != 0)
-		return error_fmt("backup target \"%.100s\" is not sftp://USER@HOST[:PORT]/PATH", url);
-	p = url + 7;
-	at = strchr(p, '@');
-	slash = strchr(p, '/');
-	if (!at || !slash || at > slash || at == p || strspn(p, url_chars) != (size_t)(at - p))
-		return error_fmt("backup target \"%.100s\" needs a user: sftp://USER@HOST[:PORT]/PATH", url);
-	n = (size_t)(slash - at - 1);
-	if (n == 0 || strspn(at + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") != n)
+	if (n == 0 || strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") < n)
 		return error_fmt("backup target \"%.100s\": its host is not a name or an address", url);
-	for (p = slash; *p; p++)
+	return NULL;
+}
+
+/* The path of target url from slash on: plain. */
+static const struct error *target_path(const char *url, const char *slash)
+{
+	for (const char *p = slash; *p; p++)
 		if (!strchr(url_chars, *p) && *p != '/')
 			return error_fmt("backup target \"%.100s\": its path may hold letters, digits, \".\", \"_\", \"-\" "
 					 "and \"/\" only",
 					 url);
 	if (strstr(slash, "//") || strstr(slash, "/../") || strstr(slash, "/./") ||
-	    (strlen(slash) >= 3 && strcmp(slash + strlen(slash) - 3, "/..") == 0))
+	    (strlen(slash) >= 3 && strcmp(slash + strlen(slash) - 3, "/..") == 0) ||
+	    (strlen(slash) >= 2 && strcmp(slash + strlen(slash) - 2, "/.") == 0))
 		return error_fmt("backup target \"%.100s\": its path must be plain (no \"//\", \".\" or \"..\")", url);
 	return NULL;
+}
+
+/* An S3 bucket's name: 3 to 63 of [a-z0-9.-], a letter or digit at
+ * either end, no "..", not an IPv4 address. */
+static const struct error *target_bucket(const char *url, const char *b, size_t n)
+{
+	struct in_addr a;
+	char name[64];
+
+	if (n < 3 || n > 63 || strspn(b, "abcdefghijklmnopqrstuvwxyz0123456789.-") < n || !isalnum((unsigned char)b[0]) ||
+	    !isalnum((unsigned char)b[n - 1]))
+		return error_fmt("backup target \"%.100s\": its bucket must be 3 to 63 lowercase letters, digits, \".\" "
+				 "and \"-\", a letter or digit at either end",
+				 url);
+	memcpy(name, b, n);
+	name[n] = '\0';
+	if (strstr(name, "..") || inet_pton(AF_INET, name, &a) == 1)
+		return error_fmt("backup target \"%.100s\": its bucket must not hold \"..\" nor be an IP address", url);
+	return NULL;
+}
+
+const struct error *name_check_target(const char *url)
+{
+	const char *p, *at, *slash;
+	const struct error *err;
+
+	if (strncmp(url, "s3://", 5) == 0 || strncmp(url, "s3+http://", 10) == 0) {
+		p = url + (url[2] == ':' ? 5 : 10);
+		if (!(slash = strchr(p, '/')))
+			return error_fmt("backup target \"%.100s\" needs a bucket: s3://HOST[:PORT]/BUCKET[/PREFIX]", url);
+		if ((err = target_host(url, p, slash)) || (err = target_path(url, slash)))
+			return err;
+		return target_bucket(url, slash + 1, strcspn(slash + 1, "/"));
+	}
+	if (strncmp(url, "sftp://", 7) != 0)
+		return error_fmt("backup target \"%.100s\" is not sftp://USER@HOST[:PORT]/PATH nor "
+				 "s3://HOST[:PORT]/BUCKET[/PREFIX]",
+				 url);
+	p = url + 7;
+	at = strchr(p, '@');
+	slash = strchr(p, '/');
+	if (!at || !slash || at > slash || at == p || strspn(p, url_chars) != (size_t)(at - p))
+		return error_fmt("backup target \"%.100s\" needs a user: sftp://USER@HOST[:PORT]/PATH", url);
+	if ((err = target_host(url, at + 1, slash)))
+		return err;
+	return target_path(url, slash);
 }

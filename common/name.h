@@ -28,7 +28,10 @@ const struct error *name_check_url(const char *s);
  * at either end. */
 const struct error *name_check_description(const char *s);
 /* A backup target: sftp://USER@HOST[:PORT]/PATH, PATH absolute and plain
- * ([A-Za-z0-9._-] and "/", no "." or ".." parts). */
+ * ([A-Za-z0-9._-] and "/", no "." or ".." parts, no "//"); or
+ * s3://HOST[:PORT]/BUCKET[/PREFIX] or s3+http://..., BUCKET as S3 names
+ * them (3 to 63 of [a-z0-9.-], a letter or digit at either end, no "..",
+ * not an IPv4 address) and PREFIX plain as PATH is. */
 const struct error *name_check_target(const char *url);
 
 /* A size: bytes, or a number with K, M, G or T (powers of 1024). */

@@ -312,6 +312,53 @@ static void test_description(void **state)
 	FAILS(name_check_description("padded "));
 }
 
+static void test_target(void **state)
+{
+	(void)state;
+	OK(name_check_target("sftp://backup@backup.example.org:22/srv/backups"));
+	OK(name_check_target("sftp://root@127.0.0.1/store/"));
+	FAILS(name_check_target("sftp://backup.example.org/srv"));
+	assert_err_has("needs a user");
+	FAILS(name_check_target("sftp://b@h/srv/../etc"));
+	assert_err_has("must be plain");
+	FAILS(name_check_target("sftp://b@h/srv/."));
+	FAILS(name_check_target("sftp://b@h/srv//x"));
+	FAILS(name_check_target("sftp://b@h/a b"));
+	assert_err_has("may hold letters");
+	FAILS(name_check_target("ftp://x@127.0.0.1/store"));
+	assert_err_has("is not sftp://USER@HOST[:PORT]/PATH");
+
+	OK(name_check_target("s3://s3.eu-west-1.amazonaws.com/my-backups"));
+	OK(name_check_target("s3://s3.example.org:9000/my.backups/korcluster/prod"));
+	OK(name_check_target("s3+http://127.0.0.1:9000/abc/"));
+	OK(name_check_target("s3://h/a-b"));
+	OK(name_check_target("s3://h/012"));
+	OK(name_check_target("s3://h/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+	FAILS(name_check_target("s3://h/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+	assert_err_has("its bucket must be 3 to 63");
+	FAILS(name_check_target("s3://h/ab"));
+	FAILS(name_check_target("s3://h/My-Backups"));
+	FAILS(name_check_target("s3://h/-abc"));
+	FAILS(name_check_target("s3://h/abc-"));
+	FAILS(name_check_target("s3://h/a_bc"));
+	FAILS(name_check_target("s3://h/a..bc"));
+	assert_err_has("must not hold \"..\"");
+	FAILS(name_check_target("s3://h/192.168.1.1"));
+	assert_err_has("nor be an IP address");
+	FAILS(name_check_target("s3://h"));
+	assert_err_has("needs a bucket");
+	FAILS(name_check_target("s3:///abc"));
+	assert_err_has("its host is not");
+	FAILS(name_check_target("s3://h h/abc"));
+	FAILS(name_check_target("s3://user@h/abc"));
+	FAILS(name_check_target("s3://h/abc/../x"));
+	assert_err_has("must be plain");
+	FAILS(name_check_target("s3://h/abc//x"));
+	FAILS(name_check_target("s3://h/abc/x?y"));
+	FAILS(name_check_target("s3+https://h/abc"));
+	assert_err_has("s3://HOST[:PORT]/BUCKET[/PREFIX]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_host),
 		cmocka_unit_test(test_url),
 		cmocka_unit_test(test_description),
+		cmocka_unit_test(test_target),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
