@@ -12,13 +12,43 @@
 #include "fs.h"
 #include "mem.h"
 #include "name.h"
+#include "s3.h"
 
 struct offsite {
+	struct s3 *s3;   /* an s3 target's, else NULL: an SFTP one */
 	char *base;      /* sftp://USER@HOST[:PORT]/PATH, no trailing / */
 	char *path;      /* /PATH, as the server names it (quote commands) */
-	char *where;     /* sftp://HOST[:PORT]/PATH */
+	char *where;     /* sftp://HOST[:PORT]/PATH, or the s3 URL */
 	char *key, *known_hosts;
+	uint64_t rate;   /* [backup] rate_limit */
+	uint64_t sent;   /* by the last put */
 };
+
+/* The file at path, which holds a login: there, and of mode 0600. */
+static const struct error *private_file(const char *path, const char *what)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return error_fmt("%s is not there: put it in %s (mode 0600)", what, path);
+	if (st.st_mode & 077)
+		return error_fmt("%s may be read by others than its owner: it must be mode 0600", path);
+	return NULL;
+}
+
+/* An s3:// or s3+http:// target (s3.h). */
+static const struct error *open_s3(const struct cluster *cl, const char *url, struct offsite *o)
+{
+	const struct error *err;
+	char *login = cluster_path(cl, "secrets/backup_s3");
+
+	o->where = xstrdup(url);
+	if (!(err = name_check_target(url)) &&
+	    !(err = private_file(login, "the login to the backup target (access_key, secret_key, region)")))
+		err = s3_open(url, login, cl->backup_rate_limit, &o->s3);
+	free(login);
+	return err;
+}
 
 const struct error *offsite_open(const struct cluster *cl, const char *url, struct offsite **out)
 {
@@ -32,9 +62,14 @@ const struct error *offsite_open(const struct cluster *cl, const char *url, stru
 		url = cl->backup_target;
 	if (!url)
 		return error_fmt("no backup target: set [backup] target in cluster.ini");
-	if ((err = name_check_target(url)))
-		return err;
 	o = xcalloc(1, sizeof *o);
+	o->rate = cl->backup_rate_limit;
+	if (strncmp(url, "s3://", 5) == 0 || strncmp(url, "s3+http://", 10) == 0) {
+		err = open_s3(cl, url, o);
+		goto out;
+	}
+	if ((err = name_check_target(url)))
+		goto out;
 	o->base = xstrdup(url);
 	n = strlen(o->base);
 	while (n > 8 && o->base[n - 1] == '/')
@@ -45,17 +80,10 @@ const struct error *offsite_open(const struct cluster *cl, const char *url, stru
 	o->where = xasprintf("sftp://%s", at + 1);
 	o->key = cluster_path(cl, "secrets/backup_ssh_key");
 	o->known_hosts = cluster_path(cl, "secrets/backup_known_hosts");
-	if (!fs_exists(o->key))
-		err = error_fmt("the key to log in to the backup target is not there: put it in %s (mode 0600)", o->key);
-	else if (!fs_exists(o->known_hosts))
+	if (!(err = private_file(o->key, "the key to log in to the backup target")) && !fs_exists(o->known_hosts))
 		err = error_fmt("the backup target's host key is not known: put it in %s (ssh-keyscan -p PORT HOST)",
 				o->known_hosts);
-	else {
-		struct stat st;
-
-		if (stat(o->key, &st) == 0 && (st.st_mode & 077))
-			err = error_fmt("%s may be read by others than its owner: it must be mode 0600", o->key);
-	}
+out:
 	if (err) {
 		offsite_close(o);
 		return err;
@@ -68,6 +96,7 @@ void offsite_close(struct offsite *o)
 {
 	if (!o)
 		return;
+	s3_close(o->s3);
 	free(o->base);
 	free(o->path);
 	free(o->where);
@@ -79,6 +108,11 @@ void offsite_close(struct offsite *o)
 const char *offsite_where(const struct offsite *o)
 {
 	return o->where;
+}
+
+uint64_t offsite_sent(const struct offsite *o)
+{
+	return o->sent;
 }
 
 /* Only the host keys known_hosts has. */
@@ -113,6 +147,8 @@ static CURL *handle(struct offsite *o, const char *url, char *errbuf)
 	/* Stalled for a minute: given up (the next push goes on from there). */
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(c, CURLOPT_MAX_SEND_SPEED_LARGE, (curl_off_t)o->rate);
+	curl_easy_setopt(c, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)o->rate);
 	return c;
 }
 
@@ -145,7 +181,18 @@ static size_t read_fd(char *buf, size_t size, size_t n, void *ctx)
 	return (size_t)got;
 }
 
-const struct error *offsite_put(struct offsite *o, const char *path, int fd, const char *state)
+/* Where a resumed upload starts: libcurl seeks the file to the size the
+ * .part has on the server. */
+static int seek_fd(void *ctx, curl_off_t offset, int origin)
+{
+	struct reading *r = ctx;
+
+	return lseek(r->fd, (off_t)offset, origin) < 0 ? CURL_SEEKFUNC_CANTSEEK : CURL_SEEKFUNC_OK;
+}
+
+/* SFTP: PATH.part, renamed to PATH once whole.  state holds the size the
+ * .part is sent for: found again, the .part is taken up where it ends. */
+static const struct error *put_sftp(struct offsite *o, const char *path, int fd, const char *state)
 {
 	const struct error *err = NULL;
 	char errbuf[CURL_ERROR_SIZE], *url = xasprintf("%s/%s.part", o->base, path);
@@ -154,13 +201,21 @@ const struct error *offsite_put(struct offsite *o, const char *path, int fd, con
 	struct curl_slist *post = curl_slist_append(curl_slist_append(NULL, rm), mv);
 	struct reading r = {fd, NULL};
 	struct stat st;
+	char *had = NULL, *size = NULL;
+	curl_off_t up = 0;
+	int resume = 0;
 	CURL *c;
 	CURLcode rc;
 
-	(void)state;
 	if (fstat(fd, &st) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
 		err = error_errno("reading the file to send");
 		goto out;
+	}
+	if (state) {
+		size = xasprintf("size %lld\n", (long long)st.st_size);
+		resume = !fs_read(state, &had, NULL) && strcmp(had, size) == 0;
+		if (!resume && (err = fs_write_atomic(state, size, strlen(size), 0600)))
+			goto out;
 	}
 	if (!(c = handle(o, url, errbuf))) {
 		err = error_fmt("libcurl cannot start");
@@ -172,15 +227,34 @@ const struct error *offsite_put(struct offsite *o, const char *path, int fd, con
 	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)st.st_size);
 	curl_easy_setopt(c, CURLOPT_FTP_CREATE_MISSING_DIRS, (long)CURLFTP_CREATE_DIR);
 	curl_easy_setopt(c, CURLOPT_POSTQUOTE, post);
+	if (resume) {
+		/* -1: from the .part's size on the server (0 when it is not
+		 * there), the file seeked to it. */
+		curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)-1);
+		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, seek_fd);
+		curl_easy_setopt(c, CURLOPT_SEEKDATA, &r);
+	}
 	if ((rc = curl_easy_perform(c)) != CURLE_OK)
 		err = r.err ? r.err : failed(rc, errbuf, "sending", path);
+	curl_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &up);
+	o->sent = up > 0 ? (uint64_t)up : 0;
 	curl_easy_cleanup(c);
+	if (!err && state && unlink(state) < 0 && errno != ENOENT)
+		err = error_errno("removing \"%s\"", state);
 out:
 	curl_slist_free_all(post);
 	free(url);
 	free(rm);
 	free(mv);
+	free(had);
+	free(size);
 	return err;
+}
+
+const struct error *offsite_put(struct offsite *o, const char *path, int fd, const char *state)
+{
+	o->sent = 0;
+	return o->s3 ? s3_put(o->s3, path, fd, state, &o->sent) : put_sftp(o, path, fd, state);
 }
 
 struct writing {
@@ -201,12 +275,15 @@ static size_t write_to(char *data, size_t size, size_t n, void *ctx)
 const struct error *offsite_get(struct offsite *o, const char *path, seal_write_fn wr, void *ctx)
 {
 	const struct error *err = NULL;
-	char errbuf[CURL_ERROR_SIZE], *url = xasprintf("%s/%s", o->base, path);
+	char errbuf[CURL_ERROR_SIZE], *url;
 	struct writing w = {wr, ctx, NULL};
-	CURL *c = handle(o, url, errbuf);
+	CURL *c;
 	CURLcode rc;
 
-	if (!c) {
+	if (o->s3)
+		return s3_get(o->s3, path, wr, ctx);
+	url = xasprintf("%s/%s", o->base, path);
+	if (!(c = handle(o, url, errbuf))) {
 		free(url);
 		return error_fmt("libcurl cannot start");
 	}
@@ -230,13 +307,16 @@ static const struct error *to_buf(void *ctx, const void *data, size_t len)
 const struct error *offsite_list(struct offsite *o, const char *dir, struct strv *names)
 {
 	const struct error *err = NULL;
-	char errbuf[CURL_ERROR_SIZE], *url = xasprintf("%s/%s%s", o->base, dir, *dir ? "/" : "");
+	char errbuf[CURL_ERROR_SIZE], *url;
 	struct buf b = BUF_INIT;
 	struct writing w = {to_buf, &b, NULL};
-	CURL *c = handle(o, url, errbuf);
+	CURL *c;
 	CURLcode rc;
 
-	if (!c) {
+	if (o->s3)
+		return s3_list(o->s3, dir, names);
+	url = xasprintf("%s/%s%s", o->base, dir, *dir ? "/" : "");
+	if (!(c = handle(o, url, errbuf))) {
 		free(url);
 		return error_fmt("libcurl cannot start");
 	}
@@ -266,12 +346,17 @@ const struct error *offsite_list(struct offsite *o, const char *dir, struct strv
 const struct error *offsite_remove(struct offsite *o, const char *path)
 {
 	const struct error *err = NULL;
-	char errbuf[CURL_ERROR_SIZE], *url = xasprintf("%s/", o->base), *rm = xasprintf("rm \"%s/%s\"", o->path, path);
-	struct curl_slist *q = curl_slist_append(NULL, rm);
-	CURL *c = handle(o, url, errbuf);
+	char errbuf[CURL_ERROR_SIZE], *url, *rm;
+	struct curl_slist *q;
+	CURL *c;
 	CURLcode rc;
 
-	if (!c) {
+	if (o->s3)
+		return s3_remove(o->s3, path);
+	url = xasprintf("%s/", o->base);
+	rm = xasprintf("rm \"%s/%s\"", o->path, path);
+	q = curl_slist_append(NULL, rm);
+	if (!(c = handle(o, url, errbuf))) {
 		err = error_fmt("libcurl cannot start");
 		goto out;
 	}
