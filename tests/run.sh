@@ -51,7 +51,7 @@ echo "== integration tests"
 # files are listed by what they took, the longest first, so the two end
 # together.
 lane_a="security upgrade cluster kor build dispatch states roles"
-lane_b="snapshot instance faults adopt routes pool backup"
+lane_b="snapshot instance faults adopt routes pool backup backup_s3"
 run_lane() { # LANE PORTS FILES... (PORTS: the lane's half of the test ports, or "")
 	local out=$log.$1 ports=$2
 	shift 2

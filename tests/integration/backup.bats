@@ -136,3 +136,36 @@ with_target() {
 	run -1 "$C/cluster.sh" validate
 	[[ "$output" == *"is not sftp://USER@HOST[:PORT]/PATH"* ]]
 }
+
+@test "a push killed part-way is taken up again: the .part on the server goes on from where it ends" {
+	with_items
+	with_target
+	# Killed once the upload's state is kept and 4 MB are on the server.
+	kc_push_killed 'part=$(find "$T/store/$NAME/instances/a" -name "*.part" -size +4M 2>/dev/null) && [ -n "$part" ] && compgen -G "$C/backup/.a.*.state" >/dev/null'
+	state=$(compgen -G "$C/backup/.a.*.state")
+	[ "$(stat -c %a "$state")" = 600 ]
+	sealed=${state%.state}
+	size=$(stat -c %s "$sealed")
+	had=$(stat -c %s "$part")
+	[ "$had" -lt "$size" ]
+
+	# The .part is never shorter than it was: the push adds to it, it does
+	# not write it anew.
+	"$C/cluster.sh" backup push >"$T/push2.log" 2>&1 &
+	pid=$!
+	least=$had
+	while kill -0 "$pid" 2>/dev/null; do
+		now=$(stat -c %s "$part" 2>/dev/null) || now=$least
+		[ "$now" -ge "$least" ] || least=$now
+		sleep 0.1
+	done
+	wait "$pid"
+	cat "$T/push2.log"
+	grep -q "a: sent a.*(an interrupted send, taken up again)" "$T/push2.log"
+	echo "# object: $size bytes; on the server before: $had; least seen after: $least" >&3
+	[ "$least" -ge "$had" ]
+	[ ! -e "$state" ] && [ ! -e "$sealed" ] && [ ! -e "$part" ]
+	run -0 "$C/cluster.sh" backup verify
+	[[ "$output" == *"are whole and open with its key"* ]]
+	kc_got_back "$(basename "$(find "$T/store/$NAME/instances/a" -name '*.kcs')" .kcs)"
+}

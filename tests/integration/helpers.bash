@@ -154,3 +154,28 @@ kc_sftp_login() {
 	install -m 600 "$T/ssh/client" "$1/secrets/backup_ssh_key"
 	echo "[127.0.0.1]:$SP $(cut -d' ' -f1,2 "$T/ssh/host.pub")" >"$1/secrets/backup_known_hosts"
 }
+
+# A push that takes a while, killed part-way: instance a gets 30 MB that
+# do not compress and [backup] rate_limit 2 MB/s, "backup push" runs in
+# the background and is killed (SIGKILL) once the command $1 holds (polled,
+# a minute at most); $T/push1.log has its output.
+kc_push_killed() {
+	local pid
+	head -c 30M /dev/urandom >"$C/instances/a/data/$(env_of a)/big.bin"
+	printf 'rate_limit = 2M\n' >>"$C/cluster.ini"
+	"$C/cluster.sh" backup push >"$T/push1.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 1 300); do eval "$1" && break; sleep 0.2; done
+	kill -KILL "$pid"
+	wait "$pid" || true
+	cat "$T/push1.log"
+}
+
+# Snapshot file $1, fetched back with "backup get", is the same bytes.
+kc_got_back() {
+	local sum
+	sum=$(sha256sum <"$C/snapshots/$1")
+	rm "$C/snapshots/$1"
+	"$C/cluster.sh" backup get "$1" >/dev/null
+	[ "$(sha256sum <"$C/snapshots/$1")" = "$sum" ]
+}
