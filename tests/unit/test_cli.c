@@ -183,7 +183,11 @@ static void test_tables(void **state)
 			assert_non_null(c->summary);
 			assert_true(c->max < 0 || c->max >= c->min);
 			buf_free(&word);
-			buf_printf(&word, ".B %s\n", c->name);
+			buf_puts(&word, ".B ");
+			/* every "-" of the name is "\-" in roff */
+			for (const char *p = c->name; *p; p++)
+				buf_puts(&word, *p == '-' ? "\\-" : (char[]){*p, 0});
+			buf_puts(&word, "\n");
 			if (!strstr(buf_str(&man), buf_str(&word)))
 				fail_msg("man page lacks command %s", c->name);
 			buf_free(&word);
