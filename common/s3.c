@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -592,13 +593,15 @@ const struct error *s3_remove(struct s3 *s, const char *path)
 	return error_wrap(err, "removing %s", path);
 }
 
-/* The names of one page of a listing (answer xml[0, len)) under the keys'
- * prefix into names; *token: where the next page starts, or NULL. */
+/* One page of a listing of every key under prefix: the part of each key
+ * right under it (an object's name, or a folder's) into names, once; the
+ * next page's token into *token, or NULL.  Folders are told from the keys,
+ * not from a delimiter's common prefixes: some S3-compatible servers (s3rver,
+ * for one) give those only for keys one level down. */
 static const struct error *list_page(const char *xml, size_t len, const char *prefix, struct strv *names,
 				     char **token)
 {
-	static const char *const kinds[][2] = {{"CommonPrefixes", "Prefix"}, {"Contents", "Key"}};
-	size_t pos = 0, plen = strlen(prefix);
+	size_t pos = 0, plen = strlen(prefix), at, n;
 	char *truncated = xml_get(xml, len, "IsTruncated", &pos);
 	const struct error *err = NULL;
 
@@ -607,30 +610,21 @@ static const struct error *list_page(const char *xml, size_t len, const char *pr
 	if (truncated && strcmp(truncated, "true") == 0 && !*token)
 		err = error_fmt("the server's listing goes on without saying where");
 	free(truncated);
-	for (size_t k = 0; k < 2 && !err; k++) {
-		size_t at, n;
+	pos = 0;
+	while (!err && s3_xml_find(xml, len, "Contents", &pos, &at, &n)) {
+		size_t in = 0, nlen;
+		char *name = xml_get(xml + at, n, "Key", &in), *part;
 
-		pos = 0;
-		while (!err && s3_xml_find(xml, len, kinds[k][0], &pos, &at, &n)) {
-			size_t in = 0, nlen;
-			char *name = xml_get(xml + at, n, kinds[k][1], &in);
-
-			if (!name || strncmp(name, prefix, plen) != 0) {
-				err = error_fmt("the server's listing names what is not under %s", *prefix ? prefix : "the top");
-			} else {
-				/* A folder's last part without its '/'; an empty one
-				 * (a key "DIR/" some tools make) is no name. */
-				nlen = strlen(name + plen);
-				if (k == 0 && nlen && name[plen + nlen - 1] == '/')
-					nlen--;
-				if (memchr(name + plen, '/', nlen))
-					err = error_fmt("the server's listing names what is not right under %s",
-							*prefix ? prefix : "the top");
-				else if (nlen)
-					strv_pushf(names, "%.*s", (int)nlen, name + plen);
-			}
-			free(name);
+		if (!name || strncmp(name, prefix, plen) != 0) {
+			err = error_fmt("the server's listing names what is not under %s", *prefix ? prefix : "the top");
+		} else if ((nlen = strcspn(name + plen, "/")) > 0) {
+			/* (a key "DIR/" some tools make is no name) */
+			part = xstrndup(name + plen, nlen);
+			if (!strv_has(names, part))
+				strv_push(names, part);
+			free(part);
 		}
+		free(name);
 	}
 	return err;
 }
@@ -654,7 +648,7 @@ const struct error *s3_list(struct s3 *s, const char *dir, struct strv *names)
 			put_encoded(&q, token, 0);
 			buf_puts(&q, "&");
 		}
-		buf_puts(&q, "delimiter=%2F&list-type=2&prefix=");
+		buf_puts(&q, "list-type=2&prefix=");
 		put_encoded(&q, buf_str(&p), 0);
 		r.query = buf_str(&q);
 		if (!(err = ask(s, &r)))
@@ -672,78 +666,63 @@ const struct error *s3_list(struct s3 *s, const char *dir, struct strv *names)
 	return error_wrap(err, "listing %s", *dir ? dir : "the backup target");
 }
 
-/* The upload id a state file at state holds for key and size, or NULL. */
-static char *state_read(const char *state, const char *key, uint64_t size)
+/* The state of a multipart upload, at state: "key K\nsize N\nupload_id
+ * ID\n", then a line "part I ETAG" for each part the server took, added as
+ * it takes them (a server need not list the parts it holds).  The upload id
+ * it holds for key and size, or NULL; the parts' ETags into etags. */
+static char *state_read(const char *state, const char *key, uint64_t size, char **etags, uint32_t count)
 {
 	char *data = NULL, *head = xasprintf("key %s\nsize %" PRIu64 "\nupload_id ", key, size), *id = NULL;
 	size_t hl = strlen(head), n;
 
-	if (!fs_read(state, &data, NULL) && strncmp(data, head, hl) == 0 && (n = strcspn(data + hl, "\n")) > 0)
+	if (!fs_read(state, &data, NULL) && strncmp(data, head, hl) == 0 && (n = strcspn(data + hl, "\n")) > 0) {
 		id = xstrndup(data + hl, n);
+		for (char *line = strchr(data + hl, '\n'); line && *++line;) {
+			char etag[128];
+			unsigned i;
+			int used = 0;
+
+			/* A line cut by a crash has no end: not taken. */
+			if (!strchr(line, '\n'))
+				break;
+			if (sscanf(line, "part %u %127s%n", &i, etag, &used) == 2 && line[used] == '\n' && i >= 1 &&
+			    i <= count) {
+				free(etags[i]);
+				etags[i] = xstrdup(etag);
+			}
+			line = strchr(line, '\n');
+		}
+	}
 	free(data);
 	free(head);
 	return id;
 }
 
-/* The part numbers of upload id the server holds whole (of the length
- * they must have), with their ETags into etags[1..count]; *gone when the
- * upload is no more. */
-static const struct error *list_parts(struct s3 *s, const char *path, const char *id, uint64_t size, char **etags,
-				      int *gone)
+/* Part i's ETag added to the state, on disk before the next part goes. */
+static const struct error *state_add(const char *state, uint32_t i, const char *etag)
 {
 	const struct error *err = NULL;
-	uint32_t count = s3_part_count(size);
-	char *marker = xstrdup("0");
+	char *line = xasprintf("part %" PRIu32 " %s\n", i, etag);
+	int fd = open(state, O_WRONLY | O_APPEND | O_CLOEXEC);
 
-	*gone = 0;
-	while (!err && marker) {
-		struct req r = {.method = "GET", .path = path};
-		struct buf q = BUF_INIT;
-		size_t pos = 0, at, n;
-		char *more;
-
-		buf_puts(&q, "part-number-marker=");
-		put_encoded(&q, marker, 0);
-		buf_puts(&q, "&uploadId=");
-		put_encoded(&q, id, 0);
-		r.query = buf_str(&q);
-		free(marker);
-		marker = NULL;
-		if (!(err = perform(s, &r)) && r.status == 404) {
-			*gone = 1;
-		} else if (!err && r.status != 200) {
-			err = refused(s, &r);
-		} else if (!err) {
-			while (s3_xml_find(r.out.data, r.out.len, "Part", &pos, &at, &n)) {
-				size_t p1 = 0, p2 = 0, p3 = 0;
-				char *num = xml_get(r.out.data + at, n, "PartNumber", &p1),
-				     *len = xml_get(r.out.data + at, n, "Size", &p2),
-				     *etag = xml_get(r.out.data + at, n, "ETag", &p3);
-				unsigned long long i = num ? strtoull(num, NULL, 10) : 0, l = len ? strtoull(len, NULL, 10) : 0;
-
-				/* A part of another length is sent again. */
-				if (i >= 1 && i <= count && etag && l == s3_part_len(size, (uint32_t)i)) {
-					free(etags[i]);
-					etags[i] = etag;
-					etag = NULL;
-				}
-				free(num);
-				free(len);
-				free(etag);
-			}
-			pos = 0;
-			more = xml_get(r.out.data, r.out.len, "IsTruncated", &pos);
-			pos = 0;
-			if (more && strcmp(more, "true") == 0 &&
-			    !(marker = xml_get(r.out.data, r.out.len, "NextPartNumberMarker", &pos)))
-				err = error_fmt("the server's list of parts goes on without saying where");
-			free(more);
-		}
-		buf_free(&r.out);
-		buf_free(&q);
-	}
-	free(marker);
+	if (fd < 0 || write(fd, line, strlen(line)) != (ssize_t)strlen(line) || fsync(fd) < 0)
+		err = error_errno("writing \"%s\"", state);
+	if (fd >= 0)
+		close(fd);
+	free(line);
 	return err;
+}
+
+/* Whether the server no longer holds the upload r was about, or a part
+ * of it that its state says it took. */
+static int upload_gone(const struct req *r)
+{
+	size_t pos = 0;
+	char *code = xml_get(r->out.data, r->out.len, "Code", &pos);
+	int gone = r->status == 404 || (code && (!strcmp(code, "NoSuchUpload") || !strcmp(code, "InvalidPart")));
+
+	free(code);
+	return gone;
 }
 
 /* A new multipart upload of path: its id into *id. */
@@ -759,8 +738,10 @@ static const struct error *create_upload(struct s3 *s, const char *path, char **
 	return err;
 }
 
-/* Complete upload id of path from the parts etags[1..count] name. */
-static const struct error *complete(struct s3 *s, const char *path, const char *id, char **etags, uint32_t count)
+/* Complete upload id of path from the parts etags[1..count] name; *gone
+ * as upload_gone() says. */
+static const struct error *complete(struct s3 *s, const char *path, const char *id, char **etags, uint32_t count,
+				    int *gone)
 {
 	const struct error *err;
 	struct buf q = BUF_INIT, body = BUF_INIT;
@@ -790,54 +771,70 @@ static const struct error *complete(struct s3 *s, const char *path, const char *
 	/* S3 may say 200 and then an error in the body. */
 	if (!(err = ask(s, &r)) && s3_xml_find(r.out.data, r.out.len, "Error", &pos, &at, &n))
 		err = refused(s, &r);
+	*gone = err && upload_gone(&r);
 	buf_free(&r.out);
 	buf_free(&q);
 	buf_free(&body);
 	return err;
 }
 
-/* The file at fd of size bytes as path in parts, going on with the upload
- * state names if the server still holds it. */
+/* The file at fd of size bytes as path in parts.  With a state from an
+ * earlier put of the same bytes, the parts it names are not sent again;
+ * when the server no longer holds that upload (it expired, say), the put
+ * starts over, once. */
 static const struct error *put_parts(struct s3 *s, const char *path, int fd, uint64_t size, const char *state,
 				     uint64_t *sent)
 {
 	const struct error *err = NULL;
 	uint32_t count = s3_part_count(size);
 	char **etags = xcalloc((size_t)count + 1, sizeof *etags), *key = key_of(s, path);
-	char *id = state ? state_read(state, key, size) : NULL;
-	int gone = 0;
+	char *id = state ? state_read(state, key, size, etags, count) : NULL;
+	int resumed = id != NULL, gone = 0;
 
-	if (id && !(err = list_parts(s, path, id, size, etags, &gone)) && gone) {
+	for (;;) {
+		if (!id && !(err = create_upload(s, path, &id)) && state) {
+			char *text = xasprintf("key %s\nsize %" PRIu64 "\nupload_id %s\n", key, size, id);
+
+			err = fs_write_atomic(state, text, strlen(text), 0600);
+			free(text);
+		}
+		for (uint32_t i = 1; i <= count && !err && !gone; i++) {
+			struct buf q = BUF_INIT;
+			struct req r = {.method = "PUT", .path = path, .fd = fd, .len = s3_part_len(size, i)};
+
+			if (etags[i])
+				continue;
+			r.off = (uint64_t)(i - 1) * s3_part_len(size, 1);
+			buf_printf(&q, "partNumber=%" PRIu32 "&uploadId=", i);
+			put_encoded(&q, id, 0);
+			r.query = buf_str(&q);
+			err = ask(s, &r);
+			*sent += r.sent;
+			gone = err && upload_gone(&r);
+			if (!err && !r.etag[0])
+				err = error_fmt("the server's answer to part %" PRIu32 " has no ETag", i);
+			if (!err) {
+				etags[i] = xstrdup(r.etag);
+				if (state)
+					err = state_add(state, i, r.etag);
+			}
+			buf_free(&r.out);
+			buf_free(&q);
+		}
+		if (!err)
+			err = complete(s, path, id, etags, count, &gone);
+		if (!err || !gone || !resumed)
+			break;
+		/* Taken up again, but the server dropped the upload: anew. */
+		resumed = gone = 0;
+		err = NULL;
+		for (uint32_t i = 0; i <= count; i++) {
+			free(etags[i]);
+			etags[i] = NULL;
+		}
 		free(id);
 		id = NULL;
 	}
-	if (!err && !id && !(err = create_upload(s, path, &id)) && state) {
-		char *text = xasprintf("key %s\nsize %" PRIu64 "\nupload_id %s\n", key, size, id);
-
-		err = fs_write_atomic(state, text, strlen(text), 0600);
-		free(text);
-	}
-	for (uint32_t i = 1; i <= count && !err; i++) {
-		struct buf q = BUF_INIT;
-		struct req r = {.method = "PUT", .path = path, .fd = fd, .len = s3_part_len(size, i)};
-
-		if (etags[i])
-			continue;
-		r.off = (uint64_t)(i - 1) * s3_part_len(size, 1);
-		buf_printf(&q, "partNumber=%" PRIu32 "&uploadId=", i);
-		put_encoded(&q, id, 0);
-		r.query = buf_str(&q);
-		err = ask(s, &r);
-		*sent += r.sent;
-		if (!err && !r.etag[0])
-			err = error_fmt("the server's answer to part %" PRIu32 " has no ETag", i);
-		if (!err)
-			etags[i] = xstrdup(r.etag);
-		buf_free(&r.out);
-		buf_free(&q);
-	}
-	if (!err)
-		err = complete(s, path, id, etags, count);
 	for (uint32_t i = 0; i <= count; i++)
 		free(etags[i]);
 	free(etags);

@@ -8,8 +8,10 @@
  * (default us-east-1).
  *
  * An object larger than a part is sent as a multipart upload; its upload
- * id is kept in a local state file, so that a later put of the same bytes
- * sends only the parts the server does not hold yet. */
+ * id, and the ETag of each part as the server takes it, are kept in a
+ * local state file, so that a later put of the same bytes sends only the
+ * parts not taken yet (without asking the server to list them: not every
+ * S3-compatible server can). */
 #ifndef KC_S3_H
 #define KC_S3_H
 

@@ -30,6 +30,21 @@ else
     say "packages present"
 fi
 
+# The S3-compatible server of the backup tests: s3rver, from the npm
+# registry (Node.js from Debian where the machine has none).
+S3RVER_DIR=/opt/korcluster-tests/s3rver
+if [ ! -x "$S3RVER_DIR/node_modules/.bin/s3rver" ]; then
+    if ! command -v npm >/dev/null; then
+        say "installing nodejs npm"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm >/dev/null ||
+            die "apt-get install nodejs npm failed"
+    fi
+    say "installing s3rver 3.7.1 (npm) into $S3RVER_DIR"
+    mkdir -p "$S3RVER_DIR"
+    npm install --prefix "$S3RVER_DIR" --no-audit --no-fund --loglevel=error s3rver@3.7.1 >/dev/null ||
+        die "npm install s3rver failed"
+fi
+
 "$HERE/lib/dockerd.sh" start || die "cannot start dockerd"
 "$HERE/lib/registry.sh" start || die "cannot start the test registry"
 "$HERE/images/build.sh" || die "cannot build the test images"
