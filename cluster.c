@@ -429,8 +429,9 @@ static const struct error *cmd_status(struct ctx *ctx, const struct args *a)
 		report_json(st);
 	else
 		print_status(st);
-	json_array_foreach(json_object_get(st, "backup_warnings"), i, in)
-		report_warn("%s", json_string_value(in));
+	if (!a->set[OPT_JSON])
+		json_array_foreach(json_object_get(st, "backup_warnings"), i, in)
+			report_warn("%s", json_string_value(in));
 	if (json_array_size(problems)) {
 		struct buf b = BUF_INIT;
 

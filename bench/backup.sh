@@ -30,7 +30,7 @@ cleanup() {
 	[ ! -f "$T/ssh/sshd.pid" ] || kill "$(cat "$T/ssh/sshd.pid")" 2>/dev/null || true
 	rm -rf "$T"
 }
-trap cleanup EXIT
+[ -n "${KEEP:-}" ] || trap cleanup EXIT  # KEEP=1: leave it all for a look
 now() { date +%s.%N; }
 since() { echo "$(now) - $1" | bc; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

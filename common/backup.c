@@ -216,7 +216,7 @@ static const struct error *tar_dir(struct archive *a, const struct cluster *cl, 
 /* The cluster's configuration and secrets as a tar at path. */
 static const struct error *cluster_tar(const struct cluster *cl, const char *path)
 {
-	static const char *const not_sent[] = {"backup.key", "backup_ssh_key", "backup_known_hosts", NULL};
+	static const char *const not_sent[] = {"backup.key", "backup_ssh_key", "backup_known_hosts", "backup_s3", NULL};
 	const struct error *err;
 	struct archive *a = archive_write_new();
 	struct strv names = STRV_INIT;
@@ -317,7 +317,8 @@ static time_t snapshot_time(const char *file)
 }
 
 /* backup/sent.json: {INSTANCE: {snapshot, time}}, the newest snapshot of
- * each instance the target holds, as the last push left it. */
+ * each instance the target holds, as the last push (or restore-cluster)
+ * left it. */
 static json_t *sent_load(const struct cluster *cl)
 {
 	char *path = cluster_path(cl, "backup/sent.json");
@@ -331,7 +332,7 @@ static json_t *sent_load(const struct cluster *cl)
 	return j;
 }
 
-static const struct error *sent_note(const struct cluster *cl, const char *instance, const char *file)
+const struct error *backup_note_sent(const struct cluster *cl, const char *instance, const char *file)
 {
 	const struct error *err;
 	json_t *j = sent_load(cl);
@@ -385,7 +386,7 @@ static const struct error *push_instance(const struct cluster *cl, struct offsit
 			goto out;
 		report_line("%s: sent %s%s", name, file, resumed ? " (an interrupted send, taken up again)" : "");
 	}
-	err = sent_note(cl, name, file);
+	err = backup_note_sent(cl, name, file);
 out:
 	strv_free(&there);
 	free(file);

@@ -51,6 +51,10 @@ const struct error *backup_schedule(const struct cluster *cl, int install, const
 
 /* For restore-cluster (recover.h). */
 
+/* Note in backup/sent.json that the target holds snapshot file of
+ * instance, its newest (backup_ages() reads it). */
+const struct error *backup_note_sent(const struct cluster *cl, const char *instance, const char *file);
+
 struct buf;
 struct offsite;
 struct seal_key;

@@ -452,6 +452,14 @@ const struct error *recover_cluster(const char *url, const char *dirarg, const c
 		char *file = NULL;
 		const struct error *e2 = restore_instance(o, &k, &cl, names.v[i], &file);
 
+		/* What status says of its off-site copies goes on from here. */
+		if (!e2) {
+			char *bdir = cluster_path(&cl, "backup");
+
+			if (!(e2 = fs_mkdirs(bdir, 0700)))
+				e2 = backup_note_sent(&cl, names.v[i], file);
+			free(bdir);
+		}
 		if (e2) {
 			report_warn("instance \"%s\" is not restored: %s", names.v[i], e2->msg);
 			strv_push(&failed, names.v[i]);

@@ -67,6 +67,9 @@ teardown() {
 	[ "$(stat -c %a "$C/secrets/backup.key")" = 600 ]
 	run -0 "$C/cluster.sh" status --json
 	[ "$(echo "$output" | kc_json '[i["state"] for i in d["instances"]]')" = "['running', 'stopped']" ]
+	# Their copies on the target count as theirs: status does not warn.
+	[ "$(echo "$output" | kc_json 'd["backup_warnings"]')" = "[]" ]
+	[[ "$(echo "$output" | kc_json 'd["instances"][0]["backup"]["snapshot"]')" == a.*.v1.tar.zst ]]
 	# b, stopped at the push, starts with its data.
 	"$C/instances/b/instance.sh" start >/dev/null
 	[ "$(kc_get "$P2" /items)" = '{"ids": []}' ]
