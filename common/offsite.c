@@ -22,6 +22,7 @@ struct offsite {
 	char *key, *known_hosts;
 	uint64_t rate;   /* [backup] rate_limit */
 	uint64_t sent;   /* by the last put */
+	CURL *c;         /* reused: one SSH connection serves every operation */
 };
 
 /* The file at path, which holds a login: there, and of mode 0600. */
@@ -97,6 +98,8 @@ void offsite_close(struct offsite *o)
 	if (!o)
 		return;
 	s3_close(o->s3);
+	if (o->c)
+		curl_easy_cleanup(o->c);
 	free(o->base);
 	free(o->path);
 	free(o->where);
@@ -126,13 +129,18 @@ static int host_key(CURL *c, const struct curl_khkey *known, const struct curl_k
 	return match == CURLKHMATCH_OK ? CURLKHSTAT_FINE : CURLKHSTAT_REJECT;
 }
 
-/* A handle for url (owned by the caller) with the login and the checks. */
+/* The target's handle (o's), set for url with the login and the checks.
+ * It is reset, not made anew, for each operation, so that the connection
+ * it holds is used again: one SSH handshake for all of a command's. */
 static CURL *handle(struct offsite *o, const char *url, char *errbuf)
 {
-	CURL *c = curl_easy_init();
+	CURL *c;
 
-	if (!c)
+	if (o->c)
+		curl_easy_reset(o->c);
+	else if (!(o->c = curl_easy_init()))
 		return NULL;
+	c = o->c;
 	errbuf[0] = '\0';
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
@@ -222,6 +230,9 @@ static const struct error *put_sftp(struct offsite *o, const char *path, int fd,
 		goto out;
 	}
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	/* libssh2 keeps as many SFTP writes in flight as one buffer holds:
+	 * curl's default of 64 KiB waits on the server every 64 KiB. */
+	curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 2L << 20);
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_fd);
 	curl_easy_setopt(c, CURLOPT_READDATA, &r);
 	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)st.st_size);
@@ -238,7 +249,6 @@ static const struct error *put_sftp(struct offsite *o, const char *path, int fd,
 		err = r.err ? r.err : failed(rc, errbuf, "sending", path);
 	curl_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &up);
 	o->sent = up > 0 ? (uint64_t)up : 0;
-	curl_easy_cleanup(c);
 	if (!err && state && unlink(state) < 0 && errno != ENOENT)
 		err = error_errno("removing \"%s\"", state);
 out:
@@ -293,7 +303,6 @@ const struct error *offsite_get(struct offsite *o, const char *path, seal_write_
 		err = w.err ? w.err
 			    : rc == CURLE_REMOTE_FILE_NOT_FOUND ? error_fmt("%s is not on the backup target", path)
 								: failed(rc, errbuf, "fetching", path);
-	curl_easy_cleanup(c);
 	free(url);
 	return err;
 }
@@ -338,7 +347,6 @@ const struct error *offsite_list(struct offsite *o, const char *dir, struct strv
 		strv_sort(names);
 	}
 	buf_free(&b);
-	curl_easy_cleanup(c);
 	free(url);
 	return err;
 }
@@ -364,7 +372,6 @@ const struct error *offsite_remove(struct offsite *o, const char *path)
 	curl_easy_setopt(c, CURLOPT_QUOTE, q);
 	if ((rc = curl_easy_perform(c)) != CURLE_OK)
 		err = failed(rc, errbuf, "removing", path);
-	curl_easy_cleanup(c);
 out:
 	curl_slist_free_all(q);
 	free(url);
