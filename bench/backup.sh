@@ -27,7 +27,7 @@ cleanup() {
 	ids=$($DOCKER ps -aq --filter "label=korcluster.cluster=$NAME")
 	[ -z "$ids" ] || $DOCKER rm -f $ids >/dev/null
 	$DOCKER network rm "${NAME}_net" >/dev/null 2>&1 || true
-	[ ! -f "$T/ssh/sshd.pid" ] || kill "$(cat "$T/ssh/sshd.pid")" 2>/dev/null || true
+	"$REPO/tests/lib/sshd.sh" stop "$T"
 	rm -rf "$T"
 }
 [ -n "${KEEP:-}" ] || trap cleanup EXIT  # KEEP=1: leave it all for a look
@@ -36,30 +36,10 @@ since() { echo "$(now) - $1" | bc; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # The SFTP server, and the cluster's login to it.
-mkdir -p "$T/ssh" "$T/store" /run/sshd
-ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/host" -C host
-ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/client" -C client
-cp "$T/ssh/client.pub" "$T/ssh/authorized_keys"
-cat >"$T/ssh/sshd_config" <<CONF
-Port $SP
-ListenAddress 127.0.0.1
-HostKey $T/ssh/host
-PidFile $T/ssh/sshd.pid
-AuthorizedKeysFile $T/ssh/authorized_keys
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-StrictModes no
-UsePAM no
-Subsystem sftp internal-sftp
-CONF
-/usr/sbin/sshd -f "$T/ssh/sshd_config" -E "$T/ssh/log"
+mkdir -p "$T/store"
+"$REPO/tests/lib/sshd.sh" start "$T" "$SP"
 URL=sftp://root@127.0.0.1:$SP$T/store
-login() {
-	mkdir -p "$1/secrets"
-	install -m 600 "$T/ssh/client" "$1/secrets/backup_ssh_key"
-	echo "[127.0.0.1]:$SP $(cut -d' ' -f1,2 "$T/ssh/host.pub")" >"$1/secrets/backup_known_hosts"
-}
+login() { "$REPO/tests/lib/sshd.sh" login "$T" "$SP" "$1"; }
 
 echo "== setting up: cluster $NAME, instance a, $SIZE MiB of data"
 "$REPO/cluster.sh" create "$C" --template sample --bind 127.0.0.1 "$NAME" >/dev/null

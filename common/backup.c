@@ -459,20 +459,35 @@ out:
 	return error_wrap(err, "backing up cluster \"%s\"", cl->name);
 }
 
+/* The names of the sealed objects in folder dir of the target, sorted:
+ * oldest first, as their names end in their time. */
+static const struct error *objects_in(struct offsite *o, const char *dir, struct strv *objects)
+{
+	const struct error *err;
+	struct strv names = STRV_INIT;
+
+	if ((err = offsite_list(o, dir, &names)))
+		return err;
+	for (size_t i = 0; i < names.n; i++) {
+		size_t n = strlen(names.v[i]);
+
+		if (n > strlen(SUFFIX) && strcmp(names.v[i] + n - strlen(SUFFIX), SUFFIX) == 0)
+			strv_push(objects, names.v[i]);
+	}
+	strv_free(&names);
+	return NULL;
+}
+
 static void add_objects(json_t *list, struct offsite *o, const char *dir, const char *kind, const char *instance,
 			const struct error **err)
 {
 	struct strv names = STRV_INIT;
 
-	if (*err || (*err = offsite_list(o, dir, &names)))
+	if (*err || (*err = objects_in(o, dir, &names)))
 		return;
-	for (size_t i = 0; i < names.n; i++) {
-		size_t n = strlen(names.v[i]);
-
-		if (n > strlen(SUFFIX) && strcmp(names.v[i] + n - strlen(SUFFIX), SUFFIX) == 0)
-			json_array_append_new(list, json_pack("{s:s+++, s:s, s:s?}", "object", dir, "/", "", names.v[i],
-							      "kind", kind, "instance", instance));
-	}
+	for (size_t i = 0; i < names.n; i++)
+		json_array_append_new(list, json_pack("{s:s+++, s:s, s:s?}", "object", dir, "/", "", names.v[i], "kind",
+						      kind, "instance", instance));
 	strv_free(&names);
 }
 
@@ -626,14 +641,10 @@ const struct error *backup_newest(struct offsite *o, const char *dir, char **obj
 	struct strv names = STRV_INIT;
 
 	*object = NULL;
-	if ((err = offsite_list(o, dir, &names)))
+	if ((err = objects_in(o, dir, &names)))
 		return err;
-	for (size_t i = names.n; i-- > 0 && !*object;) {
-		size_t n = strlen(names.v[i]);
-
-		if (n > strlen(SUFFIX) && strcmp(names.v[i] + n - strlen(SUFFIX), SUFFIX) == 0)
-			*object = xasprintf("%s/%s", dir, names.v[i]);
-	}
+	if (names.n)
+		*object = xasprintf("%s/%s", dir, names.v[names.n - 1]);
 	strv_free(&names);
 	return NULL;
 }
@@ -678,17 +689,10 @@ out:
 static const struct error *prune_dir(struct offsite *o, const char *dir, int keep, int *removed)
 {
 	const struct error *err;
-	struct strv names = STRV_INIT, objects = STRV_INIT;
+	struct strv objects = STRV_INIT;
 
-	if ((err = offsite_list(o, dir, &names)))
+	if ((err = objects_in(o, dir, &objects)))
 		return err;
-	for (size_t i = 0; i < names.n; i++) {
-		size_t n = strlen(names.v[i]);
-
-		if (n > strlen(SUFFIX) && strcmp(names.v[i] + n - strlen(SUFFIX), SUFFIX) == 0)
-			strv_push(&objects, names.v[i]);
-	}
-	/* Sorted oldest first: the names end in their time. */
 	for (size_t i = 0; i + (size_t)keep < objects.n && !err; i++) {
 		char *object = xasprintf("%s/%s", dir, objects.v[i]);
 
@@ -698,7 +702,6 @@ static const struct error *prune_dir(struct offsite *o, const char *dir, int kee
 		}
 		free(object);
 	}
-	strv_free(&names);
 	strv_free(&objects);
 	return err;
 }

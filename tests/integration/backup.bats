@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # Off-site backups (cluster.sh backup) to a real SFTP server: OpenSSH's
-# sshd, started by the test on 127.0.0.1 with keys made by the test.
+# sshd, started by the test on 127.0.0.1 with keys made by the test
+# (helpers.bash's kc_sshd).
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -8,37 +9,17 @@ load helpers
 setup() {
 	kc_setup
 	kc_ports
-	SP=$((P1 + 2))
-	mkdir -p "$T/ssh" "$T/store" /run/sshd
-	ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/host" -C host
-	ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/client" -C client
-	cp "$T/ssh/client.pub" "$T/ssh/authorized_keys"
-	cat >"$T/ssh/sshd_config" <<CONF
-Port $SP
-ListenAddress 127.0.0.1
-HostKey $T/ssh/host
-PidFile $T/ssh/sshd.pid
-AuthorizedKeysFile $T/ssh/authorized_keys
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-StrictModes no
-UsePAM no
-Subsystem sftp internal-sftp
-CONF
-	/usr/sbin/sshd -f "$T/ssh/sshd_config" -E "$T/ssh/log"
-	for _ in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/$SP) 2>/dev/null && break; sleep 0.1; done
+	kc_sshd
 }
 teardown() {
-	[ ! -f "$T/ssh/sshd.pid" ] || kill "$(cat "$T/ssh/sshd.pid")" 2>/dev/null || true
+	kc_sshd_stop
 	kc_teardown
 }
 
 # The cluster's login to the test's server, and its target.
 with_target() {
-	install -m 600 "$T/ssh/client" "$C/secrets/backup_ssh_key"
-	echo "[127.0.0.1]:$SP $(cut -d' ' -f1,2 "$T/ssh/host.pub")" >"$C/secrets/backup_known_hosts"
-	printf '\n[backup]\ntarget = sftp://root@127.0.0.1:%s%s/store\n' "$SP" "$T" >>"$C/cluster.ini"
+	kc_sftp_login "$C"
+	printf '\n[backup]\ntarget = %s\n' "$(kc_sftp_url)" >>"$C/cluster.ini"
 }
 
 @test "push seals the configuration and the snapshots before they leave; list, verify and get; get then import gives the same rows" {
@@ -67,7 +48,9 @@ with_target() {
 	[[ "$output" == *'no instance "nosuch"'* ]]
 	[ "$(find "$T/store" -type f | wc -l)" = "$n" ]
 	# Again: the snapshots are recent and there already; a new
-	# configuration goes.
+	# configuration goes (a second later: its object is named by the
+	# second).
+	sleep 1
 	run -0 "$C/cluster.sh" backup push a
 	[[ "$output" == *"a: a."*" is on the target already"* ]]
 	[[ "$output" != *"recovery phrase"* ]]

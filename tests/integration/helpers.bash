@@ -120,40 +120,17 @@ kc_unchanged() {
 	[ ! -e "$C/instances/${1:-a}/data/green.import" ] && [ ! -e "$C/instances/${1:-a}/data/blue.import" ]
 }
 
-# An SFTP server for backups: OpenSSH's sshd on 127.0.0.1:$SP (the test's
-# third port), keys made here, files under $T/store.  kc_sshd_stop ends it.
+# An SFTP server for backups (tests/lib/sshd.sh) on 127.0.0.1:$SP (the
+# test's third port), its files under $T/store.  kc_sshd_stop ends it.
 kc_sshd() {
 	SP=$((P1 + 2))
-	mkdir -p "$T/ssh" "$T/store" /run/sshd
-	ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/host" -C host
-	ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/client" -C client
-	cp "$T/ssh/client.pub" "$T/ssh/authorized_keys"
-	cat >"$T/ssh/sshd_config" <<CONF
-Port $SP
-ListenAddress 127.0.0.1
-HostKey $T/ssh/host
-PidFile $T/ssh/sshd.pid
-AuthorizedKeysFile $T/ssh/authorized_keys
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-StrictModes no
-UsePAM no
-Subsystem sftp internal-sftp
-CONF
-	/usr/sbin/sshd -f "$T/ssh/sshd_config" -E "$T/ssh/log"
-	for _ in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/$SP) 2>/dev/null && break; sleep 0.1; done
+	mkdir -p "$T/store"
+	"$REPO/tests/lib/sshd.sh" start "$T" "$SP"
 }
-kc_sshd_stop() {
-	[ ! -f "$T/ssh/sshd.pid" ] || kill "$(cat "$T/ssh/sshd.pid")" 2>/dev/null || true
-}
+kc_sshd_stop() { "$REPO/tests/lib/sshd.sh" stop "$T"; }
 # The server's URL, and its login put in cluster folder $1's secrets/.
 kc_sftp_url() { echo "sftp://root@127.0.0.1:$SP$T/store"; }
-kc_sftp_login() {
-	mkdir -p "$1/secrets"
-	install -m 600 "$T/ssh/client" "$1/secrets/backup_ssh_key"
-	echo "[127.0.0.1]:$SP $(cut -d' ' -f1,2 "$T/ssh/host.pub")" >"$1/secrets/backup_known_hosts"
-}
+kc_sftp_login() { "$REPO/tests/lib/sshd.sh" login "$T" "$SP" "$1"; }
 
 # A push that takes a while, killed part-way: instance a gets 30 MB that
 # do not compress and [backup] rate_limit 2 MB/s, "backup push" runs in
