@@ -49,7 +49,8 @@ struct files {
 static void files_free(struct files *f)
 {
 	for (size_t i = 0; i < f->n; i++) {
-		explicit_bzero(f->data[i].data, f->data[i].len);
+		if (f->data[i].data)
+			explicit_bzero(f->data[i].data, f->data[i].len);
 		buf_free(&f->data[i]);
 	}
 	free(f->data);
@@ -160,14 +161,18 @@ static const struct error *which(struct offsite *o, const char *name, char **out
 		return err;
 	if (name && !strv_has(&names, name))
 		err = error_fmt("%s holds no cluster \"%s\"", offsite_where(o), name);
-	else if (!name && names.n != 1) {
+	else if (!name && names.n == 0)
+		err = error_fmt("%s holds no backup", offsite_where(o));
+	else if (!name && names.n > 1) {
 		for (size_t i = 0; i < names.n; i++)
 			buf_printf(&all, "%s%s", i ? ", " : "", names.v[i]);
-		err = names.n ? error_fmt("%s holds the backups of %zu clusters (%s): say which with --cluster",
-					  offsite_where(o), names.n, buf_str(&all))
-			      : error_fmt("%s holds no backup", offsite_where(o));
-	} else if (!(err = name_check_cluster(name ? name : names.v[0])))
-		*out = xstrdup(name ? name : names.v[0]);
+		err = error_fmt("%s holds the backups of %zu clusters (%s): say which with --cluster", offsite_where(o),
+				names.n, buf_str(&all));
+	} else {
+		err = name_check_cluster(name ? name : names.v[0]);
+	}
+	if (!err)
+		*out = xstrdup(name ? name : names.n ? names.v[0] : "");
 	buf_free(&all);
 	strv_free(&names);
 	return err;
@@ -324,7 +329,8 @@ out:
 	}
 	lock_release(lock);
 	files_free(&f);
-	explicit_bzero(tar.data, tar.len);
+	if (tar.data)
+		explicit_bzero(tar.data, tar.len);
 	buf_free(&tar);
 	template_free(&t);
 	conf_free(&c);
