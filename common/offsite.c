@@ -157,6 +157,9 @@ static CURL *handle(struct offsite *o, const char *url, char *errbuf)
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
 	curl_easy_setopt(c, CURLOPT_MAX_SEND_SPEED_LARGE, (curl_off_t)o->rate);
 	curl_easy_setopt(c, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)o->rate);
+	/* As many SFTP reads in flight as the buffer holds (curl's default
+	 * 16 KiB waits on the server every 16 KiB). */
+	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L << 10);
 	return c;
 }
 
