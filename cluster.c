@@ -538,6 +538,8 @@ static const struct error *cmd_backup(struct ctx *ctx, const struct args *a)
 		return error_new(ERR_USAGE, "--keep N is for backup prune, which needs it");
 	if (a->set[OPT_INSTALL] && strcmp(verb, "schedule"))
 		return error_new(ERR_USAGE, "--install is for backup schedule");
+	if (a->set[OPT_TO] && strcmp(verb, "push"))
+		return error_new(ERR_USAGE, "--to is for backup push");
 	if ((!strcmp(verb, "list") || !strcmp(verb, "verify") || !strcmp(verb, "schedule")) && a->n != 1)
 		return error_new(ERR_USAGE, "backup %s takes nothing more", verb);
 	if (strcmp(verb, "get") == 0 && a->n != 2)
@@ -547,7 +549,7 @@ static const struct error *cmd_backup(struct ctx *ctx, const struct args *a)
 	for (int i = 1; i < a->n; i++)
 		strv_push(&names, a->operand[i]);
 	if (strcmp(verb, "push") == 0) {
-		if (!(err = backup_push(&cl, &names)))
+		if (!(err = backup_push(&cl, a->text[OPT_TO], &names)))
 			report_line("the backup of cluster \"%s\" is sent", cl.name);
 	} else if (strcmp(verb, "list") == 0) {
 		err = backup_list_cmd(&cl, a->set[OPT_JSON]);
@@ -840,6 +842,8 @@ static const struct opt backup_opts[] = {
 	{OPT_JSON, 0, "json", OPT_FLAG, NULL, "list: print JSON instead of a table", 0, NULL, 0},
 	{OPT_KEEP, 'k', "keep", OPT_NUMBER, "N", "prune: how many of the newest copies stay, of each", 1, NULL, 0},
 	{OPT_INSTALL, 0, "install", OPT_FLAG, NULL, "schedule: write the files, not only print them", 0, NULL, 0},
+	{OPT_TO, 0, "to", OPT_TEXT, "TARGET", "push: to this target URL, not [backup] target (same login files)", 0,
+	 NULL, 0},
 	OPT_END,
 };
 
@@ -930,17 +934,18 @@ const struct cmd cluster_cmds[] = {
 	 NULL, CMD_NEEDS_SCOPE | CMD_INSTANCES},
 	{"backup", cmd_backup, "push [INSTANCE...]|list|verify|get FILE|prune [INSTANCE...]|schedule", 1, -1,
 	 "copies away from this host, sealed here first: push, list, verify, get, prune, schedule",
-	 "push: the cluster's configuration and secrets, and each instance's newest snapshot (one is\n"
-	 "taken online when none is younger than [backup] max_age), sealed with secrets/backup.key\n"
-	 "(made by the first push, which shows its recovery phrase once), to cluster.ini's\n"
-	 "[backup] target; what the target has already is not sent again, and a send that was cut\n"
-	 "off goes on where it stopped.  list: what the target holds.  verify: fetch every object\n"
-	 "and check it whole with the key.  get FILE: fetch a snapshot, checked and opened, into\n"
-	 "snapshots/ (then instance.sh import it).  prune --keep N: remove all but the newest N\n"
-	 "copies of each instance (and of the configuration) on the target.  schedule: the systemd\n"
-	 "timer (or cron.d line) that runs push every max_age; --install writes it.  status shows\n"
-	 "each instance's newest off-site copy and warns when it is older than [backup] warn_age.\n"
-	 "A new host is rebuilt from the target by \"korcluster restore-cluster\".\n",
+	 "push: the cluster's configuration and secrets, and each instance's newest snapshot (one\n"
+	 "is taken online when none is younger than [backup] max_age), sealed with\n"
+	 "secrets/backup.key (made by the first push, which shows its recovery phrase once), to\n"
+	 "cluster.ini's [backup] target or --to's; what the target has already is not sent again,\n"
+	 "and a send that was cut off goes on where it stopped.  list: what the target holds.\n"
+	 "verify: fetch every object and check it whole with the key.  get FILE: fetch a snapshot,\n"
+	 "checked and opened, into snapshots/ (then instance.sh import it).  prune --keep N:\n"
+	 "remove all but the newest N copies of each instance (and of the configuration) on the\n"
+	 "target.  schedule: the systemd timer (or cron.d line) that runs push every max_age;\n"
+	 "--install writes it.  status shows each instance's newest off-site copy and warns when\n"
+	 "it is older than [backup] warn_age.  \"korcluster restore-cluster\" rebuilds a cluster\n"
+	 "from the target on a new host.\n",
 	 backup_opts, CMD_NEEDS_SCOPE},
 	{"reload", cmd_reload, "", 0, 0, "check the front proxy's configuration and certificates, then reload it",
 	 "For renewed certificates (proxy/tls/): every route's certificate and key must be there,\n"

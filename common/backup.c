@@ -48,14 +48,15 @@ static const struct error *key(const struct cluster *cl, int make, struct seal_k
 }
 
 /* The start of each command: the local folder backup/ and its lock (one
- * backup command at a time), and the target opened. */
-static const struct error *begin(const struct cluster *cl, int *lock, struct offsite **o)
+ * backup command at a time), and the target opened (url, or cluster.ini's
+ * when NULL). */
+static const struct error *begin(const struct cluster *cl, const char *url, int *lock, struct offsite **o)
 {
 	const struct error *err;
 	char *dir = cluster_path(cl, "backup");
 
 	if (!(err = fs_mkdirs(dir, 0700)) && !(err = lock_take(dir, "the backups", lock)))
-		err = offsite_open(cl, NULL, o);
+		err = offsite_open(cl, url, o);
 	free(dir);
 	return err;
 }
@@ -363,9 +364,11 @@ const struct error *backup_ages(const struct cluster *cl, json_t **out)
 	return NULL;
 }
 
-/* Instance name's snapshot to the target, unless it is there. */
+/* Instance name's snapshot to the target, unless it is there; noted in
+ * sent.json when note (the target is cluster.ini's, which status reports
+ * on). */
 static const struct error *push_instance(const struct cluster *cl, struct offsite *o, const struct seal_key *k,
-					 const char *name)
+					 const char *name, int note)
 {
 	const struct error *err;
 	struct strv there = STRV_INIT;
@@ -386,7 +389,8 @@ static const struct error *push_instance(const struct cluster *cl, struct offsit
 			goto out;
 		report_line("%s: sent %s%s", name, file, resumed ? " (an interrupted send, taken up again)" : "");
 	}
-	err = backup_note_sent(cl, name, file);
+	if (note)
+		err = backup_note_sent(cl, name, file);
 out:
 	strv_free(&there);
 	free(file);
@@ -396,7 +400,7 @@ out:
 	return error_wrap(err, "backing up instance \"%s\"", name);
 }
 
-const struct error *backup_push(const struct cluster *cl, const struct strv *names)
+const struct error *backup_push(const struct cluster *cl, const char *to, const struct strv *names)
 {
 	const struct error *err;
 	struct offsite *o = NULL;
@@ -409,7 +413,7 @@ const struct error *backup_push(const struct cluster *cl, const struct strv *nam
 
 	/* The target answers, as the server it should be, before a key is
 	 * made. */
-	if ((err = begin(cl, &lock, &o)) || (err = offsite_list(o, "", &all)) || (err = key(cl, 1, &k)))
+	if ((err = begin(cl, to, &lock, &o)) || (err = offsite_list(o, "", &all)) || (err = key(cl, 1, &k)))
 		goto out;
 	strv_free(&all);
 	if ((err = instances_scan(cl, &all, NULL)))
@@ -443,7 +447,8 @@ const struct error *backup_push(const struct cluster *cl, const struct strv *nam
 			if (archived)
 				report_line("%s: archived; its archive stays here (restore it to back it up)", all.v[i]);
 			else
-				err = push_instance(cl, o, &k, all.v[i]);
+				err = push_instance(cl, o, &k, all.v[i],
+						    !to || (cl->backup_target && !strcmp(to, cl->backup_target)));
 		}
 		free(idir);
 	}
@@ -565,7 +570,7 @@ const struct error *backup_verify(const struct cluster *cl, int *ok, int *bad)
 	int lock = -1;
 
 	*ok = *bad = 0;
-	if ((err = begin(cl, &lock, &o)) || (err = key(cl, 0, &k)) || (err = list_all(cl, o, &list)))
+	if ((err = begin(cl, NULL, &lock, &o)) || (err = key(cl, 0, &k)) || (err = list_all(cl, o, &list)))
 		goto out;
 	json_array_foreach(list, i, v) {
 		const char *object = json_string_value(json_object_get(v, "object"));
@@ -669,7 +674,7 @@ const struct error *backup_get(const struct cluster *cl, const char *file, char 
 	}
 	tmp = cluster_path(cl, "backup/.get" SUFFIX);
 	object = xasprintf("%s/instances/%s/%s" SUFFIX, cl->name, name, file);
-	if ((err = begin(cl, &lock, &o)) || (err = key(cl, 0, &k)))
+	if ((err = begin(cl, NULL, &lock, &o)) || (err = key(cl, 0, &k)))
 		goto out;
 	err = backup_fetch_file(o, &k, object, tmp, *path);
 out:
@@ -719,7 +724,7 @@ const struct error *backup_prune(const struct cluster *cl, int keep, const struc
 		err = error_fmt("--keep must be 1 or more: the newest copy always stays");
 		goto out;
 	}
-	if ((err = begin(cl, &lock, &o)) || (err = offsite_list(o, idir, &insts)))
+	if ((err = begin(cl, NULL, &lock, &o)) || (err = offsite_list(o, idir, &insts)))
 		goto out;
 	if (names && names->n) {
 		for (size_t i = 0; i < names->n && !err; i++)

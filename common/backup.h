@@ -22,8 +22,9 @@
 #include "strv.h"
 
 /* Send the cluster's configuration and the instances' snapshots (names:
- * those, or every instance when empty). */
-const struct error *backup_push(const struct cluster *cl, const struct strv *names);
+ * those, or every instance when empty) to target to (a URL as [backup]
+ * target takes, with the same login files), or cluster.ini's when NULL. */
+const struct error *backup_push(const struct cluster *cl, const char *to, const struct strv *names);
 /* What the target holds for the cluster: [{object, kind (cluster or
  * snapshot), instance (snapshots)}], oldest first. */
 const struct error *backup_list(const struct cluster *cl, json_t **out);

@@ -84,7 +84,7 @@ teardown() {
 	[[ "$output" == *"say which with --cluster"* ]]
 }
 
-@test "backup: import by an off-site object's name, prune keeps the newest, status shows each copy's age and warns, schedule" {
+@test "backup: import by an off-site object's name, prune keeps the newest, status shows each copy's age and warns, push --to, schedule" {
 	with_items
 	kc_sftp_login "$C"
 	printf '\n[backup]\ntarget = %s\nmax_age = 1s\nwarn_age = 1h\n' "$(kc_sftp_url)" >>"$C/cluster.ini"
@@ -134,6 +134,17 @@ teardown() {
 	[ "$(kc_get "$P1" /items)" = '{"ids": [1, 2, 3, 4]}' ]
 	run -1 "$C/instances/a/instance.sh" import a.20000101_000000.v1.tar.zst
 	[[ "$output" == *"is not on the backup target"* ]]
+
+	# Another target for once: --to (the same login files); status goes
+	# on reporting on cluster.ini's.
+	b4=$("$C/cluster.sh" status --json | kc_json 'd["instances"][0]["backup"]["snapshot"]')
+	run -0 "$C/cluster.sh" backup push --to "sftp://root@127.0.0.1:$SP$T/store2" a
+	[ "$(find "$T/store2/$NAME/instances/a" -name '*.kcs' | wc -l)" = 1 ]
+	[ "$(find "$T/store2/$NAME/cluster" -name '*.kcs' | wc -l)" = 1 ]
+	[ "$("$C/cluster.sh" status --json | kc_json 'd["instances"][0]["backup"]["snapshot"]')" = "$b4" ]
+	run -2 "$C/cluster.sh" backup list --to "sftp://root@127.0.0.1:$SP$T/store2"
+	run -1 "$C/cluster.sh" backup push --to "ftp://root@127.0.0.1/x"
+	[[ "$output" == *"is not sftp://USER@HOST[:PORT]/PATH"* ]]
 
 	# The schedule: systemd's units where systemd runs, else a cron.d line.
 	run -0 "$C/cluster.sh" backup schedule
