@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "fs.h"
+#include "interrupt.h"
 #include "mem.h"
 #include "name.h"
 #include "s3.h"
@@ -129,6 +130,18 @@ static int host_key(CURL *c, const struct curl_khkey *known, const struct curl_k
 	return match == CURLKHMATCH_OK ? CURLKHSTAT_FINE : CURLKHSTAT_REJECT;
 }
 
+/* SIGINT or SIGTERM ends the transfer (interrupt.h); a put keeps its
+ * state, and the next push goes on from there. */
+static int progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)ctx;
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return interrupt_pending();
+}
+
 /* The target's handle (o's), set for url with the login and the checks.
  * It is reset, not made anew, for each operation, so that the connection
  * it holds is used again: one SSH handshake for all of a command's. */
@@ -160,11 +173,15 @@ static CURL *handle(struct offsite *o, const char *url, char *errbuf)
 	/* As many SFTP reads in flight as the buffer holds (curl's default
 	 * 16 KiB waits on the server every 16 KiB). */
 	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L << 10);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress);
 	return c;
 }
 
 static const struct error *failed(CURLcode rc, const char *errbuf, const char *what, const char *where)
 {
+	if (rc == CURLE_ABORTED_BY_CALLBACK)
+		return error_interrupted();
 	if (rc == CURLE_PEER_FAILED_VERIFICATION)
 		return error_fmt("%s %s: the server's host key is not the one in secrets/backup_known_hosts", what, where);
 	if (rc == CURLE_LOGIN_DENIED)

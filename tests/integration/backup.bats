@@ -120,11 +120,13 @@ with_target() {
 	[[ "$output" == *"is not sftp://USER@HOST[:PORT]/PATH"* ]]
 }
 
-@test "a push killed part-way is taken up again: the .part on the server goes on from where it ends" {
+@test "a push stopped part-way (SIGTERM) is taken up again: the .part on the server goes on from where it ends" {
 	with_items
 	with_target
-	# Killed once the upload's state is kept and 4 MB are on the server.
-	kc_push_killed 'part=$(find "$T/store/$NAME/instances/a" -name "*.part" -size +4M 2>/dev/null) && [ -n "$part" ] && compgen -G "$C/backup/.a.*.state" >/dev/null'
+	# Stopped once the upload's state is kept and 4 MB are on the server:
+	# the transfer ends at once, and so does the push, saying so.
+	kc_push_killed 'part=$(find "$T/store/$NAME/instances/a" -name "*.part" -size +4M 2>/dev/null) && [ -n "$part" ] && compgen -G "$C/backup/.a.*.state" >/dev/null' TERM
+	grep -q "interrupted" "$T/push1.log"
 	state=$(compgen -G "$C/backup/.a.*.state")
 	[ "$(stat -c %a "$state")" = 600 ]
 	sealed=${state%.state}

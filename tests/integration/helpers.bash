@@ -134,8 +134,8 @@ kc_sftp_login() { "$REPO/tests/lib/sshd.sh" login "$T" "$SP" "$1"; }
 
 # A push that takes a while, killed part-way: instance a gets 30 MB that
 # do not compress and [backup] rate_limit 2 MB/s, "backup push" runs in
-# the background and is killed (SIGKILL) once the command $1 holds (polled,
-# a minute at most); $T/push1.log has its output.
+# the background and gets signal $2 (default KILL) once the command $1
+# holds (polled, a minute at most); $T/push1.log has its output.
 kc_push_killed() {
 	local pid
 	head -c 30M /dev/urandom >"$C/instances/a/data/$(env_of a)/big.bin"
@@ -143,7 +143,7 @@ kc_push_killed() {
 	"$C/cluster.sh" backup push >"$T/push1.log" 2>&1 &
 	pid=$!
 	for _ in $(seq 1 300); do eval "$1" && break; sleep 0.2; done
-	kill -KILL "$pid"
+	kill -"${2:-KILL}" "$pid"
 	wait "$pid" || true
 	cat "$T/push1.log"
 }
