@@ -74,8 +74,7 @@ static int plain(const char *s)
 	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == strlen(s);
 }
 
-/* Only the paths a push writes (backup.c's cluster_tar). */
-static const struct error *check_path(const char *p)
+const struct error *recover_check_path(const char *p)
 {
 	const char *rest;
 	char inst[64];
@@ -119,7 +118,7 @@ static const struct error *untar(const struct buf *t, struct files *f)
 		char chunk[16384];
 		la_ssize_t got;
 
-		if (!p || (err = check_path(p)))
+		if (!p || (err = recover_check_path(p)))
 			break;
 		if (archive_entry_filetype(en) != AE_IFREG || size < 0 || size > FILE_MAX || files_get(f, p)) {
 			err = error_fmt("\"%s\" is not a plain file of at most 1 MiB, once", p);
