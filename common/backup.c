@@ -18,6 +18,7 @@
 #include "instcfg.h"
 #include "lock.h"
 #include "mem.h"
+#include "name.h"
 #include "offsite.h"
 #include "report.h"
 #include "runtime.h"
@@ -26,6 +27,41 @@
 #include "snapshot.h"
 
 #define SUFFIX ".kcs"
+
+const char *const backup_own_secrets[] = {"backup.key", "backup_ssh_key", "backup_known_hosts", "backup_s3", NULL};
+
+/* A plain file name: [A-Za-z0-9._-], not starting with ".". */
+static int plain(const char *s)
+{
+	return *s && *s != '.' &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == strlen(s);
+}
+
+const struct error *backup_check_file(const char *p)
+{
+	const char *rest;
+	char inst[64];
+
+	if (!strcmp(p, "cluster.ini") || !strcmp(p, BACKUP_MANIFEST) || !strcmp(p, "pool/size"))
+		return NULL;
+	if (!strncmp(p, "secrets/", 8) && plain(p + 8)) {
+		for (size_t i = 0; backup_own_secrets[i]; i++)
+			if (!strcmp(p + 8, backup_own_secrets[i]))
+				return error_fmt("%s is the backup's own login or key, which a push never sends", p);
+		return NULL;
+	}
+	if (!strncmp(p, "proxy/tls/", 10) && plain(p + 10))
+		return NULL;
+	if (!strncmp(p, "instances/", 10) && (rest = strchr(p + 10, '/')) && (size_t)(rest - p - 10) < sizeof inst) {
+		memcpy(inst, p + 10, (size_t)(rest - p - 10));
+		inst[rest - p - 10] = '\0';
+		if (!name_check_instance(inst) && (!strcmp(rest, "/instance.ini") || !strcmp(rest, "/routes")))
+			return NULL;
+	}
+	return error_fmt("\"%.100s\" is no file a configuration's backup holds (only plain names: letters, digits, "
+			 "\"._-\")",
+			 p);
+}
 
 /* The key, made on the first push (its phrase shown once). */
 static const struct error *key(const struct cluster *cl, int make, struct seal_key *k)
@@ -149,6 +185,13 @@ static const struct error *tar_add(struct archive *a, const struct cluster *cl, 
 		free(path);
 		return NULL;
 	}
+	/* What restore-cluster would refuse is not sent: said, and the push
+	 * goes on (the rest of the configuration is worth having). */
+	if ((err = backup_check_file(rel)) || st.st_size > BACKUP_FILE_MAX) {
+		report_warn("%s is not backed up: %s", path, err ? err->msg : "it is larger than 1 MiB");
+		free(path);
+		return NULL;
+	}
 	if (!(err = fs_read(path, &data, &len))) {
 		err = tar_data(a, rel, data, len, st.st_mode, st.st_mtime);
 		explicit_bzero(data, len);
@@ -217,7 +260,6 @@ static const struct error *tar_dir(struct archive *a, const struct cluster *cl, 
 /* The cluster's configuration and secrets as a tar at path. */
 static const struct error *cluster_tar(const struct cluster *cl, const char *path)
 {
-	static const char *const not_sent[] = {"backup.key", "backup_ssh_key", "backup_known_hosts", "backup_s3", NULL};
 	const struct error *err;
 	struct archive *a = archive_write_new();
 	struct strv names = STRV_INIT;
@@ -227,7 +269,7 @@ static const struct error *cluster_tar(const struct cluster *cl, const char *pat
 		err = error_fmt("writing \"%s\": %s", path, archive_error_string(a));
 		goto out;
 	}
-	if ((err = tar_add(a, cl, "cluster.ini")) || (err = tar_dir(a, cl, "secrets", not_sent)) ||
+	if ((err = tar_add(a, cl, "cluster.ini")) || (err = tar_dir(a, cl, "secrets", backup_own_secrets)) ||
 	    (err = tar_dir(a, cl, "proxy/tls", NULL)) || (err = tar_add(a, cl, "pool/size")) ||
 	    (err = tar_manifest(a, cl)) || (err = instances_scan(cl, &names, NULL)))
 		goto out;
@@ -652,6 +694,36 @@ const struct error *backup_newest(struct offsite *o, const char *dir, char **obj
 		*object = xasprintf("%s/%s", dir, names.v[names.n - 1]);
 	strv_free(&names);
 	return NULL;
+}
+
+const struct error *backup_fetch_newest(const struct cluster *cl, const char *instance, const char *to, char **file)
+{
+	const struct error *err;
+	struct offsite *o = NULL;
+	struct seal_key k;
+	char *dir = xasprintf("%s/instances/%s", cl->name, instance), *object = NULL,
+	     *tmp = cluster_path(cl, "backup/.fetch" SUFFIX);
+	int lock = -1;
+
+	*file = NULL;
+	if ((err = begin(cl, NULL, &lock, &o)) || (err = key(cl, 0, &k)) || (err = backup_newest(o, dir, &object)))
+		goto out;
+	if (!object) {
+		err = error_fmt("%s holds no snapshot of \"%s\"", offsite_where(o), instance);
+		goto out;
+	}
+	*file = xstrndup(strrchr(object, '/') + 1, strlen(strrchr(object, '/') + 1) - strlen(SUFFIX));
+	report_line("%s: fetching %s from %s", instance, *file, offsite_where(o));
+	if (!(err = backup_fetch_file(o, &k, object, tmp, to)))
+		err = backup_note_sent(cl, instance, *file);
+out:
+	explicit_bzero(&k, sizeof k);
+	offsite_close(o);
+	lock_release(lock);
+	free(dir);
+	free(object);
+	free(tmp);
+	return error_wrap(err, "fetching the newest off-site snapshot of \"%s\"", instance);
 }
 
 const struct error *backup_get(const struct cluster *cl, const char *file, char **path)

@@ -34,6 +34,9 @@ const struct error *backup_verify(const struct cluster *cl, int *ok, int *bad);
 /* Fetch snapshot file (NAME.YYYYmmdd_HHMMSS.VERSION.tar.zst) from the
  * target, checked and opened, into snapshots/FILE; *path gets it. */
 const struct error *backup_get(const struct cluster *cl, const char *file, char **path);
+/* The newest snapshot of instance on the target, checked and opened, into
+ * the file to (made whole or not at all); *file gets its name. */
+const struct error *backup_fetch_newest(const struct cluster *cl, const char *instance, const char *to, char **file);
 
 /* Remove, on the target, all but the newest keep (1 or more) snapshots of
  * each instance (names, or all when empty) and, when no names are given,
@@ -63,6 +66,16 @@ struct seal_key;
 /* The file in the configuration's tar that says what its files do not: {
  * format: 1, cluster, served: [the instances served at the push] }. */
 #define BACKUP_MANIFEST "backup.json"
+/* The most a file of the configuration's tar may hold. */
+#define BACKUP_FILE_MAX (1 << 20)
+/* The backup's own login and key in secrets/: never sent. */
+extern const char *const backup_own_secrets[];
+/* Whether p is a path a push writes into the configuration's tar:
+ * cluster.ini, the manifest, pool/size, secrets/NAME but the backup's own,
+ * proxy/tls/NAME, instances/INSTANCE/instance.ini and routes; NAME plain
+ * ([A-Za-z0-9._-], not starting with "."), nothing else.  A push leaves
+ * out (saying so) what fails it; restore-cluster refuses it. */
+const struct error *backup_check_file(const char *p);
 
 /* The newest object of folder dir on the target (its path; caller frees),
  * or NULL when dir holds none. */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "archread.h"
+#include "backup.h"
 #include "db.h"
 #include "fs.h"
 #include "instcfg.h"
@@ -162,7 +163,7 @@ const struct error *instarchive_restore(const struct cluster *cl, const char *na
 	struct opened o;
 	struct restore *r = NULL;
 	struct restore_result res = {0};
-	char *path = NULL, *dir = NULL, *keep = NULL;
+	char *path = NULL, *dir = NULL, *keep = NULL, *fetched = NULL;
 	int made = 0;
 
 	if ((err = open_locked(cl, name, &o)))
@@ -173,6 +174,10 @@ const struct error *instarchive_restore(const struct cluster *cl, const char *na
 	}
 	path = xasprintf("%s/archive.tar.zst", o.in.root);
 	dir = instance_data_dir(&o.in, o.in.env);
+	/* Marked archived without its snapshot (restore-cluster could not
+	 * fetch it): the newest off-site one, when there is a target. */
+	if (!fs_exists(path) && cl->backup_target && (err = backup_fetch_newest(cl, name, path, &fetched)))
+		goto out;
 	/* What an archive cut short left goes first. */
 	if ((err = db_instance_drop(o.db, o.in.db_user, o.dbs)) ||
 	    (err = db_instance_create(o.db, o.in.db_user, o.in.db_password, o.dbs)))
@@ -206,6 +211,7 @@ out:
 	restore_result_free(&res);
 	err = error_wrap(err, "restoring instance \"%s\"", name);
 	close_locked(&o);
+	free(fetched);
 	free(keep);
 	free(path);
 	free(dir);

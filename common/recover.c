@@ -2,7 +2,9 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,12 +33,6 @@
 #include "services.h"
 #include "strv.h"
 #include "template.h"
-
-/* What the operator may have put in secrets/ before: the target's login
- * and the key. */
-static const char *const brought[] = {"backup.key", "backup_ssh_key", "backup_known_hosts", "backup_s3", NULL};
-
-#define FILE_MAX (1 << 20)
 
 /* The configuration's files, as the tar held them. */
 struct files {
@@ -67,37 +63,6 @@ static const struct buf *files_get(const struct files *f, const char *path)
 	return NULL;
 }
 
-/* A plain file name: [A-Za-z0-9._-], not starting with ".". */
-static int plain(const char *s)
-{
-	return *s && *s != '.' &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == strlen(s);
-}
-
-const struct error *recover_check_path(const char *p)
-{
-	const char *rest;
-	char inst[64];
-
-	if (!strcmp(p, "cluster.ini") || !strcmp(p, BACKUP_MANIFEST) || !strcmp(p, "pool/size"))
-		return NULL;
-	if (!strncmp(p, "secrets/", 8) && plain(p + 8)) {
-		for (size_t i = 0; brought[i]; i++)
-			if (!strcmp(p + 8, brought[i]))
-				return error_fmt("it holds %s, which a push never sends", p);
-		return NULL;
-	}
-	if (!strncmp(p, "proxy/tls/", 10) && plain(p + 10))
-		return NULL;
-	if (!strncmp(p, "instances/", 10) && (rest = strchr(p + 10, '/')) && (size_t)(rest - p - 10) < sizeof inst) {
-		memcpy(inst, p + 10, (size_t)(rest - p - 10));
-		inst[rest - p - 10] = '\0';
-		if (!name_check_instance(inst) && (!strcmp(rest, "/instance.ini") || !strcmp(rest, "/routes")))
-			return NULL;
-	}
-	return error_fmt("it holds \"%.100s\", which is no file a push sends", p);
-}
-
 /* The tar in t, checked whole, into f. */
 static const struct error *untar(const struct buf *t, struct files *f)
 {
@@ -118,9 +83,9 @@ static const struct error *untar(const struct buf *t, struct files *f)
 		char chunk[16384];
 		la_ssize_t got;
 
-		if (!p || (err = recover_check_path(p)))
+		if (!p || (err = backup_check_file(p)))
 			break;
-		if (archive_entry_filetype(en) != AE_IFREG || size < 0 || size > FILE_MAX || files_get(f, p)) {
+		if (archive_entry_filetype(en) != AE_IFREG || size < 0 || size > BACKUP_FILE_MAX || files_get(f, p)) {
 			err = error_fmt("\"%s\" is not a plain file of at most 1 MiB, once", p);
 			break;
 		}
@@ -252,6 +217,35 @@ static const struct error *write_files(const char *dir, const struct files *f, c
 	return err;
 }
 
+/* dir back to what the operator brought: secrets/ with only the target's
+ * login and the key. */
+static void unmake(const char *dir)
+{
+	const char *mine[] = {"cluster.ini", "cluster.sh", "services", "instances", "snapshots", "proxy", "pool", "backup"};
+	char *sec = xasprintf("%s/secrets", dir);
+	DIR *d;
+	struct dirent *de;
+
+	for (size_t i = 0; i < sizeof mine / sizeof *mine; i++) {
+		char *m = xasprintf("%s/%s", dir, mine[i]);
+
+		fs_remove_tree(m);
+		free(m);
+	}
+	if ((d = opendir(sec))) {
+		while ((de = readdir(d))) {
+			int own = de->d_name[0] == '.';
+
+			for (size_t i = 0; backup_own_secrets[i] && !own; i++)
+				own = strcmp(de->d_name, backup_own_secrets[i]) == 0;
+			if (!own)
+				unlinkat(dirfd(d), de->d_name, 0);
+		}
+		closedir(d);
+	}
+	free(sec);
+}
+
 /* Steps 1 and 2: the configuration, checked, then written. */
 static const struct error *configure(struct offsite *o, const char *dir, const char *name, const struct seal_key *k,
 				     json_t **served)
@@ -298,30 +292,15 @@ static const struct error *configure(struct offsite *o, const char *dir, const c
 		err = error_errno("making \"%s\"", dir);
 		goto out;
 	}
-	if ((err = lock_take(dir, "the new cluster's folder", &lock)))
+	/* The same check under the lock: another restore may have won. */
+	if ((err = lock_take(dir, "the new cluster's folder", &lock)) ||
+	    (err = clustermake_check_folder(dir, backup_own_secrets)))
 		goto out;
 	made = 1;
 	err = write_files(dir, &f, &t, k);
 out:
-	if (err && made) {
-		/* Back to what the operator brought: secrets/ with the login
-		 * and the key they gave. */
-		const char *mine[] = {"cluster.ini", "cluster.sh", "services", "instances", "snapshots", "proxy", "pool"};
-
-		for (size_t i = 0; i < sizeof mine / sizeof *mine; i++) {
-			char *m = xasprintf("%s/%s", dir, mine[i]);
-
-			fs_remove_tree(m);
-			free(m);
-		}
-		for (size_t i = 0; i < f.n; i++)
-			if (!strncmp(f.path.v[i], "secrets/", 8)) {
-				char *m = xasprintf("%s/%s", dir, f.path.v[i]);
-
-				unlink(m);
-				free(m);
-			}
-	}
+	if (err && made)
+		unmake(dir);
 	if (err) {
 		json_decref(*served);
 		*served = NULL;
@@ -340,20 +319,29 @@ out:
 }
 
 /* Step 3, as cluster.sh boot does it. */
+/* Step 3, as cluster.sh boot does it.  When it fails, what it started is
+ * removed and the folder goes back to what the operator brought, so that
+ * restore-cluster can run again once the cause is put right. */
 static const struct error *boot(const struct cluster *cl)
 {
 	const struct error *err;
 	struct engine *e = NULL;
-	int lock = -1, changed;
+	int lock = -1, changed, had;
 
-	if (!(err = lock_take(cl->root, "the cluster", &lock)) && !(err = engine_open(&e)))
-		err = services_boot(e, cl, &changed);
+	if (!(err = lock_take(cl->root, "the cluster", &lock)) && !(err = engine_open(&e)) &&
+	    (err = services_boot(e, cl, &changed))) {
+		services_shutdown(e, cl, &had);
+		unmake(cl->root);
+	}
 	engine_close(e);
 	lock_release(lock);
 	return error_wrap(err, "booting cluster \"%s\"", cl->name);
 }
 
-/* Step 4 for instance name: its newest snapshot, as its archive, restored. */
+/* Step 4 for instance name: marked archived first, so that whatever
+ * fails below, "cluster.sh restore NAME" takes it up again (fetching its
+ * snapshot from the cluster's target when it is not there); then its
+ * newest snapshot from o as its archive, restored. */
 static const struct error *restore_instance(struct offsite *o, const struct seal_key *k, const struct cluster *cl,
 					    const char *name, char **file)
 {
@@ -364,7 +352,11 @@ static const struct error *restore_instance(struct offsite *o, const struct seal
 	int opened = 0;
 
 	*file = NULL;
-	if ((err = instmake_link(root)) || (err = backup_newest(o, dir, &object)))
+	if ((err = instmake_link(root)) || (err = instance_open(&in, root)))
+		goto out;
+	opened = 1;
+	in.archived = now = instance_now();
+	if ((err = instance_save(&in, in.env)) || (err = backup_newest(o, dir, &object)))
 		goto out;
 	if (!object) {
 		err = error_fmt("%s holds no snapshot of it", offsite_where(o));
@@ -374,12 +366,7 @@ static const struct error *restore_instance(struct offsite *o, const struct seal
 	archive = xasprintf("%s/archive.tar.zst", root);
 	tmp = cluster_path(cl, "instances/%s/.archive.kcs", name);
 	report_line("%s: fetching %s", name, *file);
-	if ((err = backup_fetch_file(o, k, object, tmp, archive)) || (err = instance_open(&in, root)))
-		goto out;
-	opened = 1;
-	/* Archived, with that snapshot: what "cluster.sh restore" takes. */
-	in.archived = now = instance_now();
-	if (!(err = instance_save(&in, in.env)))
+	if (!(err = backup_fetch_file(o, k, object, tmp, archive)))
 		err = instarchive_restore(cl, name);
 out:
 	if (opened)
@@ -428,7 +415,7 @@ const struct error *recover_cluster(const char *url, const char *dirarg, const c
 	size_t restored = 0, nserved = 0;
 	double t0 = clock_seconds();
 
-	if ((err = fs_absolute(dirarg, &dir)) || (err = clustermake_check_folder(dir, brought)))
+	if ((err = fs_absolute(dirarg, &dir)) || (err = clustermake_check_folder(dir, backup_own_secrets)))
 		goto out;
 	keypath = xasprintf("%s/secrets/backup.key", dir);
 	if (key)
@@ -446,9 +433,7 @@ const struct error *recover_cluster(const char *url, const char *dirarg, const c
 		goto out;
 	opened = 1;
 	if ((err = boot(&cl))) {
-		err = error_fmt("%s; the configuration is in %s: once that is put right, \"%s/cluster.sh shutdown\", "
-				"empty %s but for secrets/, and restore again",
-				err->msg, dir, dir, dir);
+		err = error_fmt("%s; %s is as it was: restore again once that is put right", err->msg, dir);
 		goto out;
 	}
 	if ((err = instances_scan(&cl, &names, NULL)))
@@ -491,7 +476,8 @@ const struct error *recover_cluster(const char *url, const char *dirarg, const c
 		    restored, names.n, nserved, clock_seconds() - t0);
 	if (failed.n)
 		err = error_fmt("%zu instances need a look (said above); \"%s/cluster.sh restore NAME\" takes an "
-				"instance that is not restored up again",
+				"instance that is not restored up again (fetching its newest snapshot from the target "
+				"when it is not there)",
 				failed.n, dir);
 out:
 	err = error_wrap(err, "restoring a cluster from %s into \"%s\"", o ? offsite_where(o) : url, dirarg);

@@ -27,10 +27,6 @@
  * cluster goes; name: which of the target's clusters (NULL: its only one);
  * key: the backup key, or NULL to read DIR/secrets/backup.key. */
 const struct error *recover_cluster(const char *url, const char *dir, const char *name, const struct seal_key *key);
-/* Whether p is a path a push writes into the configuration's tar
- * (backup.c's cluster_tar): cluster.ini, the manifest, pool/size,
- * secrets/NAME but the backup's own login and key, proxy/tls/NAME,
- * instances/INSTANCE/instance.ini and routes; NAME plain, nothing else. */
-const struct error *recover_check_path(const char *p);
+
 
 #endif

@@ -39,8 +39,8 @@ with_target() {
 	# configuration's secrets (the MySQL root password) are not in it.
 	for f in $(find "$T/store" -type f); do [ "$(head -c 6 "$f")" = KCSEAL ]; done
 	pw=$(cat "$C"/secrets/*_root_password | head -1)
-	! grep -rqF "$pw" "$T/store"
-	! grep -rqF "[cluster]" "$T/store"
+	run ! grep -rqF "$pw" "$T/store"
+	run ! grep -rqF "[cluster]" "$T/store"
 
 	# An instance that is not there: refused before anything is sent.
 	n=$(find "$T/store" -type f | wc -l)
@@ -149,7 +149,9 @@ with_target() {
 	grep -q "a: sent a.*(an interrupted send, taken up again)" "$T/push2.log"
 	echo "# object: $size bytes; on the server before: $had; least seen after: $least" >&3
 	[ "$least" -ge "$had" ]
-	[ ! -e "$state" ] && [ ! -e "$sealed" ] && [ ! -e "$part" ]
+	[ ! -e "$state" ]
+	[ ! -e "$sealed" ]
+	[ ! -e "$part" ]
 	run -0 "$C/cluster.sh" backup verify
 	[[ "$output" == *"are whole and open with its key"* ]]
 	kc_got_back "$(basename "$(find "$T/store/$NAME/instances/a" -name '*.kcs')" .kcs)"

@@ -54,9 +54,9 @@ with_target() {
 	# secrets.
 	for f in $(find "$T/s3/kc-backups" -name '*._S3rver_object'); do [ "$(head -c 6 "$f")" = KCSEAL ]; done
 	pw=$(cat "$C"/secrets/*_root_password | head -1)
-	! grep -rqF "$pw" "$T/s3/kc-backups"
-	! grep -rqF "secret_key" "$T/s3/kc-backups"
-	! grep -rqF "[cluster]" "$T/s3/kc-backups"
+	run ! grep -rqF "$pw" "$T/s3/kc-backups"
+	run ! grep -rqF "secret_key" "$T/s3/kc-backups"
+	run ! grep -rqF "[cluster]" "$T/s3/kc-backups"
 
 	# (A second later: the configuration's object is named by the second.)
 	sleep 1
@@ -135,10 +135,10 @@ with_target() {
 	# over pages, gets: each signed and taken.
 	grep -q '^POST .*uploads= 200' "$T/s3/.log"
 	grep -q '^PUT .*partNumber=3&uploadId=.* 200' "$T/s3/.log"
-	! grep -q ' 403 ' "$T/s3/.log"
+	run ! grep -q ' 403 ' "$T/s3/.log"
 	run -0 "$C/cluster.sh" backup verify
 	[[ "$output" == *"all 2 backup objects"* ]]
-	! grep -q ' 403 ' "$T/s3/.log"
+	run ! grep -q ' 403 ' "$T/s3/.log"
 	sed -i "s/^secret_key = .*/secret_key = wrong$SECRET/" "$C/secrets/backup_s3"
 	n=$(find "$T/s3/kc-backups" -type f | wc -l)
 	run -1 "$C/cluster.sh" backup push
@@ -167,7 +167,8 @@ with_target() {
 	run -0 "$C/cluster.sh" backup push
 	echo "$output"
 	[[ "$output" == *"a: sent a."*" (an interrupted send, taken up again)"* ]]
-	[ ! -e "$state" ] && [ ! -e "$sealed" ]
+	[ ! -e "$state" ]
+	[ ! -e "$sealed" ]
 	# Only the parts the state did not hold went (and the one, at most,
 	# that was on its way when the push was killed).
 	again=$(($(grep -c 'Stored part ' "$T/s3rver.log") - before))

@@ -20,7 +20,7 @@ teardown() { kc_teardown; }
 	grep -qx "template = sample" "$C/cluster.ini"
 	grep -qx "bind = 127.0.0.1" "$C/cluster.ini"
 	grep -qx "db = 127.0.0.1:5000/korcluster-test/mariadb:bookworm" "$C/cluster.ini"
-	! grep -q "$(cat "$C/secrets/db_root_password")" "$C/cluster.ini"
+	run ! grep -q "$(cat "$C/secrets/db_root_password")" "$C/cluster.ini"
 	run "$C/cluster.sh" validate
 	[ "$status" -eq 0 ]
 }
@@ -84,7 +84,7 @@ ${NAME}_redis running" ]
 	[ "$($DOCKER inspect -f "$fmt" "${NAME}_redis")" = "$NAME redis unless-stopped 0" ]
 	[ -d "$C/services/db/mysql" ]
 	# The password reaches the server as a file, not in the environment.
-	! $DOCKER inspect "${NAME}_db" | grep -q "$(cat "$C/secrets/db_root_password")"
+	[[ "$($DOCKER inspect "${NAME}_db")" != *"$(cat "$C/secrets/db_root_password")"* ]]
 }
 
 @test "status --json after boot reports every service healthy; its exit status is the verdict" {
@@ -140,7 +140,7 @@ ${NAME}_redis running" ]
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"is shut down"* ]]
 	[ -z "$(kc_containers)" ]
-	! $DOCKER network inspect "${NAME}_net" >/dev/null 2>&1
+	run ! $DOCKER network inspect "${NAME}_net"
 	run "$C/cluster.sh" shutdown
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"was not running"* ]]

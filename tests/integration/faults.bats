@@ -103,7 +103,7 @@ items() { kc_get "$1" / | kc_json 'd["items"]'; }
 	$DOCKER rm -f "${NAME}_proxy" >/dev/null
 	run -1 --separate-stderr "$C/cluster.sh" status
 	[[ "$stderr" == *"the proxy is absent"* ]]
-	! kc_get "$P1" /health >/dev/null 2>&1
+	run ! kc_get "$P1" /health
 	# The next start brings the proxy back, with every served instance.
 	run "$C/instances/b/instance.sh" start
 	echo "$output"

@@ -46,7 +46,7 @@ quick_boot() {
 
 	# stop/start keeps the data and the secret; the other instance serves on.
 	"$C/instances/a/instance.sh" stop >/dev/null
-	! kc_get "$P1" / >/dev/null 2>&1
+	run ! kc_get "$P1" /
 	kc_get "$P2" "/items/$idb" >/dev/null
 	"$C/instances/a/instance.sh" start >/dev/null
 	[ "$(kc_get "$P1" "/items/$ida" | kc_json 'd["body"]')" = alpha ]
@@ -77,7 +77,7 @@ quick_boot() {
 	run "$C/cluster.sh" destroy --yes a
 	[ "$status" -eq 0 ]
 	[ ! -e "$C/instances/a" ]
-	! kc_get "$P1" / >/dev/null 2>&1
+	run ! kc_get "$P1" /
 	[ "$(kc_sql "SELECT COUNT(*) FROM mysql.user WHERE User='a'")" = 0 ]
 	[ -z "$(kc_sql "SHOW DATABASES LIKE 'a\\_%'")" ]
 	kc_get "$P2" "/items/$idb" >/dev/null
@@ -263,7 +263,7 @@ quick_boot() {
 	[[ "${lines[-1]}" == "korcluster: starting instance \"a\": instance \"a\" is not healthy after 3 s: GET /health answered 503" ]]
 	[[ "$output" == *"--- last lines of ${NAME}_a_blue_web:"* ]]
 	[ -z "$($DOCKER ps -aq --filter "label=korcluster.cluster=$NAME" --filter "label=korcluster.instance=a")" ]
-	! kc_get "$P1" / >/dev/null 2>&1
+	run ! kc_get "$P1" /
 }
 
 @test "an interrupted start cleans up and leaves the instance stopped" {
@@ -274,7 +274,7 @@ quick_boot() {
 	[[ "${lines[-1]}" == *"interrupted" ]]
 	[ $((SECONDS - start)) -lt 30 ]
 	[ -z "$($DOCKER ps -aq --filter "label=korcluster.cluster=$NAME" --filter "label=korcluster.instance=a")" ]
-	! kc_get "$P1" / >/dev/null 2>&1
+	run ! kc_get "$P1" /
 	# and it can start again afterwards (the lock was released).
 	run -1 timeout --preserve-status -s TERM 3 "$C/instances/a/instance.sh" start
 	[[ "${lines[-1]}" == *"interrupted" ]]

@@ -70,7 +70,7 @@ pool_users() { kc_sql "SELECT COUNT(*) FROM mysql.user WHERE User LIKE 'pool\\_%
 	# Another version, or --no-pool: made from scratch.
 	run -0 "$C/cluster.sh" new --port "$P2" --no-pool b
 	[[ "$output" == *'running setup of "b"'* && "$output" != *'from the pool'* ]]
-	! grep -q '^db_user' "$C/instances/b/instance.ini"
+	run ! grep -q '^db_user' "$C/instances/b/instance.ini"
 	[ "$(entries)" = "$second ready" ]
 
 	# "pool" fills it again; destroy takes the pooled names with it.

@@ -175,7 +175,7 @@ no_failed_get() {
 	run -1 "$C/instances/b/instance.sh" start
 	[[ "$output" == *"line 2: hostname \"x..example.org\" has an empty label"* ]]
 	# Refused before anything started.
-	! kc_containers | grep -q "_b_"
+	[[ "$(kc_containers)" != *_b_* ]]
 	[ "$(host_get b.example.org)" = "000 " ]
 }
 

@@ -175,7 +175,7 @@ print("INSERT INTO big SELECT REPEAT(\"x\", 1000) FROM seq a, seq b, seq c;")' >
 		"$C/instances/a/instance.sh" import "$T/in.tar.zst"
 	echo "$output"
 	# The path now holds the other archive; what was restored is the first.
-	! cmp -s "$T/good.tar.zst" "$T/in.tar.zst"
+	run ! cmp -s "$T/good.tar.zst" "$T/in.tar.zst"
 	[ "$(env_of a)" = green ]
 	[ ! -L "$C/instances/a/data/green/items/evil" ]
 	[ "$(fingerprint a)" = "$before" ]
