@@ -263,9 +263,14 @@ static const struct error *cluster_tar(const struct cluster *cl, const char *pat
 	const struct error *err;
 	struct archive *a = archive_write_new();
 	struct strv names = STRV_INIT;
+	int fd;
 
-	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    archive_write_open_filename(a, path) != ARCHIVE_OK) {
+	/* It holds every secret in the clear until sealed: mode 0600. */
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
+		err = error_errno("making \"%s\"", path);
+		goto out;
+	}
+	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK || archive_write_open_fd(a, fd) != ARCHIVE_OK) {
 		err = error_fmt("writing \"%s\": %s", path, archive_error_string(a));
 		goto out;
 	}
@@ -286,6 +291,8 @@ static const struct error *cluster_tar(const struct cluster *cl, const char *pat
 		err = error_fmt("writing \"%s\": %s", path, archive_error_string(a));
 out:
 	archive_write_free(a);
+	if (fd >= 0 && close(fd) < 0 && !err)
+		err = error_errno("writing \"%s\"", path);
 	strv_free(&names);
 	return err;
 }
@@ -875,6 +882,15 @@ const struct error *backup_schedule(const struct cluster *cl, int install, const
 				 cl->root);
 	if (!cl->backup_target)
 		return error_fmt("no backup target: set [backup] target in cluster.ini first");
+	/* The first push shows the key's recovery phrase: not in a log. */
+	upath = cluster_path(cl, "secrets/backup.key");
+	if (!fs_exists(upath))
+		err = error_fmt("no backup key yet: run \"cluster.sh backup push\" once by hand first (it shows the "
+				"key's recovery phrase, which a scheduled run would write to its log)");
+	free(upath);
+	upath = NULL;
+	if (err)
+		return err;
 	schedule_text(cl, systemd, &unit, &timer);
 	if (systemd) {
 		upath = xasprintf("%s/korcluster-backup-%s.service", systemd_dir, cl->name);

@@ -192,6 +192,9 @@ static const struct error *failed(CURLcode rc, const char *errbuf, const char *w
 struct reading {
 	int fd;
 	const struct error *err;
+	/* The state to write once the server has opened the .part anew (not
+	 * before: a .part of other bytes would then be taken up), or NULL. */
+	const char *state, *text;
 };
 
 static size_t read_fd(char *buf, size_t size, size_t n, void *ctx)
@@ -199,6 +202,11 @@ static size_t read_fd(char *buf, size_t size, size_t n, void *ctx)
 	struct reading *r = ctx;
 	ssize_t got;
 
+	if (r->state) {
+		if ((r->err = fs_write_atomic(r->state, r->text, strlen(r->text), 0600)))
+			return CURL_READFUNC_ABORT;
+		r->state = NULL;
+	}
 	do
 		got = read(r->fd, buf, size * n);
 	while (got < 0 && errno == EINTR);
@@ -227,7 +235,7 @@ static const struct error *put_sftp(struct offsite *o, const char *path, int fd,
 	char *rm = xasprintf("*rm \"%s/%s\"", o->path, path);
 	char *mv = xasprintf("rename \"%s/%s.part\" \"%s/%s\"", o->path, path, o->path, path);
 	struct curl_slist *post = curl_slist_append(curl_slist_append(NULL, rm), mv);
-	struct reading r = {fd, NULL};
+	struct reading r = {fd, NULL, NULL, NULL};
 	struct stat st;
 	char *had = NULL, *size = NULL;
 	curl_off_t up = 0;
@@ -242,8 +250,11 @@ static const struct error *put_sftp(struct offsite *o, const char *path, int fd,
 	if (state) {
 		size = xasprintf("size %lld\n", (long long)st.st_size);
 		resume = !fs_read(state, &had, NULL) && strcmp(had, size) == 0;
-		if (!resume && (err = fs_write_atomic(state, size, strlen(size), 0600)))
-			goto out;
+		if (!resume) {
+			unlink(state);
+			r.state = state;
+			r.text = size;
+		}
 	}
 	if (!(c = handle(o, url, errbuf))) {
 		err = error_fmt("libcurl cannot start");

@@ -176,6 +176,7 @@ static const struct error *write_files(const char *dir, const struct files *f, c
 	for (size_t i = 0; i < f->n && !err; i++) {
 		const char *p = f->path.v[i];
 		char *path, *parent, inst[64], *ini;
+		int private;
 
 		if (!strcmp(p, "cluster.ini") || !strcmp(p, BACKUP_MANIFEST))
 			continue;
@@ -197,7 +198,15 @@ static const struct error *write_files(const char *dir, const struct files *f, c
 		path = xasprintf("%s/%s", dir, p);
 		parent = xstrdup(path);
 		*strrchr(parent, '/') = '\0';
-		if (!(err = fs_mkdirs(parent, strncmp(p, "secrets/", 8) ? 0755 : 0700)))
+		/* secrets/ and proxy/tls/ are the owner's alone (proxy/ is not). */
+		private = !strncmp(p, "secrets/", 8) || !strncmp(p, "proxy/tls/", 10);
+		if (!strncmp(p, "proxy/tls/", 10)) {
+			char *proxy = xasprintf("%s/proxy", dir);
+
+			err = fs_mkdirs(proxy, 0755);
+			free(proxy);
+		}
+		if (!err && !(err = fs_mkdirs(parent, private ? 0700 : 0755)))
 			err = fs_write_atomic(path, f->data[i].data, f->data[i].len,
 					      strncmp(p, "secrets/", 8) ? f->mode[i] : 0600);
 		free(parent);

@@ -115,6 +115,9 @@ teardown() {
 	printf '\n[backup]\ntarget = %s\nmax_age = 1s\nwarn_age = 1h\n' "$(kc_sftp_url)" >>"$C/cluster.ini"
 	run -0 "$C/cluster.sh" status
 	[[ "$output" == *"warning: instance a has no off-site backup yet"* ]]
+	# No schedule before the key is made by hand (its phrase is shown).
+	run -1 "$C/cluster.sh" backup schedule
+	[[ "$output" == *"no backup key yet: run \"cluster.sh backup push\" once by hand first"* ]]
 	# Three pushes, each with a new snapshot (max_age 1 s): 3, 4, 5 items.
 	for i in 4 5 6; do
 		"$C/cluster.sh" backup push >/dev/null
