@@ -97,8 +97,8 @@ static const struct error *begin(const struct cluster *cl, const char *url, int 
 	return err;
 }
 
-/* Seal the file at from into a new file at to. */
-static const struct error *seal_file(const struct seal_key *k, const char *from, const char *to)
+/* Seal the file at from, as the object named object, into a new file at to. */
+static const struct error *seal_file(const struct seal_key *k, const char *object, const char *from, const char *to)
 {
 	const struct error *err;
 	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1;
@@ -108,7 +108,7 @@ static const struct error *seal_file(const struct seal_key *k, const char *from,
 	if ((out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
 		err = error_errno("making \"%s\"", to);
 	else
-		err = seal_encrypt(k, seal_fd_read, &in, seal_fd_write, &out, NULL);
+		err = seal_encrypt(k, object, seal_fd_read, &in, seal_fd_write, &out, NULL);
 	close(in);
 	if (out >= 0 && close(out) < 0 && !err)
 		err = error_errno("writing \"%s\"", to);
@@ -134,7 +134,7 @@ static const struct error *send_sealed(const struct cluster *cl, struct offsite 
 	*resumed = keep && fs_exists(sealed);
 	if (!*resumed) {
 		unlink(state);
-		if ((err = seal_file(k, from, tmp)) || (err = fs_sync_rename(tmp, sealed)))
+		if ((err = seal_file(k, object, from, tmp)) || (err = fs_sync_rename(tmp, sealed)))
 			goto out;
 	}
 	if ((fd = open(sealed, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -599,7 +599,7 @@ static const struct error *fetch(struct offsite *o, const struct seal_key *k, co
 		else if ((out = open(to ? to : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
 			err = error_errno("making \"%s\"", to ? to : "/dev/null");
 		else
-			err = seal_decrypt(k, seal_fd_read, &fd, seal_fd_write, &out, NULL);
+			err = seal_decrypt(k, object, seal_fd_read, &fd, seal_fd_write, &out, NULL);
 	}
 	if (out >= 0 && close(out) < 0 && !err)
 		err = error_errno("writing \"%s\"", to);
@@ -684,7 +684,7 @@ const struct error *backup_fetch_mem(struct offsite *o, const struct seal_key *k
 	struct buf sealed = BUF_INIT;
 
 	if (!(err = offsite_get(o, object, buf_write, &sealed)))
-		err = seal_decrypt(k, buf_read, &sealed, buf_write, out, NULL);
+		err = seal_decrypt(k, object, buf_read, &sealed, buf_write, out, NULL);
 	buf_free(&sealed);
 	return error_wrap(err, "fetching %s", object);
 }

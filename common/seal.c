@@ -14,7 +14,7 @@
 
 #define MAGIC "KCSEAL"
 #define MAGIC_LEN 6
-#define VERSION 1
+#define VERSION 2   /* 2: the object's name is bound to it; 1: not */
 #define ID_LEN 8
 #define HEAD_LEN (MAGIC_LEN + 1 + ID_LEN + crypto_secretstream_xchacha20poly1305_HEADERBYTES)
 #define SEALED_CHUNK (SEAL_CHUNK + crypto_secretstream_xchacha20poly1305_ABYTES)
@@ -147,8 +147,8 @@ static const struct error *read_full(seal_read_fn rd, void *ctx, unsigned char *
 	return NULL;
 }
 
-const struct error *seal_encrypt(const struct seal_key *key, seal_read_fn rd, void *rctx, seal_write_fn wr, void *wctx,
-				 uint64_t *bytes)
+const struct error *seal_encrypt(const struct seal_key *key, const char *name, seal_read_fn rd, void *rctx,
+				 seal_write_fn wr, void *wctx, uint64_t *bytes)
 {
 	const struct error *err;
 	crypto_secretstream_xchacha20poly1305_state st;
@@ -159,7 +159,7 @@ const struct error *seal_encrypt(const struct seal_key *key, seal_read_fn rd, vo
 	if ((err = ready()))
 		goto out;
 	memcpy(head, MAGIC, MAGIC_LEN);
-	head[MAGIC_LEN] = VERSION;
+	head[MAGIC_LEN] = name ? VERSION : 1;
 	key_id(key, head + MAGIC_LEN + 1);
 	crypto_secretstream_xchacha20poly1305_init_push(&st, head + MAGIC_LEN + 1 + ID_LEN, key->k);
 	if ((err = wr(wctx, head, sizeof head)) || (err = read_full(rd, rctx, cur, SEAL_CHUNK, &ncur)))
@@ -174,7 +174,8 @@ const struct error *seal_encrypt(const struct seal_key *key, seal_read_fn rd, vo
 			goto out;
 		tag = ncur < SEAL_CHUNK || nnext == 0 ? crypto_secretstream_xchacha20poly1305_TAG_FINAL
 						      : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE;
-		crypto_secretstream_xchacha20poly1305_push(&st, out, &n, cur, ncur, NULL, 0, tag);
+		crypto_secretstream_xchacha20poly1305_push(&st, out, &n, cur, ncur, (const unsigned char *)name,
+							   name ? strlen(name) : 0, tag);
 		total += ncur;
 		if ((err = wr(wctx, out, (size_t)n)))
 			goto out;
@@ -198,8 +199,8 @@ out:
 	return err;
 }
 
-const struct error *seal_decrypt(const struct seal_key *key, seal_read_fn rd, void *rctx, seal_write_fn wr, void *wctx,
-				 uint64_t *bytes)
+const struct error *seal_decrypt(const struct seal_key *key, const char *name, seal_read_fn rd, void *rctx,
+				 seal_write_fn wr, void *wctx, uint64_t *bytes)
 {
 	const struct error *err;
 	crypto_secretstream_xchacha20poly1305_state st;
@@ -213,9 +214,16 @@ const struct error *seal_decrypt(const struct seal_key *key, seal_read_fn rd, vo
 		err = error_fmt("not a sealed object (no \"" MAGIC "\" at its start)");
 		goto out;
 	}
-	if (head[MAGIC_LEN] != VERSION) {
-		err = error_fmt("a sealed object of format %u, which this korcluster does not read (it reads %u)",
+	if (head[MAGIC_LEN] < 1 || head[MAGIC_LEN] > VERSION) {
+		err = error_fmt("a sealed object of format %u, which this korcluster does not read (it reads 1 to %u)",
 				head[MAGIC_LEN], VERSION);
+		goto out;
+	}
+	/* Format 1 objects were sealed without their name. */
+	if (head[MAGIC_LEN] == 1)
+		name = NULL;
+	else if (!name) {
+		err = error_fmt("the sealed object is bound to a name, and none was given");
 		goto out;
 	}
 	if (got < sizeof head) {
@@ -242,9 +250,14 @@ const struct error *seal_decrypt(const struct seal_key *key, seal_read_fn rd, vo
 					(unsigned long long)total);
 			goto out;
 		}
-		if (crypto_secretstream_xchacha20poly1305_pull(&st, out, &n, &tag, in, got, NULL, 0) != 0) {
-			err = error_fmt("the sealed object was modified, damaged or cut short (its chunk %llu fails its "
-					"check)", (unsigned long long)chunk + 1);
+		if (crypto_secretstream_xchacha20poly1305_pull(&st, out, &n, &tag, in, got, (const unsigned char *)name,
+							       name ? strlen(name) : 0) != 0) {
+			err = chunk == 0 && name ? error_fmt("the sealed object was modified, damaged or cut short, or "
+							     "sealed under another name (moved on the target; its "
+							     "chunk 1 fails its check)")
+						 : error_fmt("the sealed object was modified, damaged or cut short (its "
+							     "chunk %llu fails its check)",
+							     (unsigned long long)chunk + 1);
 			goto out;
 		}
 		chunk++;

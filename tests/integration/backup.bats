@@ -70,6 +70,13 @@ with_target() {
 		"$output" == *".v1.tar.zst.kcs: the sealed object was modified, damaged or cut short"* ]]
 	[[ "$output" == *"1 of 4 backup objects"* ]]
 	cp "$T/obj" "$obj"
+	# Moved on the target (a's snapshot passed off as b's): refused too.
+	bobj=$(find "$T/store/$NAME/instances/b" -name '*.kcs')
+	cp "$bobj" "$T/bobj"
+	cp "$obj" "$bobj"
+	run -1 "$C/cluster.sh" backup verify
+	[[ "$output" == *"$(basename "$bobj"): the sealed object was modified, damaged or cut short, or sealed under another name (moved on the target"* ]]
+	cp "$T/bobj" "$bobj"
 	mv "$C/secrets/backup.key" "$T/key"
 	python3 -c 'import os; print(os.urandom(32).hex())' >"$C/secrets/backup.key"
 	chmod 600 "$C/secrets/backup.key"

@@ -55,20 +55,34 @@ static const struct error *buf_write(void *ctx, const void *data, size_t len)
 	return NULL;
 }
 
-static void seal(const unsigned char *data, size_t len, size_t step, struct buf *out)
+/* The name the tests' objects are sealed under. */
+#define NAME "c1/instances/a/a.20261201_000000.v1.tar.zst.kcs"
+
+static void seal_as(const char *name, const unsigned char *data, size_t len, size_t step, struct buf *out)
 {
 	struct src s = {data, len, 0, step};
 	uint64_t n = 0;
 
-	OK(seal_encrypt(&key, src_read, &s, buf_write, out, &n));
+	OK(seal_encrypt(&key, name, src_read, &s, buf_write, out, &n));
 	assert_int_equal(n, len);
+}
+
+static void seal(const unsigned char *data, size_t len, size_t step, struct buf *out)
+{
+	seal_as(NAME, data, len, step, out);
+}
+
+static const struct error *open_as(const struct seal_key *k, const char *name, const struct buf *sealed,
+				   struct buf *out)
+{
+	struct src s = {(const unsigned char *)sealed->data, sealed->len, 0, 1000};
+
+	return seal_decrypt(k, name, src_read, &s, buf_write, out, NULL);
 }
 
 static const struct error *open_with(const struct seal_key *k, const struct buf *sealed, struct buf *out)
 {
-	struct src s = {(const unsigned char *)sealed->data, sealed->len, 0, 1000};
-
-	return seal_decrypt(k, src_read, &s, buf_write, out, NULL);
+	return open_as(k, NAME, sealed, out);
 }
 
 static int setup(void **state)
@@ -104,12 +118,12 @@ static void test_round_trip(void **state)
 		/* The source may give any pieces: the object is the same size. */
 		seal(data, sizes[i], i % 2 ? 4096 : SIZE_MAX, &sealed);
 		assert_true(sealed.len > sizes[i]);
-		assert_int_equal(memcmp(sealed.data, "KCSEAL\1", 7), 0);
+		assert_int_equal(memcmp(sealed.data, "KCSEAL\2", 7), 0);
 		/* Nothing of the content shows (the data has no long runs). */
 		if (sizes[i] >= 64)
 			assert_null(memmem(sealed.data, sealed.len, data + sizes[i] / 2, 32));
 		s = (struct src){(const unsigned char *)sealed.data, sealed.len, 0, 777};
-		OK(seal_decrypt(&key, src_read, &s, buf_write, &back, &n));
+		OK(seal_decrypt(&key, NAME, src_read, &s, buf_write, &back, &n));
 		assert_int_equal(n, sizes[i]);
 		assert_int_equal(back.len, sizes[i]);
 		assert_true(sizes[i] == 0 || memcmp(back.data, data, sizes[i]) == 0);
@@ -188,11 +202,43 @@ static void test_refused(void **state)
 	buf_free(&back);
 	buf_free(&bad);
 	buf_append(&bad, sealed.data, sealed.len);
-	bad.data[6] = 2;
+	bad.data[6] = 3;
 	FAILS(open_with(&key, &bad, &back));
-	assert_non_null(strstr(last_msg(), "of format 2, which this korcluster does not read"));
+	assert_non_null(strstr(last_msg(), "of format 3, which this korcluster does not read"));
 	buf_free(&back);
 	buf_free(&bad);
+	buf_free(&sealed);
+}
+
+/* An object opens only under the name it was sealed under: one moved or
+ * renamed on the target (an older snapshot passed off as a newer one,
+ * another instance's) is refused.  One sealed without a name (format 1,
+ * as the first pushes made them) opens under any. */
+static void test_name_bound(void **state)
+{
+	unsigned char data[2 * SEAL_CHUNK + 5];
+	struct buf sealed = BUF_INIT, back = BUF_INIT;
+
+	(void)state;
+	memset(data, 'y', sizeof data);
+	seal(data, sizeof data, SIZE_MAX, &sealed);
+	OK(open_with(&key, &sealed, &back));
+	buf_free(&back);
+	FAILS(open_as(&key, "c1/instances/a/a.20261202_000000.v1.tar.zst.kcs", &sealed, &back));
+	assert_non_null(strstr(last_msg(), "or sealed under another name (moved on the target; its chunk 1 fails"));
+	buf_free(&back);
+	FAILS(open_as(&key, "c1/instances/b/a.20261201_000000.v1.tar.zst.kcs", &sealed, &back));
+	buf_free(&back);
+	FAILS(open_as(&key, NULL, &sealed, &back));
+	assert_non_null(strstr(last_msg(), "bound to a name, and none was given"));
+	buf_free(&back);
+	buf_free(&sealed);
+
+	seal_as(NULL, data, sizeof data, SIZE_MAX, &sealed);
+	assert_int_equal(memcmp(sealed.data, "KCSEAL\1", 7), 0);
+	OK(open_as(&key, "anything/at/all.kcs", &sealed, &back));
+	assert_int_equal(back.len, sizeof data);
+	buf_free(&back);
 	buf_free(&sealed);
 }
 
@@ -242,6 +288,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_name_bound),
 		cmocka_unit_test(test_key),
 	};
 
