@@ -413,39 +413,81 @@ const struct error *backup_ages(const struct cluster *cl, json_t **out)
 	return NULL;
 }
 
-/* Instance name's snapshot to the target, unless it is there; noted in
- * sent.json when note (the target is cluster.ini's, which status reports
- * on). */
+/* The snapshot files (their names) whose sealed copies a cut-off send of
+ * instance name left in backup/, oldest first. */
+static void leftovers(const struct cluster *cl, const char *name, struct strv *files)
+{
+	char *dir = cluster_path(cl, "backup"), *prefix = xasprintf(".%s.", name);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+
+		if (!strncmp(de->d_name, prefix, strlen(prefix)) && n > strlen(prefix) + strlen(SUFFIX) &&
+		    !strcmp(de->d_name + n - strlen(SUFFIX), SUFFIX))
+			strv_pushf(files, "%.*s", (int)(n - 1 - strlen(SUFFIX)), de->d_name + 1);
+	}
+	if (d)
+		closedir(d);
+	strv_sort(files);
+	free(dir);
+	free(prefix);
+}
+
+/* Snapshot file of instance name to folder dir of the target, unless it
+ * is there (there: dir's names); a sealed copy a cut-off send left is sent
+ * on from where it stopped, or dropped when the object is there. */
+static const struct error *send_one(const struct cluster *cl, struct offsite *o, const struct seal_key *k,
+				    const char *name, const char *dir, const struct strv *there, const char *file)
+{
+	const struct error *err = NULL;
+	char *object = xasprintf("%s/%s" SUFFIX, dir, file), *from = NULL, *sealed, *state;
+	int resumed = 0;
+
+	if (strv_has(there, strrchr(object, '/') + 1)) {
+		report_line("%s: %s is on the target already", name, file);
+		sealed = cluster_path(cl, "backup/.%s" SUFFIX, file);
+		state = xasprintf("%s.state", sealed);
+		unlink(sealed);
+		unlink(state);
+		free(sealed);
+		free(state);
+	} else {
+		from = snaplist_path(cl, file);
+		if (!(err = send_sealed(cl, o, k, from, object, 1, &resumed)))
+			report_line("%s: sent %s%s", name, file, resumed ? " (an interrupted send, taken up again)" : "");
+	}
+	free(object);
+	free(from);
+	return err;
+}
+
+/* Instance name's snapshot to the target, unless it is there, after what
+ * cut-off sends left; noted in sent.json when note (the target is
+ * cluster.ini's, which status reports on). */
 static const struct error *push_instance(const struct cluster *cl, struct offsite *o, const struct seal_key *k,
 					 const char *name, int note)
 {
 	const struct error *err;
-	struct strv there = STRV_INIT;
-	char *file = recent(cl, name), *dir = xasprintf("%s/instances/%s", cl->name, name), *object = NULL,
-	     *from = NULL;
-	int resumed = 0;
+	struct strv there = STRV_INIT, left = STRV_INIT;
+	char *file = recent(cl, name), *dir = xasprintf("%s/instances/%s", cl->name, name);
 
-	if (!file && (err = take(cl, name, &file)))
-		goto out;
-	object = xasprintf("%s/%s" SUFFIX, dir, file);
+	leftovers(cl, name, &left);
 	if ((err = offsite_list(o, dir, &there)))
 		goto out;
-	if (strv_has(&there, strrchr(object, '/') + 1)) {
-		report_line("%s: %s is on the target already", name, file);
-	} else {
-		from = snaplist_path(cl, file);
-		if ((err = send_sealed(cl, o, k, from, object, 1, &resumed)))
-			goto out;
-		report_line("%s: sent %s%s", name, file, resumed ? " (an interrupted send, taken up again)" : "");
-	}
+	for (size_t i = 0; i < left.n && !err; i++)
+		if (!file || strcmp(left.v[i], file))
+			err = send_one(cl, o, k, name, dir, &there, left.v[i]);
+	if (err || (!file && (err = take(cl, name, &file))) || (err = send_one(cl, o, k, name, dir, &there, file)))
+		goto out;
 	if (note)
 		err = backup_note_sent(cl, name, file);
 out:
 	strv_free(&there);
+	strv_free(&left);
 	free(file);
 	free(dir);
-	free(object);
-	free(from);
 	return error_wrap(err, "backing up instance \"%s\"", name);
 }
 

@@ -127,7 +127,7 @@ with_target() {
 	[[ "$output" == *"is not sftp://USER@HOST[:PORT]/PATH"* ]]
 }
 
-@test "a push stopped part-way (SIGTERM) is taken up again: the .part on the server goes on from where it ends" {
+@test "a push stopped part-way (SIGTERM) is taken up again, also after a newer snapshot: the .part on the server goes on from where it ends" {
 	with_items
 	with_target
 	# Stopped once the upload's state is kept and 4 MB are on the server:
@@ -141,8 +141,12 @@ with_target() {
 	had=$(stat -c %s "$part")
 	[ "$had" -lt "$size" ]
 
-	# The .part is never shorter than it was: the push adds to it, it does
-	# not write it anew.
+	# A newer snapshot meanwhile: the next push first takes up the cut-off
+	# send, then sends the newer one.  The .part is never shorter than it
+	# was: the push adds to it, it does not write it anew.
+	sed -i '/^rate_limit/d' "$C/cluster.ini"
+	printf 'rate_limit = 8M\n' >>"$C/cluster.ini"
+	"$C/instances/a/instance.sh" snapshot >/dev/null
 	"$C/cluster.sh" backup push >"$T/push2.log" 2>&1 &
 	pid=$!
 	least=$had
@@ -153,7 +157,9 @@ with_target() {
 	done
 	wait "$pid"
 	cat "$T/push2.log"
-	grep -q "a: sent a.*(an interrupted send, taken up again)" "$T/push2.log"
+	grep -q "a: sent $(basename "$sealed" .kcs | cut -c2-) (an interrupted send, taken up again)" "$T/push2.log"
+	[ "$(grep -c '^a: sent a\.' "$T/push2.log")" = 2 ]
+	[ "$(find "$T/store/$NAME/instances/a" -name '*.kcs' | wc -l)" = 2 ]
 	echo "# object: $size bytes; on the server before: $had; least seen after: $least" >&3
 	[ "$least" -ge "$had" ]
 	[ ! -e "$state" ]
@@ -161,5 +167,6 @@ with_target() {
 	[ ! -e "$part" ]
 	run -0 "$C/cluster.sh" backup verify
 	[[ "$output" == *"are whole and open with its key"* ]]
-	kc_got_back "$(basename "$(find "$T/store/$NAME/instances/a" -name '*.kcs')" .kcs)"
+	# The send taken up again gives back the snapshot that was sealed.
+	kc_got_back "$(basename "$sealed" .kcs | cut -c2-)"
 }
