@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "korcluster.h"
@@ -76,6 +77,8 @@ static const struct error *key_for(const char *dir, struct seal_key *k, int *giv
 {
 	const struct error *err;
 	char line[256], *abs = NULL, *path;
+	struct termios saved, quiet;
+	int hidden = 0, got;
 
 	*given = 0;
 	if ((err = fs_absolute(dir, &abs)))
@@ -87,9 +90,19 @@ static const struct error *key_for(const char *dir, struct seal_key *k, int *giv
 		return NULL;
 	}
 	free(path);
-	if (isatty(STDIN_FILENO))
+	/* Typed on a terminal: not shown. */
+	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
+		quiet = saved;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		hidden = tcsetattr(STDIN_FILENO, TCSANOW, &quiet) == 0;
 		report_text(REPORT_STDOUT, "The backup's recovery phrase (16 groups of 4 hex digits): ");
-	if (!fgets(line, sizeof line, stdin))
+	}
+	got = fgets(line, sizeof line, stdin) != NULL;
+	if (hidden) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+		report_text(REPORT_STDOUT, "\n");
+	}
+	if (!got)
 		return error_fmt("no backup key: put it in %s/secrets/backup.key (mode 0600), or give its recovery "
 				 "phrase on standard input",
 				 dir);

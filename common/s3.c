@@ -655,6 +655,9 @@ const struct error *s3_list(struct s3 *s, const char *dir, struct strv *names)
 			err = list_page(r.out.data, r.out.len, buf_str(&p), names, &next);
 		buf_free(&r.out);
 		buf_free(&q);
+		/* A page that sends back to itself would list for ever. */
+		if (!err && next && token && !strcmp(next, token))
+			err = error_fmt("the server's listing goes round in a circle");
 		free(token);
 		token = next;
 	} while (!err && token);
