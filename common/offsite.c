@@ -10,7 +10,7 @@
 
 #include "buf.h"
 #include "fs.h"
-#include "interrupt.h"
+#include "xfer.h"
 #include "mem.h"
 #include "name.h"
 #include "s3.h"
@@ -130,18 +130,6 @@ static int host_key(CURL *c, const struct curl_khkey *known, const struct curl_k
 	return match == CURLKHMATCH_OK ? CURLKHSTAT_FINE : CURLKHSTAT_REJECT;
 }
 
-/* SIGINT or SIGTERM ends the transfer (interrupt.h); a put keeps its
- * state, and the next push goes on from there. */
-static int progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
-{
-	(void)ctx;
-	(void)dltotal;
-	(void)dlnow;
-	(void)ultotal;
-	(void)ulnow;
-	return interrupt_pending();
-}
-
 /* The target's handle (o's), set for url with the login and the checks.
  * It is reset, not made anew, for each operation, so that the connection
  * it holds is used again: one SSH handshake for all of a command's. */
@@ -164,17 +152,10 @@ static CURL *handle(struct offsite *o, const char *url, char *errbuf)
 	curl_easy_setopt(c, CURLOPT_SSH_PUBLIC_KEYFILE, "");
 	curl_easy_setopt(c, CURLOPT_SSH_KNOWNHOSTS, o->known_hosts);
 	curl_easy_setopt(c, CURLOPT_SSH_KEYFUNCTION, host_key);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-	/* Stalled for a minute: given up (the next push goes on from there). */
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(c, CURLOPT_MAX_SEND_SPEED_LARGE, (curl_off_t)o->rate);
-	curl_easy_setopt(c, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)o->rate);
+	xfer_setup(c, o->rate);
 	/* As many SFTP reads in flight as the buffer holds (curl's default
 	 * 16 KiB waits on the server every 16 KiB). */
 	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L << 10);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress);
 	return c;
 }
 

@@ -12,7 +12,7 @@
 
 #include "buf.h"
 #include "fs.h"
-#include "interrupt.h"
+#include "xfer.h"
 #include "mem.h"
 #include "name.h"
 
@@ -463,17 +463,6 @@ static size_t header(char *data, size_t size, size_t n, void *ctx)
 	return size * n;
 }
 
-/* SIGINT or SIGTERM ends the transfer (interrupt.h). */
-static int progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
-{
-	(void)ctx;
-	(void)dltotal;
-	(void)dlnow;
-	(void)ultotal;
-	(void)ulnow;
-	return interrupt_pending();
-}
-
 /* Send r; r->status gets the answer's HTTP status (the caller checks it). */
 static const struct error *perform(struct s3 *s, struct req *r)
 {
@@ -504,14 +493,7 @@ static const struct error *perform(struct s3 *s, struct req *r)
 	curl_easy_setopt(s->c, CURLOPT_USERPWD, s->userpwd);
 	curl_easy_setopt(s->c, CURLOPT_AWS_SIGV4, s->sigv4);
 	curl_easy_setopt(s->c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(s->c, CURLOPT_CONNECTTIMEOUT, 30L);
-	/* Stalled for a minute: given up (the next push goes on from there). */
-	curl_easy_setopt(s->c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(s->c, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(s->c, CURLOPT_MAX_SEND_SPEED_LARGE, (curl_off_t)s->rate);
-	curl_easy_setopt(s->c, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)s->rate);
-	curl_easy_setopt(s->c, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(s->c, CURLOPT_XFERINFOFUNCTION, progress);
+	xfer_setup(s->c, s->rate);
 	curl_easy_setopt(s->c, CURLOPT_WRITEFUNCTION, answer);
 	curl_easy_setopt(s->c, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(s->c, CURLOPT_HEADERFUNCTION, header);
