@@ -456,7 +456,9 @@ static const struct error *send_one(const struct cluster *cl, struct offsite *o,
 	} else {
 		from = snaplist_path(cl, file);
 		if (!(err = send_sealed(cl, o, k, from, object, 1, &resumed)))
-			report_line("%s: sent %s%s", name, file, resumed ? " (an interrupted send, taken up again)" : "");
+			report_line("%s: sent %s (%s%.1f MiB)", name, file,
+				    resumed ? "an interrupted send, taken up again: " : "",
+				    (double)offsite_sent(o) / (1 << 20));
 	}
 	free(object);
 	free(from);

@@ -327,7 +327,6 @@ out:
 	return err;
 }
 
-/* Step 3, as cluster.sh boot does it. */
 /* Step 3, as cluster.sh boot does it.  When it fails, what it started is
  * removed and the folder goes back to what the operator brought, so that
  * restore-cluster can run again once the cause is put right. */

@@ -157,7 +157,7 @@ with_target() {
 	done
 	wait "$pid"
 	cat "$T/push2.log"
-	grep -q "a: sent $(basename "$sealed" .kcs | cut -c2-) (an interrupted send, taken up again)" "$T/push2.log"
+	grep -q "a: sent $(basename "$sealed" .kcs | cut -c2-) (an interrupted send, taken up again: .* MiB)" "$T/push2.log"
 	[ "$(grep -c '^a: sent a\.' "$T/push2.log")" = 2 ]
 	[ "$(find "$T/store/$NAME/instances/a" -name '*.kcs' | wc -l)" = 2 ]
 	echo "# object: $size bytes; on the server before: $had; least seen after: $least" >&3

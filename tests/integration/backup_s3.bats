@@ -166,7 +166,7 @@ with_target() {
 
 	run -0 "$C/cluster.sh" backup push
 	echo "$output"
-	[[ "$output" == *"a: sent a."*" (an interrupted send, taken up again)"* ]]
+	[[ "$output" == *"a: sent a."*" (an interrupted send, taken up again: "*" MiB)"* ]]
 	[ ! -e "$state" ]
 	[ ! -e "$sealed" ]
 	# Only the parts the state did not hold went (and the one, at most,
