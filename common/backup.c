@@ -353,7 +353,8 @@ static const struct error *take(const struct cluster *cl, const char *name, char
 	return err;
 }
 
-/* The snapshot file's time (its name's, UTC), or 0. */
+/* The snapshot file's time, from its name (this host's local time, as
+ * snaplist_default_path() writes it), or 0. */
 static time_t snapshot_time(const char *file)
 {
 	char name[256], ts[256], version[256];
@@ -363,7 +364,8 @@ static time_t snapshot_time(const char *file)
 	if (snaplist_parse_name(file, name, ts, version, sizeof name) < 0 || !(end = strptime(ts, "%Y%m%d_%H%M%S", &tm)) ||
 	    *end)
 		return 0;
-	return timegm(&tm);
+	tm.tm_isdst = -1;
+	return mktime(&tm);
 }
 
 /* backup/sent.json: {INSTANCE: {snapshot, time}}, the newest snapshot of

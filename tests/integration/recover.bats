@@ -114,6 +114,8 @@ teardown() {
 }
 
 @test "backup: import by an off-site object's name, prune keeps the newest, status shows each copy's age and warns, push --to, schedule" {
+	# Snapshots are named in local time: ages must not be off by the zone.
+	export TZ=Europe/Berlin
 	with_items
 	kc_sftp_login "$C"
 	printf '\n[backup]\ntarget = %s\nmax_age = 1s\nwarn_age = 1h\n' "$(kc_sftp_url)" >>"$C/cluster.ini"
