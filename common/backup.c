@@ -388,8 +388,15 @@ const struct error *backup_note_sent(const struct cluster *cl, const char *insta
 {
 	const struct error *err;
 	json_t *j = sent_load(cl);
-	char *path = cluster_path(cl, "backup/sent.json"), *text;
+	char *path = cluster_path(cl, "backup/sent.json"), *text, *dir = cluster_path(cl, "backup");
 
+	err = fs_mkdirs(dir, 0700);
+	free(dir);
+	if (err) {
+		free(path);
+		json_decref(j);
+		return err;
+	}
 	json_object_set_new(j, instance, json_pack("{s:s, s:I}", "snapshot", file, "time", (json_int_t)snapshot_time(file)));
 	if (!(text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS)))
 		report_out_of_memory();
@@ -687,8 +694,10 @@ out:
 	return error_wrap(err, "verifying the backups of cluster \"%s\"", cl->name);
 }
 
-const struct error *backup_fetch_file(struct offsite *o, const struct seal_key *k, const char *object, const char *tmp,
-				      const char *to)
+/* Object fetched and opened with k into the file to, made whole or not at
+ * all (tmp holds the sealed bytes meanwhile). */
+static const struct error *backup_fetch_file(struct offsite *o, const struct seal_key *k, const char *object,
+					     const char *tmp, const char *to)
 {
 	const struct error *err;
 	char *part = xasprintf("%s.part", to);
@@ -749,34 +758,44 @@ const struct error *backup_newest(struct offsite *o, const char *dir, char **obj
 	return NULL;
 }
 
+const struct error *backup_fetch_newest_from(struct offsite *o, const struct seal_key *k, const struct cluster *cl,
+					     const char *instance, const char *to, char **file)
+{
+	const struct error *err;
+	char *dir = xasprintf("%s/instances/%s", cl->name, instance), *object = NULL, *tmp = xasprintf("%s" SUFFIX, to);
+
+	*file = NULL;
+	if ((err = backup_newest(o, dir, &object)))
+		goto out;
+	if (!object) {
+		err = error_fmt("%s holds no snapshot of it", offsite_where(o));
+		goto out;
+	}
+	*file = xstrndup(strrchr(object, '/') + 1, strlen(strrchr(object, '/') + 1) - strlen(SUFFIX));
+	report_line("%s: fetching %s from %s", instance, *file, offsite_where(o));
+	if (!(err = backup_fetch_file(o, k, object, tmp, to)))
+		err = backup_note_sent(cl, instance, *file);
+out:
+	free(dir);
+	free(object);
+	free(tmp);
+	return error_wrap(err, "fetching the newest off-site snapshot of \"%s\"", instance);
+}
+
 const struct error *backup_fetch_newest(const struct cluster *cl, const char *instance, const char *to, char **file)
 {
 	const struct error *err;
 	struct offsite *o = NULL;
 	struct seal_key k;
-	char *dir = xasprintf("%s/instances/%s", cl->name, instance), *object = NULL,
-	     *tmp = cluster_path(cl, "backup/.fetch" SUFFIX);
 	int lock = -1;
 
 	*file = NULL;
-	if ((err = begin(cl, NULL, &lock, &o)) || (err = key(cl, 0, &k)) || (err = backup_newest(o, dir, &object)))
-		goto out;
-	if (!object) {
-		err = error_fmt("%s holds no snapshot of \"%s\"", offsite_where(o), instance);
-		goto out;
-	}
-	*file = xstrndup(strrchr(object, '/') + 1, strlen(strrchr(object, '/') + 1) - strlen(SUFFIX));
-	report_line("%s: fetching %s from %s", instance, *file, offsite_where(o));
-	if (!(err = backup_fetch_file(o, &k, object, tmp, to)))
-		err = backup_note_sent(cl, instance, *file);
-out:
+	if (!(err = begin(cl, NULL, &lock, &o)) && !(err = key(cl, 0, &k)))
+		err = backup_fetch_newest_from(o, &k, cl, instance, to, file);
 	explicit_bzero(&k, sizeof k);
 	offsite_close(o);
 	lock_release(lock);
-	free(dir);
-	free(object);
-	free(tmp);
-	return error_wrap(err, "fetching the newest off-site snapshot of \"%s\"", instance);
+	return err;
 }
 
 const struct error *backup_get(const struct cluster *cl, const char *file, char **path)
@@ -881,36 +900,29 @@ out:
 /* How often a push runs: every max_age (a day unless set), at least hourly. */
 static void schedule_text(const struct cluster *cl, int systemd, char **unit, char **timer)
 {
-	int hours = cl->backup_max_age / 3600;
-	char *push = cluster_path(cl, "cluster.sh");
+	int hours = cl->backup_max_age / 3600 < 1 ? 1 : cl->backup_max_age / 3600, daily = hours >= 24;
+	char *push = cluster_path(cl, "cluster.sh"), *log = cluster_path(cl, "backup/push.log"),
+	     *when = daily ? xstrdup("daily") : xasprintf("every %d h", hours),
+	     *calendar = daily ? xstrdup("daily\nRandomizedDelaySec=1h") : xasprintf("*-*-* 00/%d:17:00", hours),
+	     *cron = daily ? xstrdup("17 3 * * *") : xasprintf("17 */%d * * *", hours);
 
-	if (hours < 1)
-		hours = 1;
+	*timer = NULL;
 	if (systemd) {
 		*unit = xasprintf("[Unit]\nDescription=korcluster: off-site backup of cluster %s\n"
 				  "After=docker.service\n\n[Service]\nType=oneshot\nExecStart=%s backup push\n",
 				  cl->name, push);
-		*timer = hours >= 24 ? xasprintf("[Unit]\nDescription=korcluster: off-site backup of cluster %s, daily\n\n"
-						 "[Timer]\nOnCalendar=daily\nRandomizedDelaySec=1h\nPersistent=true\n\n"
-						 "[Install]\nWantedBy=timers.target\n",
-						 cl->name)
-				     : xasprintf("[Unit]\nDescription=korcluster: off-site backup of cluster %s, every %d h\n\n"
-						 "[Timer]\nOnCalendar=*-*-* 00/%d:17:00\nPersistent=true\n\n"
-						 "[Install]\nWantedBy=timers.target\n",
-						 cl->name, hours, hours);
+		*timer = xasprintf("[Unit]\nDescription=korcluster: off-site backup of cluster %s, %s\n\n"
+				   "[Timer]\nOnCalendar=%s\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n",
+				   cl->name, when, calendar);
 	} else {
-		char *log = cluster_path(cl, "backup/push.log");
-
-		*unit = hours >= 24 ? xasprintf("# korcluster: off-site backup of cluster %s, daily\n"
-						"17 3 * * * root %s backup push >>%s 2>&1\n",
-						cl->name, push, log)
-				    : xasprintf("# korcluster: off-site backup of cluster %s, every %d h\n"
-						"17 */%d * * * root %s backup push >>%s 2>&1\n",
-						cl->name, hours, hours, push, log);
-		*timer = NULL;
-		free(log);
+		*unit = xasprintf("# korcluster: off-site backup of cluster %s, %s\n%s root %s backup push >>%s 2>&1\n",
+				  cl->name, when, cron, push, log);
 	}
 	free(push);
+	free(log);
+	free(when);
+	free(calendar);
+	free(cron);
 }
 
 const struct error *backup_schedule(const struct cluster *cl, int install, const char *systemd_dir,

@@ -35,7 +35,8 @@ const struct error *backup_verify(const struct cluster *cl, int *ok, int *bad);
  * target, checked and opened, into snapshots/FILE; *path gets it. */
 const struct error *backup_get(const struct cluster *cl, const char *file, char **path);
 /* The newest snapshot of instance on the target, checked and opened, into
- * the file to (made whole or not at all); *file gets its name. */
+ * the file to (made whole or not at all), and noted in sent.json as the
+ * instance's newest there; *file gets its name. */
 const struct error *backup_fetch_newest(const struct cluster *cl, const char *instance, const char *to, char **file);
 
 /* Remove, on the target, all but the newest keep (1 or more) snapshots of
@@ -80,10 +81,9 @@ const struct error *backup_check_file(const char *p);
 /* The newest object of folder dir on the target (its path; caller frees),
  * or NULL when dir holds none. */
 const struct error *backup_newest(struct offsite *o, const char *dir, char **object);
-/* Object fetched and opened with k into the file to, made whole or not at
- * all (tmp holds the sealed bytes meanwhile). */
-const struct error *backup_fetch_file(struct offsite *o, const struct seal_key *k, const char *object, const char *tmp,
-				      const char *to);
+/* backup_fetch_newest() from target o opened already, with key k. */
+const struct error *backup_fetch_newest_from(struct offsite *o, const struct seal_key *k, const struct cluster *cl,
+					     const char *instance, const char *to, char **file);
 /* Object fetched and opened into out: small ones (64 MiB at most). */
 const struct error *backup_fetch_mem(struct offsite *o, const struct seal_key *k, const char *object, struct buf *out);
 

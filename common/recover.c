@@ -349,42 +349,32 @@ static const struct error *boot(const struct cluster *cl)
 /* Step 4 for instance name: marked archived first, so that whatever
  * fails below, "cluster.sh restore NAME" takes it up again (fetching its
  * snapshot from the cluster's target when it is not there); then its
- * newest snapshot from o as its archive, restored. */
+ * newest snapshot from o as its archive (noted as its newest off-site copy,
+ * which status reports on), restored. */
 static const struct error *restore_instance(struct offsite *o, const struct seal_key *k, const struct cluster *cl,
-					    const char *name, char **file)
+					    const char *name)
 {
 	const struct error *err;
 	struct instance in;
-	char *dir = xasprintf("%s/instances/%s", cl->name, name), *object = NULL,
-	     *root = cluster_path(cl, "instances/%s", name), *archive = NULL, *tmp = NULL, *now = NULL;
+	char *root = cluster_path(cl, "instances/%s", name), *archive = NULL, *file = NULL, *now = NULL;
 	int opened = 0;
 
-	*file = NULL;
 	if ((err = instmake_link(root)) || (err = instance_open(&in, root)))
 		goto out;
 	opened = 1;
 	in.archived = now = instance_now();
-	if ((err = instance_save(&in, in.env)) || (err = backup_newest(o, dir, &object)))
+	if ((err = instance_save(&in, in.env)))
 		goto out;
-	if (!object) {
-		err = error_fmt("%s holds no snapshot of it", offsite_where(o));
-		goto out;
-	}
-	*file = xstrndup(strrchr(object, '/') + 1, strlen(strrchr(object, '/') + 1) - strlen(".kcs"));
 	archive = xasprintf("%s/archive.tar.zst", root);
-	tmp = cluster_path(cl, "instances/%s/.archive.kcs", name);
-	report_line("%s: fetching %s", name, *file);
-	if (!(err = backup_fetch_file(o, k, object, tmp, archive)))
+	if (!(err = backup_fetch_newest_from(o, k, cl, name, archive, &file)))
 		err = instarchive_restore(cl, name);
 out:
 	if (opened)
 		instance_free(&in);
 	free(now);
-	free(dir);
-	free(object);
 	free(root);
 	free(archive);
-	free(tmp);
+	free(file);
 	return err;
 }
 
@@ -447,24 +437,14 @@ const struct error *recover_cluster(const char *url, const char *dirarg, const c
 	if ((err = instances_scan(&cl, &names, NULL)))
 		goto out;
 	for (size_t i = 0; i < names.n; i++) {
-		char *file = NULL;
-		const struct error *e2 = restore_instance(o, &k, &cl, names.v[i], &file);
+		const struct error *e2 = restore_instance(o, &k, &cl, names.v[i]);
 
-		/* What status says of its off-site copies goes on from here. */
-		if (!e2) {
-			char *bdir = cluster_path(&cl, "backup");
-
-			if (!(e2 = fs_mkdirs(bdir, 0700)))
-				e2 = backup_note_sent(&cl, names.v[i], file);
-			free(bdir);
-		}
 		if (e2) {
 			report_warn("instance \"%s\" is not restored: %s", names.v[i], e2->msg);
 			strv_push(&failed, names.v[i]);
 		} else {
 			restored++;
 		}
-		free(file);
 	}
 	served = json_object_get(manifest, "served");
 	for (size_t i = 0; i < json_array_size(served); i++) {
