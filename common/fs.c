@@ -196,6 +196,17 @@ int fs_is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+const struct error *fs_private(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return error_errno("reading \"%s\"", path);
+	if (st.st_mode & 077)
+		return error_fmt("%s may be read by others than its owner: it must be mode 0600", path);
+	return NULL;
+}
+
 int fs_only(const char *path, const char *const *names)
 {
 	DIR *d = opendir(path);

@@ -25,6 +25,9 @@ int fs_exists(const char *path);
 int fs_is_dir(const char *path);
 /* 1 if path is a folder holding anything. */
 int fs_nonempty_dir(const char *path);
+/* A file that holds a secret: an error unless only its owner may read it
+ * (mode 0600 or less). */
+const struct error *fs_private(const char *path);
 /* Whether path is a folder whose entries all have one of names (NULL-ended). */
 int fs_only(const char *path, const char *const *names);
 /* Remove what path is, a folder tree at any depth too, without following

@@ -29,13 +29,9 @@ struct offsite {
 /* The file at path, which holds a login: there, and of mode 0600. */
 static const struct error *private_file(const char *path, const char *what)
 {
-	struct stat st;
-
-	if (stat(path, &st) < 0)
+	if (!fs_exists(path))
 		return error_fmt("%s is not there: put it in %s (mode 0600)", what, path);
-	if (st.st_mode & 077)
-		return error_fmt("%s may be read by others than its owner: it must be mode 0600", path);
-	return NULL;
+	return fs_private(path);
 }
 
 /* An s3:// or s3+http:// target (s3.h). */

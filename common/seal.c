@@ -98,8 +98,8 @@ const struct error *seal_key_load(const char *path, struct seal_key *key)
 		return error_errno("reading the key \"%s\"", path);
 	if (!S_ISREG(st.st_mode))
 		return error_fmt("the key \"%s\" is not a regular file", path);
-	if (st.st_mode & 077)
-		return error_fmt("the key \"%s\" may be read by others than its owner: it must be mode 0600", path);
+	if ((err = fs_private(path)))
+		return error_wrap(err, "reading the key \"%s\"", path);
 	if ((err = fs_read(path, &text, &len)))
 		return err;
 	err = from_hex(text, key);
