@@ -502,6 +502,21 @@ out:
 	return error_wrap(err, "backing up instance \"%s\"", name);
 }
 
+/* all narrowed to names, when names has any: the first of names that all
+ * does not hold (all then unchanged), or NULL. */
+static const char *narrow(struct strv *all, const struct strv *names)
+{
+	if (!names || !names->n)
+		return NULL;
+	for (size_t i = 0; i < names->n; i++)
+		if (!strv_has(all, names->v[i]))
+			return names->v[i];
+	strv_free(all);
+	for (size_t i = 0; i < names->n; i++)
+		strv_push(all, names->v[i]);
+	return NULL;
+}
+
 const struct error *backup_push(const struct cluster *cl, const char *to, const struct strv *names)
 {
 	const struct error *err;
@@ -509,6 +524,7 @@ const struct error *backup_push(const struct cluster *cl, const char *to, const 
 	struct seal_key k;
 	struct strv all = STRV_INIT;
 	char *tar = NULL, *object = NULL, ts[32];
+	const char *missing;
 	int lock = -1, resumed;
 	time_t now = time(NULL);
 	struct tm tm;
@@ -521,15 +537,9 @@ const struct error *backup_push(const struct cluster *cl, const char *to, const 
 	if ((err = instances_scan(cl, &all, NULL)))
 		goto out;
 	/* Instances named: each must be one, before anything is sent. */
-	if (names && names->n) {
-		for (size_t i = 0; i < names->n && !err; i++)
-			if (!strv_has(&all, names->v[i]))
-				err = error_fmt("no instance \"%s\"", names->v[i]);
-		if (err)
-			goto out;
-		strv_free(&all);
-		for (size_t i = 0; i < names->n; i++)
-			strv_push(&all, names->v[i]);
+	if ((missing = narrow(&all, names))) {
+		err = error_fmt("no instance \"%s\"", missing);
+		goto out;
 	}
 	/* The configuration first: without it no instance can come back. */
 	strftime(ts, sizeof ts, "%Y%m%d_%H%M%S", gmtime_r(&now, &tm));
@@ -861,6 +871,7 @@ const struct error *backup_prune(const struct cluster *cl, int keep, const struc
 	struct offsite *o = NULL;
 	struct strv insts = STRV_INIT;
 	char *idir = xasprintf("%s/instances", cl->name), *cdir = xasprintf("%s/cluster", cl->name);
+	const char *missing;
 	int lock = -1;
 
 	*removed = 0;
@@ -870,18 +881,12 @@ const struct error *backup_prune(const struct cluster *cl, int keep, const struc
 	}
 	if ((err = begin(cl, NULL, &lock, &o)) || (err = offsite_list(o, idir, &insts)))
 		goto out;
-	if (names && names->n) {
-		for (size_t i = 0; i < names->n && !err; i++)
-			if (!strv_has(&insts, names->v[i]))
-				err = error_fmt("the target holds no snapshot of \"%s\"", names->v[i]);
-		if (err)
-			goto out;
-		strv_free(&insts);
-		for (size_t i = 0; i < names->n; i++)
-			strv_push(&insts, names->v[i]);
-	} else if ((err = prune_dir(o, cdir, keep, removed))) {
+	if ((missing = narrow(&insts, names))) {
+		err = error_fmt("the target holds no snapshot of \"%s\"", missing);
 		goto out;
 	}
+	if (!(names && names->n) && (err = prune_dir(o, cdir, keep, removed)))
+		goto out;
 	for (size_t i = 0; i < insts.n && !err; i++) {
 		char *d = xasprintf("%s/%s", idir, insts.v[i]);
 
